@@ -1,0 +1,60 @@
+namespace GpuMux.Gpu;
+
+public enum GpuBackendKind
+{
+    Cuda,
+    Sim,
+}
+
+/// <summary>
+/// A source of devices: the CUDA driver, or the simulator. It enumerates devices once and hands
+/// out at most one live context per device.
+/// </summary>
+public abstract class GpuBackend
+{
+    private readonly Lock _gate = new();
+    private readonly HashSet<int> _devicesWithContext = [];
+
+    public abstract GpuBackendKind Kind { get; }
+
+    /// <summary>What this backend is, for logs and status output (driver and compiler versions).</summary>
+    public abstract string Description { get; }
+
+    public abstract IReadOnlyList<GpuDeviceInfo> Devices { get; }
+
+    /// <summary>
+    /// The context of device <paramref name="ordinal"/>, owned by the calling thread until disposed.
+    /// </summary>
+    public GpuContext CreateContext(int ordinal)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(ordinal, Devices.Count);
+        lock (_gate)
+        {
+            if (!_devicesWithContext.Add(ordinal))
+            {
+                throw new InvalidOperationException($"device {ordinal} already has a live context; a device has one context, owned by one thread");
+            }
+        }
+        try
+        {
+            return CreateContextCore(Devices[ordinal]);
+        }
+        catch
+        {
+            ContextReleased(ordinal);
+            throw;
+        }
+    }
+
+    protected abstract GpuContext CreateContextCore(GpuDeviceInfo device);
+
+    /// <summary>Called by a context's release so that the device may have a context again.</summary>
+    internal void ContextReleased(int ordinal)
+    {
+        lock (_gate)
+        {
+            _devicesWithContext.Remove(ordinal);
+        }
+    }
+}
