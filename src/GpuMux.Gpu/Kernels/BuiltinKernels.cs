@@ -1,0 +1,119 @@
+using System.Reflection;
+using System.Text;
+
+namespace GpuMux.Gpu.Kernels;
+
+/// <summary>
+/// The kernels every context has: the CUDA C in native/kernels, embedded in this assembly and
+/// compiled for the device at run time (through the disk cache), with typed launchers that
+/// choose the launch shape. Like everything on a context, use it from the context's thread.
+/// </summary>
+public sealed class BuiltinKernels : IDisposable
+{
+    public const uint BlockSize = 256;
+
+    private const uint WarpsPerBlock = BlockSize / 32;
+    private const string ResourcePrefix = "GpuMux.Kernels.";
+
+    private readonly GpuModule _module;
+    private readonly KernelArguments _arguments = new();
+    private readonly uint _maxBlocks;
+    private readonly GpuFunction _fill;
+    private readonly GpuFunction _axpy;
+    private readonly GpuFunction _gemvF32;
+    private readonly GpuFunction _gemvF16;
+    private readonly GpuFunction _gemvBf16;
+    private readonly GpuFunction _spin;
+    private readonly GpuFunction _checksum;
+
+    private BuiltinKernels(GpuModule module, GpuDeviceInfo device)
+    {
+        _module = module;
+        // Enough resident blocks to fill every multiprocessor several times over; the kernels
+        // cover the rest with grid-stride loops.
+        _maxBlocks = (uint)Math.Max(1, device.MultiprocessorCount) * 8;
+        _fill = module.GetFunction(KernelNames.FillF32);
+        _axpy = module.GetFunction(KernelNames.AxpyF32);
+        _gemvF32 = module.GetFunction(KernelNames.GemvF32);
+        _gemvF16 = module.GetFunction(KernelNames.GemvF16);
+        _gemvBf16 = module.GetFunction(KernelNames.GemvBf16);
+        _spin = module.GetFunction(KernelNames.Spin);
+        _checksum = module.GetFunction(KernelNames.Checksum);
+    }
+
+    /// <summary>All built-in kernel sources as one translation unit, with <c>#line</c> marks so that errors name the original file.</summary>
+    public static KernelSource Source { get; } = LoadSource();
+
+    public static BuiltinKernels Load(GpuContext context)
+    {
+        var module = context.LoadModule(Source);
+        try
+        {
+            return new BuiltinKernels(module, context.Device);
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sets <paramref name="count"/> floats at <paramref name="destination"/> to <paramref name="value"/>.</summary>
+    public void Fill(GpuStream stream, DevicePtr destination, float value, ulong count) =>
+        stream.Launch(_fill, Linear(count), _arguments.Clear().Add(destination).Add(value).Add(count));
+
+    /// <summary>y = a·x + y over <paramref name="count"/> floats.</summary>
+    public void Axpy(GpuStream stream, DevicePtr y, DevicePtr x, float a, ulong count) =>
+        stream.Launch(_axpy, Linear(count), _arguments.Clear().Add(y).Add(x).Add(a).Add(count));
+
+    /// <summary>y = W·x for a row-major <paramref name="rows"/> × <paramref name="cols"/> matrix, accumulating in fp32.</summary>
+    public void Gemv(GpuStream stream, WeightType type, DevicePtr weights, DevicePtr x, DevicePtr y, uint rows, uint cols)
+    {
+        var function = type switch
+        {
+            WeightType.F32 => _gemvF32,
+            WeightType.F16 => _gemvF16,
+            WeightType.Bf16 => _gemvBf16,
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+        };
+        var blocks = Math.Clamp((rows + WarpsPerBlock - 1) / WarpsPerBlock, 1, _maxBlocks);
+        stream.Launch(function, new LaunchConfig(blocks, BlockSize), _arguments.Clear().Add(weights).Add(x).Add(y).Add(rows).Add(cols));
+    }
+
+    /// <summary>Keeps one block of the GPU busy for <paramref name="duration"/>, for scheduling tests and benchmarks.</summary>
+    public void Spin(GpuStream stream, TimeSpan duration) =>
+        stream.Launch(_spin, new LaunchConfig(1, 32), _arguments.Clear().Add((ulong)duration.TotalMicroseconds));
+
+    /// <summary>
+    /// Writes the checksum of <paramref name="bytes"/> bytes at <paramref name="data"/> (4-byte
+    /// aligned) to the 8 bytes at <paramref name="result"/>, as <see cref="KernelReference.Checksum(ReadOnlySpan{byte})"/> computes it.
+    /// </summary>
+    public void Checksum(GpuStream stream, DevicePtr data, ulong bytes, DevicePtr result)
+    {
+        stream.Memset32(result, 0, 2);
+        stream.Launch(_checksum, Linear((bytes + 3) / 4), _arguments.Clear().Add(data).Add(bytes).Add(result));
+    }
+
+    public void Dispose() => _module.Dispose();
+
+    private LaunchConfig Linear(ulong elements) => LaunchConfig.Linear(elements, BlockSize, _maxBlocks);
+
+    private static KernelSource LoadSource()
+    {
+        var assembly = typeof(BuiltinKernels).Assembly;
+        var code = new StringBuilder();
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            var file = resource[ResourcePrefix.Length..];
+            code.Append("#line 1 \"").Append(file).Append("\"\n").Append(ReadResource(assembly, resource)).Append('\n');
+        }
+        return new KernelSource("gpumux_builtin.cu", code.ToString());
+    }
+
+    private static string ReadResource(Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+}

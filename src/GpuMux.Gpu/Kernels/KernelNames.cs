@@ -1,0 +1,13 @@
+namespace GpuMux.Gpu.Kernels;
+
+/// <summary>Entry points of the built-in kernels in native/kernels, as the CUDA sources spell them.</summary>
+public static class KernelNames
+{
+    public const string FillF32 = "fill_f32";
+    public const string AxpyF32 = "axpy_f32";
+    public const string GemvF32 = "gemv_f32";
+    public const string GemvF16 = "gemv_f16";
+    public const string GemvBf16 = "gemv_bf16";
+    public const string Spin = "spin";
+    public const string Checksum = "checksum";
+}

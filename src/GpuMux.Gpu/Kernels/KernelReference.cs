@@ -1,0 +1,272 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace GpuMux.Gpu.Kernels;
+
+/// <summary>
+/// Host implementations of the built-in kernels in native/kernels, computing the same bits as the
+/// CUDA code (compiled without --ftz or --use_fast_math): the simulator runs these, and tests use
+/// them to check the device's results. The only differences left are NaN payloads, which the GPU
+/// canonicalises and the CPU propagates.
+/// </summary>
+public static class KernelReference
+{
+    private const int WarpSize = 32;
+
+    public static void Fill(Span<float> dst, float value) => dst.Fill(value);
+
+    public static void Axpy(Span<float> y, ReadOnlySpan<float> x, float a)
+    {
+        if (x.Length != y.Length)
+        {
+            throw new ArgumentException($"x has {x.Length} elements but y has {y.Length}.", nameof(x));
+        }
+
+        for (var i = 0; i < y.Length; i++)
+        {
+            // Rounded product, then rounded sum: the kernel's __fmul_rn and __fadd_rn.
+            float product = a * x[i];
+            y[i] = product + y[i];
+        }
+    }
+
+    public static void GemvF32(ReadOnlySpan<float> w, ReadOnlySpan<float> x, Span<float> y, int rows, int cols) =>
+        Gemv<F32Weights, float>(w, x, y, rows, cols);
+
+    public static void GemvF16(ReadOnlySpan<ushort> w, ReadOnlySpan<float> x, Span<float> y, int rows, int cols) =>
+        Gemv<F16Weights, ushort>(w, x, y, rows, cols);
+
+    public static void GemvBf16(ReadOnlySpan<ushort> w, ReadOnlySpan<float> x, Span<float> y, int rows, int cols) =>
+        Gemv<Bf16Weights, ushort>(w, x, y, rows, cols);
+
+    public static float F16ToSingle(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
+
+    public static float Bf16ToSingle(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
+
+    public static ushort SingleToBf16(float value)
+    {
+        var bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value))
+        {
+            // Truncate, setting the quiet bit so that a payload held only in the low half survives as a NaN.
+            return (ushort)((bits >> 16) | 0x0040u);
+        }
+
+        // Round to nearest, ties to even; a carry out of the mantissa bumps the exponent, up to infinity.
+        var roundingBias = 0x7FFFu + ((bits >> 16) & 1u);
+        return (ushort)((bits + roundingBias) >> 16);
+    }
+
+    /// <summary>
+    /// Returns after <paramref name="microseconds"/> of wall-clock time, like the spin kernel. It
+    /// sleeps through all but the last millisecond and spins on that, so as not to hold a core.
+    /// </summary>
+    public static void Spin(ulong microseconds)
+    {
+        var ticks = microseconds * (double)Stopwatch.Frequency / 1_000_000.0;
+        var deadline = Stopwatch.GetTimestamp() + (long)Math.Min(ticks, long.MaxValue / 2);
+        while (true)
+        {
+            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            if (remaining > TimeSpan.FromMilliseconds(2))
+            {
+                // Thread.Sleep rejects spans past about 24 days, so nap in slices of at most a second.
+                var nap = remaining - TimeSpan.FromMilliseconds(1);
+                Thread.Sleep(nap < TimeSpan.FromSeconds(1) ? nap : TimeSpan.FromSeconds(1));
+            }
+            else
+            {
+                Thread.SpinWait(64);
+            }
+        }
+    }
+
+    public static ulong Mix64(ulong x)
+    {
+        unchecked
+        {
+            x ^= x >> 30;
+            x *= 0xBF58476D1CE4E5B9UL;
+            x ^= x >> 27;
+            x *= 0x94D049BB133111EBUL;
+            x ^= x >> 31;
+            return x;
+        }
+    }
+
+    public static ulong Checksum(ReadOnlySpan<byte> data) => Checksum(data, 0);
+
+    /// <summary>
+    /// The checksum of <paramref name="data"/> taken as starting at 32-bit word
+    /// <paramref name="firstWord"/> of a larger buffer: the sums of consecutive chunks, each but the
+    /// last a multiple of 4 bytes long, add up (modulo 2^64) to the checksum of the whole.
+    /// </summary>
+    public static ulong Checksum(ReadOnlySpan<byte> data, ulong firstWord)
+    {
+        var words = MemoryMarshal.Cast<byte, uint>(data);
+        ulong sum = 0;
+        unchecked
+        {
+            for (var i = 0; i < words.Length; i++)
+            {
+                var word = BitConverter.IsLittleEndian ? words[i] : BinaryPrimitives.ReverseEndianness(words[i]);
+                sum += Mix64(((firstWord + (ulong)i) << 32) | word);
+            }
+
+            var tail = data[(words.Length * sizeof(uint))..];
+            if (!tail.IsEmpty)
+            {
+                uint word = 0;
+                for (var b = 0; b < tail.Length; b++)
+                {
+                    word |= (uint)tail[b] << (8 * b);
+                }
+
+                sum += Mix64(((firstWord + (ulong)words.Length) << 32) | word);
+            }
+        }
+
+        return sum;
+    }
+
+    private static void Gemv<TWeights, T>(ReadOnlySpan<T> w, ReadOnlySpan<float> x, Span<float> y, int rows, int cols)
+        where TWeights : IWeights<T>
+        where T : unmanaged
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        if (w.Length < (long)rows * cols || x.Length < cols || y.Length < rows)
+        {
+            throw new ArgumentException(
+                $"A {rows}x{cols} gemv needs {(long)rows * cols} weights, {cols} inputs and {rows} outputs; " +
+                $"got {w.Length}, {x.Length} and {y.Length}.");
+        }
+
+        x = x[..cols];
+        for (var r = 0; r < rows; r++)
+        {
+            var row = w.Slice(r * cols, cols);
+            y[r] = Vector256.IsHardwareAccelerated ? RowDotVector<TWeights, T>(row, x) : RowDotScalar<TWeights, T>(row, x);
+        }
+    }
+
+    // The kernel's order, on one warp: lane l accumulates columns l, l + 32, ... with fused
+    // multiply-adds, then the shuffle tree sums the lanes.
+    private static float RowDotScalar<TWeights, T>(ReadOnlySpan<T> row, ReadOnlySpan<float> x)
+        where TWeights : IWeights<T>
+        where T : unmanaged
+    {
+        Span<float> lanes = stackalloc float[WarpSize];
+        lanes.Clear();
+        for (var c = 0; c < row.Length; c++)
+        {
+            var lane = c % WarpSize;
+            lanes[lane] = MathF.FusedMultiplyAdd(TWeights.ToSingle(row[c]), x[c], lanes[lane]);
+        }
+
+        return ReduceLanes(lanes);
+    }
+
+    // RowDotScalar with the 32 lanes held in four vectors of eight.
+    private static float RowDotVector<TWeights, T>(ReadOnlySpan<T> row, ReadOnlySpan<float> x)
+        where TWeights : IWeights<T>
+        where T : unmanaged
+    {
+        var lanes0 = Vector256<float>.Zero;
+        var lanes8 = Vector256<float>.Zero;
+        var lanes16 = Vector256<float>.Zero;
+        var lanes24 = Vector256<float>.Zero;
+        var c = 0;
+        for (; c <= row.Length - WarpSize; c += WarpSize)
+        {
+            lanes0 = Vector256.FusedMultiplyAdd(TWeights.Load8(row[c..]), Vector256.Create(x[c..]), lanes0);
+            lanes8 = Vector256.FusedMultiplyAdd(TWeights.Load8(row[(c + 8)..]), Vector256.Create(x[(c + 8)..]), lanes8);
+            lanes16 = Vector256.FusedMultiplyAdd(TWeights.Load8(row[(c + 16)..]), Vector256.Create(x[(c + 16)..]), lanes16);
+            lanes24 = Vector256.FusedMultiplyAdd(TWeights.Load8(row[(c + 24)..]), Vector256.Create(x[(c + 24)..]), lanes24);
+        }
+
+        Span<float> lanes = stackalloc float[WarpSize];
+        lanes0.CopyTo(lanes);
+        lanes8.CopyTo(lanes[8..]);
+        lanes16.CopyTo(lanes[16..]);
+        lanes24.CopyTo(lanes[24..]);
+        for (var lane = 0; c + lane < row.Length; lane++)
+        {
+            lanes[lane] = MathF.FusedMultiplyAdd(TWeights.ToSingle(row[c + lane]), x[c + lane], lanes[lane]);
+        }
+
+        return ReduceLanes(lanes);
+    }
+
+    // Lane 0's view of the kernel's __shfl_down_sync tree with offsets 16, 8, 4, 2, 1.
+    private static float ReduceLanes(Span<float> lanes)
+    {
+        for (var offset = WarpSize / 2; offset > 0; offset /= 2)
+        {
+            for (var lane = 0; lane < offset; lane++)
+            {
+                lanes[lane] += lanes[lane + offset];
+            }
+        }
+
+        return lanes[0];
+    }
+
+    private interface IWeights<T>
+        where T : unmanaged
+    {
+        static abstract float ToSingle(T value);
+
+        /// <summary>The first eight elements of <paramref name="source"/>, as floats.</summary>
+        static abstract Vector256<float> Load8(ReadOnlySpan<T> source);
+    }
+
+    private readonly struct F32Weights : IWeights<float>
+    {
+        public static float ToSingle(float value) => value;
+
+        public static Vector256<float> Load8(ReadOnlySpan<float> source) => Vector256.Create(source);
+    }
+
+    private readonly struct F16Weights : IWeights<ushort>
+    {
+        // Every half converts exactly to a float; a table of all 65536 beats System.Half per element.
+        private static readonly float[] Table = BuildTable();
+
+        public static float ToSingle(ushort value) => Table[value];
+
+        public static Vector256<float> Load8(ReadOnlySpan<ushort> source) => Vector256.Create(
+            Table[source[0]], Table[source[1]], Table[source[2]], Table[source[3]],
+            Table[source[4]], Table[source[5]], Table[source[6]], Table[source[7]]);
+
+        private static float[] BuildTable()
+        {
+            var table = new float[ushort.MaxValue + 1];
+            for (var bits = 0; bits < table.Length; bits++)
+            {
+                table[bits] = F16ToSingle((ushort)bits);
+            }
+
+            return table;
+        }
+    }
+
+    private readonly struct Bf16Weights : IWeights<ushort>
+    {
+        public static float ToSingle(ushort value) => Bf16ToSingle(value);
+
+        public static Vector256<float> Load8(ReadOnlySpan<ushort> source)
+        {
+            var bits = Vector128.Create(source);
+            var widened = Vector256.Create(Vector128.WidenLower(bits), Vector128.WidenUpper(bits));
+            return (widened << 16).AsSingle();
+        }
+    }
+}
