@@ -1,0 +1,44 @@
+using GpuMux.Gpu.Compilation;
+
+namespace GpuMux.Gpu.Sim;
+
+/// <summary>
+/// Simulated devices on the CPU: the same contract as CUDA, real data, modelled time. Every
+/// layer above the GPU layer is tested on it.
+/// </summary>
+internal sealed class SimBackend : GpuBackend
+{
+    private readonly SimDeviceOptions _options;
+    private readonly ModuleCompiler _compiler;
+
+    public SimBackend(GpuBackendOptions options)
+    {
+        _options = options.Sim;
+        _compiler = new ModuleCompiler(new SimCompiler(), options.ModuleCacheDirectory);
+        Devices = [.. Enumerable.Range(0, _options.DeviceCount).Select(Describe)];
+    }
+
+    public override GpuBackendKind Kind => GpuBackendKind.Sim;
+
+    public override string Description => "Sim: simulated device on the CPU, modelled timings (no GPU in use)";
+
+    public override IReadOnlyList<GpuDeviceInfo> Devices { get; }
+
+    protected override GpuContext CreateContextCore(GpuDeviceInfo device) => new SimContext(this, device, _options, _compiler);
+
+    private GpuDeviceInfo Describe(int ordinal) => new()
+    {
+        Ordinal = ordinal,
+        Name = _options.Name,
+        ComputeCapability = _options.ComputeCapability,
+        TotalMemoryBytes = _options.CapacityBytes,
+        MultiprocessorCount = _options.MultiprocessorCount,
+        PciBusId = $"sim:{ordinal}",
+        MaxThreadsPerBlock = 1024,
+        MaxBlockDim = new Dim3(1024, 1024, 64),
+        MaxGridDim = new Dim3(int.MaxValue, 65535, 65535),
+        MaxSharedMemoryPerBlock = 48 << 10,
+        SupportsVirtualMemory = true,
+        IsSimulated = true,
+    };
+}

@@ -1,0 +1,32 @@
+namespace GpuMux.Gpu.Sim;
+
+/// <summary>
+/// The simulated device. The defaults model an A100 on PCIe Gen4: pinned copies at 25 GB/s,
+/// pageable at 10 GB/s, 1.5 TB/s of device memory bandwidth for kernels.
+/// </summary>
+public sealed record SimDeviceOptions
+{
+    public string Name { get; init; } = "GpuMux Sim (simulated A100-like device, no GPU)";
+
+    public int DeviceCount { get; init; } = 1;
+
+    /// <summary>Device memory. Backed by host memory committed only as it is touched.</summary>
+    public ulong CapacityBytes { get; init; } = 16UL << 30;
+
+    public double PinnedCopyBytesPerSecond { get; init; } = 25e9;
+
+    public double PageableCopyBytesPerSecond { get; init; } = 10e9;
+
+    public double DeviceMemoryBytesPerSecond { get; init; } = 1.5e12;
+
+    /// <summary>Fixed cost of every kernel and copy, as a launch or a DMA setup costs on hardware.</summary>
+    public TimeSpan OperationLatency { get; init; } = TimeSpan.FromMicroseconds(4);
+
+    public ComputeCapability ComputeCapability { get; init; } = new(8, 0);
+
+    public int MultiprocessorCount { get; init; } = 108;
+
+    public StreamPriorityRange StreamPriorities { get; init; } = new(Least: 0, Greatest: -5);
+
+    public ulong AllocationGranularity { get; init; } = 2UL << 20;
+}

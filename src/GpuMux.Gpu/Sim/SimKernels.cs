@@ -1,0 +1,55 @@
+using GpuMux.Gpu.Kernels;
+using Kind = GpuMux.Gpu.KernelArgumentKind;
+
+namespace GpuMux.Gpu.Sim;
+
+/// <summary>The built-in kernels as the simulated device runs them: the C# references, on device memory.</summary>
+internal static class SimKernels
+{
+    public static IReadOnlyDictionary<string, SimKernel> Builtin { get; } = new SimKernel[]
+    {
+        new(KernelNames.FillF32, [Kind.Pointer, Kind.Float32, Kind.UInt64], Fill),
+        new(KernelNames.AxpyF32, [Kind.Pointer, Kind.Pointer, Kind.Float32, Kind.UInt64], Axpy),
+        new(KernelNames.GemvF32, [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32], k => Gemv<float>(k, KernelReference.GemvF32)),
+        new(KernelNames.GemvF16, [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32], k => Gemv<ushort>(k, KernelReference.GemvF16)),
+        new(KernelNames.GemvBf16, [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32], k => Gemv<ushort>(k, KernelReference.GemvBf16)),
+        new(KernelNames.Spin, [Kind.UInt64], k => SimClock.Ticks(TimeSpan.FromMicroseconds(k[0].AsUInt64()))),
+        new(KernelNames.Checksum, [Kind.Pointer, Kind.UInt64, Kind.Pointer], Checksum),
+    }.ToDictionary(kernel => kernel.Name);
+
+    private delegate void GemvBody<TWeight>(ReadOnlySpan<TWeight> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols);
+
+    private static long Fill(SimKernelInvocation k)
+    {
+        var count = k[2].AsUInt64();
+        KernelReference.Fill(k.Write<float>(0, count), k[1].AsFloat32());
+        return k.MemoryBound(count * sizeof(float));
+    }
+
+    private static long Axpy(SimKernelInvocation k)
+    {
+        var count = k[3].AsUInt64();
+        KernelReference.Axpy(k.Write<float>(0, count), k.Read<float>(1, count), k[2].AsFloat32());
+        return k.MemoryBound(3 * count * sizeof(float));
+    }
+
+    private static unsafe long Gemv<TWeight>(SimKernelInvocation k, GemvBody<TWeight> body)
+        where TWeight : unmanaged
+    {
+        var rows = k[3].AsUInt32();
+        var cols = k[4].AsUInt32();
+        var weights = k.Read<TWeight>(0, (ulong)rows * cols);
+        body(weights, k.Read<float>(1, cols), k.Write<float>(2, rows), (int)rows, (int)cols);
+        return k.MemoryBound(((ulong)rows * cols * (ulong)sizeof(TWeight)) + ((ulong)rows + cols) * sizeof(float));
+    }
+
+    private static long Checksum(SimKernelInvocation k)
+    {
+        var bytes = k[1].AsUInt64();
+        k.RequireAligned(0, sizeof(uint));
+        var sum = KernelReference.Checksum(k.Read<byte>(0, bytes));
+        // The kernel adds into *out atomically; the caller zeroes it first.
+        k.Write<ulong>(2, 1)[0] += sum;
+        return k.MemoryBound(bytes);
+    }
+}

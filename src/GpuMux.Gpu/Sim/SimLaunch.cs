@@ -1,0 +1,9 @@
+namespace GpuMux.Gpu.Sim;
+
+internal sealed class SimLaunch(SimStream stream, SimKernel kernel, KernelArgument[] arguments) : SimOperation(stream)
+{
+    public override SimEngine Engine => SimEngine.Compute;
+
+    public override long Execute(SimMemory memory, SimDeviceOptions device) =>
+        SimClock.Ticks(device.OperationLatency) + kernel.Run(new SimKernelInvocation(arguments, memory, device));
+}

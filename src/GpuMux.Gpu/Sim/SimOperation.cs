@@ -1,0 +1,57 @@
+namespace GpuMux.Gpu.Sim;
+
+/// <summary>Which part of the simulated device carries out an operation. Engines run side by side.</summary>
+internal enum SimEngine
+{
+    /// <summary>Stream bookkeeping (event records and waits), retired by the scheduler itself.</summary>
+    Control,
+
+    /// <summary>The host-to-device copy engine.</summary>
+    CopyIn,
+
+    /// <summary>The device-to-host copy engine.</summary>
+    CopyOut,
+
+    /// <summary>The multiprocessors: kernels, memsets and device-to-device copies.</summary>
+    Compute,
+}
+
+/// <summary>One piece of queued work on a simulated stream. Its state is guarded by the scheduler's lock.</summary>
+internal abstract class SimOperation(SimStream stream)
+{
+    public SimStream Stream { get; } = stream;
+
+    public long Sequence { get; set; }
+
+    public bool Started { get; set; }
+
+    public bool Completed { get; set; }
+
+    /// <summary>When it completed, in <see cref="SimClock"/> ticks.</summary>
+    public long CompletedAt { get; set; }
+
+    public abstract SimEngine Engine { get; }
+
+    /// <summary>
+    /// Does the operation's real work on real data and returns how long the modelled device
+    /// takes for it, in <see cref="SimClock"/> ticks. A fault is thrown as a <see cref="GpuException"/>.
+    /// </summary>
+    public abstract long Execute(SimMemory memory, SimDeviceOptions device);
+}
+
+internal sealed class SimRecord(SimStream stream) : SimOperation(stream)
+{
+    public override SimEngine Engine => SimEngine.Control;
+
+    public override long Execute(SimMemory memory, SimDeviceOptions device) => 0;
+}
+
+/// <summary>Holds its stream until <see cref="Target"/>, the event's record at the time of the wait, completes.</summary>
+internal sealed class SimWait(SimStream stream, SimRecord target) : SimOperation(stream)
+{
+    public SimRecord Target { get; } = target;
+
+    public override SimEngine Engine => SimEngine.Control;
+
+    public override long Execute(SimMemory memory, SimDeviceOptions device) => 0;
+}

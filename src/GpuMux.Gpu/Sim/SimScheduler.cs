@@ -1,0 +1,260 @@
+namespace GpuMux.Gpu.Sim;
+
+/// <summary>
+/// The simulated device's front end. Each engine (host-to-device copies, device-to-host copies,
+/// compute) is a thread that takes, among the streams whose next operation is for it, the one
+/// of highest priority, oldest first within a priority, and runs that operation to completion:
+/// priority takes effect at kernel boundaries, as on hardware. Stream order holds because only a
+/// stream's head operation may start.
+/// <para>
+/// A fault in a kernel is sticky, as in CUDA: queued work is abandoned and every later call on
+/// the context throws the same error until the context is disposed.
+/// </para>
+/// </summary>
+internal sealed class SimScheduler : IDisposable
+{
+    private static readonly SimEngine[] Engines = [SimEngine.CopyIn, SimEngine.CopyOut, SimEngine.Compute];
+
+    private readonly object _gate = new();
+    private readonly List<SimStream> _streams = [];
+    private readonly SimMemory _memory;
+    private readonly SimDeviceOptions _device;
+    private readonly Thread[] _threads;
+    private long _sequence;
+    private GpuException? _fault;
+    private bool _stopping;
+
+    public SimScheduler(SimMemory memory, SimDeviceOptions device, int ordinal)
+    {
+        _memory = memory;
+        _device = device;
+        _threads = Array.ConvertAll(Engines, engine => new Thread(() => RunEngine(engine))
+        {
+            IsBackground = true,
+            Name = $"gpumux-sim{ordinal}-{engine}",
+        });
+        foreach (var thread in _threads)
+        {
+            thread.Start();
+        }
+    }
+
+    public void AddStream(SimStream stream)
+    {
+        lock (_gate)
+        {
+            _streams.Add(stream);
+        }
+    }
+
+    /// <summary>A destroyed stream finishes its queued work, then goes, as <c>cuStreamDestroy</c> allows.</summary>
+    public void RemoveStream(SimStream stream)
+    {
+        lock (_gate)
+        {
+            stream.Destroyed = true;
+            RetireControlOperations();
+        }
+    }
+
+    public void ThrowIfFaulted()
+    {
+        lock (_gate)
+        {
+            ThrowIfFaultedLocked();
+        }
+    }
+
+    public void Enqueue(SimOperation operation)
+    {
+        lock (_gate)
+        {
+            ThrowIfFaultedLocked();
+            operation.Sequence = ++_sequence;
+            operation.Stream.Queue.Enqueue(operation);
+            RetireControlOperations();
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    public bool IsIdle(SimStream stream)
+    {
+        lock (_gate)
+        {
+            ThrowIfFaultedLocked();
+            return stream.Queue.Count == 0;
+        }
+    }
+
+    public void WaitIdle(SimStream? stream)
+    {
+        lock (_gate)
+        {
+            while (_fault is null && (stream is null ? _streams.Exists(s => s.Queue.Count > 0) : stream.Queue.Count > 0))
+            {
+                Monitor.Wait(_gate);
+            }
+            ThrowIfFaultedLocked();
+        }
+    }
+
+    public bool IsComplete(SimRecord? record)
+    {
+        lock (_gate)
+        {
+            ThrowIfFaultedLocked();
+            return record is null || record.Completed;
+        }
+    }
+
+    public void WaitComplete(SimRecord? record)
+    {
+        lock (_gate)
+        {
+            while (_fault is null && record is { Completed: false })
+            {
+                Monitor.Wait(_gate);
+            }
+            ThrowIfFaultedLocked();
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _stopping = true;
+            Monitor.PulseAll(_gate);
+        }
+        foreach (var thread in _threads)
+        {
+            thread.Join();
+        }
+    }
+
+    private void RunEngine(SimEngine engine)
+    {
+        while (true)
+        {
+            SimOperation operation;
+            lock (_gate)
+            {
+                SimOperation? next;
+                while ((next = NextFor(engine)) is null)
+                {
+                    if (_stopping)
+                    {
+                        return;
+                    }
+                    Monitor.Wait(_gate);
+                }
+                operation = next;
+                operation.Started = true;
+            }
+
+            var start = SimClock.Now;
+            GpuException? fault = null;
+            long duration = 0;
+            _memory.BeginAccess();
+            try
+            {
+                duration = operation.Execute(_memory, _device);
+            }
+            catch (GpuException e)
+            {
+                fault = e;
+            }
+            finally
+            {
+                _memory.EndAccess();
+            }
+            if (fault is null)
+            {
+                SimClock.WaitUntil(start + duration);
+            }
+
+            lock (_gate)
+            {
+                if (fault is not null)
+                {
+                    Fail(fault);
+                }
+                else
+                {
+                    Complete(operation.Stream.Queue.Dequeue());
+                    RetireControlOperations();
+                }
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    private SimOperation? NextFor(SimEngine engine)
+    {
+        if (_fault is not null || _stopping)
+        {
+            return null;
+        }
+        SimOperation? best = null;
+        foreach (var stream in _streams)
+        {
+            if (stream.Queue.TryPeek(out var head) && head.Engine == engine && !head.Started
+                && (best is null || stream.Priority < best.Stream.Priority
+                    || (stream.Priority == best.Stream.Priority && head.Sequence < best.Sequence)))
+            {
+                best = head;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// Retires records and satisfied waits at the heads of streams, repeating until nothing
+    /// moves, since a record completing on one stream can release a wait on another.
+    /// </summary>
+    private void RetireControlOperations()
+    {
+        bool progressed;
+        do
+        {
+            progressed = false;
+            foreach (var stream in _streams)
+            {
+                while (stream.Queue.TryPeek(out var head) && head.Engine == SimEngine.Control)
+                {
+                    if (head is SimWait { Target.Completed: false })
+                    {
+                        break;
+                    }
+                    Complete(stream.Queue.Dequeue());
+                    progressed = true;
+                }
+            }
+        }
+        while (progressed);
+        _streams.RemoveAll(s => s.Destroyed && s.Queue.Count == 0);
+    }
+
+    private static void Complete(SimOperation operation)
+    {
+        operation.Completed = true;
+        operation.CompletedAt = SimClock.Now;
+    }
+
+    private void Fail(GpuException fault)
+    {
+        _fault = new GpuException(fault.Status, $"{fault.Message} (the context is now unusable, as after a sticky CUDA error)");
+        foreach (var stream in _streams)
+        {
+            stream.Queue.Clear();
+        }
+    }
+
+    private void ThrowIfFaultedLocked()
+    {
+        if (_fault is not null)
+        {
+            throw new GpuException(_fault.Status, _fault.Message);
+        }
+    }
+}
