@@ -1,0 +1,126 @@
+using System.Text;
+using GpuMux.Gpu.Compilation;
+using GpuMux.Gpu.Cuda.Native;
+using static GpuMux.Gpu.Cuda.CudaCheck;
+using static GpuMux.Gpu.Cuda.Native.CudaDriver;
+using Attribute = GpuMux.Gpu.Cuda.Native.CUdevice_attribute;
+
+namespace GpuMux.Gpu.Cuda;
+
+/// <summary>NVIDIA GPUs through the CUDA driver API, with NVRTC for run-time compilation where it is installed.</summary>
+internal sealed unsafe class CudaBackend : GpuBackend
+{
+    private readonly ModuleCompiler _compiler;
+
+    private CudaBackend(IReadOnlyList<GpuDeviceInfo> devices, string description, ModuleCompiler compiler)
+    {
+        Devices = devices;
+        Description = description;
+        _compiler = compiler;
+    }
+
+    public override GpuBackendKind Kind => GpuBackendKind.Cuda;
+
+    public override string Description { get; }
+
+    public override IReadOnlyList<GpuDeviceInfo> Devices { get; }
+
+    /// <summary>The backend, or null and why not: no driver library, a stub library, no device, or a driver that fails to start.</summary>
+    public static CudaBackend? TryCreate(GpuBackendOptions options, out string? unavailableReason)
+    {
+        try
+        {
+            if (!CudaLibraries.TryLoadDriver(out unavailableReason))
+            {
+                return null;
+            }
+            var init = cuInit(0);
+            if (init != CUresult.CUDA_SUCCESS)
+            {
+                unavailableReason = init == CUresult.CUDA_ERROR_NO_DEVICE
+                    ? "the NVIDIA driver is installed but sees no CUDA device"
+                    : $"the NVIDIA driver failed to initialise: {new CudaException(init, "cuInit").Message}";
+                return null;
+            }
+            int count, driverVersion;
+            ThrowIfFailed(cuDeviceGetCount(&count));
+            ThrowIfFailed(cuDriverGetVersion(&driverVersion));
+            if (count == 0)
+            {
+                unavailableReason = "the NVIDIA driver sees no CUDA device";
+                return null;
+            }
+            var devices = Enumerable.Range(0, count).Select(Describe).ToArray();
+            var (compiler, nvrtcDescription) = CreateCompiler();
+            var description = $"CUDA driver {driverVersion / 1000}.{driverVersion % 1000 / 10}, {nvrtcDescription}";
+            unavailableReason = null;
+            return new CudaBackend(devices, description, new ModuleCompiler(compiler, options.ModuleCacheDirectory));
+        }
+        catch (Exception e) when (e is GpuException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            unavailableReason = $"the CUDA driver could not be used: {e.Message}";
+            return null;
+        }
+    }
+
+    protected override GpuContext CreateContextCore(GpuDeviceInfo device) => CudaContext.Create(this, device, _compiler);
+
+    private static (IKernelCompiler Compiler, string Description) CreateCompiler()
+    {
+        if (!CudaLibraries.TryLoadNvrtc(out var reason))
+        {
+            return (new UnavailableCompiler(reason ?? "NVRTC not found"), $"NVRTC unavailable ({reason})");
+        }
+        var nvrtc = new NvrtcCompiler();
+        return (nvrtc, $"NVRTC {nvrtc.Version}");
+    }
+
+    private static GpuDeviceInfo Describe(int ordinal)
+    {
+        int handle;
+        ThrowIfFailed(cuDeviceGet(&handle, ordinal));
+        var device = handle;
+        nuint totalMemory;
+        ThrowIfFailed(cuDeviceTotalMem_v2(&totalMemory, device));
+        return new GpuDeviceInfo
+        {
+            Ordinal = ordinal,
+            Name = ReadString((buffer, length) => cuDeviceGetName(buffer, length, device)),
+            ComputeCapability = new ComputeCapability(
+                Read(Attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
+                Read(Attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device)),
+            TotalMemoryBytes = totalMemory,
+            MultiprocessorCount = Read(Attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
+            PciBusId = ReadString((buffer, length) => cuDeviceGetPCIBusId(buffer, length, device)),
+            MaxThreadsPerBlock = Read(Attribute.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK, device),
+            MaxBlockDim = new Dim3(
+                (uint)Read(Attribute.CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X, device),
+                (uint)Read(Attribute.CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Y, device),
+                (uint)Read(Attribute.CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z, device)),
+            MaxGridDim = new Dim3(
+                (uint)Read(Attribute.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X, device),
+                (uint)Read(Attribute.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y, device),
+                (uint)Read(Attribute.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z, device)),
+            MaxSharedMemoryPerBlock = Read(Attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK, device),
+            SupportsVirtualMemory = Read(Attribute.CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED, device) != 0,
+            IsSimulated = false,
+        };
+    }
+
+    private static int Read(Attribute attribute, int device)
+    {
+        int value;
+        ThrowIfFailed(cuDeviceGetAttribute(&value, attribute, device), $"cuDeviceGetAttribute({attribute})");
+        return value;
+    }
+
+    private delegate CUresult StringQuery(byte* buffer, int length);
+
+    private static string ReadString(StringQuery query)
+    {
+        const int capacity = 256;
+        var buffer = stackalloc byte[capacity];
+        ThrowIfFailed(query(buffer, capacity), "device string query");
+        return Encoding.UTF8.GetString(buffer, new ReadOnlySpan<byte>(buffer, capacity).IndexOf((byte)0));
+    }
+}

@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+
+namespace GpuMux.Gpu.Cuda.Native;
+
+internal static unsafe partial class CudaDriver
+{
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuDevicePrimaryCtxRetain(nint* pctx, int dev);
+
+    // The unversioned export is the pre-11.0 ABI; cuda.h maps the name onto _v2.
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuDevicePrimaryCtxRelease_v2(int dev);
+
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuCtxSetCurrent(nint ctx);
+
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuCtxGetCurrent(nint* pctx);
+
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuCtxPushCurrent_v2(nint ctx);
+
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuCtxPopCurrent_v2(nint* pctx);
+
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuCtxSynchronize();
+
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuCtxGetStreamPriorityRange(int* leastPriority, int* greatestPriority);
+}

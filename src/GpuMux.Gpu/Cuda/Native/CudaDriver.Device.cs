@@ -1,0 +1,25 @@
+using System.Runtime.InteropServices;
+
+namespace GpuMux.Gpu.Cuda.Native;
+
+internal static unsafe partial class CudaDriver
+{
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuDeviceGetCount(int* count);
+
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuDeviceGet(int* device, int ordinal);
+
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuDeviceGetName(byte* name, int len, int dev);
+
+    // cuDeviceTotalMem is #defined to the _v2 export, which reports size_t rather than unsigned int.
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuDeviceTotalMem_v2(nuint* bytes, int dev);
+
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuDeviceGetAttribute(int* pi, CUdevice_attribute attrib, int dev);
+
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuDeviceGetPCIBusId(byte* pciBusId, int len, int dev);
+}
