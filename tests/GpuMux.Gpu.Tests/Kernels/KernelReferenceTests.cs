@@ -1,0 +1,83 @@
+using GpuMux.Gpu.Kernels;
+
+namespace GpuMux.Gpu.Tests.Kernels;
+
+public sealed class KernelReferenceTests
+{
+    [Theory]
+    [InlineData((ushort)0x3C00, 1.0f)]
+    [InlineData((ushort)0xC000, -2.0f)]
+    [InlineData((ushort)0x7BFF, 65504f)]
+    [InlineData((ushort)0x0001, 5.9604645e-8f)]
+    public void Half_precision_bits_convert_to_their_values(ushort bits, float value) =>
+        Assert.Equal(value, KernelReference.F16ToSingle(bits));
+
+    [Fact]
+    public void Bfloat16_rounds_to_nearest_even_and_round_trips()
+    {
+        Assert.Equal((ushort)0x3F80, KernelReference.SingleToBf16(1.0f));
+        // 1 + 2^-8 lies exactly between two bfloat16 values: ties go to the even one, 1.0.
+        Assert.Equal((ushort)0x3F80, KernelReference.SingleToBf16(1.00390625f));
+        Assert.Equal((ushort)0x3F82, KernelReference.SingleToBf16(1.01171875f));
+        Assert.True(float.IsNaN(KernelReference.Bf16ToSingle(KernelReference.SingleToBf16(float.NaN))));
+        for (var bits = 0; bits <= ushort.MaxValue; bits++)
+        {
+            var value = KernelReference.Bf16ToSingle((ushort)bits);
+            if (!float.IsNaN(value))
+            {
+                Assert.Equal((ushort)bits, KernelReference.SingleToBf16(value));
+            }
+        }
+    }
+
+    [Fact]
+    public void Checksum_follows_its_definition()
+    {
+        byte[] data = [1, 2, 3, 4, 5];
+        var expected = KernelReference.Mix64(0x0403_0201) + KernelReference.Mix64((1UL << 32) | 5);
+
+        Assert.Equal(0UL, KernelReference.Checksum([]));
+        Assert.Equal(expected, KernelReference.Checksum(data));
+        Assert.Equal(expected, KernelReference.Checksum([1, 2, 3, 4, 5, 0, 0, 0]));
+        Assert.Equal(0xE220A8397B1DCDAFUL, KernelReference.Mix64(0x9E3779B97F4A7C15UL));
+    }
+
+    [Fact]
+    public void Checksum_sees_swapped_words_and_flipped_bits()
+    {
+        var data = new byte[4096];
+        new Random(9).NextBytes(data);
+        var original = KernelReference.Checksum(data);
+
+        var swapped = (byte[])data.Clone();
+        (swapped[0], swapped[4]) = (swapped[4], swapped[0]);
+        var flipped = (byte[])data.Clone();
+        flipped[2049] ^= 1;
+
+        Assert.NotEqual(original, KernelReference.Checksum(swapped));
+        Assert.NotEqual(original, KernelReference.Checksum(flipped));
+    }
+
+    [Fact]
+    public void Gemv_agrees_with_a_double_precision_product()
+    {
+        const int rows = 37, cols = 1003;
+        var random = new Random(10);
+        var weights = TestData.Floats(random, rows * cols);
+        var x = TestData.Floats(random, cols);
+        var y = new float[rows];
+
+        KernelReference.GemvF32(weights, x, y, rows, cols);
+
+        for (var r = 0; r < rows; r++)
+        {
+            double exact = 0, magnitude = 0;
+            for (var c = 0; c < cols; c++)
+            {
+                exact += (double)weights[r * cols + c] * x[c];
+                magnitude += Math.Abs((double)weights[r * cols + c] * x[c]);
+            }
+            Assert.True(Math.Abs(y[r] - exact) <= 1e-6 * magnitude + 1e-9, $"row {r}: {y[r]} vs {exact}");
+        }
+    }
+}

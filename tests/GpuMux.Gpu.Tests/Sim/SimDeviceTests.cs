@@ -1,0 +1,214 @@
+using GpuMux.Gpu.Sim;
+
+namespace GpuMux.Gpu.Tests.Sim;
+
+/// <summary>Behaviour only the simulator can show deterministically, or that would poison a real GPU's context.</summary>
+public sealed class SimDeviceTests
+{
+    private readonly GpuBackend _backend = GpuBackends.CreateSim(new GpuBackendOptions { ModuleCacheDirectory = null });
+
+    [Fact]
+    public void A_higher_priority_stream_runs_first_at_the_next_kernel_boundary()
+    {
+        using var gpu = new TestGpu(_backend);
+        var priorities = gpu.Context.StreamPriorities;
+        using var low = gpu.Context.CreateStream(priorities.Least);
+        using var high = gpu.Context.CreateStream(priorities.Greatest);
+        var lowDone = Enumerable.Range(0, 3).Select(_ => gpu.Context.CreateEvent()).ToArray();
+        using var highDone = gpu.Context.CreateEvent();
+
+        foreach (var marker in lowDone)
+        {
+            gpu.Kernels.Spin(low, TimeSpan.FromMilliseconds(20));
+            low.Record(marker);
+        }
+        gpu.Kernels.Spin(high, TimeSpan.FromMilliseconds(1));
+        high.Record(highDone);
+        gpu.Context.Synchronize();
+
+        // Ordering, not timing: the high-priority kernel completed before the second and third low ones.
+        Assert.True(GpuEvent.ElapsedMilliseconds(highDone, lowDone[1]) > 0);
+        Assert.True(GpuEvent.ElapsedMilliseconds(highDone, lowDone[2]) > 0);
+        foreach (var marker in lowDone)
+        {
+            marker.Dispose();
+        }
+    }
+
+    [Fact]
+    public void A_kernel_fault_is_sticky_until_the_context_is_replaced()
+    {
+        var gpu = new TestGpu(_backend);
+        var stray = new DevicePtr(0x1000);
+
+        gpu.Kernels.Fill(gpu.Stream, stray, 1f, 16);
+        var fault = Assert.ThrowsAny<GpuException>(() => gpu.Stream.Synchronize());
+        var later = Assert.ThrowsAny<GpuException>(() => gpu.Context.Allocate(4096));
+
+        Assert.Equal(GpuStatus.IllegalAddress, fault.Status);
+        Assert.True(fault.IsContextFatal);
+        Assert.Equal(GpuStatus.IllegalAddress, later.Status);
+        gpu.Dispose();
+        using var fresh = new TestGpu(_backend);
+        using var buffer = fresh.Context.Allocate(64);
+        fresh.Kernels.Fill(fresh.Stream, buffer.Pointer, 2f, 16);
+        Assert.All(fresh.Download<float>(buffer.Pointer, 16), v => Assert.Equal(2f, v));
+    }
+
+    [Fact]
+    public void A_misaligned_kernel_pointer_is_a_fault()
+    {
+        using var gpu = new TestGpu(_backend);
+        using var data = gpu.Context.Allocate(64);
+        using var result = gpu.Context.Allocate(8);
+
+        gpu.Kernels.Checksum(gpu.Stream, data.Pointer + 1, 16, result.Pointer);
+
+        Assert.Equal(GpuStatus.KernelFault, Assert.ThrowsAny<GpuException>(() => gpu.Stream.Synchronize()).Status);
+    }
+
+    [Fact]
+    public void Arguments_of_the_wrong_type_or_number_are_refused_at_launch_and_harm_nothing()
+    {
+        using var gpu = new TestGpu(_backend);
+        using var buffer = gpu.Context.Allocate(64);
+        using var module = gpu.Context.LoadModule(GpuMux.Gpu.Kernels.BuiltinKernels.Source);
+        var fill = module.GetFunction(GpuMux.Gpu.Kernels.KernelNames.FillF32);
+        var config = new LaunchConfig(1, 32);
+
+        var wrongType = Assert.ThrowsAny<GpuException>(() => gpu.Stream.Launch(fill, config, new KernelArguments().Add(buffer.Pointer).Add(1.0).Add(16UL)));
+        var tooFew = Assert.ThrowsAny<GpuException>(() => gpu.Stream.Launch(fill, config, new KernelArguments().Add(buffer.Pointer)));
+
+        Assert.Equal(GpuStatus.InvalidValue, wrongType.Status);
+        Assert.Equal(GpuStatus.InvalidValue, tooFew.Status);
+        gpu.Kernels.Fill(gpu.Stream, buffer.Pointer, 5f, 16);
+        Assert.All(gpu.Download<float>(buffer.Pointer, 16), v => Assert.Equal(5f, v));
+    }
+
+    [Fact]
+    public void Copies_into_memory_that_is_not_mapped_are_refused_when_queued()
+    {
+        using var gpu = new TestGpu(_backend);
+        var page = gpu.Context.AllocationGranularity;
+        using var range = gpu.Context.ReserveAddressRange(2 * page);
+        using var physical = gpu.Context.CreatePhysicalMemory(page);
+        gpu.Context.Map(range.Start, page, physical);
+        var data = new byte[16];
+
+        var beforeAccess = Assert.ThrowsAny<GpuException>(() => gpu.Stream.Upload<byte>(range.Start, data));
+        gpu.Context.SetAccess(range.Start, page, MemoryAccess.ReadWrite);
+        gpu.Stream.Upload<byte>(range.Start, data);
+        var unmapped = Assert.ThrowsAny<GpuException>(() => gpu.Stream.Upload<byte>(range.Start + page, data));
+        var across = Assert.ThrowsAny<GpuException>(() => gpu.Stream.Upload<byte>(range.Start + (page - 8), data));
+
+        Assert.Equal(GpuStatus.InvalidValue, beforeAccess.Status);
+        Assert.Equal(GpuStatus.InvalidValue, unmapped.Status);
+        Assert.Equal(GpuStatus.InvalidValue, across.Status);
+        gpu.Context.Unmap(range.Start, page);
+    }
+
+    [Fact]
+    public void Physical_memory_counts_against_capacity_until_released_and_unmapped()
+    {
+        using var gpu = new TestGpu(_backend);
+        var page = gpu.Context.AllocationGranularity;
+        var baseline = gpu.Context.GetMemoryInfo().FreeBytes;
+        using var range = gpu.Context.ReserveAddressRange(page);
+        var physical = gpu.Context.CreatePhysicalMemory(page);
+        gpu.Context.Map(range.Start, page, physical);
+
+        physical.Dispose();
+        var whileMapped = gpu.Context.GetMemoryInfo().FreeBytes;
+        gpu.Context.Unmap(range.Start, page);
+        var afterUnmap = gpu.Context.GetMemoryInfo().FreeBytes;
+
+        Assert.Equal(baseline - page, whileMapped);
+        Assert.Equal(baseline, afterUnmap);
+    }
+
+    [Fact]
+    public void Freed_device_memory_returns_to_the_baseline()
+    {
+        using var gpu = new TestGpu(_backend);
+        var baseline = gpu.Context.GetMemoryInfo().FreeBytes;
+
+        var allocations = Enumerable.Range(1, 20).Select(i => gpu.Context.Allocate((ulong)i * 1000 + 3)).ToList();
+        Assert.True(gpu.Context.GetMemoryInfo().FreeBytes < baseline);
+        allocations.ForEach(a => a.Dispose());
+
+        Assert.Equal(baseline, gpu.Context.GetMemoryInfo().FreeBytes);
+    }
+
+    [Fact]
+    public void Capacity_is_configurable_and_enforced()
+    {
+        var small = GpuBackends.CreateSim(new GpuBackendOptions { ModuleCacheDirectory = null, Sim = new SimDeviceOptions { CapacityBytes = 8UL << 20 } });
+        using var context = small.CreateContext(0);
+
+        using var most = context.Allocate(6UL << 20);
+
+        Assert.Equal(GpuStatus.OutOfMemory, context.TryAllocate(4UL << 20, out _));
+        using var rest = context.Allocate(1UL << 20);
+    }
+
+    [Fact]
+    public void Pinned_and_registered_host_memory_get_the_pinned_bandwidth()
+    {
+        using var gpu = new TestGpu(_backend);
+        var sim = (SimContext)gpu.Context;
+        using var pinned = gpu.Context.AllocatePinned(1 << 20);
+        var pageable = new byte[1 << 20];
+
+        unsafe
+        {
+            fixed (byte* pointer = pageable)
+            {
+                Assert.Equal(sim.Options.PageableCopyBytesPerSecond, sim.CopyBandwidth((nint)pointer, (ulong)pageable.Length));
+                using (gpu.Context.RegisterHostMemory((nint)pointer, (ulong)pageable.Length))
+                {
+                    Assert.Equal(sim.Options.PinnedCopyBytesPerSecond, sim.CopyBandwidth((nint)pointer, (ulong)pageable.Length));
+                }
+                Assert.Equal(sim.Options.PageableCopyBytesPerSecond, sim.CopyBandwidth((nint)pointer, (ulong)pageable.Length));
+            }
+        }
+        Assert.Equal(sim.Options.PinnedCopyBytesPerSecond, sim.CopyBandwidth(pinned.Pointer, pinned.Length));
+        Assert.Equal(sim.Options.PageableCopyBytesPerSecond, sim.CopyBandwidth(pinned.Pointer, pinned.Length + 1));
+    }
+
+    [Fact]
+    public void A_destroyed_stream_still_finishes_its_queued_work()
+    {
+        using var gpu = new TestGpu(_backend);
+        using var buffer = gpu.Context.Allocate(4096 * sizeof(float));
+        var stream = gpu.Context.CreateStream();
+
+        gpu.Kernels.Spin(stream, TimeSpan.FromMilliseconds(10));
+        gpu.Kernels.Fill(stream, buffer.Pointer, 8f, 4096);
+        stream.Dispose();
+        gpu.Context.Synchronize();
+
+        Assert.All(gpu.Download<float>(buffer.Pointer, 4096), v => Assert.Equal(8f, v));
+    }
+
+    [Fact]
+    public void Kernels_without_a_simulated_implementation_fail_to_compile_with_a_clear_log()
+    {
+        using var context = _backend.CreateContext(0);
+        var source = new KernelSource("custom.cu", "extern \"C\" __global__ void my_kernel(float* x)\n{\n    x[0] = 1.0f;\n}\n");
+
+        var error = Assert.Throws<CompileException>(() => context.Compile(source));
+
+        Assert.Contains("custom.cu(1): error: kernel \"my_kernel\" has no simulated implementation", error.Log);
+    }
+
+    [Fact]
+    public void A_cubin_for_a_real_gpu_is_an_invalid_image_on_the_simulator()
+    {
+        using var context = _backend.CreateContext(0);
+        byte[] elf = [0x7F, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0];
+
+        var error = Assert.ThrowsAny<GpuException>(() => context.LoadModule(new ModuleImage(ModuleImageKind.Cubin, elf)));
+
+        Assert.Equal(GpuStatus.InvalidImage, error.Status);
+    }
+}
