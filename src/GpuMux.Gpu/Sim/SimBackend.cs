@@ -20,7 +20,7 @@ internal sealed class SimBackend : GpuBackend
 
     public override GpuBackendKind Kind => GpuBackendKind.Sim;
 
-    public override string Description => "Sim: simulated device on the CPU, modelled timings (no GPU in use)";
+    public override string Description => "Sim: simulated device on the CPU, no GPU in use";
 
     public override IReadOnlyList<GpuDeviceInfo> Devices { get; }
 

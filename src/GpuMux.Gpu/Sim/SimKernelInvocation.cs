@@ -11,6 +11,12 @@ internal readonly unsafe struct SimKernelInvocation(KernelArgument[] arguments, 
     public Span<T> Write<T>(int argument, ulong count)
         where T : unmanaged => Resolve<T>(argument, count, write: true);
 
+    /// <summary>
+    /// The bytes an argument points to, for kernels that walk buffers larger than one span can
+    /// hold (a model's weights); the caller reads them in chunks.
+    /// </summary>
+    public nint ReadRaw(int argument, ulong bytes) => memory.Resolve(arguments[argument].AsPointer(), bytes, write: false);
+
     /// <summary>Modelled time for a kernel whose cost is moving <paramref name="bytes"/> through device memory.</summary>
     public long MemoryBound(ulong bytes) => SimClock.Ticks(bytes / device.DeviceMemoryBytesPerSecond);
 

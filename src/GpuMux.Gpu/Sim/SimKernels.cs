@@ -43,11 +43,19 @@ internal static class SimKernels
         return k.MemoryBound(((ulong)rows * cols * (ulong)sizeof(TWeight)) + ((ulong)rows + cols) * sizeof(float));
     }
 
-    private static long Checksum(SimKernelInvocation k)
+    private static unsafe long Checksum(SimKernelInvocation k)
     {
+        // A multiple of 4 bytes, so that each chunk starts on a word boundary.
+        const ulong Chunk = 1UL << 30;
         var bytes = k[1].AsUInt64();
         k.RequireAligned(0, sizeof(uint));
-        var sum = KernelReference.Checksum(k.Read<byte>(0, bytes));
+        var data = (byte*)k.ReadRaw(0, bytes);
+        ulong sum = 0;
+        for (ulong offset = 0; offset < bytes; offset += Chunk)
+        {
+            var length = (int)Math.Min(Chunk, bytes - offset);
+            sum += KernelReference.Checksum(new ReadOnlySpan<byte>(data + offset, length), offset / sizeof(uint));
+        }
         // The kernel adds into *out atomically; the caller zeroes it first.
         k.Write<ulong>(2, 1)[0] += sum;
         return k.MemoryBound(bytes);

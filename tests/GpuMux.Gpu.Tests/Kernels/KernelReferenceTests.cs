@@ -59,6 +59,19 @@ public sealed class KernelReferenceTests
     }
 
     [Fact]
+    public void Checksums_of_word_aligned_chunks_add_up_to_the_whole()
+    {
+        var data = new byte[10_003];
+        new Random(11).NextBytes(data);
+
+        var chunked = KernelReference.Checksum(data.AsSpan(0, 4096), 0)
+            + KernelReference.Checksum(data.AsSpan(4096, 4096), 1024)
+            + KernelReference.Checksum(data.AsSpan(8192), 2048);
+
+        Assert.Equal(KernelReference.Checksum(data), chunked);
+    }
+
+    [Fact]
     public void Gemv_agrees_with_a_double_precision_product()
     {
         const int rows = 37, cols = 1003;
