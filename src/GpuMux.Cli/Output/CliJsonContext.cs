@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+using GpuMux.Cli.Devices;
+
+namespace GpuMux.Cli.Output;
+
+// Source-generated, so that -o json needs no reflection under NativeAOT.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(DevicesReport))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;

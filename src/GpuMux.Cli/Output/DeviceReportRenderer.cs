@@ -1,0 +1,119 @@
+using System.Globalization;
+using GpuMux.Cli.Devices;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace GpuMux.Cli.Output;
+
+/// <summary>
+/// The report for people, laid out like nvidia-smi: the backend, a table of devices, then each
+/// device's self-check and a one-line verdict.
+/// </summary>
+internal static class DeviceReportRenderer
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+    private static readonly Style Warning = new(Color.Yellow, decoration: Decoration.Bold);
+    private static readonly Style Failure = new(Color.Red, decoration: Decoration.Bold);
+    private static readonly Style Success = new(Color.Green);
+    private static readonly Style Dim = new(decoration: Decoration.Dim);
+
+    public static void WriteFallbackWarning(IAnsiConsole console, string reason)
+    {
+        console.Write(new Text($"No CUDA GPU: {reason}. Running on the Sim backend (simulated device; timings are simulated, not measured on a GPU).", Warning));
+        console.WriteLine();
+        console.WriteLine();
+    }
+
+    public static void WriteError(IAnsiConsole console, string message)
+    {
+        console.Write(new Text($"gpumuxctl: {message}", Failure));
+        console.WriteLine();
+    }
+
+    public static void Write(IAnsiConsole console, DevicesReport report)
+    {
+        console.Write(new Text("Backend: ", Dim));
+        console.Write(new Text(report.Backend.Description));
+        console.WriteLine();
+        console.Write(DeviceTable(report.Devices));
+        foreach (var device in report.Devices)
+        {
+            console.WriteLine();
+            if (device.Error is not null)
+            {
+                console.Write(new Text($"GPU {device.Ordinal}: FAILED: {device.Error}", Failure));
+                console.WriteLine();
+                continue;
+            }
+            console.Write(CheckTable(device));
+        }
+        console.Write(Verdict(report));
+        console.WriteLine();
+    }
+
+    private static Table DeviceTable(IReadOnlyList<DeviceReport> devices)
+    {
+        // Only the name wraps on a narrow terminal; figures stay whole.
+        var table = new Table()
+            .AddColumn(new TableColumn("GPU").NoWrap())
+            .AddColumn("Name")
+            .AddColumn(new TableColumn("CC").NoWrap())
+            .AddColumn(new TableColumn("Total").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Free").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("SMs").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("PCI bus id").NoWrap())
+            .AddColumn(new TableColumn("Priorities (high..low)").NoWrap());
+        foreach (var device in devices)
+        {
+            table.AddRow(
+                Plain(device.Ordinal.ToString(Invariant)),
+                Plain(device.Name),
+                Plain(device.ComputeCapability),
+                Plain(Mebibytes(device.TotalMemoryBytes)),
+                Plain(device.FreeMemoryBytes is { } free ? Mebibytes(free) : "?"),
+                Plain(device.MultiprocessorCount.ToString(Invariant)),
+                Plain(device.PciBusId),
+                Plain(device.StreamPriorities is { } p ? $"{p.Greatest}..{p.Least}" : "?"));
+        }
+        return table;
+    }
+
+    private static Table CheckTable(DeviceReport device)
+    {
+        var table = new Table()
+            .Title($"GPU {device.Ordinal} self-check")
+            .AddColumn("Check")
+            .AddColumn(new TableColumn("Result").NoWrap())
+            .AddColumn(new TableColumn(device.Simulated ? "Simulated ms" : "ms").RightAligned().NoWrap())
+            .AddColumn("Detail");
+        foreach (var check in device.Checks)
+        {
+            var time = check.ElapsedMilliseconds is { } ms ? ms.ToString("0.000", Invariant) : "";
+            table.AddRow(
+                Plain(check.Name),
+                check.Passed ? new Text("ok", Success) : new Text("FAILED", Failure),
+                Plain(time),
+                check.Passed ? Plain(Measurement(check, device.Simulated)) : new Text(check.Detail ?? "", Failure));
+        }
+        return table;
+    }
+
+    private static Text Verdict(DevicesReport report)
+    {
+        var checks = report.Devices.Sum(d => d.Checks.Count);
+        var failed = report.Devices.Sum(d => d.Checks.Count(c => !c.Passed) + (d.Error is null ? 0 : 1));
+        var devices = report.Devices.Count == 1 ? "1 device" : $"{report.Devices.Count} devices";
+        return failed == 0
+            ? new Text($"All {checks} checks passed on {devices}.", Success)
+            : new Text($"{failed} of {checks} checks FAILED on {devices}.", Failure);
+    }
+
+    private static string Measurement(CheckResult check, bool simulated) =>
+        check.GigabytesPerSecond is { } gbps
+            ? $"{gbps.ToString("0.00", Invariant)} GB/s{(simulated ? " (simulated)" : "")}"
+            : "";
+
+    private static string Mebibytes(ulong bytes) => $"{(bytes >> 20).ToString("N0", Invariant)} MiB";
+
+    private static IRenderable Plain(string text) => new Text(text);
+}

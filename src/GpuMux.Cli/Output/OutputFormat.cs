@@ -1,0 +1,7 @@
+namespace GpuMux.Cli.Output;
+
+internal enum OutputFormat
+{
+    Table,
+    Json,
+}
