@@ -1,0 +1,77 @@
+using GpuMux.Gpu;
+
+namespace GpuMux.Bench.Copies;
+
+/// <summary><c>GpuMux.Bench bandwidth</c>: exit code 0 when every copy delivered its data, 1 when one did not or the GPU failed, 2 on a bad command line.</summary>
+internal static class BandwidthCommand
+{
+    public static int Run(IReadOnlyList<string> args)
+    {
+        if (args.Any(arg => arg is "-h" or "--help"))
+        {
+            Console.WriteLine(BandwidthOptions.Usage);
+            return 0;
+        }
+        BandwidthOptions options;
+        try
+        {
+            options = BandwidthOptions.Parse(args);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"bandwidth: {e.Message}");
+            Console.Error.WriteLine(BandwidthOptions.Usage);
+            return 2;
+        }
+        try
+        {
+            return Run(options);
+        }
+        catch (Exception e) when (e is GpuException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"bandwidth: {e.GetType().Name}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Run(BandwidthOptions options)
+    {
+        var environment = RunEnvironment.Capture();
+        var selection = GpuBackends.Select(options.Backend, new GpuBackendOptions());
+        var backend = selection.Backend;
+        if (selection.CudaUnavailableReason is { } reason)
+        {
+            Console.Error.WriteLine($"CUDA unavailable ({reason}): running on the Sim backend, so every figure is modelled, not measured");
+        }
+
+        // The context belongs to this thread; the probe and everything it creates stay on it.
+        using var context = backend.CreateContext(0);
+        var device = context.Device;
+        Console.WriteLine($"backend: {backend.Description}");
+        Console.WriteLine($"device:  {device.Name}, compute capability {device.ComputeCapability}, {device.TotalMemoryBytes >> 20} MiB, PCI {device.PciBusId}");
+
+        var measurements = new List<CopyMeasurement>();
+        using (var probe = new CopyBandwidthProbe(context, options.Bytes))
+        {
+            for (var i = 0; i < CopyCase.All.Count; i++)
+            {
+                var copy = CopyCase.All[i];
+                Console.Error.WriteLine($"measuring {copy}: {options.Warmup} warm-up and {options.Repeats} timed copies of {options.SizeMib} MiB");
+                measurements.Add(probe.Measure(copy, options.Warmup, options.Repeats, seed: i + 1));
+            }
+        }
+
+        var run = new BandwidthRun(environment, backend.Kind, backend.Description, selection.CudaUnavailableReason, device, options, measurements);
+        if (options.OutputDirectory is { } directory)
+        {
+            Console.WriteLine($"raw results: {BandwidthReport.WriteFile(run, directory)}");
+        }
+        foreach (var wrong in measurements.Where(m => !m.Verified))
+        {
+            Console.Error.WriteLine($"FAILED: {wrong.Case}: the data did not arrive intact ({wrong.WrongChunks} of {wrong.ExpectedChecksums.Count} chunks of {HostBuffer.ChunkBytes >> 20} MiB differ)");
+        }
+        Console.WriteLine();
+        BandwidthReport.WriteTable(Console.Out, run);
+        return run.AllVerified ? 0 : 1;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Globalization;
+using GpuMux.Gpu;
+
+namespace GpuMux.Bench.Copies;
+
+internal sealed record BandwidthOptions
+{
+    public const string Usage = """
+        usage: GpuMux.Bench bandwidth [--backend auto|cuda|sim] [--size-mib 1024] [--repeats 10] [--warmup 2] [--out DIR]
+
+          --backend    auto: CUDA where present, otherwise the simulator (default auto)
+          --size-mib   bytes per copy, in MiB (default 1024)
+          --repeats    timed copies per direction and host memory kind (default 10)
+          --warmup     untimed copies before them (default 2)
+          --out        also write a raw results file, bandwidth-<utc time>-<backend>.txt, into DIR
+        """;
+
+    public BackendPreference Backend { get; init; } = BackendPreference.Auto;
+
+    public int SizeMib { get; init; } = 1024;
+
+    public int Repeats { get; init; } = 10;
+
+    public int Warmup { get; init; } = 2;
+
+    public string? OutputDirectory { get; init; }
+
+    public ulong Bytes => (ulong)SizeMib << 20;
+
+    public static BandwidthOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new BandwidthOptions();
+        for (var i = 0; i < args.Count; i += 2)
+        {
+            var name = args[i];
+            var value = i + 1 < args.Count ? args[i + 1] : throw new UsageException($"{name}: missing value");
+            options = name switch
+            {
+                "--backend" => options with { Backend = ParseBackend(value) },
+                "--size-mib" => options with { SizeMib = ParseCount(name, value, minimum: 1) },
+                "--repeats" => options with { Repeats = ParseCount(name, value, minimum: 1) },
+                "--warmup" => options with { Warmup = ParseCount(name, value, minimum: 0) },
+                "--out" => options with { OutputDirectory = value },
+                _ => throw new UsageException($"unknown option '{name}'"),
+            };
+        }
+        return options;
+    }
+
+    private static BackendPreference ParseBackend(string value) => value switch
+    {
+        "auto" => BackendPreference.Auto,
+        "cuda" => BackendPreference.Cuda,
+        "sim" => BackendPreference.Sim,
+        _ => throw new UsageException($"--backend: expected auto, cuda or sim, not '{value}'"),
+    };
+
+    private static int ParseCount(string name, string value, int minimum) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= minimum
+            ? count
+            : throw new UsageException($"{name}: expected a whole number of at least {minimum}, not '{value}'");
+}

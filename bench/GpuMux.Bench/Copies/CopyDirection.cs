@@ -1,0 +1,7 @@
+namespace GpuMux.Bench.Copies;
+
+internal enum CopyDirection
+{
+    HostToDevice,
+    DeviceToHost,
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The project's one-call GPU check, for a machine with CUDA but no .NET SDK. Needs the .device/
+# folder that scripts/pack-device.sh makes on the dev machine. Runs every step even when one
+# fails, then exits non-zero if any did. Results go to $RESULTS, one folder below $OUT.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+RESULTS=${RESULTS:-${OUT:-bench/results}/gpu-check-$(date -u +%Y%m%d-%H%M%S)}
+SIZE_MIB=${SIZE_MIB:-1024}
+REPEATS=${REPEATS:-10}
+TESTS=.device/app/GpuMux.Gpu.Tests/GpuMux.Gpu.Tests.dll
+BENCH=.device/app/GpuMux.Bench/GpuMux.Bench.dll
+
+passed=()
+failed=()
+
+# Runs one step, recording its outcome instead of stopping the script.
+step() {
+  local name=$1
+  shift
+  echo
+  echo "=== $name"
+  if "$@"; then
+    passed+=("$name")
+  else
+    local rc=$?
+    echo "!!! $name FAILED (exit $rc)"
+    failed+=("$name")
+  fi
+}
+
+show_machine() {
+  uname -sr
+  grep -m1 'model name' /proc/cpuinfo || true
+  if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=name,driver_version,memory.total,pci.bus_id --format=csv || echo "nvidia-smi failed"
+  else
+    echo "nvidia-smi: not found (no NVIDIA driver on this machine?)"
+  fi
+  if command -v nvcc >/dev/null; then
+    nvcc --version | tail -n 2
+  else
+    echo "nvcc: not found (no CUDA toolkit on PATH; the driver API and NVRTC are what the code needs)"
+  fi
+}
+
+dotnet_runtime() {
+  if [[ ! -f .device/run.sh ]]; then
+    echo "no .device/run.sh: run scripts/pack-device.sh on the dev machine and carry .device along"
+    return 1
+  fi
+  # shellcheck source=/dev/null
+  source .device/run.sh
+  dotnet --info | sed -n '/Host:/,/Commit:/p'
+}
+
+gpu_tests() {
+  local log=$RESULTS/gpu-tests.log rc=0
+  dotnet "$TESTS" -trait "Category=Gpu" -noColor -result-junit "$RESULTS/gpu-tests.junit.xml" 2>&1 | tee "$log" || rc=$?
+  # xunit's summary line: "Total: 25, Errors: 0, Failed: 0, Skipped: 0, Not Run: 0, Time: ..."
+  local summary total skipped
+  summary=$(grep -E 'Total: [0-9]+' "$log" | tail -n 1 || true)
+  total=$(sed -nE 's/.*Total: ([0-9]+).*/\1/p' <<<"$summary")
+  skipped=$(sed -nE 's/.*Skipped: ([0-9]+).*/\1/p' <<<"$summary")
+  if [[ -z $summary ]]; then
+    echo "!!! no test summary: the test app did not run to the end"
+    return 1
+  fi
+  if [[ $total == 0 ]]; then
+    echo "!!! no GPU tests ran: nothing matched -trait Category=Gpu"
+    return 1
+  fi
+  # On a GPU machine a skip means the CUDA backend did not come up: that is a failure here.
+  if [[ $skipped != 0 ]] || grep -q '\[SKIP\]' "$log"; then
+    echo "!!! $skipped of $total GPU tests were SKIPPED: the CUDA backend did not come up. Reason given:"
+    grep -m1 -A1 '\[SKIP\]' "$log" | tail -n 1
+    return 1
+  fi
+  return "$rc"
+}
+
+bandwidth_probe() {
+  dotnet "$BENCH" bandwidth --backend cuda --size-mib "$SIZE_MIB" --repeats "$REPEATS" --out "$RESULTS"
+}
+
+torch_bandwidth() {
+  python3 scripts/torch_bandwidth.py --size-mib "$SIZE_MIB" --repeats "$REPEATS" --warmup 2 | tee "$RESULTS/torch-bandwidth.txt"
+}
+
+main() {
+  echo "gpu-check $(date -u '+%Y-%m-%d %H:%M:%SZ') on $(hostname), commit $GPUMUX_COMMIT"
+  echo "results: $RESULTS"
+  step "machine" show_machine
+  step ".NET runtime" dotnet_runtime
+  step "GPU tests" gpu_tests
+  step "bandwidth probe" bandwidth_probe
+  if python3 -c 'import torch' 2>/dev/null; then
+    step "PyTorch bandwidth" torch_bandwidth
+  else
+    echo
+    echo "=== PyTorch bandwidth: not run (python3 cannot import torch)"
+  fi
+
+  echo
+  echo "=== summary"
+  local name
+  for name in "${passed[@]}"; do echo "ok      $name"; done
+  for name in "${failed[@]}"; do echo "FAILED  $name"; done
+  echo "results in $RESULTS"
+  if ((${#failed[@]} > 0)); then
+    echo "gpu-check FAILED: ${failed[*]}"
+    return 1
+  fi
+  echo "gpu-check passed"
+}
+
+# The commit the packed binaries were built from, which pack-device.sh records; the device
+# machine's copy of the tree may well have no .git at all.
+GPUMUX_COMMIT=${GPUMUX_COMMIT:-$(cat .device/commit 2>/dev/null || git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+export GPUMUX_COMMIT
+
+mkdir -p "$RESULTS"
+main 2>&1 | tee "$RESULTS/gpu-check.log"
