@@ -92,41 +92,26 @@ internal sealed unsafe class NvrtcCompiler : IKernelCompiler
         }
     }
 
-    private static string ReadLog(nint program)
-    {
-        nuint size;
-        NvrtcCheck.ThrowIfFailed(nvrtcGetProgramLogSize(program, &size));
-        var log = new byte[size];
-        fixed (byte* buffer = log)
-        {
-            NvrtcCheck.ThrowIfFailed(nvrtcGetProgramLog(program, buffer));
-        }
-        return Encoding.UTF8.GetString(log).TrimEnd('\0').Trim();
-    }
+    private static string ReadLog(nint program) =>
+        Encoding.UTF8.GetString(ReadOutput(program, &nvrtcGetProgramLogSize, &nvrtcGetProgramLog)).TrimEnd('\0').Trim();
 
-    private static byte[] ReadCubin(nint program)
-    {
-        nuint size;
-        NvrtcCheck.ThrowIfFailed(nvrtcGetCUBINSize(program, &size));
-        var cubin = new byte[size];
-        fixed (byte* buffer = cubin)
-        {
-            NvrtcCheck.ThrowIfFailed(nvrtcGetCUBIN(program, buffer));
-        }
-        return cubin;
-    }
+    private static byte[] ReadCubin(nint program) => ReadOutput(program, &nvrtcGetCUBINSize, &nvrtcGetCUBIN);
 
-    private static byte[] ReadPtx(nint program)
+    // The PTX size counts the terminating NUL; the image holds the text alone.
+    private static byte[] ReadPtx(nint program) =>
+        ReadOutput(program, &nvrtcGetPTXSize, &nvrtcGetPTX).AsSpan().TrimEnd((byte)0).ToArray();
+
+    /// <summary>NVRTC's two-call pattern for every output: ask the size, then fill a buffer of it.</summary>
+    private static byte[] ReadOutput(nint program, delegate*<nint, nuint*, nvrtcResult> size, delegate*<nint, byte*, nvrtcResult> read)
     {
-        nuint size;
-        NvrtcCheck.ThrowIfFailed(nvrtcGetPTXSize(program, &size));
-        var ptx = new byte[size];
-        fixed (byte* buffer = ptx)
+        nuint length;
+        NvrtcCheck.ThrowIfFailed(size(program, &length), "nvrtc output size");
+        var output = new byte[length];
+        fixed (byte* buffer = output)
         {
-            NvrtcCheck.ThrowIfFailed(nvrtcGetPTX(program, buffer));
+            NvrtcCheck.ThrowIfFailed(read(program, buffer), "nvrtc output");
         }
-        // The size counts the terminating NUL; the image holds the text alone.
-        return ptx.AsSpan().TrimEnd((byte)0).ToArray();
+        return output;
     }
 
     private static byte[] NullTerminated(string text) => Encoding.UTF8.GetBytes(text + "\0");
