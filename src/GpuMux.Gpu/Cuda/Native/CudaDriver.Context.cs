@@ -15,9 +15,6 @@ internal static unsafe partial class CudaDriver
     internal static partial CUresult cuCtxSetCurrent(nint ctx);
 
     [LibraryImport(CudaLibraries.DriverLibraryName)]
-    internal static partial CUresult cuCtxGetCurrent(nint* pctx);
-
-    [LibraryImport(CudaLibraries.DriverLibraryName)]
     internal static partial CUresult cuCtxPushCurrent_v2(nint ctx);
 
     [LibraryImport(CudaLibraries.DriverLibraryName)]

@@ -4,9 +4,6 @@ namespace GpuMux.Gpu.Cuda.Native;
 
 internal static unsafe partial class CudaDriver
 {
-    [LibraryImport(CudaLibraries.DriverLibraryName)]
-    internal static partial CUresult cuModuleLoadData(nint* module, void* image);
-
     // options holds CUjit_option values (CudaConstants.CU_JIT_*); each optionValues entry is the
     // option's value cast to a pointer (or a pointer to a buffer, for the log options).
     [LibraryImport(CudaLibraries.DriverLibraryName)]
