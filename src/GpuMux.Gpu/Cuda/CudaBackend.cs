@@ -72,7 +72,7 @@ internal sealed unsafe class CudaBackend : GpuBackend
             return (new UnavailableCompiler(reason ?? "NVRTC not found"), $"NVRTC unavailable ({reason})");
         }
         var nvrtc = new NvrtcCompiler();
-        return (nvrtc, $"NVRTC {nvrtc.Version}");
+        return (nvrtc, $"NVRTC {nvrtc.Version} ({CudaLibraries.NvrtcPath})");
     }
 
     private static GpuDeviceInfo Describe(int ordinal)

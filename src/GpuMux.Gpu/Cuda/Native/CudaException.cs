@@ -33,8 +33,6 @@ public sealed class CudaException : GpuException
     /// <summary>The failing call as written at the call site.</summary>
     public string Call { get; }
 
-    internal CUresult Result => (CUresult)ResultCode;
-
     internal static GpuStatus ToStatus(CUresult result) => result switch
     {
         CUresult.CUDA_SUCCESS => GpuStatus.Success,

@@ -32,8 +32,6 @@ public sealed class NvrtcException : GpuException
     /// <summary>The failing call as written at the call site.</summary>
     public string Call { get; }
 
-    internal nvrtcResult Result => (nvrtcResult)ResultCode;
-
     internal static GpuStatus ToStatus(nvrtcResult result) => result switch
     {
         nvrtcResult.NVRTC_SUCCESS => GpuStatus.Success,
