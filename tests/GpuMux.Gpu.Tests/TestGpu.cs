@@ -19,12 +19,7 @@ internal sealed class TestGpu : IDisposable
     public BuiltinKernels Kernels { get; }
 
     public DeviceAllocation Upload<T>(ReadOnlySpan<T> data)
-        where T : unmanaged
-    {
-        var allocation = Context.Allocate((ulong)(data.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
-        Stream.Upload(allocation.Pointer, data);
-        return allocation;
-    }
+        where T : unmanaged => Stream.AllocateAndUpload(data);
 
     public T[] Download<T>(DevicePtr source, int count)
         where T : unmanaged

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using GpuMux.Gpu;
 using GpuMux.Gpu.Kernels;
 
@@ -134,8 +133,8 @@ internal sealed class DeviceSelfCheck
         var x = NextFloats(VectorLength);
         var y = NextFloats(VectorLength);
         var a = NextFloat();
-        using var deviceX = Upload<float>(x);
-        using var deviceY = Upload<float>(y);
+        using var deviceX = _stream.AllocateAndUpload<float>(x);
+        using var deviceY = _stream.AllocateAndUpload<float>(y);
 
         var milliseconds = Timed(() => _kernels.Axpy(_stream, deviceY.Pointer, deviceX.Pointer, a, VectorLength));
 
@@ -149,9 +148,11 @@ internal sealed class DeviceSelfCheck
     {
         var x = NextFloats(GemvColumns);
         var weights = NextFloats(GemvRows * GemvColumns);
+        var encoded = KernelReference.EncodeWeights(type, weights);
         var expected = new float[GemvRows];
-        using var deviceWeights = UploadWeights(type, weights, x, expected);
-        using var deviceX = Upload<float>(x);
+        KernelReference.Gemv(type, encoded, x, expected, GemvRows, GemvColumns);
+        using var deviceWeights = _stream.AllocateAndUpload<byte>(encoded);
+        using var deviceX = _stream.AllocateAndUpload<float>(x);
         using var deviceY = _context.Allocate(GemvRows * sizeof(float));
 
         var milliseconds = Timed(() => _kernels.Gemv(_stream, type, deviceWeights.Pointer, deviceX.Pointer, deviceY.Pointer, GemvRows, GemvColumns));
@@ -194,42 +195,6 @@ internal sealed class DeviceSelfCheck
         _stream.Record(_end);
         _end.Synchronize();
         return GpuEvent.ElapsedMilliseconds(_start, _end);
-    }
-
-    private DeviceAllocation UploadWeights(WeightType type, float[] weights, float[] x, float[] expected)
-    {
-        switch (type)
-        {
-            case WeightType.F32:
-                KernelReference.GemvF32(weights, x, expected, GemvRows, GemvColumns);
-                return Upload<float>(weights);
-            case WeightType.F16:
-                var halves = Array.ConvertAll(weights, w => BitConverter.HalfToUInt16Bits((Half)w));
-                KernelReference.GemvF16(halves, x, expected, GemvRows, GemvColumns);
-                return Upload<ushort>(halves);
-            case WeightType.Bf16:
-                var bfloats = Array.ConvertAll(weights, KernelReference.SingleToBf16);
-                KernelReference.GemvBf16(bfloats, x, expected, GemvRows, GemvColumns);
-                return Upload<ushort>(bfloats);
-            default:
-                throw new ArgumentOutOfRangeException(nameof(type), type, null);
-        }
-    }
-
-    private DeviceAllocation Upload<T>(ReadOnlySpan<T> values)
-        where T : unmanaged
-    {
-        var allocation = _context.Allocate((ulong)MemoryMarshal.AsBytes(values).Length);
-        try
-        {
-            _stream.Upload(allocation.Pointer, values);
-            return allocation;
-        }
-        catch
-        {
-            allocation.Dispose();
-            throw;
-        }
     }
 
     private string? ChecksumDifference(DeviceAllocation result, ulong expected)

@@ -91,6 +91,23 @@ public abstract class GpuStream(GpuContext context, int priority) : GpuContextRe
         }
     }
 
+    /// <summary>New device memory holding a copy of <paramref name="source"/>, there when this returns.</summary>
+    public unsafe DeviceAllocation AllocateAndUpload<T>(ReadOnlySpan<T> source)
+        where T : unmanaged
+    {
+        var allocation = Context.Allocate(Math.Max(1, (ulong)source.Length * (ulong)sizeof(T)));
+        try
+        {
+            Upload(allocation.Pointer, source);
+            return allocation;
+        }
+        catch
+        {
+            allocation.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Copies from the device into <paramref name="destination"/> and returns when it has arrived.</summary>
     public unsafe void Download<T>(Span<T> destination, DevicePtr source)
         where T : unmanaged

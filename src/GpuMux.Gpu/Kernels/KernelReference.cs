@@ -41,6 +41,34 @@ public static class KernelReference
     public static void GemvBf16(ReadOnlySpan<ushort> w, ReadOnlySpan<float> x, Span<float> y, int rows, int cols) =>
         Gemv<Bf16Weights, ushort>(w, x, y, rows, cols);
 
+    /// <summary>Weights as the gemv kernel of <paramref name="type"/> reads them: fp32, fp16 or bf16 (rounded to nearest even), little-endian.</summary>
+    public static byte[] EncodeWeights(WeightType type, ReadOnlySpan<float> values) => type switch
+    {
+        WeightType.F32 => MemoryMarshal.AsBytes(values).ToArray(),
+        WeightType.F16 => Encode(values, value => BitConverter.HalfToUInt16Bits((Half)value)),
+        WeightType.Bf16 => Encode(values, SingleToBf16),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+    };
+
+    /// <summary>The gemv of <paramref name="type"/> over weights as <see cref="EncodeWeights"/> lays them out.</summary>
+    public static void Gemv(WeightType type, ReadOnlySpan<byte> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols)
+    {
+        switch (type)
+        {
+            case WeightType.F32:
+                GemvF32(MemoryMarshal.Cast<byte, float>(weights), x, y, rows, cols);
+                break;
+            case WeightType.F16:
+                GemvF16(MemoryMarshal.Cast<byte, ushort>(weights), x, y, rows, cols);
+                break;
+            case WeightType.Bf16:
+                GemvBf16(MemoryMarshal.Cast<byte, ushort>(weights), x, y, rows, cols);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(type), type, null);
+        }
+    }
+
     public static float F16ToSingle(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
 
     public static float Bf16ToSingle(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
@@ -86,6 +114,16 @@ public static class KernelReference
                 Thread.SpinWait(64);
             }
         }
+    }
+
+    private static byte[] Encode(ReadOnlySpan<float> values, Func<float, ushort> encode)
+    {
+        var encoded = new ushort[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            encoded[i] = encode(values[i]);
+        }
+        return MemoryMarshal.AsBytes(encoded.AsSpan()).ToArray();
     }
 
     public static ulong Mix64(ulong x)

@@ -193,8 +193,10 @@ public abstract class GpuContractTests
         {
             var x = TestData.Floats(random, cols);
             var weights = TestData.Floats(random, rows * cols);
+            var encoded = KernelReference.EncodeWeights(type, weights);
             var expected = new float[rows];
-            using var deviceWeights = UploadWeights(gpu, type, weights, expected, x, rows, cols);
+            KernelReference.Gemv(type, encoded, x, expected, rows, cols);
+            using var deviceWeights = gpu.Upload<byte>(encoded);
             using var deviceX = gpu.Upload<float>(x);
             using var deviceY = gpu.Context.Allocate((ulong)rows * sizeof(float));
 
@@ -430,24 +432,6 @@ public abstract class GpuContractTests
         }
         using var again = Backend.CreateContext(0);
         Assert.False(again.IsDisposed);
-    }
-
-    private static DeviceAllocation UploadWeights(TestGpu gpu, WeightType type, float[] weights, float[] expected, float[] x, int rows, int cols)
-    {
-        switch (type)
-        {
-            case WeightType.F32:
-                KernelReference.GemvF32(weights, x, expected, rows, cols);
-                return gpu.Upload<float>(weights);
-            case WeightType.F16:
-                var halves = Array.ConvertAll(weights, w => BitConverter.HalfToUInt16Bits((Half)w));
-                KernelReference.GemvF16(halves, x, expected, rows, cols);
-                return gpu.Upload<ushort>(halves);
-            default:
-                var bf16 = Array.ConvertAll(weights, KernelReference.SingleToBf16);
-                KernelReference.GemvBf16(bf16, x, expected, rows, cols);
-                return gpu.Upload<ushort>(bf16);
-        }
     }
 
     private static ulong RoundUp(ulong value, ulong unit) => (value + unit - 1) / unit * unit;

@@ -31,6 +31,16 @@ public sealed class KernelReferenceTests
     }
 
     [Fact]
+    public void Weights_are_encoded_little_endian_in_the_kernels_types()
+    {
+        float[] values = [1.0f, -2.0f];
+
+        Assert.Equal([0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0], KernelReference.EncodeWeights(WeightType.F32, values));
+        Assert.Equal([0x00, 0x3C, 0x00, 0xC0], KernelReference.EncodeWeights(WeightType.F16, values));
+        Assert.Equal([0x80, 0x3F, 0x00, 0xC0], KernelReference.EncodeWeights(WeightType.Bf16, values));
+    }
+
+    [Fact]
     public void Checksum_follows_its_definition()
     {
         byte[] data = [1, 2, 3, 4, 5];
