@@ -1,0 +1,55 @@
+using GpuMux.Protocol.Framing;
+
+namespace GpuMux.Protocol.Messages;
+
+/// <summary>
+/// The daemon's state. When the sessions do not all fit in one frame, the report lists as many as
+/// fit and <see cref="SessionsTotal"/> says how many there are.
+/// </summary>
+public readonly record struct StatusReport(
+    BackendKind Backend,
+    string BackendDescription,
+    DeviceDescription Device,
+    ulong FreeBytes,
+    ulong TotalBytes,
+    ulong SessionBytes,
+    long UptimeMs,
+    uint SessionsTotal,
+    IReadOnlyList<SessionEntry> Sessions) : IMessage<StatusReport>
+{
+    public static StatusReport Read(ref PayloadReader reader)
+    {
+        var backend = (BackendKind)reader.ReadByte();
+        var description = reader.ReadString();
+        var device = DeviceDescription.Read(ref reader);
+        var free = reader.ReadUInt64();
+        var total = reader.ReadUInt64();
+        var sessionBytes = reader.ReadUInt64();
+        var uptime = reader.ReadInt64();
+        var sessionsTotal = reader.ReadUInt32();
+        var sessions = new SessionEntry[reader.ReadUInt16()];
+        for (var i = 0; i < sessions.Length; i++)
+        {
+            sessions[i] = SessionEntry.Read(ref reader);
+        }
+
+        return new(backend, description, device, free, total, sessionBytes, uptime, sessionsTotal, sessions);
+    }
+
+    public void Write(ref FrameWriter writer)
+    {
+        writer.WriteByte((byte)Backend);
+        writer.WriteString(BackendDescription);
+        Device.Write(ref writer);
+        writer.WriteUInt64(FreeBytes);
+        writer.WriteUInt64(TotalBytes);
+        writer.WriteUInt64(SessionBytes);
+        writer.WriteInt64(UptimeMs);
+        writer.WriteUInt32(SessionsTotal);
+        writer.WriteUInt16((ushort)Sessions.Count);
+        foreach (var session in Sessions)
+        {
+            session.Write(ref writer);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+namespace GpuMux.Protocol;
+
+/// <summary>Where the daemon listens when nobody says otherwise, and how clients name it.</summary>
+public static class SocketPaths
+{
+    public const string SystemPath = "/run/gpumuxd/gpumuxd.sock";
+
+    /// <summary>The environment variable clients read for the daemon's address (<c>unix:/path</c> or a path).</summary>
+    public const string HostVariable = "GPUMUX_HOST";
+
+    /// <summary>
+    /// The system socket for root; otherwise <c>$XDG_RUNTIME_DIR/gpumuxd.sock</c>, or a private
+    /// directory under <c>/tmp</c> when there is no runtime directory.
+    /// </summary>
+    public static string DefaultPath() =>
+        DefaultPath(Environment.IsPrivilegedProcess, Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"), CurrentUid());
+
+    internal static string DefaultPath(bool privileged, string? runtimeDirectory, uint uid) =>
+        privileged ? SystemPath
+        : !string.IsNullOrEmpty(runtimeDirectory) ? Path.Combine(runtimeDirectory, "gpumuxd.sock")
+        : $"/tmp/gpumuxd-{uid}/gpumuxd.sock";
+
+    /// <summary>
+    /// The socket a client should use: <paramref name="host"/> if given, else <c>$GPUMUX_HOST</c>,
+    /// else <see cref="DefaultPath()"/>. A host is a path or <c>unix:</c> and a path.
+    /// </summary>
+    public static string ResolveClientPath(string? host = null)
+    {
+        host ??= Environment.GetEnvironmentVariable(HostVariable);
+        if (string.IsNullOrWhiteSpace(host))
+        {
+            return DefaultPath();
+        }
+
+        const string scheme = "unix:";
+        var path = host.StartsWith(scheme, StringComparison.Ordinal) ? host[scheme.Length..] : host;
+        if (path.Contains("://", StringComparison.Ordinal) || path.Length == 0)
+        {
+            throw new ArgumentException($"'{host}' is not a Unix socket address; expected unix:/path/to/gpumuxd.sock", nameof(host));
+        }
+
+        return path;
+    }
+
+    private static uint CurrentUid() => (uint)Tmds.Linux.LibC.geteuid();
+}

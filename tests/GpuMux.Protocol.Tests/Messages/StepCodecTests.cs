@@ -1,0 +1,158 @@
+using GpuMux.Protocol.Framing;
+using GpuMux.Protocol.Messages;
+
+namespace GpuMux.Protocol.Tests.Messages;
+
+public sealed class StepCodecTests
+{
+    [Fact]
+    public void Every_op_and_argument_kind_round_trips()
+    {
+        var buffer = new byte[512];
+        var encoder = new StepEncoder(buffer);
+        encoder.CopyIn(1, 16, 2, 32, 1024);
+        encoder.Launch(3, 4, 5, 6, 128, 2, 1, 256);
+        encoder.BufferArgument(2, 8);
+        encoder.Argument(-7);
+        encoder.Argument(7u);
+        encoder.Argument(-8L);
+        encoder.Argument(8UL);
+        encoder.Argument(1.5f);
+        encoder.Argument(-2.25);
+        encoder.CopyOut(2, 0, 1, 2048, 512);
+        var length = encoder.Finish(requestId: 99);
+
+        Assert.True(FrameHeader.TryRead(buffer, out var header));
+        Assert.Equal((ushort)MessageType.SubmitStep, header.Type);
+        Assert.Equal(99u, header.RequestId);
+        var decoder = new StepDecoder(buffer.AsSpan(FrameHeader.Size, length - FrameHeader.Size));
+        Assert.Equal(3, decoder.OpCount);
+
+        Assert.True(decoder.TryReadOp(out var copyIn));
+        Assert.Equal((StepOpKind.CopyIn, 1u, 16UL, 2u, 32UL, 1024UL), (copyIn.Kind, copyIn.Region, copyIn.RegionOffset, copyIn.Buffer, copyIn.BufferOffset, copyIn.Bytes));
+
+        Assert.True(decoder.TryReadOp(out var launch));
+        Assert.Equal((StepOpKind.Launch, 3u, 4u, 5u, 6u, 128u, 2u, 1u, 256u, (byte)7),
+            (launch.Kind, launch.Function, launch.GridX, launch.GridY, launch.GridZ, launch.BlockX, launch.BlockY, launch.BlockZ, launch.SharedMemoryBytes, launch.ArgumentCount));
+        var buffer0 = decoder.ReadArgument();
+        Assert.Equal((ArgumentKind.Buffer, 2u, 8UL), (buffer0.Kind, buffer0.Buffer, buffer0.Offset));
+        Assert.Equal(-7, decoder.ReadArgument().AsInt32);
+        Assert.Equal(7u, decoder.ReadArgument().AsUInt32);
+        Assert.Equal(-8L, decoder.ReadArgument().AsInt64);
+        Assert.Equal(8UL, decoder.ReadArgument().Bits);
+        Assert.Equal(1.5f, decoder.ReadArgument().AsFloat32);
+        Assert.Equal(-2.25, decoder.ReadArgument().AsFloat64);
+
+        Assert.True(decoder.TryReadOp(out var copyOut));
+        Assert.Equal((StepOpKind.CopyOut, 1u, 2048UL, 2u, 0UL, 512UL), (copyOut.Kind, copyOut.Region, copyOut.RegionOffset, copyOut.Buffer, copyOut.BufferOffset, copyOut.Bytes));
+        Assert.False(decoder.TryReadOp(out _));
+    }
+
+    [Fact]
+    public void An_empty_step_is_four_bytes_of_payload()
+    {
+        var buffer = new byte[64];
+
+        var length = new StepEncoder(buffer).Finish(requestId: 1);
+
+        Assert.Equal(FrameHeader.Size + 4, length);
+        var decoder = new StepDecoder(buffer.AsSpan(FrameHeader.Size, 4));
+        Assert.False(decoder.TryReadOp(out _));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 1, 0, 0, 0 }, "flags")]
+    [InlineData(new byte[] { 0, 0, 1, 0, 9 }, "unknown kind 9")]
+    [InlineData(new byte[] { 0, 0, 1, 0, 2, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 42 }, "argument has unknown kind 42")]
+    [InlineData(new byte[] { 0, 0, 2, 0 }, "short")]
+    [InlineData(new byte[] { 0, 0, 0, 0, 1 }, "follow")]
+    public void A_bad_step_payload_is_malformed(byte[] payload, string reason)
+    {
+        var error = Assert.Throws<MalformedPayloadException>(() => DecodeAll(payload));
+        Assert.Contains(reason, error.Message);
+    }
+
+    [Fact]
+    public void Every_truncation_of_a_valid_step_is_malformed()
+    {
+        var buffer = new byte[512];
+        var encoder = new StepEncoder(buffer);
+        encoder.CopyIn(1, 0, 2, 0, 64);
+        encoder.Launch(3, 1, 1, 1, 32, 1, 1, 0);
+        encoder.BufferArgument(2);
+        encoder.Argument(2.0f);
+        encoder.CopyOut(2, 0, 1, 0, 64);
+        var payload = buffer.AsSpan(FrameHeader.Size, encoder.Finish(1) - FrameHeader.Size).ToArray();
+
+        for (var cut = 0; cut < payload.Length; cut++)
+        {
+            var truncated = payload[..cut];
+            Assert.Throws<MalformedPayloadException>(() => DecodeAll(truncated));
+        }
+    }
+
+    [Fact]
+    public void Thousands_of_mutated_payloads_decode_or_are_malformed_and_nothing_else()
+    {
+        var random = new Random(20261123);
+        var buffer = new byte[512];
+        var encoder = new StepEncoder(buffer);
+        encoder.CopyIn(1, 0, 2, 0, 64);
+        encoder.Launch(3, 1, 1, 1, 32, 1, 1, 0);
+        encoder.BufferArgument(2);
+        encoder.Argument(7UL);
+        encoder.CopyOut(2, 0, 1, 0, 64);
+        var valid = buffer.AsSpan(FrameHeader.Size, encoder.Finish(1) - FrameHeader.Size).ToArray();
+
+        var malformed = 0;
+        for (var i = 0; i < 5000; i++)
+        {
+            var mutated = Mutate(valid, random);
+            try
+            {
+                DecodeAll(mutated);
+            }
+            catch (MalformedPayloadException)
+            {
+                malformed++;
+            }
+        }
+
+        Assert.InRange(malformed, 1, 4999);
+    }
+
+    private static byte[] Mutate(byte[] valid, Random random)
+    {
+        var mutated = valid.ToList();
+        for (var edits = random.Next(1, 4); edits > 0; edits--)
+        {
+            var at = random.Next(mutated.Count);
+            switch (random.Next(3))
+            {
+                case 0:
+                    mutated[at] = (byte)random.Next(256);
+                    break;
+                case 1:
+                    mutated.RemoveAt(at);
+                    break;
+                default:
+                    mutated.Insert(at, (byte)random.Next(256));
+                    break;
+            }
+        }
+
+        return [.. mutated];
+    }
+
+    private static void DecodeAll(byte[] payload)
+    {
+        var decoder = new StepDecoder(payload);
+        while (decoder.TryReadOp(out var op))
+        {
+            for (var i = 0; i < op.ArgumentCount; i++)
+            {
+                decoder.ReadArgument();
+            }
+        }
+    }
+}
