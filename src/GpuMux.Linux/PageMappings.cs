@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
@@ -36,6 +37,27 @@ public static unsafe class PageMappings
             Unmap(aligned + (nint)length, tail);
         }
         return aligned;
+    }
+
+    /// <summary>
+    /// The first <paramref name="length"/> bytes of <paramref name="file"/>, mapped shared and
+    /// read-write: every process that maps the file sees the same pages.
+    /// </summary>
+    public static nint MapShared(SafeHandle file, nuint length)
+    {
+        var added = false;
+        file.DangerousAddRef(ref added);
+        try
+        {
+            return Map(null, length, PROT_READ | PROT_WRITE, MAP_SHARED, (int)file.DangerousGetHandle(), 0, "mmap(shared file)");
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
     }
 
     /// <summary>Maps <paramref name="length"/> bytes of <paramref name="file"/> from <paramref name="offset"/> over an existing range, with no access yet.</summary>

@@ -1,0 +1,161 @@
+using GpuMux.Engine.Device;
+using GpuMux.Engine.Execution;
+using GpuMux.Engine.Sessions;
+using GpuMux.Engine.Threading;
+using Microsoft.Win32.SafeHandles;
+
+namespace GpuMux.Engine;
+
+/// <summary>
+/// One client's share of the engine: its buffers, regions, modules and functions, each named by
+/// a handle valid only within the session, and the steps it submits. Requests complete with an
+/// <see cref="EngineException"/> for expected failures; steps report through the completion
+/// sink. Disposing the session frees all it holds.
+/// </summary>
+public sealed class EngineSession : IAsyncDisposable
+{
+    private readonly EngineThread _thread;
+    private readonly StepPool _steps;
+    private readonly EngineOptions _options;
+    private readonly Lock _closeGate = new();
+    private Task? _close;
+    private int _outstanding;
+    private volatile bool _closing;
+
+    internal EngineSession(long id, SessionIdentity identity, IStepCompletionSink sink, EngineThread thread, StepPool steps, EngineOptions options)
+    {
+        Id = id;
+        Identity = identity;
+        Sink = sink;
+        _thread = thread;
+        _steps = steps;
+        _options = options;
+        State = new SessionState(this, options);
+    }
+
+    public long Id { get; }
+
+    public SessionIdentity Identity { get; }
+
+    internal IStepCompletionSink Sink { get; }
+
+    internal SessionState State { get; }
+
+    internal bool IsClosing => _closing;
+
+    /// <summary>Steps submitted whose completion has not been delivered yet.</summary>
+    internal int Outstanding => Volatile.Read(ref _outstanding);
+
+    /// <summary>
+    /// Maps <paramref name="length"/> bytes of the client's file (a memfd, usually) shared and
+    /// read-write, and pins them for DMA. The engine takes <paramref name="descriptor"/> and
+    /// closes it, whatever the outcome.
+    /// </summary>
+    public async Task<uint> RegisterRegionAsync(SafeFileHandle descriptor, ulong length, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        try
+        {
+            return await _thread.Invoke(runtime => runtime.RegisterRegion(State, descriptor, length), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            descriptor.Dispose();
+        }
+    }
+
+    public Task ReleaseRegionAsync(uint region, CancellationToken ct = default) =>
+        _thread.Invoke(runtime => runtime.ReleaseRegion(State, region), ct);
+
+    /// <summary>Zeroed device memory of <paramref name="bytes"/>.</summary>
+    public Task<uint> AllocateBufferAsync(ulong bytes, CancellationToken ct = default) =>
+        _thread.Invoke(runtime => runtime.AllocateBuffer(State, bytes), ct);
+
+    /// <summary>Frees a buffer; steps already submitted that use it still run, and the memory goes once they have.</summary>
+    public Task FreeBufferAsync(uint buffer, CancellationToken ct = default) =>
+        _thread.Invoke(runtime => runtime.FreeBuffer(State, buffer), ct);
+
+    /// <summary>
+    /// Loads a module: CUDA C is compiled for the device through the disk cache, PTX and cubin
+    /// are loaded as they are. <paramref name="image"/> is read before the task completes.
+    /// </summary>
+    public Task<ModuleLoadResult> LoadModuleAsync(ModuleFormat format, string name, ReadOnlyMemory<byte> image, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _thread.Invoke(runtime => runtime.LoadModule(State, format, name.Length == 0 ? "module" : name, image), ct);
+    }
+
+    /// <summary>Unloads a module and forgets its functions' handles; module 0, the built-ins, stays.</summary>
+    public Task UnloadModuleAsync(uint module, CancellationToken ct = default) =>
+        _thread.Invoke(runtime => runtime.UnloadModule(State, module), ct);
+
+    /// <summary>The handle of kernel <paramref name="name"/> in <paramref name="module"/> (0 for the built-ins).</summary>
+    public Task<uint> GetFunctionAsync(uint module, string name, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _thread.Invoke(runtime => runtime.GetFunction(State, module, name), ct);
+    }
+
+    public Step RentStep() => _steps.Rent(this, _options.MaxOpsPerStep);
+
+    /// <summary>
+    /// Queues a step rented from this session and filled. Never blocks, and never fails for the
+    /// step's sake: every outcome, refusals included, arrives through the completion sink.
+    /// Throws only for misuse (a step not rented from this session, or submitted twice) or
+    /// after the session or the engine was disposed.
+    /// </summary>
+    public void Submit(Step step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        ObjectDisposedException.ThrowIf(_closing || _thread.HasExited, this);
+        var refused = Interlocked.Increment(ref _outstanding) > _options.MaxInFlightStepsPerSession;
+        try
+        {
+            step.MarkSubmitted(this, MonotonicClock.NowNanoseconds(), refused);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _outstanding);
+            throw;
+        }
+        _thread.Post(step);
+    }
+
+    /// <summary>
+    /// Closes the session: steps still queued fail with <see cref="EngineError.ShuttingDown"/>,
+    /// steps on the device finish (their completions are delivered), then every buffer, region
+    /// and module is released.
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_closeGate)
+        {
+            if (_close is null)
+            {
+                _closing = true;
+                _close = CloseAsync();
+            }
+            return new ValueTask(_close);
+        }
+    }
+
+    /// <summary>The step's completion has been delivered, or nobody is left to deliver it to.</summary>
+    internal void Retire(Step step)
+    {
+        Interlocked.Decrement(ref _outstanding);
+        _steps.Return(step);
+    }
+
+    private async Task CloseAsync()
+    {
+        try
+        {
+            var released = await _thread.Invoke(runtime => runtime.Close(State), CancellationToken.None).ConfigureAwait(false);
+            await released.ConfigureAwait(false);
+        }
+        catch (EngineException e) when (e.Error == EngineError.ShuttingDown)
+        {
+            // The engine stopped first, and released everything the session held.
+        }
+    }
+}

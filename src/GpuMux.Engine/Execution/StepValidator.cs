@@ -1,0 +1,97 @@
+using GpuMux.Engine.Sessions;
+
+namespace GpuMux.Engine.Execution;
+
+/// <summary>
+/// Checks a step against its session before anything of it reaches the device: every handle is
+/// the session's, every copy lies inside its region and its buffer, every pointer argument
+/// inside its buffer. Kernel arguments are not checked against the kernel's parameters, which
+/// the driver cannot tell us. Nothing is allocated unless the step is refused.
+/// </summary>
+internal static class StepValidator
+{
+    public static EngineError Validate(Step step, SessionState session, int maxOps, out string? message)
+    {
+        message = step.Defect switch
+        {
+            StepDefect.None => null,
+            StepDefect.TooManyOps => $"the step has {step.RequestedOps} ops; a step may have at most {maxOps}",
+            StepDefect.ArgumentWithoutLaunch => "a kernel argument was added with no launch before it; arguments follow their launch",
+            _ => $"a launch has more than {Step.MaxArgumentsPerLaunch} arguments",
+        };
+        if (message is not null)
+        {
+            return EngineError.InvalidArgument;
+        }
+        var ops = step.Ops;
+        for (var i = 0; i < ops.Length; i++)
+        {
+            var error = ops[i].Kind == StepOpKind.Launch
+                ? ValidateLaunch(step, session, ops[i], i, out message)
+                : ValidateCopy(session, ops[i], i, out message);
+            if (error != EngineError.None)
+            {
+                return error;
+            }
+        }
+        return EngineError.None;
+    }
+
+    private static EngineError ValidateCopy(SessionState session, in StepOp op, int index, out string? message)
+    {
+        if (!session.Regions.TryGet(op.Region, out var region))
+        {
+            message = $"{op.Describe(index)}: region {op.Region} is not a region of this session";
+            return EngineError.UnknownHandle;
+        }
+        if (!session.Buffers.TryGet(op.Buffer, out var buffer))
+        {
+            message = $"{op.Describe(index)}: buffer {op.Buffer} is not a buffer of this session";
+            return EngineError.UnknownHandle;
+        }
+        if (!Fits(op.RegionOffset, op.Bytes, region.Length))
+        {
+            message = $"{op.Describe(index)}: {op.Bytes} bytes at offset {op.RegionOffset} overrun region {op.Region} of {region.Length} bytes";
+            return EngineError.InvalidArgument;
+        }
+        if (!Fits(op.BufferOffset, op.Bytes, buffer.Length))
+        {
+            message = $"{op.Describe(index)}: {op.Bytes} bytes at offset {op.BufferOffset} overrun buffer {op.Buffer} of {buffer.Length} bytes";
+            return EngineError.InvalidArgument;
+        }
+        message = null;
+        return EngineError.None;
+    }
+
+    private static EngineError ValidateLaunch(Step step, SessionState session, in StepOp op, int index, out string? message)
+    {
+        if (!session.Functions.TryGet(op.Function, out _))
+        {
+            message = $"{op.Describe(index)}: function {op.Function} is not a function of this session";
+            return EngineError.UnknownHandle;
+        }
+        var arguments = step.ArgumentsOf(op);
+        for (var k = 0; k < arguments.Length; k++)
+        {
+            var argument = arguments[k];
+            if (!argument.IsBuffer)
+            {
+                continue;
+            }
+            if (!session.Buffers.TryGet(argument.Buffer, out var buffer))
+            {
+                message = $"{op.Describe(index)}, argument {k}: buffer {argument.Buffer} is not a buffer of this session";
+                return EngineError.UnknownHandle;
+            }
+            if (argument.Bits >= buffer.Length)
+            {
+                message = $"{op.Describe(index)}, argument {k}: offset {argument.Bits} lies outside buffer {argument.Buffer} of {buffer.Length} bytes";
+                return EngineError.InvalidArgument;
+            }
+        }
+        message = null;
+        return EngineError.None;
+    }
+
+    private static bool Fits(ulong offset, ulong bytes, ulong length) => bytes <= length && offset <= length - bytes;
+}

@@ -1,0 +1,82 @@
+using GpuMux.Engine.Execution;
+using GpuMux.Engine.Sessions;
+using GpuMux.Engine.Threading;
+using GpuMux.Gpu;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GpuMux.Engine;
+
+/// <summary>
+/// Shares one GPU among many sessions. One thread owns the device and makes every GPU call;
+/// every method here posts to it and returns without waiting for the device.
+/// </summary>
+public sealed class GpuEngine : IAsyncDisposable
+{
+    private readonly GpuBackend _backend;
+    private readonly EngineOptions _options;
+    private readonly EngineThread _thread;
+    private readonly StepPool _steps = new();
+    private long _lastSessionId;
+
+    private GpuEngine(GpuBackend backend, EngineOptions options, EngineThread thread)
+    {
+        _backend = backend;
+        _options = options;
+        _thread = thread;
+    }
+
+    public GpuBackendKind BackendKind => _backend.Kind;
+
+    public string BackendDescription => _backend.Description;
+
+    public GpuDeviceInfo Device => _backend.Devices[_options.DeviceOrdinal];
+
+    /// <summary>The kernels of module 0, which every session can use without loading anything.</summary>
+    public IReadOnlyList<string> BuiltinFunctions => BuiltinModule.FunctionNames;
+
+    /// <summary>Starts the engine thread, which creates the device's context and loads the built-in kernels.</summary>
+    public static async Task<GpuEngine> StartAsync(
+        GpuBackend backend,
+        EngineOptions options,
+        ILoggerFactory? loggerFactory = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(options.DeviceOrdinal, backend.Devices.Count, nameof(options));
+        var loggers = loggerFactory ?? NullLoggerFactory.Instance;
+        var thread = new EngineThread(() => EngineRuntime.Start(backend, options, loggers), options.DeviceOrdinal, loggers.CreateLogger<GpuEngine>());
+        var started = thread.StartAsync();
+        try
+        {
+            await started.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _ = thread.StopAsync();
+            throw;
+        }
+        return new GpuEngine(backend, options, thread);
+    }
+
+    /// <summary>A new session; its steps' outcomes go to <paramref name="sink"/>, on the engine thread.</summary>
+    public EngineSession OpenSession(SessionIdentity identity, IStepCompletionSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        ObjectDisposedException.ThrowIf(_thread.HasExited, this);
+        var session = new EngineSession(Interlocked.Increment(ref _lastSessionId), identity, sink, _thread, _steps, _options);
+        _thread.Post(new SessionOpening(session));
+        return session;
+    }
+
+    public Task<EngineStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
+        _thread.Invoke(runtime => runtime.GetStatus(), cancellationToken);
+
+    /// <summary>
+    /// Stops the engine: queued steps fail with <see cref="EngineError.ShuttingDown"/>, steps on
+    /// the device finish, every session's holdings are released, and the engine thread ends.
+    /// </summary>
+    public ValueTask DisposeAsync() => new(_thread.StopAsync());
+}

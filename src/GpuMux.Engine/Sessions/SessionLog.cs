@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace GpuMux.Engine.Sessions;
+
+internal static partial class SessionLog
+{
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Session {SessionId} opened for {ClientName} (pid {Pid}, uid {Uid})")]
+    public static partial void Opened(ILogger logger, long sessionId, string clientName, int pid, uint uid);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Session {SessionId} closed: {Completed} steps completed, {Failed} failed")]
+    public static partial void Closed(ILogger logger, long sessionId, long completed, long failed);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Debug, Message = "Session {SessionId} closing: waiting for {Steps} steps on the device")]
+    public static partial void CloseWaiting(ILogger logger, long sessionId, int steps);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "The completion sink of session {SessionId} threw; the completion is lost")]
+    public static partial void SinkFailed(ILogger logger, long sessionId, Exception exception);
+}

@@ -1,0 +1,146 @@
+using GpuMux.Gpu.Kernels;
+
+namespace GpuMux.Engine.Tests;
+
+/// <summary>
+/// A kernel writing far past its buffer is an illegal address: sticky, so the engine replaces the
+/// context. Sessions keep their handles and carry on; their buffers come back zeroed.
+/// </summary>
+public sealed class FaultRecoveryTests
+{
+    private const int Count = 1024;
+    private const ulong Bytes = Count * sizeof(float);
+
+    [Fact]
+    public async Task The_faulting_step_fails_alone_and_every_session_carries_on_after_the_reset()
+    {
+        await using var engine = await TestEngine.StartAsync();
+        var culprit = await Tenant.OpenAsync(engine);
+        var bystander = await Tenant.OpenAsync(engine);
+        Assert.Equal(EngineError.None, (await bystander.FillAsync(2f)).Status);
+        Assert.Equal(Enumerable.Repeat(2f, Count), bystander.Shared.Read<float>(Bytes, Count));
+        var before = await engine.GetStatusAsync(Ct);
+
+        var fault = await culprit.RunAsync(step => culprit.AddFill(step, 1f, count: 1UL << 28));
+
+        Assert.Equal(EngineError.KernelFault, fault.Status);
+        Assert.Contains("illegal address", fault.Message);
+        Assert.Equal(EngineError.None, (await bystander.CopyOutAsync()).Status);
+        Assert.Equal(new float[Count], bystander.Shared.Read<float>(Bytes, Count));
+        foreach (var tenant in new[] { culprit, bystander })
+        {
+            Assert.Equal(EngineError.None, (await tenant.AxpyAsync(1.5f)).Status);
+            var expected = tenant.Y.ToArray();
+            KernelReference.Axpy(expected, tenant.X, 1.5f);
+            Assert.Equal(expected, tenant.Shared.Read<float>(Bytes, Count));
+        }
+        var after = await engine.GetStatusAsync(Ct);
+        Assert.Equal(before.FreeBytes, after.FreeBytes);
+        Assert.Equal(before.Sessions.Select(s => (s.Buffers, s.Regions)), after.Sessions.Select(s => (s.Buffers, s.Regions)));
+    }
+
+    [Fact]
+    public async Task A_fault_with_steps_of_several_sessions_on_the_device_fails_each_as_a_retryable_reset()
+    {
+        await using var engine = await TestEngine.StartAsync();
+        var culprit = await Tenant.OpenAsync(engine);
+        var bystander = await Tenant.OpenAsync(engine);
+
+        // The culprit's fill runs after its spin, by which time the bystander's step is queued behind it.
+        var faulting = culprit.Session.RentStep();
+        culprit.AddSpin(faulting, 300_000);
+        culprit.AddFill(faulting, 1f, count: 1UL << 28);
+        culprit.Session.Submit(faulting);
+        var waiting = bystander.Session.RentStep();
+        bystander.AddSpin(waiting, 1_000);
+        bystander.Session.Submit(waiting);
+
+        var culpritResult = await culprit.Completions.NextAsync();
+        var bystanderResult = await bystander.Completions.NextAsync();
+        Assert.Equal(EngineError.DeviceReset, culpritResult.Status);
+        Assert.Equal(EngineError.DeviceReset, bystanderResult.Status);
+        Assert.Contains("cannot be pinned on one of them; retry", bystanderResult.Message);
+        Assert.Equal(EngineError.None, (await culprit.FillAsync(4f)).Status);
+        Assert.Equal(EngineError.None, (await bystander.FillAsync(5f)).Status);
+        Assert.Equal(Enumerable.Repeat(5f, Count), bystander.Shared.Read<float>(Bytes, Count));
+    }
+
+    /// <summary>A session with a region holding x at 0 and the output at <see cref="Bytes"/>, and buffers for x and y.</summary>
+    private sealed class Tenant
+    {
+        private uint _region;
+        private uint _x;
+        private uint _y;
+        private uint _fill;
+        private uint _axpy;
+        private uint _spin;
+
+        private Tenant(EngineSession session, CompletionRecorder completions)
+        {
+            Session = session;
+            Completions = completions;
+        }
+
+        public EngineSession Session { get; }
+
+        public CompletionRecorder Completions { get; }
+
+        public SharedMemoryFile Shared { get; } = new(3 * Bytes);
+
+        public float[] X { get; } = TestData.Floats(10, Count);
+
+        public float[] Y { get; } = TestData.Floats(11, Count);
+
+        public static async Task<Tenant> OpenAsync(GpuEngine engine)
+        {
+            var (session, completions) = engine.Open();
+            var tenant = new Tenant(session, completions);
+            tenant.Shared.Write<float>(0, tenant.X);
+            tenant.Shared.Write<float>(2 * Bytes, tenant.Y);
+            tenant._region = await session.RegisterRegionAsync(tenant.Shared.OpenDescriptor(), tenant.Shared.Length, Ct);
+            tenant._x = await session.AllocateBufferAsync(Bytes, Ct);
+            tenant._y = await session.AllocateBufferAsync(Bytes, Ct);
+            tenant._fill = await session.GetFunctionAsync(0, KernelNames.FillF32, Ct);
+            tenant._axpy = await session.GetFunctionAsync(0, KernelNames.AxpyF32, Ct);
+            tenant._spin = await session.GetFunctionAsync(0, KernelNames.Spin, Ct);
+            return tenant;
+        }
+
+        public Task<StepCompletion> RunAsync(Action<Step> fill) => Session.RunAsync(Completions, fill);
+
+        public Task<StepCompletion> FillAsync(float value) => RunAsync(step =>
+        {
+            AddFill(step, value, Count);
+            step.AddCopyOut(_y, 0, _region, Bytes, Bytes);
+        });
+
+        public Task<StepCompletion> CopyOutAsync() => RunAsync(step => step.AddCopyOut(_y, 0, _region, Bytes, Bytes));
+
+        public Task<StepCompletion> AxpyAsync(float a) => RunAsync(step =>
+        {
+            step.AddCopyIn(_region, 0, _x, 0, Bytes);
+            step.AddCopyIn(_region, 2 * Bytes, _y, 0, Bytes);
+            step.AddLaunch(_axpy, 4, 256, 0);
+            step.AddBufferArgument(_y, 0);
+            step.AddBufferArgument(_x, 0);
+            step.AddScalarArgument(a);
+            step.AddScalarArgument((ulong)Count);
+            step.AddCopyOut(_y, 0, _region, Bytes, Bytes);
+        });
+
+        /// <summary>Fills y; a <paramref name="count"/> far past its size writes outside any allocation.</summary>
+        public void AddFill(Step step, float value, ulong count)
+        {
+            step.AddLaunch(_fill, 4, 256, 0);
+            step.AddBufferArgument(_y, 0);
+            step.AddScalarArgument(value);
+            step.AddScalarArgument(count);
+        }
+
+        public void AddSpin(Step step, ulong microseconds)
+        {
+            step.AddLaunch(_spin, 1, 32, 0);
+            step.AddScalarArgument(microseconds);
+        }
+    }
+}
