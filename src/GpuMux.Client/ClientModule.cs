@@ -1,0 +1,32 @@
+using GpuMux.Protocol;
+
+namespace GpuMux.Client;
+
+/// <summary>A module the session loaded; disposing it unloads it.</summary>
+public sealed class ClientModule : IAsyncDisposable
+{
+    private SessionHandle _handle;
+
+    internal ClientModule(GpuMuxClient owner, uint handle, string name, bool fromCache, string compileLog)
+    {
+        _handle = new SessionHandle(owner, handle, nameof(ClientModule));
+        Name = name;
+        FromCache = fromCache;
+        CompileLog = compileLog;
+    }
+
+    public uint Handle => _handle.Value;
+
+    public string Name { get; }
+
+    /// <summary>The daemon found the compiled module in its cache and skipped the compile.</summary>
+    public bool FromCache { get; }
+
+    /// <summary>NVRTC's warnings, empty when there were none.</summary>
+    public string CompileLog { get; }
+
+    public ValueTask DisposeAsync() =>
+        _handle.TryMarkReleased() ? _handle.Owner.ReleaseAsync(MessageType.UnloadModule, Handle) : ValueTask.CompletedTask;
+
+    internal uint HandleFor(GpuMuxClient client) => _handle.For(client);
+}

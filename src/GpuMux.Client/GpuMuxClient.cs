@@ -1,0 +1,382 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using GpuMux.Linux;
+using GpuMux.Protocol;
+using GpuMux.Protocol.Framing;
+using GpuMux.Protocol.Messages;
+using GpuMux.Protocol.Transport;
+
+namespace GpuMux.Client;
+
+/// <summary>
+/// One session with gpumuxd over its Unix socket. Thread-safe: any number of requests and steps
+/// may be in flight at once, from any threads; replies are matched to requests by id.
+/// </summary>
+/// <remarks>
+/// Cancelling a call's token abandons the wait for its reply (the reply is dropped when it comes);
+/// it does not undo the request: a cancelled step still runs on the GPU, and a cancelled allocation
+/// may still be made, to be freed when the session ends. When the connection is lost, every call
+/// in flight and every later call fails with <see cref="GpuMuxConnectionException"/>.
+/// </remarks>
+public sealed class GpuMuxClient : IAsyncDisposable
+{
+    private static readonly SafeHandle[] NoDescriptors = [];
+
+    private readonly FrameConnection _connection;
+    private readonly PendingRequests _pending = new();
+    private readonly Task _receiveLoop;
+    private int _disposed;
+
+    private GpuMuxClient(FrameConnection connection, string socketPath, Welcome welcome)
+    {
+        _connection = connection;
+        SocketPath = socketPath;
+        SessionId = welcome.SessionId;
+        Backend = welcome.Backend;
+        BackendDescription = welcome.BackendDescription;
+        Devices = welcome.Devices;
+        MaxPayloadBytes = (int)Math.Min(welcome.MaxPayloadBytes, int.MaxValue - FrameHeader.Size);
+        Minor = welcome.Minor;
+        _receiveLoop = Task.Run(ReceiveLoopAsync);
+    }
+
+    public string SocketPath { get; }
+
+    public ulong SessionId { get; }
+
+    public BackendKind Backend { get; }
+
+    /// <summary>Driver and compiler versions, or on the Sim backend why it runs instead of CUDA.</summary>
+    public string BackendDescription { get; }
+
+    public IReadOnlyList<DeviceDescription> Devices { get; }
+
+    /// <summary>The largest payload the daemon accepts: it bounds a step's size.</summary>
+    public int MaxPayloadBytes { get; }
+
+    /// <summary>The protocol minor version both sides speak.</summary>
+    public ushort Minor { get; }
+
+    /// <exception cref="GpuMuxConnectionException">No daemon listens at the socket, or it closed the connection.</exception>
+    /// <exception cref="GpuMuxException">The daemon refused the session (e.g. <see cref="TooManySessionsException"/>).</exception>
+    public static async Task<GpuMuxClient> ConnectAsync(GpuMuxClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new GpuMuxClientOptions();
+        var path = SocketPaths.ResolveClientPath(options.Host);
+        FrameConnection connection;
+        try
+        {
+            connection = await FrameConnection.ConnectAsync(path, ProtocolVersion.HandshakePayloadBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new GpuMuxConnectionException($"cannot connect to gpumuxd at {path}: {e.Message}", e);
+        }
+
+        try
+        {
+            var welcome = await Handshake.RunAsync(connection, options.ClientName, cancellationToken).ConfigureAwait(false);
+            connection.MaxPayloadBytes = (int)Math.Min(welcome.MaxPayloadBytes, int.MaxValue - FrameHeader.Size);
+            return new GpuMuxClient(connection, path, welcome);
+        }
+        catch (Exception e) when (e is FrameFormatException or (IOException and not GpuMuxConnectionException))
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new GpuMuxConnectionException($"the handshake with gpumuxd at {path} failed: {e.Message}", e);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Shared memory of <paramref name="bytes"/> bytes, mapped here and registered with the daemon,
+    /// which maps the same pages (and on CUDA pins them, so copies are DMA from them).
+    /// </summary>
+    public async Task<SharedRegion> CreateRegionAsync(ulong bytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(bytes);
+        using var file = MemoryFile.Create("gpumux-region", bytes);
+        var address = PageMappings.MapShared(file, (nuint)bytes);
+        try
+        {
+            var registered = await RequestAsync<SizeMessage, HandleMessage>(
+                MessageType.RegisterRegion, new SizeMessage(bytes), MessageType.RegionRegistered, [file], cancellationToken).ConfigureAwait(false);
+            return new SharedRegion(this, registered.Handle, address, bytes);
+        }
+        catch
+        {
+            PageMappings.Unmap(address, (nuint)bytes);
+            throw;
+        }
+    }
+
+    public async Task<DeviceBuffer> AllocateBufferAsync(ulong bytes, CancellationToken cancellationToken = default)
+    {
+        var allocated = await RequestAsync<SizeMessage, HandleMessage>(
+            MessageType.AllocateBuffer, new SizeMessage(bytes), MessageType.BufferAllocated, NoDescriptors, cancellationToken).ConfigureAwait(false);
+        return new DeviceBuffer(this, allocated.Handle, bytes);
+    }
+
+    /// <summary>
+    /// Loads CUDA C source (compiled by the daemon, through its cache), PTX or a cubin. The image
+    /// travels in a memory file passed with the request, not in the frame.
+    /// </summary>
+    /// <exception cref="CompileFailedException">NVRTC rejected the source; the message carries its log.</exception>
+    public async Task<ClientModule> LoadModuleAsync(
+        ModuleFormat format, string name, ReadOnlyMemory<byte> image, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (image.IsEmpty)
+        {
+            throw new ArgumentException("a module image cannot be empty", nameof(image));
+        }
+
+        using var file = ModuleImageFile.Create(image.Span);
+        var request = new LoadModule(format, (ulong)image.Length, name);
+        var loaded = await RequestAsync<LoadModule, ModuleLoaded>(
+            MessageType.LoadModule, request, MessageType.ModuleLoaded, [file], cancellationToken).ConfigureAwait(false);
+        return new ClientModule(this, loaded.Module, name, loaded.FromCache, loaded.CompileLog);
+    }
+
+    public Task<KernelFunction> GetFunctionAsync(ClientModule module, string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return GetFunctionAsync(module.HandleFor(this), name, cancellationToken);
+    }
+
+    /// <summary>A built-in kernel (module 0): <c>fill_f32</c>, <c>axpy_f32</c>, <c>gemv_f32</c>, <c>gemv_f16</c>, <c>gemv_bf16</c>, <c>spin</c>, <c>checksum</c>.</summary>
+    public Task<KernelFunction> GetBuiltinAsync(string name, CancellationToken cancellationToken = default) =>
+        GetFunctionAsync(GetFunction.BuiltinModule, name, cancellationToken);
+
+    /// <summary>
+    /// Sends the step and waits for it to complete on the GPU. The builder may be cleared and reused
+    /// as soon as this returns its task: the step is encoded before that.
+    /// </summary>
+    /// <exception cref="GpuMuxException">The step failed (its check, or on the GPU): the subclass for its status.</exception>
+    public ValueTask<StepResult> SubmitAsync(StepBuilder step, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        ThrowIfUnusable();
+        if (step.FrameLength - FrameHeader.Size > MaxPayloadBytes)
+        {
+            throw new ArgumentException(
+                $"the step encodes to {step.FrameLength - FrameHeader.Size} bytes, over the daemon's {MaxPayloadBytes}-byte limit", nameof(step));
+        }
+
+        var requestId = _pending.NextRequestId();
+        var frame = ArrayPool<byte>.Shared.Rent(step.FrameLength);
+        int length;
+        try
+        {
+            length = step.Encode(frame, requestId, this);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+            throw;
+        }
+
+        return CompleteStepAsync(requestId, frame, length, cancellationToken);
+    }
+
+    /// <summary>The daemon's device, memory and sessions, as <c>gpumuxctl status</c> shows them.</summary>
+    public Task<StatusReport> GetStatusAsync(CancellationToken cancellationToken = default) =>
+        RequestAsync<EmptyMessage, StatusReport>(MessageType.GetStatus, default, MessageType.StatusReport, NoDescriptors, cancellationToken);
+
+    /// <summary>
+    /// Closes the session: the daemon frees everything it holds for it. Calls in flight fail with
+    /// <see cref="GpuMuxConnectionException"/>. Shared regions stay mapped here until disposed.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _pending.Fail(new GpuMuxConnectionException("the client was disposed"));
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        await _receiveLoop.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Releases a handle on the daemon. Quietly done where the session has already ended, since
+    /// the daemon then released everything the session held.
+    /// </summary>
+    internal async ValueTask ReleaseAsync(MessageType type, uint handle)
+    {
+        try
+        {
+            await RequestAsync<HandleMessage, EmptyMessage>(type, new HandleMessage(handle), MessageType.Ok, NoDescriptors, CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is GpuMuxConnectionException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task<KernelFunction> GetFunctionAsync(uint module, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var found = await RequestAsync<GetFunction, HandleMessage>(
+            MessageType.GetFunction, new GetFunction(module, name), MessageType.FunctionFound, NoDescriptors, cancellationToken).ConfigureAwait(false);
+        return new KernelFunction(this, found.Handle, name);
+    }
+
+    private async Task<TReply> RequestAsync<TRequest, TReply>(
+        MessageType type, TRequest request, MessageType replyType, IReadOnlyList<SafeHandle> descriptors, CancellationToken cancellationToken)
+        where TRequest : struct, IMessage<TRequest>
+        where TReply : struct, IMessage<TReply>
+    {
+        ThrowIfUnusable();
+        var requestId = _pending.NextRequestId();
+        var frame = ArrayPool<byte>.Shared.Rent(FrameHeader.Size + MaxPayloadBytes);
+        int length;
+        try
+        {
+            length = Message.Encode(frame.AsSpan(0, FrameHeader.Size + MaxPayloadBytes), type, requestId, request, (byte)descriptors.Count);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+            throw;
+        }
+
+        var reply = await ExchangeAsync(requestId, frame, length, descriptors, cancellationToken).ConfigureAwait(false);
+        return Decode<TReply>(reply, replyType);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<StepResult> CompleteStepAsync(uint requestId, byte[] frame, int length, CancellationToken cancellationToken)
+    {
+        var submittedAt = MonotonicClock.Now;
+        var reply = await ExchangeAsync(requestId, frame, length, NoDescriptors, cancellationToken).ConfigureAwait(false);
+        var completed = Decode<StepCompleted>(reply, MessageType.StepCompleted);
+        if (completed.Status != ErrorCode.None)
+        {
+            throw GpuMuxException.For(completed.Status, completed.Message.Length > 0 ? completed.Message : $"the step failed with {completed.Status}");
+        }
+
+        return new StepResult(completed.QueuedAtNs, completed.StartedAtNs, completed.EndedAtNs, submittedAt, reply.ReceivedAtNs);
+    }
+
+    /// <summary>
+    /// Sends a frame (giving its pooled array back once sent) and waits for the reply with its id.
+    /// The send itself is never cancelled: half a frame would leave the stream unreadable.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ReplyFrame> ExchangeAsync(
+        uint requestId, byte[] frame, int length, IReadOnlyList<SafeHandle> descriptors, CancellationToken cancellationToken)
+    {
+        PendingReply pending;
+        try
+        {
+            pending = _pending.Add(requestId);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+            throw;
+        }
+
+        var awaited = false;
+        try
+        {
+            try
+            {
+                await _connection.SendAsync(frame.AsMemory(0, length), descriptors, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                // The stream is broken: every wait, this one included, fails with the reason.
+                Lose(e);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(frame);
+            }
+
+            using (pending.CancelOn(cancellationToken))
+            {
+                awaited = true;
+                return await pending.Reply.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // Recycled only once awaited: its result has then been read, and nothing can complete it
+            // again. One abandoned before that may still be completed, so it is left to the collector.
+            if (awaited)
+            {
+                _pending.Return(pending);
+            }
+        }
+    }
+
+    private T Decode<T>(ReplyFrame reply, MessageType expected)
+        where T : struct, IMessage<T>
+    {
+        try
+        {
+            return reply.Decode<T>(expected);
+        }
+        catch (MalformedPayloadException e)
+        {
+            // A reply this client cannot read means the two sides disagree on the protocol; what
+            // follows cannot be trusted either.
+            Lose(e);
+            _pending.ThrowIfFailed();
+            throw;
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        ErrorMessage? closingError = null;
+        try
+        {
+            while (await _connection.ReadFrameAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
+            {
+                var receivedAt = MonotonicClock.Now;
+                var type = (MessageType)frame.Header.Type;
+                var payload = frame.Payload.Span;
+                if (type == MessageType.Error)
+                {
+                    var error = Message.Decode<ErrorMessage>(payload);
+                    closingError = error.Code.ClosesConnection() ? error : closingError;
+                }
+
+                var reply = ReplyFrame.Copy(type, payload, receivedAt);
+                if (!_pending.TryComplete(frame.Header.RequestId, reply))
+                {
+                    reply.Release();
+                }
+            }
+
+            _pending.Fail(new GpuMuxConnectionException(closingError is { } last
+                ? $"gpumuxd closed the connection after {last.Code}: {last.Text}"
+                : "gpumuxd closed the connection"));
+        }
+        catch (Exception e)
+        {
+            Lose(e);
+        }
+    }
+
+    private void Lose(Exception reason)
+    {
+        _pending.Fail(new GpuMuxConnectionException($"lost the connection to gpumuxd at {SocketPath}: {reason.Message}", reason));
+        _connection.Abort();
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        _pending.ThrowIfFailed();
+    }
+}

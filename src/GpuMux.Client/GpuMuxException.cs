@@ -1,0 +1,95 @@
+using GpuMux.Protocol;
+
+namespace GpuMux.Client;
+
+/// <summary>
+/// The daemon refused a request or failed a step, with one of the error codes of
+/// docs/protocol.md §6. Each code has its own subclass, so callers catch what they can handle.
+/// </summary>
+public abstract class GpuMuxException(ErrorCode code, string message) : Exception(message)
+{
+    public ErrorCode Code { get; } = code;
+
+    /// <summary>Whether the same request, sent again later unchanged, can succeed.</summary>
+    public bool IsRetryable => Code.IsRetryable();
+
+    public static GpuMuxException For(ErrorCode code, string message) => code switch
+    {
+        ErrorCode.MalformedFrame => new MalformedFrameException(message),
+        ErrorCode.FrameTooLarge => new FrameTooLargeException(message),
+        ErrorCode.UnsupportedVersion => new UnsupportedVersionException(message),
+        ErrorCode.HandshakeRequired => new HandshakeRequiredException(message),
+        ErrorCode.UnknownMessage => new UnknownMessageException(message),
+        ErrorCode.BadDescriptor => new BadDescriptorException(message),
+        ErrorCode.UnknownHandle => new UnknownHandleException(message),
+        ErrorCode.InvalidArgument => new InvalidArgumentException(message),
+        ErrorCode.OutOfMemory => new DeviceOutOfMemoryException(message),
+        ErrorCode.QuotaExceeded => new QuotaExceededException(message),
+        ErrorCode.CompileFailed => new CompileFailedException(message),
+        ErrorCode.ModuleLoadFailed => new ModuleLoadFailedException(message),
+        ErrorCode.UnknownFunction => new UnknownFunctionException(message),
+        ErrorCode.KernelFault => new KernelFaultException(message),
+        ErrorCode.DeviceReset => new DeviceResetException(message),
+        ErrorCode.TooManyInFlight => new TooManyInFlightException(message),
+        ErrorCode.ShuttingDown => new ShuttingDownException(message),
+        ErrorCode.Internal => new DaemonInternalException(message),
+        ErrorCode.ProtocolViolation => new ProtocolViolationException(message),
+        ErrorCode.TooManySessions => new TooManySessionsException(message),
+        ErrorCode.None => throw new ArgumentOutOfRangeException(nameof(code), code, "0 is success, not an error"),
+        _ => new UnrecognizedErrorException(code, message),
+    };
+}
+
+public sealed class MalformedFrameException(string message) : GpuMuxException(ErrorCode.MalformedFrame, message);
+
+public sealed class FrameTooLargeException(string message) : GpuMuxException(ErrorCode.FrameTooLarge, message);
+
+public sealed class UnsupportedVersionException(string message) : GpuMuxException(ErrorCode.UnsupportedVersion, message);
+
+public sealed class HandshakeRequiredException(string message) : GpuMuxException(ErrorCode.HandshakeRequired, message);
+
+public sealed class UnknownMessageException(string message) : GpuMuxException(ErrorCode.UnknownMessage, message);
+
+public sealed class BadDescriptorException(string message) : GpuMuxException(ErrorCode.BadDescriptor, message);
+
+public sealed class UnknownHandleException(string message) : GpuMuxException(ErrorCode.UnknownHandle, message);
+
+public sealed class InvalidArgumentException(string message) : GpuMuxException(ErrorCode.InvalidArgument, message);
+
+/// <summary>The device has no room for the buffer; retryable once other sessions free memory.</summary>
+public sealed class DeviceOutOfMemoryException(string message) : GpuMuxException(ErrorCode.OutOfMemory, message);
+
+public sealed class QuotaExceededException(string message) : GpuMuxException(ErrorCode.QuotaExceeded, message);
+
+/// <summary>NVRTC rejected a CUDA C module; the message carries the compiler's log.</summary>
+public sealed class CompileFailedException(string message) : GpuMuxException(ErrorCode.CompileFailed, message);
+
+public sealed class ModuleLoadFailedException(string message) : GpuMuxException(ErrorCode.ModuleLoadFailed, message);
+
+public sealed class UnknownFunctionException(string message) : GpuMuxException(ErrorCode.UnknownFunction, message);
+
+public sealed class KernelFaultException(string message) : GpuMuxException(ErrorCode.KernelFault, message);
+
+/// <summary>The device was reset under the step; handles survive, buffer contents do not.</summary>
+public sealed class DeviceResetException(string message) : GpuMuxException(ErrorCode.DeviceReset, message);
+
+public sealed class TooManyInFlightException(string message) : GpuMuxException(ErrorCode.TooManyInFlight, message);
+
+public sealed class ShuttingDownException(string message) : GpuMuxException(ErrorCode.ShuttingDown, message);
+
+/// <summary>A bug in the daemon (<see cref="ErrorCode.Internal"/>); the session carries on where it can.</summary>
+public sealed class DaemonInternalException(string message) : GpuMuxException(ErrorCode.Internal, message);
+
+public sealed class ProtocolViolationException(string message) : GpuMuxException(ErrorCode.ProtocolViolation, message);
+
+public sealed class TooManySessionsException(string message) : GpuMuxException(ErrorCode.TooManySessions, message);
+
+/// <summary>A code from a later minor version of the protocol than this client knows.</summary>
+public sealed class UnrecognizedErrorException(ErrorCode code, string message) : GpuMuxException(code, message);
+
+/// <summary>
+/// The connection to the daemon is gone (closed by either side, reset, or a reply this client
+/// cannot read); the request may or may not have run. Every later call fails the same way.
+/// </summary>
+public sealed class GpuMuxConnectionException(string message, Exception? innerException = null)
+    : IOException(message, innerException);

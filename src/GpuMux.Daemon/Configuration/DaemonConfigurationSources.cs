@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.CommandLine;
+
+namespace GpuMux.Daemon.Configuration;
+
+/// <summary>
+/// The layers of gpumuxd's configuration, later ones winning: the defaults in the options classes,
+/// the JSON file, <c>GPUMUXD_</c> environment variables, then the command line. They go on top of
+/// whatever the host added (appsettings.json, unprefixed variables, its own copy of the arguments
+/// without the switches below), so they win over all of it.
+/// </summary>
+internal static class DaemonConfigurationSources
+{
+    public const string EnvironmentPrefix = "GPUMUXD_";
+
+    private static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["--socket"] = "Socket:Path",
+        ["--backend"] = "Device:Backend",
+        ["--device"] = "Device:Ordinal",
+        ["--sim-memory-mib"] = "Sim:MemoryMiB",
+    };
+
+    public static IConfigurationBuilder AddGpumuxdSources(
+        this IConfigurationBuilder configuration, string[] args, string? fileFromEnvironment, string defaultFile)
+    {
+        var commandLine = new CommandLineConfigurationSource { Args = args, SwitchMappings = SwitchMappings };
+        var fromCommandLine = new ConfigurationBuilder().Add(commandLine).Build()[ConfigurationFile.CommandLineKey];
+        var file = ConfigurationFile.Locate(fromCommandLine, fileFromEnvironment, defaultFile);
+        file.ThrowIfRequiredAndMissing();
+
+        return configuration
+            .AddJsonFile(file.Path, optional: !file.IsRequired, reloadOnChange: false)
+            .AddEnvironmentVariables(EnvironmentPrefix)
+            .Add(commandLine);
+    }
+}

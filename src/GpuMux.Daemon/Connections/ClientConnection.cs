@@ -1,0 +1,219 @@
+using System.Net.Sockets;
+using GpuMux.Engine;
+using GpuMux.Protocol;
+using GpuMux.Protocol.Framing;
+using GpuMux.Protocol.Messages;
+using GpuMux.Protocol.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace GpuMux.Daemon.Connections;
+
+/// <summary>
+/// One client, from its first byte to its close: the handshake, then its requests in order, with
+/// step completions sent back as they finish. Whatever the client sends, the failure is its alone:
+/// it gets an error frame, and a close where the stream can no longer be trusted.
+/// </summary>
+internal sealed class ClientConnection(
+    FrameConnection connection,
+    GpuEngine engine,
+    SessionRegistry registry,
+    ConnectionLimits limits,
+    ILogger logger)
+{
+    private static readonly TimeSpan CompletionDrainTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly ReplyWriter _replies = new(connection, limits.MaxPayloadBytes);
+    private readonly CompletionPump _completions = new();
+    private EngineSession? _session;
+    private RequestDispatcher? _dispatcher;
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var peer = connection.Peer;
+        ConnectionLog.Accepted(logger, peer.Pid, peer.Uid);
+        var pump = _completions.RunAsync(connection, CancellationToken.None);
+        try
+        {
+            while (await connection.ReadFrameAsync(stopping) is { } frame)
+            {
+                if (!await HandleAsync(frame, stopping))
+                {
+                    break;
+                }
+            }
+        }
+        catch (FrameFormatException e)
+        {
+            ConnectionLog.ProtocolViolation(logger, peer.Pid, e.Message);
+            var code = e.Reason == FrameError.TooLarge ? ErrorCode.FrameTooLarge : ErrorCode.ProtocolViolation;
+            await TrySendErrorAsync(0, code, e.Message);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            await TrySendErrorAsync(0, ErrorCode.ShuttingDown, "the daemon is stopping");
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            ConnectionLog.Reset(logger, peer.Pid, e.Message);
+        }
+        finally
+        {
+            await CloseAsync(pump);
+        }
+    }
+
+    /// <summary>Handles one frame; false when the connection must close.</summary>
+    private async ValueTask<bool> HandleAsync(ReceivedFrame frame, CancellationToken stopping)
+    {
+        var id = frame.Header.RequestId;
+        var type = (MessageType)frame.Header.Type;
+        if (frame.DescriptorCount != ExpectedDescriptors(type))
+        {
+            await _replies.SendErrorAsync(id, ErrorCode.ProtocolViolation,
+                $"a {type} frame carries {ExpectedDescriptors(type)} descriptors, not {frame.DescriptorCount}", stopping);
+            return false;
+        }
+
+        try
+        {
+            if (type == MessageType.Hello)
+            {
+                return await HelloAsync(frame, stopping);
+            }
+
+            if (_dispatcher is null)
+            {
+                var code = IsRequest(type) ? ErrorCode.HandshakeRequired : ErrorCode.UnknownMessage;
+                await _replies.SendErrorAsync(id, code, $"the first frame must be Hello, not 0x{frame.Header.Type:x4}", stopping);
+                return true;
+            }
+
+            await _dispatcher.DispatchAsync(frame, stopping);
+        }
+        catch (MalformedPayloadException e)
+        {
+            await _replies.SendErrorAsync(id, ErrorCode.MalformedFrame, $"{type}: {e.Message}", stopping);
+        }
+        catch (EngineException e)
+        {
+            await _replies.SendErrorAsync(id, e.Error.ToWire(), e.Message, stopping);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or IOException or SocketException or ObjectDisposedException))
+        {
+            ConnectionLog.Unexpected(logger, connection.Peer.Pid, type, e);
+            await _replies.SendErrorAsync(id, ErrorCode.Internal, $"{type} failed inside the daemon: {e.Message}", stopping);
+        }
+
+        return true;
+    }
+
+    private async ValueTask<bool> HelloAsync(ReceivedFrame frame, CancellationToken stopping)
+    {
+        var id = frame.Header.RequestId;
+        if (_dispatcher is not null)
+        {
+            await _replies.SendErrorAsync(id, ErrorCode.HandshakeRequired, "the session has already said Hello", stopping);
+            return true;
+        }
+
+        var hello = Message.Decode<Hello>(frame.Payload.Span);
+        if (hello.Magic != ProtocolVersion.Magic || hello.Major != ProtocolVersion.Major)
+        {
+            await _replies.SendErrorAsync(id, ErrorCode.UnsupportedVersion,
+                $"this daemon speaks protocol {ProtocolVersion.Major}.{ProtocolVersion.Minor} (magic 0x{ProtocolVersion.Magic:x8}); the client sent {hello.Major}.{hello.Minor} (magic 0x{hello.Magic:x8})", stopping);
+            return false;
+        }
+
+        if (!registry.TryEnter())
+        {
+            await _replies.SendErrorAsync(id, ErrorCode.TooManySessions, $"the daemon is at its limit of {limits.MaxSessions} sessions", stopping);
+            return false;
+        }
+
+        var peer = connection.Peer;
+        _session = engine.OpenSession(new SessionIdentity(peer.Uid, peer.Gid, peer.Pid, hello.ClientName), _completions);
+        _dispatcher = new RequestDispatcher(engine, _session, _replies, limits.MaxModuleBytes);
+        connection.MaxPayloadBytes = limits.MaxPayloadBytes;
+        ConnectionLog.SessionOpened(logger, _session.Id, peer.Pid, peer.Uid, hello.ClientName);
+        var welcome = new Welcome(
+            ProtocolVersion.Major,
+            Math.Min(hello.Minor, ProtocolVersion.Minor),
+            Capabilities: 0,
+            (uint)limits.MaxPayloadBytes,
+            (ulong)_session.Id,
+            engine.BackendKind.ToWire(),
+            engine.BackendDescription,
+            [engine.Device.ToWire()]);
+        await _replies.SendAsync(MessageType.Welcome, id, welcome, stopping);
+        return true;
+    }
+
+    private async Task CloseAsync(Task pump)
+    {
+        if (_session is not null)
+        {
+            // The session's steps finish (or fail) before its memory is released; their completions
+            // still go to the pump, which drains them and stops.
+            await _session.DisposeAsync();
+            registry.Leave();
+            ConnectionLog.SessionClosed(logger, _session.Id);
+        }
+
+        _completions.Complete();
+        try
+        {
+            await pump.WaitAsync(CompletionDrainTimeout);
+        }
+        catch (TimeoutException)
+        {
+            // A client that stopped reading must not hold the daemon's shutdown.
+            connection.Abort();
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // The client is gone; its completions have nowhere to go.
+        }
+
+        await connection.DisposeAsync();
+    }
+
+    private async ValueTask TrySendErrorAsync(uint requestId, ErrorCode code, string text)
+    {
+        try
+        {
+            await _replies.SendErrorAsync(requestId, code, text, CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // The peer closed first; there is nobody to tell.
+        }
+    }
+
+    private static int ExpectedDescriptors(MessageType type) =>
+        type is MessageType.RegisterRegion or MessageType.LoadModule ? 1 : 0;
+
+    private static bool IsRequest(MessageType type) => (ushort)type is > 0 and < 0x8000 && Enum.IsDefined(type);
+}
+
+internal sealed record ConnectionLimits(int MaxSessions, int MaxPayloadBytes, int MaxModuleBytes);
+
+internal static partial class ConnectionLog
+{
+    [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Connection from pid {Pid} uid {Uid}")]
+    public static partial void Accepted(ILogger logger, int pid, uint uid);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Session {SessionId} opened by pid {Pid} uid {Uid} ({ClientName})")]
+    public static partial void SessionOpened(ILogger logger, long sessionId, int pid, uint uid, string clientName);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Session {SessionId} closed; its memory is released")]
+    public static partial void SessionClosed(ILogger logger, long sessionId);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Closing the connection of pid {Pid}: {Reason}")]
+    public static partial void ProtocolViolation(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Connection of pid {Pid} reset: {Reason}")]
+    public static partial void Reset(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "A {Type} request of pid {Pid} failed unexpectedly")]
+    public static partial void Unexpected(ILogger logger, int pid, MessageType type, Exception exception);
+}

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using GpuMux.Engine;
+using GpuMux.Protocol;
+using GpuMux.Protocol.Messages;
+using GpuMux.Protocol.Transport;
+
+namespace GpuMux.Daemon.Connections;
+
+/// <summary>
+/// Carries out one session's requests after its handshake: decodes each, calls the engine, and
+/// sends the reply. Expected failures become Error frames; a step's failures arrive as its
+/// completion instead.
+/// </summary>
+internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session, ReplyWriter replies, int maxModuleBytes)
+{
+    private const int StatusFixedPartBytes = 2048;
+
+    public async ValueTask DispatchAsync(ReceivedFrame frame, CancellationToken cancellationToken)
+    {
+        var id = frame.Header.RequestId;
+        var payload = frame.Payload;
+        switch ((MessageType)frame.Header.Type)
+        {
+            case MessageType.SubmitStep:
+                Submit(id, payload.Span);
+                break;
+            case MessageType.RegisterRegion:
+                var length = Message.Decode<SizeMessage>(payload.Span).Bytes;
+                var region = await session.RegisterRegionAsync(frame.TakeDescriptor(0), length, cancellationToken);
+                await replies.SendAsync(MessageType.RegionRegistered, id, new HandleMessage(region), cancellationToken);
+                break;
+            case MessageType.ReleaseRegion:
+                await session.ReleaseRegionAsync(Message.Decode<HandleMessage>(payload.Span).Handle, cancellationToken);
+                await replies.SendOkAsync(id, cancellationToken);
+                break;
+            case MessageType.AllocateBuffer:
+                var buffer = await session.AllocateBufferAsync(Message.Decode<SizeMessage>(payload.Span).Bytes, cancellationToken);
+                await replies.SendAsync(MessageType.BufferAllocated, id, new HandleMessage(buffer), cancellationToken);
+                break;
+            case MessageType.FreeBuffer:
+                await session.FreeBufferAsync(Message.Decode<HandleMessage>(payload.Span).Handle, cancellationToken);
+                await replies.SendOkAsync(id, cancellationToken);
+                break;
+            case MessageType.LoadModule:
+                await LoadModuleAsync(frame, cancellationToken);
+                break;
+            case MessageType.UnloadModule:
+                await session.UnloadModuleAsync(Message.Decode<HandleMessage>(payload.Span).Handle, cancellationToken);
+                await replies.SendOkAsync(id, cancellationToken);
+                break;
+            case MessageType.GetFunction:
+                var lookup = Message.Decode<GetFunction>(payload.Span);
+                var function = await session.GetFunctionAsync(lookup.Module, lookup.Name, cancellationToken);
+                await replies.SendAsync(MessageType.FunctionFound, id, new HandleMessage(function), cancellationToken);
+                break;
+            case MessageType.GetStatus:
+                Message.Decode<EmptyMessage>(payload.Span);
+                await replies.SendAsync(MessageType.StatusReport, id, await StatusAsync(cancellationToken), cancellationToken);
+                break;
+            default:
+                await replies.SendErrorAsync(id, ErrorCode.UnknownMessage, $"0x{frame.Header.Type:x4} is not a request type", cancellationToken);
+                break;
+        }
+    }
+
+    private void Submit(uint requestId, ReadOnlySpan<byte> payload)
+    {
+        StepTranslator.Check(payload);
+        var step = session.RentStep();
+        step.RequestId = requestId;
+        StepTranslator.Fill(payload, step);
+        session.Submit(step);
+    }
+
+    private async ValueTask LoadModuleAsync(ReceivedFrame frame, CancellationToken cancellationToken)
+    {
+        var request = Message.Decode<LoadModule>(frame.Payload.Span);
+        using var descriptor = frame.TakeDescriptor(0);
+        var image = ModuleImageReader.Read(descriptor, request.ImageBytes, maxModuleBytes);
+        var loaded = await session.LoadModuleAsync((Engine.ModuleFormat)request.Format, request.Name, image, cancellationToken);
+        var reply = new ModuleLoaded(loaded.Module, loaded.FromCache, loaded.CompileLog);
+        await replies.SendAsync(MessageType.ModuleLoaded, frame.Header.RequestId, reply, cancellationToken);
+    }
+
+    private async ValueTask<StatusReport> StatusAsync(CancellationToken cancellationToken)
+    {
+        var status = await engine.GetStatusAsync(cancellationToken);
+        var room = Math.Max(0, (replies.MaxPayloadBytes - StatusFixedPartBytes) / SessionEntry.MaxEncodedBytes);
+        var sessions = status.Sessions.Take(room).Select(s => s.ToWire()).ToArray();
+        var uptime = DateTime.Now - Process.GetCurrentProcess().StartTime;
+        return new StatusReport(
+            status.Backend.ToWire(),
+            engine.BackendDescription,
+            status.Device.ToWire(),
+            status.FreeBytes,
+            status.TotalBytes,
+            status.SessionBytes,
+            (long)uptime.TotalMilliseconds,
+            (uint)status.Sessions.Count,
+            sessions);
+    }
+}

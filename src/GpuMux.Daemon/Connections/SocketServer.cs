@@ -1,0 +1,139 @@
+using System.Net.Sockets;
+using GpuMux.Daemon.Configuration;
+using GpuMux.Daemon.Device;
+using GpuMux.Daemon.Hosting;
+using GpuMux.Protocol;
+using GpuMux.Protocol.Transport;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GpuMux.Daemon.Connections;
+
+/// <summary>
+/// Listens on the Unix socket (bound here, or handed over by systemd) and runs a
+/// <see cref="ClientConnection"/> per client. Start returns once the socket accepts.
+/// </summary>
+internal sealed class SocketServer(
+    EngineService engineService,
+    IOptions<SocketOptions> socket,
+    IOptions<LimitsOptions> limits,
+    DaemonStatusLine statusLine,
+    ILoggerFactory loggerFactory) : IHostedService
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<SocketServer>();
+    private readonly ILogger _connectionLogger = loggerFactory.CreateLogger<ClientConnection>();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _gate = new();
+    private readonly HashSet<Task> _connections = [];
+    private UnixSocketListener? _listener;
+    private Task _acceptLoop = Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _listener = Listen();
+        var connectionLimits = new ConnectionLimits(limits.Value.MaxSessions, limits.Value.MaxFramePayloadBytes, limits.Value.MaxModuleBytes);
+        var registry = new SessionRegistry(connectionLimits.MaxSessions);
+        _acceptLoop = AcceptLoopAsync(_listener, connectionLimits, registry);
+        var engine = engineService.Engine;
+        statusLine.Set($"serving {engine.Device.Name} ({engine.BackendKind}) on {_listener.Path ?? "a socket from systemd"}");
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_listener is not null)
+        {
+            await _listener.DisposeAsync();
+        }
+
+        await _acceptLoop;
+        Task[] running;
+        lock (_gate)
+        {
+            running = [.. _connections];
+        }
+
+        await Task.WhenAll(running).WaitAsync(cancellationToken);
+        _stopping.Dispose();
+    }
+
+    private UnixSocketListener Listen()
+    {
+        if (SocketActivation.TryAdoptListeningSocket() is { } activated)
+        {
+            SocketServerLog.Adopted(_logger);
+            return UnixSocketListener.Adopt(activated);
+        }
+
+        var options = socket.Value;
+        var path = options.ResolvedPath;
+        var listener = UnixSocketListener.Bind(path, options.FileMode, options.Group);
+        SocketServerLog.Listening(_logger, path, options.Mode);
+        if (!string.IsNullOrEmpty(options.Group) && !listener.GroupApplied)
+        {
+            SocketServerLog.GroupMissing(_logger, options.Group);
+        }
+        return listener;
+    }
+
+    private async Task AcceptLoopAsync(UnixSocketListener listener, ConnectionLimits connectionLimits, SessionRegistry registry)
+    {
+        var engine = engineService.Engine;
+        while (!_stopping.IsCancellationRequested)
+        {
+            FrameConnection accepted;
+            try
+            {
+                accepted = await listener.AcceptAsync(ProtocolVersion.HandshakePayloadBytes, _stopping.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && _stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // EMFILE and friends: the listener is fine, this one connection is not.
+                SocketServerLog.AcceptFailed(_logger, e.Message);
+                continue;
+            }
+
+            var connection = new ClientConnection(accepted, engine, registry, connectionLimits, _connectionLogger);
+            Track(connection.RunAsync(_stopping.Token));
+        }
+    }
+
+    private void Track(Task connection)
+    {
+        lock (_gate)
+        {
+            _connections.Add(connection);
+        }
+
+        connection.ContinueWith(
+            finished =>
+            {
+                lock (_gate)
+                {
+                    _connections.Remove(finished);
+                }
+            },
+            TaskScheduler.Default);
+    }
+}
+
+internal static partial class SocketServerLog
+{
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Listening on {Path} (mode {Mode})")]
+    public static partial void Listening(ILogger logger, string path, string mode);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "The socket's group stays the daemon's own: there is no group '{Group}' (create it to let its members connect)")]
+    public static partial void GroupMissing(ILogger logger, string group);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Listening on the socket systemd passed in")]
+    public static partial void Adopted(ILogger logger);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Accepting a connection failed: {Reason}")]
+    public static partial void AcceptFailed(ILogger logger, string reason);
+}

@@ -1,0 +1,31 @@
+using GpuMux.Daemon.Configuration;
+using GpuMux.Daemon.Connections;
+using GpuMux.Daemon.Device;
+using GpuMux.Daemon.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace GpuMux.Daemon;
+
+/// <summary>
+/// The daemon as a host: gpumuxd runs it, and <c>gpumuxctl demo</c> embeds it when no daemon is
+/// running. It takes gpumuxd's command-line arguments.
+/// </summary>
+public static class DaemonHost
+{
+    public static IHost Build(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.AddGpumuxdConfiguration(args);
+        builder.Services.AddSystemd();
+        builder.Services.AddSingleton<DaemonStatusLine>();
+        builder.Services.AddHostedService<SystemdWatchdog>();
+
+        // Registration order is start order, and stop runs in reverse: the engine starts before the
+        // socket accepts anyone, and stops after every session has been closed.
+        builder.Services.AddSingleton<EngineService>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<EngineService>());
+        builder.Services.AddHostedService<SocketServer>();
+        return builder.Build();
+    }
+}

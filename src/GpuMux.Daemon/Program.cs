@@ -1,0 +1,4 @@
+using GpuMux.Daemon;
+using Microsoft.Extensions.Hosting;
+
+await DaemonHost.Build(args).RunAsync();

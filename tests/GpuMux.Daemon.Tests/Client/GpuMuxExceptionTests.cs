@@ -1,0 +1,40 @@
+using GpuMux.Client;
+using GpuMux.Protocol;
+
+namespace GpuMux.Daemon.Tests.Client;
+
+public sealed class GpuMuxExceptionTests
+{
+    public static TheoryData<ErrorCode> Codes => [.. Enum.GetValues<ErrorCode>().Where(code => code != ErrorCode.None)];
+
+    [Theory]
+    [MemberData(nameof(Codes))]
+    public void Every_code_has_its_own_exception_type(ErrorCode code)
+    {
+        var exception = GpuMuxException.For(code, "what happened");
+
+        Assert.Equal(code, exception.Code);
+        Assert.Equal("what happened", exception.Message);
+        Assert.Equal(code.IsRetryable(), exception.IsRetryable);
+        Assert.IsNotType<UnrecognizedErrorException>(exception);
+        Assert.Single(Codes, c => GpuMuxException.For(c, "").GetType() == exception.GetType());
+    }
+
+    [Fact]
+    public void A_code_from_a_later_version_is_kept()
+    {
+        var exception = GpuMuxException.For((ErrorCode)300, "new");
+
+        Assert.IsType<UnrecognizedErrorException>(exception);
+        Assert.Equal((ErrorCode)300, exception.Code);
+    }
+
+    [Fact]
+    public void Out_of_memory_is_retryable_and_does_not_pose_as_the_runtime_s()
+    {
+        var exception = GpuMuxException.For(ErrorCode.OutOfMemory, "full");
+
+        Assert.IsType<DeviceOutOfMemoryException>(exception);
+        Assert.True(exception.IsRetryable);
+    }
+}

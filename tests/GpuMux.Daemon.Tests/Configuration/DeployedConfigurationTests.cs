@@ -1,0 +1,60 @@
+using GpuMux.Daemon.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace GpuMux.Daemon.Tests.Configuration;
+
+/// <summary>deploy/gpumuxd.json and docs/configuration.md stay in step with the options classes.</summary>
+public sealed class DeployedConfigurationTests
+{
+    private static readonly string RepositoryRoot = FindRepositoryRoot();
+
+    [Fact]
+    public void The_shipped_file_states_every_setting_at_its_default()
+    {
+        var file = new ConfigurationBuilder().AddJsonFile(Path.Combine(RepositoryRoot, "deploy", "gpumuxd.json")).Build();
+        using var services = new ServiceCollection().AddGpumuxdOptions(file).BuildServiceProvider();
+
+        AssertStatedAtDefault<SocketOptions>(file, services);
+        AssertStatedAtDefault<DeviceOptions>(file, services);
+        AssertStatedAtDefault<SimOptions>(file, services);
+        AssertStatedAtDefault<LimitsOptions>(file, services);
+    }
+
+    [Fact]
+    public void The_documentation_names_every_setting()
+    {
+        var documentation = File.ReadAllText(Path.Combine(RepositoryRoot, "docs", "configuration.md"));
+
+        var undocumented = Keys<SocketOptions>().Concat(Keys<DeviceOptions>()).Concat(Keys<SimOptions>()).Concat(Keys<LimitsOptions>())
+            .Where(key => !documentation.Contains($"`{key}`", StringComparison.Ordinal));
+
+        Assert.Empty(undocumented);
+    }
+
+    private static void AssertStatedAtDefault<T>(IConfiguration file, IServiceProvider services)
+        where T : class, IDaemonSettings, new()
+    {
+        foreach (var key in Keys<T>())
+        {
+            Assert.True(file[key] is not null, $"{key} is missing from deploy/gpumuxd.json");
+        }
+        SettingsAssert.EqualSettings(new T(), services.GetRequiredService<IOptions<T>>().Value);
+    }
+
+    private static IEnumerable<string> Keys<T>()
+        where T : IDaemonSettings => SettingsAssert.Settings<T>().Select(p => $"{T.SectionName}:{p.Name}");
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "deploy", "gpumuxd.json")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException($"No deploy/gpumuxd.json above {AppContext.BaseDirectory}.");
+    }
+}

@@ -1,0 +1,176 @@
+using System.Text;
+using GpuMux.Client;
+using GpuMux.Linux;
+using GpuMux.Protocol;
+using GpuMux.Protocol.Messages;
+
+namespace GpuMux.Daemon.Tests.EndToEnd;
+
+/// <summary>Each error a client can cause, caused through the real client, and the session carrying on after it.</summary>
+public sealed class ErrorCodeTests : IAsyncLifetime
+{
+    private TestDaemon _daemon = null!;
+    private GpuMuxClient _client = null!;
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _daemon = await TestDaemon.StartAsync();
+        _client = await _daemon.ConnectAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _client.DisposeAsync();
+        await _daemon.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_zero_byte_buffer_is_an_invalid_argument()
+    {
+        var error = await Assert.ThrowsAsync<InvalidArgumentException>(() => _client.AllocateBufferAsync(0, Cancellation));
+        Assert.Equal(ErrorCode.InvalidArgument, error.Code);
+        await AssertSessionWorksAsync();
+    }
+
+    [Fact]
+    public async Task A_buffer_larger_than_the_device_is_out_of_memory_and_retryable()
+    {
+        var error = await Assert.ThrowsAsync<DeviceOutOfMemoryException>(
+            () => _client.AllocateBufferAsync(2UL * TestDaemon.SimMemoryMiB << 20, Cancellation));
+        Assert.True(error.IsRetryable);
+        await AssertSessionWorksAsync();
+    }
+
+    [Fact]
+    public async Task A_region_over_the_session_limit_exceeds_the_quota()
+    {
+        var regions = new List<SharedRegion>();
+        for (var i = 0; i < TestDaemon.MaxRegionsPerSession; i++)
+        {
+            regions.Add(await _client.CreateRegionAsync(4096, Cancellation));
+        }
+
+        await Assert.ThrowsAsync<QuotaExceededException>(() => _client.CreateRegionAsync(4096, Cancellation));
+        await regions[0].DisposeAsync();
+        regions[0] = await _client.CreateRegionAsync(4096, Cancellation);
+        foreach (var region in regions)
+        {
+            await region.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_kernel_name_not_in_the_module_is_an_unknown_function()
+    {
+        var error = await Assert.ThrowsAsync<UnknownFunctionException>(() => _client.GetBuiltinAsync("no_such_kernel", Cancellation));
+        Assert.Contains("no_such_kernel", error.Message);
+    }
+
+    [Fact]
+    public async Task Source_that_does_not_compile_fails_with_the_compiler_log()
+    {
+        var source = Encoding.UTF8.GetBytes("extern \"C\" __global__ void broken(float* y) { y[0] = 1.0f; ");
+
+        var error = await Assert.ThrowsAsync<CompileFailedException>(() => _client.LoadModuleAsync(ModuleFormat.CudaC, "broken.cu", source, Cancellation));
+        Assert.Contains("broken.cu", error.Message);
+        await AssertSessionWorksAsync();
+    }
+
+    [Fact]
+    public async Task Ptx_the_driver_refuses_fails_to_load()
+    {
+        var garbage = Encoding.ASCII.GetBytes("this is not PTX");
+
+        await Assert.ThrowsAsync<ModuleLoadFailedException>(() => _client.LoadModuleAsync(ModuleFormat.Ptx, "garbage.ptx", garbage, Cancellation));
+        await AssertSessionWorksAsync();
+    }
+
+    [Fact]
+    public async Task Cuda_c_the_sim_can_run_loads_and_its_kernel_is_found()
+    {
+        var source = Encoding.UTF8.GetBytes(Gpu.Kernels.BuiltinKernels.Source.Code);
+
+        await using var module = await _client.LoadModuleAsync(ModuleFormat.CudaC, "builtins.cu", source, Cancellation);
+        var fill = await _client.GetFunctionAsync(module, "fill_f32", Cancellation);
+
+        Assert.NotEqual(0u, module.Handle);
+        Assert.Equal("fill_f32", fill.Name);
+    }
+
+    [Fact]
+    public async Task A_copy_past_the_end_of_a_buffer_is_refused_before_anything_runs()
+    {
+        await using var region = await _client.CreateRegionAsync(8192, Cancellation);
+        await using var buffer = await _client.AllocateBufferAsync(4096, Cancellation);
+
+        var error = await Assert.ThrowsAsync<InvalidArgumentException>(
+            () => _client.SubmitAsync(new StepBuilder().CopyIn(region, 0, buffer, 0, 8192), Cancellation).AsTask());
+        Assert.Contains("buffer", error.Message, StringComparison.OrdinalIgnoreCase);
+        await AssertSessionWorksAsync();
+    }
+
+    [Fact]
+    public async Task A_kernel_writing_outside_its_buffer_faults_and_the_session_carries_on()
+    {
+        await using var buffer = await _client.AllocateBufferAsync(4096, Cancellation);
+        var fill = await _client.GetBuiltinAsync("fill_f32", Cancellation);
+        var runaway = new StepBuilder().Launch(fill, 1024, 256).Buffer(buffer).Float32(1f).UInt64(1UL << 30);
+
+        var error = await Assert.ThrowsAsync<KernelFaultException>(() => _client.SubmitAsync(runaway, Cancellation).AsTask());
+        Assert.False(error.IsRetryable);
+        await AssertSessionWorksAsync();
+    }
+
+    [Fact]
+    public async Task More_steps_than_the_in_flight_limit_are_refused_as_retryable()
+    {
+        var spin = await _client.GetBuiltinAsync("spin", Cancellation);
+        var slow = new StepBuilder().Launch(spin, 1, 1).UInt64(200_000);
+        var steps = Enumerable.Range(0, TestDaemon.MaxInFlightStepsPerSession + 1)
+            .Select(_ => _client.SubmitAsync(slow, Cancellation).AsTask())
+            .ToArray();
+
+        var refused = await Assert.ThrowsAsync<TooManyInFlightException>(() => steps[^1]);
+        Assert.True(refused.IsRetryable);
+        await Task.WhenAll(steps[..^1]);
+    }
+
+    [Fact]
+    public async Task A_file_shorter_than_the_region_it_claims_is_a_bad_descriptor()
+    {
+        using var file = MemoryFile.Create("short", 4096);
+        var connection = await _daemon.ConnectRawAsync();
+        await using (connection)
+        {
+            await RawFrames.HelloAsync(connection);
+            var frame = RawFrames.Encode(MessageType.RegisterRegion, 5, new SizeMessage(1 << 20), descriptorCount: 1);
+            await connection.SendAsync(frame, [file], Cancellation);
+
+            var error = await RawFrames.ReadErrorAsync(connection);
+            Assert.Equal((ErrorCode.BadDescriptor, 5u), (error.Code, error.RequestId));
+        }
+    }
+
+    [Fact]
+    public async Task A_handle_the_session_does_not_have_is_unknown()
+    {
+        await using var other = await _daemon.ConnectAsync("other");
+        await using var theirs = await other.AllocateBufferAsync(4096, Cancellation);
+        var connection = await _daemon.ConnectRawAsync();
+        await using (connection)
+        {
+            await RawFrames.HelloAsync(connection);
+            await connection.SendAsync(RawFrames.Encode(MessageType.FreeBuffer, 6, new HandleMessage(theirs.Handle)), Cancellation);
+
+            var error = await RawFrames.ReadErrorAsync(connection);
+            Assert.Equal((ErrorCode.UnknownHandle, 6u), (error.Code, error.RequestId));
+        }
+
+        var status = await other.GetStatusAsync(Cancellation);
+        Assert.Equal(1u, Assert.Single(status.Sessions, s => s.ClientName == "other").Buffers);
+    }
+
+    private async Task AssertSessionWorksAsync() => await Workloads.AxpyAsync(_client, seed: 99, steps: 1);
+}

@@ -1,0 +1,97 @@
+using GpuMux.Client;
+using GpuMux.Protocol.Transport;
+using Microsoft.Extensions.Hosting;
+
+namespace GpuMux.Daemon.Tests.EndToEnd;
+
+/// <summary>
+/// A real gpumuxd on the Sim backend, listening on a socket in a private temporary directory, with
+/// small limits so that tests can reach them.
+/// </summary>
+internal sealed class TestDaemon : IAsyncDisposable
+{
+    public const int SimMemoryMiB = 256;
+    public const int MaxRegionsPerSession = 4;
+    public const int MaxInFlightStepsPerSession = 4;
+
+    private readonly IHost _host;
+    private readonly DirectoryInfo _directory;
+    private bool _stopped;
+
+    private TestDaemon(IHost host, DirectoryInfo directory, string socketPath)
+    {
+        _host = host;
+        _directory = directory;
+        SocketPath = socketPath;
+    }
+
+    public string SocketPath { get; }
+
+    public static async Task<TestDaemon> StartAsync(params string[] extraArguments)
+    {
+        var directory = Directory.CreateTempSubdirectory("gmx-");
+        var socketPath = Path.Combine(directory.FullName, "d.sock");
+        string[] arguments =
+        [
+            "--socket", socketPath,
+            "--backend", "sim",
+            "--sim-memory-mib", SimMemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Socket:Group=",
+            $"--Device:ModuleCacheDirectory={Path.Combine(directory.FullName, "modules")}",
+            $"--Limits:MaxRegionsPerSession={MaxRegionsPerSession}",
+            $"--Limits:MaxInFlightStepsPerSession={MaxInFlightStepsPerSession}",
+            "--Logging:LogLevel:Default=Error",
+            .. extraArguments,
+        ];
+        var host = DaemonHost.Build(arguments);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        return new TestDaemon(host, directory, socketPath);
+    }
+
+    public Task<GpuMuxClient> ConnectAsync(string clientName = "test") =>
+        GpuMuxClient.ConnectAsync(new() { Host = SocketPath, ClientName = clientName }, TestContext.Current.CancellationToken);
+
+    public Task<FrameConnection> ConnectRawAsync() =>
+        FrameConnection.ConnectAsync(SocketPath, 1 << 20, TestContext.Current.CancellationToken);
+
+    /// <summary>A connection whose first bytes are <paramref name="bytes"/>, sent unchecked, then read as frames.</summary>
+    public async Task<FrameConnection> ConnectSendingAsync(byte[] bytes)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(SocketPath), TestContext.Current.CancellationToken);
+        await socket.SendAsync(bytes, TestContext.Current.CancellationToken);
+        return new FrameConnection(socket, 1 << 20);
+    }
+
+    /// <summary>Polls the daemon until <paramref name="condition"/> holds of its status; the test's own timeout bounds the wait.</summary>
+    public async Task<Protocol.Messages.StatusReport> WaitForStatusAsync(GpuMuxClient observer, Func<Protocol.Messages.StatusReport, bool> condition)
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        while (true)
+        {
+            var status = await observer.GetStatusAsync(cancellation);
+            if (condition(status))
+            {
+                return status;
+            }
+
+            await Task.Delay(10, cancellation);
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            await _host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _host.Dispose();
+        _directory.Delete(recursive: true);
+    }
+}
