@@ -179,7 +179,7 @@ internal sealed class SimScheduler : IDisposable
                 {
                     Fail(fault);
                 }
-                else
+                else if (_fault is null)
                 {
                     Complete(operation.Stream.Queue.Dequeue());
                     RetireControlOperations();
@@ -241,8 +241,17 @@ internal sealed class SimScheduler : IDisposable
         operation.CompletedAt = SimClock.Now;
     }
 
+    /// <summary>
+    /// Poisons the context. Another engine may still be running an operation of its own; it finds
+    /// the queues cleared when it finishes and drops the operation, as a real context drops work.
+    /// </summary>
     private void Fail(GpuException fault)
     {
+        if (_fault is not null)
+        {
+            return;
+        }
+
         _fault = new GpuException(fault.Status, $"{fault.Message} (the context is now unusable, as after a sticky CUDA error)");
         foreach (var stream in _streams)
         {

@@ -56,6 +56,29 @@ public sealed class SimDeviceTests
     }
 
     [Fact]
+    public void A_fault_while_another_engine_copies_poisons_the_context_and_nothing_else()
+    {
+        var gpu = new TestGpu(_backend);
+        using var copier = gpu.Context.CreateStream();
+        const ulong bytes = 64 << 20;
+        using var host = gpu.Context.AllocatePinned(bytes);
+        using var device = gpu.Context.Allocate(bytes);
+
+        for (var i = 0; i < 4; i++)
+        {
+            copier.CopyToDevice(device.Pointer, host.Pointer, bytes);
+            gpu.Kernels.Fill(gpu.Stream, new DevicePtr(0x1000), 1f, 16);
+        }
+
+        Assert.Equal(GpuStatus.IllegalAddress, Assert.ThrowsAny<GpuException>(() => gpu.Context.Synchronize()).Status);
+        gpu.Dispose();
+        using var fresh = new TestGpu(_backend);
+        using var buffer = fresh.Context.Allocate(64);
+        fresh.Kernels.Fill(fresh.Stream, buffer.Pointer, 3f, 16);
+        Assert.All(fresh.Download<float>(buffer.Pointer, 16), v => Assert.Equal(3f, v));
+    }
+
+    [Fact]
     public void A_misaligned_kernel_pointer_is_a_fault()
     {
         using var gpu = new TestGpu(_backend);
