@@ -34,11 +34,15 @@ public sealed class ConnectionClosedException(ConnectionClosedReason reason, str
             : new ConnectionClosedException(ConnectionClosedReason.Failed, error.Message, error);
     }
 
-    /// <summary>Classifies what a socket operation threw; anything after our own abort counts as the abort.</summary>
+    /// <summary>
+    /// Classifies what a socket operation threw. Anything after our own abort counts as the abort,
+    /// since shutting the socket down makes operations in flight fail in all sorts of ways.
+    /// </summary>
     internal static ConnectionClosedException From(Exception exception, bool aborted) => exception switch
     {
-        ConnectionClosedException closed => closed,
+        ConnectionClosedException { Reason: ConnectionClosedReason.Aborted } closed => closed,
         _ when aborted => new ConnectionClosedException(ConnectionClosedReason.Aborted, "the connection was closed by this side", exception),
+        ConnectionClosedException closed => closed,
         ObjectDisposedException => new ConnectionClosedException(ConnectionClosedReason.Aborted, "the connection was closed by this side", exception),
         SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown } =>
             new ConnectionClosedException(ConnectionClosedReason.Reset, "the peer reset the connection", exception),

@@ -92,7 +92,11 @@ internal static unsafe class SocketFile
         }
     }
 
-    /// <summary>Gives the file to <paramref name="group"/>; false when no such group exists.</summary>
+    /// <summary>
+    /// Gives the file to <paramref name="group"/>; false when no such group exists, or when this
+    /// process may not give files to it (it is neither root nor a member): the file then keeps
+    /// the process's own group, which is narrower, not wider.
+    /// </summary>
     public static bool TrySetGroup(string path, string group)
     {
         if (!GroupDatabase.TryGetGroupId(group, out var groupId))
@@ -103,13 +107,19 @@ internal static unsafe class SocketFile
         fixed (byte* pathPointer = Encoding.UTF8.GetBytes(path + "\0"))
         {
             // An owner of uid_t(-1) leaves the owner as it is.
-            if (chown(pathPointer, uint.MaxValue, groupId) != 0)
+            if (chown(pathPointer, uint.MaxValue, groupId) == 0)
             {
-                throw new LinuxException("chown", errno);
+                return true;
             }
         }
 
-        return true;
+        var error = errno;
+        if (error != EPERM)
+        {
+            throw new LinuxException("chown", error);
+        }
+
+        return false;
     }
 
     private static bool TryStat(string path, out stat status)

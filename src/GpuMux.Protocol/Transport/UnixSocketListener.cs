@@ -27,7 +27,10 @@ public sealed class UnixSocketListener : IAsyncDisposable
     /// <summary>The socket's path; null for an adopted socket that has none.</summary>
     public string? Path { get; }
 
-    /// <summary>Whether the socket file was given to the group <see cref="Bind"/> was asked for: false when none was asked for or the group does not exist.</summary>
+    /// <summary>
+    /// Whether the socket file was given to the group <see cref="Bind"/> was asked for: false when
+    /// none was, when the group does not exist, or when this process may not give files to it.
+    /// </summary>
     public bool GroupApplied { get; }
 
     /// <summary>

@@ -102,24 +102,17 @@ public sealed class DescriptorPassingTests
     public async Task A_descriptor_send_waits_for_room_when_the_socket_buffer_is_full()
     {
         var (sender, receiver) = SocketPairs.Sockets();
-        var filler = TestFrames.Encode(9, 0, []);
-        var fillers = 0;
-        sender.Blocking = false;
-        while (sender.Send(filler, SocketFlags.None, out var error) == filler.Length && error == SocketError.Success)
-        {
-            fillers++;
-        }
-
+        var queued = FillSendBuffer(sender);
         await using var client = new FrameConnection(sender, SocketPairs.DefaultMaxPayload);
         using var file = TestDescriptors.MemoryFileWith("after the queue");
         var sending = client.SendAsync(TestFrames.Encode(1, 1, [], descriptorCount: 1), [file], Cancellation).AsTask();
         Assert.False(sending.IsCompleted);
 
         await using var server = new FrameConnection(receiver, SocketPairs.DefaultMaxPayload);
-        for (var i = 0; i < fillers; i++)
+        for (var i = 0; i < queued; i++)
         {
-            var queued = await server.ReadFrameAsync(Cancellation);
-            Assert.Equal(9, queued?.Header.Type ?? 0);
+            var filler = await server.ReadFrameAsync(Cancellation);
+            Assert.Equal(FillerType, filler?.Header.Type ?? 0);
         }
 
         var frame = await server.ReadFrameAsync(Cancellation);
@@ -127,6 +120,49 @@ public sealed class DescriptorPassingTests
         Assert.NotNull(frame);
         using var received = frame.TakeDescriptor(0);
         Assert.Equal("after the queue", TestDescriptors.ReadText(received));
+    }
+
+    [Fact]
+    public async Task A_descriptor_send_cancelled_while_waiting_for_room_leaves_the_connection_usable()
+    {
+        var (sender, receiver) = SocketPairs.Sockets();
+        var queued = FillSendBuffer(sender);
+        await using var client = new FrameConnection(sender, SocketPairs.DefaultMaxPayload);
+        using var file = TestDescriptors.MemoryFileWith("second try");
+        var frame = TestFrames.Encode(1, 1, [], descriptorCount: 1);
+        using var cancel = new CancellationTokenSource();
+        var sending = client.SendAsync(frame, [file], cancel.Token).AsTask();
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
+
+        await using var server = new FrameConnection(receiver, SocketPairs.DefaultMaxPayload);
+        for (var i = 0; i < queued; i++)
+        {
+            await server.ReadFrameAsync(Cancellation);
+        }
+
+        await client.SendAsync(frame, [file], Cancellation);
+        var received = await server.ReadFrameAsync(Cancellation);
+        Assert.NotNull(received);
+        using var descriptor = received.TakeDescriptor(0);
+        Assert.Equal("second try", TestDescriptors.ReadText(descriptor));
+    }
+
+    [Fact]
+    public async Task Aborting_ends_a_descriptor_send_waiting_for_room()
+    {
+        var (sender, receiver) = SocketPairs.Sockets();
+        using var _ = receiver;
+        FillSendBuffer(sender);
+        await using var client = new FrameConnection(sender, SocketPairs.DefaultMaxPayload);
+        using var file = TestDescriptors.MemoryFileWith("never sent");
+        var sending = client.SendAsync(TestFrames.Encode(1, 1, [], descriptorCount: 1), [file], Cancellation).AsTask();
+
+        client.Abort();
+
+        var error = await Assert.ThrowsAsync<ConnectionClosedException>(() => sending);
+        Assert.Equal(ConnectionClosedReason.Aborted, error.Reason);
     }
 
     [Fact]
@@ -187,6 +223,22 @@ public sealed class DescriptorPassingTests
 
         await server.DisposeAsync();
         Assert.True(TestDescriptors.AllWritersClosed(readEnd));
+    }
+
+    private const ushort FillerType = 9;
+
+    /// <summary>Queues header-only frames until the socket takes no more (a 12-byte write is all or nothing); returns how many.</summary>
+    private static int FillSendBuffer(Socket socket)
+    {
+        var filler = TestFrames.Encode(FillerType, 0, []);
+        var queued = 0;
+        socket.Blocking = false;
+        while (socket.Send(filler, SocketFlags.None, out var error) == filler.Length && error == SocketError.Success)
+        {
+            queued++;
+        }
+
+        return queued;
     }
 
     private static int DescriptorsOf(int frame) => frame % 3 == 0 ? 0 : (frame % FrameHeader.MaxDescriptors) + 1;
