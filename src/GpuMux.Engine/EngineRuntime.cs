@@ -1,7 +1,6 @@
 using GpuMux.Engine.Device;
 using GpuMux.Engine.Execution;
 using GpuMux.Engine.Faults;
-using GpuMux.Engine.Native;
 using GpuMux.Engine.Sessions;
 using GpuMux.Engine.Threading;
 using GpuMux.Gpu;

@@ -4,7 +4,11 @@ using static Tmds.Linux.LibC;
 
 namespace GpuMux.Linux;
 
-/// <summary>An anonymous memory file (memfd): memory with a descriptor, which can be mapped and passed to other processes.</summary>
+/// <summary>
+/// An anonymous memory file (memfd): memory with a descriptor, which can be mapped and passed to
+/// other processes. Created sealable, so that a process that maps one it was given can seal it
+/// against shrinking (see <see cref="FileDescriptors.TrySealAgainstShrinking"/>).
+/// </summary>
 public sealed unsafe class MemoryFile : SafeHandle
 {
     private MemoryFile(int fd)
@@ -21,7 +25,7 @@ public sealed unsafe class MemoryFile : SafeHandle
         int fd;
         fixed (byte* namePointer = utf8)
         {
-            fd = memfd_create(namePointer, MFD_CLOEXEC);
+            fd = memfd_create(namePointer, MFD_CLOEXEC | MFD_ALLOW_SEALING);
         }
         if (fd < 0)
         {

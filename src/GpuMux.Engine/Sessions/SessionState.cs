@@ -1,4 +1,3 @@
-using GpuMux.Engine.Native;
 using GpuMux.Gpu;
 
 namespace GpuMux.Engine.Sessions;

@@ -1,16 +1,13 @@
 using GpuMux.Linux;
 using Microsoft.Win32.SafeHandles;
-using Tmds.Linux;
-using static Tmds.Linux.LibC;
 
-namespace GpuMux.Engine.Native;
+namespace GpuMux.Engine.Sessions;
 
 /// <summary>
 /// A client's file mapped shared and read-write into the daemon (<c>mmap MAP_SHARED</c>), so the
 /// client's writes show through and the device's copies out reach the client. Unmapped on dispose.
-/// The two calls GpuMux.Linux lacks, the file's size and the seal, are made here.
 /// </summary>
-internal sealed unsafe class SharedFileMapping : IDisposable
+internal sealed class SharedFileMapping : IDisposable
 {
     private int _unmapped;
 
@@ -32,30 +29,19 @@ internal sealed unsafe class SharedFileMapping : IDisposable
     /// </summary>
     public static SharedFileMapping Map(SafeFileHandle file, ulong length)
     {
-        var added = false;
-        file.DangerousAddRef(ref added);
         try
         {
-            var fd = (int)file.DangerousGetHandle();
-            var size = SizeOf(fd);
+            var size = FileDescriptors.Size(file);
             if (size < length)
             {
                 throw new EngineException(EngineError.BadDescriptor, $"the file is {size} bytes long, shorter than the {length} bytes to map");
             }
-            // EPERM (sealing not allowed) and EINVAL (not a memfd) leave the file as it is.
-            _ = fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+            _ = FileDescriptors.TrySealAgainstShrinking(file);
             return new SharedFileMapping(PageMappings.MapShared(file, (nuint)length), length);
         }
         catch (LinuxException e)
         {
             throw new EngineException(EngineError.BadDescriptor, $"cannot map the descriptor: {e.Message}", e);
-        }
-        finally
-        {
-            if (added)
-            {
-                file.DangerousRelease();
-            }
         }
     }
 
@@ -65,15 +51,5 @@ internal sealed unsafe class SharedFileMapping : IDisposable
         {
             PageMappings.Unmap(Pointer, (nuint)Length);
         }
-    }
-
-    private static ulong SizeOf(int fd)
-    {
-        statx status;
-        var emptyPath = stackalloc byte[1];
-        emptyPath[0] = 0;
-        return statx(fd, emptyPath, AT_EMPTY_PATH, STATX_SIZE, &status) == 0
-            ? status.stx_size
-            : throw new LinuxException("statx", errno);
     }
 }
