@@ -20,7 +20,7 @@ internal sealed class ClientConnection(
     ConnectionLimits limits,
     ILogger logger)
 {
-    private static readonly TimeSpan CompletionDrainTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ReplyWriter _replies = new(connection, limits.MaxPayloadBytes);
     private readonly CompletionPump _completions = new();
@@ -162,7 +162,7 @@ internal sealed class ClientConnection(
         _completions.Complete();
         try
         {
-            await pump.WaitAsync(CompletionDrainTimeout);
+            await pump.WaitAsync(CloseTimeout);
         }
         catch (TimeoutException)
         {
@@ -179,13 +179,15 @@ internal sealed class ClientConnection(
 
     private async ValueTask TrySendErrorAsync(uint requestId, ErrorCode code, string text)
     {
+        // A client that stopped reading must not hold the close: the send gives up, which aborts.
+        using var timeout = new CancellationTokenSource(CloseTimeout);
         try
         {
-            await _replies.SendErrorAsync(requestId, code, text, CancellationToken.None);
+            await _replies.SendErrorAsync(requestId, code, text, timeout.Token);
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            // The peer closed first; there is nobody to tell.
+            // The peer closed first, or is not listening; there is nobody to tell.
         }
     }
 
