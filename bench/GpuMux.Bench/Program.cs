@@ -1,4 +1,5 @@
 using GpuMux.Bench.Copies;
+using GpuMux.Bench.Protocol;
 
 namespace GpuMux.Bench;
 
@@ -10,18 +11,22 @@ internal static class Program
         commands:
           bandwidth   host-to-device and device-to-host copy bandwidth, pinned and pageable
                       (GpuMux.Bench bandwidth --help)
+          protocol    frame encode/decode, and an empty step's round trip through the daemon
+                      against a raw Unix-socket ping-pong (GpuMux.Bench protocol --help)
         """;
 
     private static int Main(string[] args) => args switch
     {
         ["bandwidth", .. var rest] => BandwidthCommand.Run(rest),
-        [] or ["-h" or "--help" or "help"] => PrintUsage(Console.Out, exitCode: 0),
-        _ => PrintUsage(Console.Error, exitCode: 2),
+        ["protocol", "-h" or "--help"] => PrintUsage(Console.Out, ProtocolCommand.Usage, exitCode: 0),
+        ["protocol", .. var rest] => ProtocolCommand.Run(rest),
+        [] or ["-h" or "--help" or "help"] => PrintUsage(Console.Out, Usage, exitCode: 0),
+        _ => PrintUsage(Console.Error, Usage, exitCode: 2),
     };
 
-    private static int PrintUsage(TextWriter writer, int exitCode)
+    private static int PrintUsage(TextWriter writer, string usage, int exitCode)
     {
-        writer.WriteLine(Usage);
+        writer.WriteLine(usage);
         return exitCode;
     }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace GpuMux.Bench;
@@ -14,6 +15,17 @@ internal sealed record RunEnvironment(DateTime StartedUtc, string Hostname, stri
         $"{CpuModel() ?? "unknown"} ({Environment.ProcessorCount} logical CPUs)",
         RuntimeInformation.FrameworkDescription,
         CurrentCommit());
+
+    /// <summary>Name and value rows for the header of a raw results file.</summary>
+    public IEnumerable<string[]> Fields() =>
+    [
+        ["date (UTC)", StartedUtc.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture)],
+        ["host", Hostname],
+        ["kernel", Kernel],
+        ["cpu", Cpu],
+        ["runtime", Runtime],
+        ["commit", Commit],
+    ];
 
     private static string? CpuModel()
     {

@@ -30,7 +30,7 @@ internal static class BandwidthReport
                 run.Basis,
             ]);
         }
-        WriteAligned(writer, rows, rightAligned: [2, 3, 4, 5, 6]);
+        TextTable.Write(writer, rows, rightAligned: [2, 3, 4, 5, 6]);
     }
 
     /// <summary>Writes <c>bandwidth-&lt;utc time&gt;-&lt;backend&gt;.txt</c> into <paramref name="directory"/> and returns its path.</summary>
@@ -55,19 +55,10 @@ internal static class BandwidthReport
 
     private static void WriteHeader(TextWriter writer, BandwidthRun run)
     {
-        var environment = run.Environment;
         var device = run.Device;
         var options = run.Options;
-        var fields = new List<string[]>
-        {
-            new[] { "date (UTC)", environment.StartedUtc.ToString("yyyy-MM-dd HH:mm:ss'Z'", Invariant) },
-            new[] { "host", environment.Hostname },
-            new[] { "kernel", environment.Kernel },
-            new[] { "cpu", environment.Cpu },
-            new[] { "runtime", environment.Runtime },
-            new[] { "commit", environment.Commit },
-            new[] { "backend", run.BackendDescription },
-        };
+        var fields = run.Environment.Fields().ToList();
+        fields.Add(["backend", run.BackendDescription]);
         if (run.CudaUnavailableReason is { } reason)
         {
             fields.Add(["cuda", $"unavailable: {reason}"]);
@@ -83,7 +74,7 @@ internal static class BandwidthReport
             ["units", "GB/s = 1e9 bytes per second; ms = milliseconds"],
             ["figures", run.Basis],
         ]);
-        WriteAligned(writer, fields, rightAligned: []);
+        TextTable.Write(writer, fields, rightAligned: []);
     }
 
     private static void WriteSamples(TextWriter writer, BandwidthRun run)
@@ -105,7 +96,7 @@ internal static class BandwidthReport
                 ]);
             }
         }
-        WriteAligned(writer, rows, rightAligned: [2, 3, 4]);
+        TextTable.Write(writer, rows, rightAligned: [2, 3, 4]);
     }
 
     private static void WriteVerification(TextWriter writer, BandwidthRun run)
@@ -122,38 +113,10 @@ internal static class BandwidthReport
                 measurement.WrongChunks.ToString(Invariant),
             ]);
         }
-        WriteAligned(writer, rows, rightAligned: [3, 4]);
+        TextTable.Write(writer, rows, rightAligned: [3, 4]);
     }
 
     private static string Rate(double gigabytesPerSecond) => gigabytesPerSecond.ToString("F2", Invariant);
 
     private static string Milliseconds(double milliseconds) => milliseconds.ToString("F3", Invariant);
-
-    private static void WriteAligned(TextWriter writer, IReadOnlyList<string[]> rows, int[] rightAligned)
-    {
-        var widths = new int[rows.Max(row => row.Length)];
-        foreach (var row in rows)
-        {
-            for (var column = 0; column < row.Length; column++)
-            {
-                widths[column] = Math.Max(widths[column], row[column].Length);
-            }
-        }
-        var line = new StringBuilder();
-        foreach (var row in rows)
-        {
-            line.Clear();
-            for (var column = 0; column < row.Length; column++)
-            {
-                var cell = row[column];
-                var last = column == row.Length - 1;
-                line.Append(rightAligned.Contains(column) ? cell.PadLeft(widths[column]) : last ? cell : cell.PadRight(widths[column]));
-                if (!last)
-                {
-                    line.Append("  ");
-                }
-            }
-            writer.WriteLine(line.ToString());
-        }
-    }
 }
