@@ -22,14 +22,15 @@ public static class SocketPaths
 
     /// <summary>
     /// The socket a client should use: <paramref name="host"/> if given, else <c>$GPUMUX_HOST</c>,
-    /// else <see cref="DefaultPath()"/>. A host is a path or <c>unix:</c> and a path.
+    /// else this user's daemon, else the system daemon. A host is a path or <c>unix:</c> and a path.
     /// </summary>
     public static string ResolveClientPath(string? host = null)
     {
         host ??= Environment.GetEnvironmentVariable(HostVariable);
         if (string.IsNullOrWhiteSpace(host))
         {
-            return DefaultPath();
+            var own = DefaultPath();
+            return !File.Exists(own) && File.Exists(SystemPath) ? SystemPath : own;
         }
 
         const string scheme = "unix:";
