@@ -8,6 +8,12 @@ internal static class ExitCodes
 
     public const int BackendUnavailable = 2;
 
+    /// <summary>No daemon answers at the socket: none there, connection refused, or no permission.</summary>
+    public const int DaemonUnavailable = 3;
+
+    /// <summary>The daemon refused a request or failed it (an error frame, a lost connection).</summary>
+    public const int DaemonError = 4;
+
     // EX_USAGE from sysexits.h.
     public const int Usage = 64;
 }

@@ -7,9 +7,11 @@ var terminal = Terminal.FromProcess();
 var root = new RootCommand("gpumuxctl: inspect and check the GPUs that gpumuxd shares.")
 {
     new DevicesCommand(terminal),
+    new StatusCommand(terminal),
+    new DemoCommand(terminal),
 };
 
 var parse = root.Parse(args);
-var exitCode = parse.Invoke();
+var exitCode = await parse.InvokeAsync();
 // System.CommandLine answers a usage error with 1, which here means that a check failed.
 return parse.Errors.Count > 0 ? ExitCodes.Usage : exitCode;

@@ -2,7 +2,7 @@ using GpuMux.Protocol;
 
 namespace GpuMux.Client;
 
-/// <summary>Device memory held by the session. Its contents start undefined; disposing it frees it on the daemon.</summary>
+/// <summary>Device memory held by the session, zeroed when allocated; disposing it frees it on the daemon.</summary>
 public sealed class DeviceBuffer : IAsyncDisposable
 {
     private SessionHandle _handle;

@@ -39,6 +39,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
         Devices = welcome.Devices;
         MaxPayloadBytes = (int)Math.Min(welcome.MaxPayloadBytes, int.MaxValue - FrameHeader.Size);
         Minor = welcome.Minor;
+        connection.MaxPayloadBytes = MaxPayloadBytes;
         _receiveLoop = Task.Run(ReceiveLoopAsync);
     }
 
@@ -78,7 +79,6 @@ public sealed class GpuMuxClient : IAsyncDisposable
         try
         {
             var welcome = await Handshake.RunAsync(connection, options.ClientName, cancellationToken).ConfigureAwait(false);
-            connection.MaxPayloadBytes = (int)Math.Min(welcome.MaxPayloadBytes, int.MaxValue - FrameHeader.Size);
             return new GpuMuxClient(connection, path, welcome);
         }
         catch (Exception e) when (e is FrameFormatException or (IOException and not GpuMuxConnectionException))

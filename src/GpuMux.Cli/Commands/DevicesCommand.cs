@@ -35,7 +35,7 @@ internal sealed class DevicesCommand : Command
         }
         catch (GpuException e) when (e.Status == GpuStatus.NoDevice)
         {
-            DeviceReportRenderer.WriteError(_terminal.Error, e.Message);
+            ErrorOutput.Write(_terminal.Error, e.Message);
             return ExitCodes.BackendUnavailable;
         }
 
@@ -49,7 +49,7 @@ internal sealed class DevicesCommand : Command
         var report = DeviceInspector.InspectAll(selection);
         if (json)
         {
-            DevicesJsonWriter.Write(_terminal.PlainOut, report);
+            JsonOutput.Write(_terminal.PlainOut, report, CliJsonContext.Default.DevicesReport);
         }
         else
         {

@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
 using GpuMux.Cli.Devices;
+using GpuMux.Cli.Status;
 
 namespace GpuMux.Cli.Output;
 
 // Source-generated, so that -o json needs no reflection under NativeAOT.
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(DevicesReport))]
+[JsonSerializable(typeof(DaemonStatus))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

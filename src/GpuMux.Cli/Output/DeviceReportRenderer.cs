@@ -24,12 +24,6 @@ internal static class DeviceReportRenderer
         console.WriteLine();
     }
 
-    public static void WriteError(IAnsiConsole console, string message)
-    {
-        console.Write(new Text($"gpumuxctl: {message}", Failure));
-        console.WriteLine();
-    }
-
     public static void Write(IAnsiConsole console, DevicesReport report)
     {
         console.Write(new Text("Backend: ", Dim));
