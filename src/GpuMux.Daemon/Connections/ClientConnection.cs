@@ -17,12 +17,12 @@ internal sealed class ClientConnection(
     FrameConnection connection,
     GpuEngine engine,
     SessionRegistry registry,
-    ConnectionLimits limits,
+    ConnectionSettings settings,
     ILogger logger)
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly ReplyWriter _replies = new(connection, limits.MaxPayloadBytes);
+    private readonly ReplyWriter _replies = new(connection, settings.MaxPayloadBytes);
     private readonly CompletionPump _completions = new();
     private EngineSession? _session;
     private RequestDispatcher? _dispatcher;
@@ -126,20 +126,20 @@ internal sealed class ClientConnection(
 
         if (!registry.TryEnter())
         {
-            await _replies.SendErrorAsync(id, ErrorCode.TooManySessions, $"the daemon is at its limit of {limits.MaxSessions} sessions", stopping);
+            await _replies.SendErrorAsync(id, ErrorCode.TooManySessions, $"the daemon is at its limit of {settings.MaxSessions} sessions", stopping);
             return false;
         }
 
         var peer = connection.Peer;
         _session = engine.OpenSession(new SessionIdentity(peer.Uid, peer.Gid, peer.Pid, hello.ClientName), _completions);
-        _dispatcher = new RequestDispatcher(engine, _session, _replies, limits.MaxModuleBytes);
-        connection.MaxPayloadBytes = limits.MaxPayloadBytes;
+        _dispatcher = new RequestDispatcher(engine, _session, _replies, settings);
+        connection.MaxPayloadBytes = settings.MaxPayloadBytes;
         ConnectionLog.SessionOpened(logger, _session.Id, peer.Pid, peer.Uid, hello.ClientName);
         var welcome = new Welcome(
             ProtocolVersion.Major,
             Math.Min(hello.Minor, ProtocolVersion.Minor),
             Capabilities: 0,
-            (uint)limits.MaxPayloadBytes,
+            (uint)settings.MaxPayloadBytes,
             (ulong)_session.Id,
             engine.BackendKind.ToWire(),
             engine.BackendDescription,
@@ -197,7 +197,8 @@ internal sealed class ClientConnection(
     private static bool IsRequest(MessageType type) => (ushort)type is > 0 and < 0x8000 && Enum.IsDefined(type);
 }
 
-internal sealed record ConnectionLimits(int MaxSessions, int MaxPayloadBytes, int MaxModuleBytes);
+/// <summary>What every connection of one daemon shares: its limits, and when it started (a Stopwatch timestamp).</summary>
+internal sealed record ConnectionSettings(int MaxSessions, int MaxPayloadBytes, int MaxModuleBytes, long StartedAt);
 
 internal static partial class ConnectionLog
 {

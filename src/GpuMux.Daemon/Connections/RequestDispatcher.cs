@@ -11,7 +11,7 @@ namespace GpuMux.Daemon.Connections;
 /// sends the reply. Expected failures become Error frames; a step's failures arrive as its
 /// completion instead.
 /// </summary>
-internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session, ReplyWriter replies, int maxModuleBytes)
+internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session, ReplyWriter replies, ConnectionSettings settings)
 {
     private const int StatusFixedPartBytes = 2048;
 
@@ -76,7 +76,7 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
     {
         var request = Message.Decode<LoadModule>(frame.Payload.Span);
         using var descriptor = frame.TakeDescriptor(0);
-        var image = ModuleImageReader.Read(descriptor, request.ImageBytes, maxModuleBytes);
+        var image = ModuleImageReader.Read(descriptor, request.ImageBytes, settings.MaxModuleBytes);
         var loaded = await session.LoadModuleAsync((Engine.ModuleFormat)request.Format, request.Name, image, cancellationToken);
         var reply = new ModuleLoaded(loaded.Module, loaded.FromCache, loaded.CompileLog);
         await replies.SendAsync(MessageType.ModuleLoaded, frame.Header.RequestId, reply, cancellationToken);
@@ -87,7 +87,6 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
         var status = await engine.GetStatusAsync(cancellationToken);
         var room = Math.Max(0, (replies.MaxPayloadBytes - StatusFixedPartBytes) / SessionEntry.MaxEncodedBytes);
         var sessions = status.Sessions.Take(room).Select(s => s.ToWire()).ToArray();
-        var uptime = DateTime.Now - Process.GetCurrentProcess().StartTime;
         return new StatusReport(
             status.Backend.ToWire(),
             engine.BackendDescription,
@@ -95,7 +94,7 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
             status.FreeBytes,
             status.TotalBytes,
             status.SessionBytes,
-            (long)uptime.TotalMilliseconds,
+            (long)Stopwatch.GetElapsedTime(settings.StartedAt).TotalMilliseconds,
             (uint)status.Sessions.Count,
             sessions);
     }

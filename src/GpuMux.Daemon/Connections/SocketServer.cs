@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using GpuMux.Daemon.Configuration;
 using GpuMux.Daemon.Device;
@@ -32,9 +33,9 @@ internal sealed class SocketServer(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _listener = Listen();
-        var connectionLimits = new ConnectionLimits(limits.Value.MaxSessions, limits.Value.MaxFramePayloadBytes, limits.Value.MaxModuleBytes);
-        var registry = new SessionRegistry(connectionLimits.MaxSessions);
-        _acceptLoop = AcceptLoopAsync(_listener, connectionLimits, registry);
+        var settings = new ConnectionSettings(limits.Value.MaxSessions, limits.Value.MaxFramePayloadBytes, limits.Value.MaxModuleBytes, Stopwatch.GetTimestamp());
+        var registry = new SessionRegistry(settings.MaxSessions);
+        _acceptLoop = AcceptLoopAsync(_listener, settings, registry);
         var engine = engineService.Engine;
         statusLine.Set($"serving {engine.Device.Name} ({engine.BackendKind}) on {_listener.Path ?? "a socket from systemd"}");
         return Task.CompletedTask;
@@ -78,7 +79,7 @@ internal sealed class SocketServer(
         return listener;
     }
 
-    private async Task AcceptLoopAsync(UnixSocketListener listener, ConnectionLimits connectionLimits, SessionRegistry registry)
+    private async Task AcceptLoopAsync(UnixSocketListener listener, ConnectionSettings settings, SessionRegistry registry)
     {
         var engine = engineService.Engine;
         while (!_stopping.IsCancellationRequested)
@@ -99,7 +100,7 @@ internal sealed class SocketServer(
                 continue;
             }
 
-            var connection = new ClientConnection(accepted, engine, registry, connectionLimits, _connectionLogger);
+            var connection = new ClientConnection(accepted, engine, registry, settings, _connectionLogger);
             Track(connection.RunAsync(_stopping.Token));
         }
     }
