@@ -4,7 +4,6 @@ using GpuMux.Cli.Output;
 using GpuMux.Cli.Status;
 using GpuMux.Client;
 using GpuMux.Gpu;
-using GpuMux.Protocol;
 using GpuMux.Protocol.Messages;
 using Spectre.Console;
 
@@ -58,14 +57,8 @@ internal sealed class DemoCommand : Command
 
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        string socketPath;
-        try
+        if (HostOption.Resolve(parse, _host, _terminal) is not { } socketPath)
         {
-            socketPath = SocketPaths.ResolveClientPath(parse.GetValue(_host));
-        }
-        catch (ArgumentException e)
-        {
-            ErrorOutput.Write(_terminal.Error, e.Message);
             return ExitCodes.Usage;
         }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GpuMux.Cli.Output;
 using GpuMux.Protocol;
 
 namespace GpuMux.Cli.Commands;
@@ -12,4 +13,18 @@ internal static class HostOption
             + $"else your own daemon's {SocketPaths.DefaultPath()} if it is there, else the system daemon's {SocketPaths.SystemPath}.",
         HelpName = "unix:/path",
     };
+
+    /// <summary>The socket to talk to, or null after telling the user why their address is not one.</summary>
+    public static string? Resolve(ParseResult parse, Option<string?> host, Terminal terminal)
+    {
+        try
+        {
+            return SocketPaths.ResolveClientPath(parse.GetValue(host));
+        }
+        catch (ArgumentException e)
+        {
+            ErrorOutput.Write(terminal.Error, e.Message);
+            return null;
+        }
+    }
 }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using GpuMux.Cli.Output;
 using GpuMux.Cli.Status;
 using GpuMux.Client;
-using GpuMux.Protocol;
 
 namespace GpuMux.Cli.Commands;
 
@@ -27,14 +26,8 @@ internal sealed class StatusCommand : Command
 
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        string socketPath;
-        try
+        if (HostOption.Resolve(parse, _host, _terminal) is not { } socketPath)
         {
-            socketPath = SocketPaths.ResolveClientPath(parse.GetValue(_host));
-        }
-        catch (ArgumentException e)
-        {
-            ErrorOutput.Write(_terminal.Error, e.Message);
             return ExitCodes.Usage;
         }
 
