@@ -37,7 +37,7 @@ public static class SocketPaths
         var path = host.StartsWith(scheme, StringComparison.Ordinal) ? host[scheme.Length..] : host;
         if (path.Contains("://", StringComparison.Ordinal) || path.Length == 0)
         {
-            throw new ArgumentException($"'{host}' is not a Unix socket address; expected unix:/path/to/gpumuxd.sock", nameof(host));
+            throw new FormatException($"'{host}' is not a Unix socket address; expected unix:/path/to/gpumuxd.sock");
         }
 
         return path;

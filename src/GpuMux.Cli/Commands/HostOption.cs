@@ -21,7 +21,7 @@ internal static class HostOption
         {
             return SocketPaths.ResolveClientPath(parse.GetValue(host));
         }
-        catch (ArgumentException e)
+        catch (FormatException e)
         {
             ErrorOutput.Write(terminal.Error, e.Message);
             return null;
