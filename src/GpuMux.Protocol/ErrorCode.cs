@@ -24,6 +24,9 @@ public enum ErrorCode : ushort
     Internal = 18,
     ProtocolViolation = 19,
     TooManySessions = 20,
+    InvalidModel = 21,
+    ModelTooLarge = 22,
+    UnknownTensor = 23,
 }
 
 public static class ErrorCodes

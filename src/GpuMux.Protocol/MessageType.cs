@@ -16,6 +16,10 @@ public enum MessageType : ushort
     GetFunction = 0x0008,
     SubmitStep = 0x0009,
     GetStatus = 0x000A,
+    RegisterModel = 0x000B,
+    UnregisterModel = 0x000C,
+    GetTensor = 0x000D,
+    ListModels = 0x000E,
 
     Ok = 0x8000,
     Welcome = 0x8001,
@@ -25,5 +29,11 @@ public enum MessageType : ushort
     FunctionFound = 0x8008,
     StepCompleted = 0x8009,
     StatusReport = 0x800A,
+    ModelRegistered = 0x800B,
+    TensorFound = 0x800D,
+    ModelList = 0x800E,
+
+    /// <summary>Sent zero or more times while a RegisterModel stages its weights, before its reply.</summary>
+    ModelProgress = 0x8010,
     Error = 0x80FF,
 }

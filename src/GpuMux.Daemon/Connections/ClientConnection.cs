@@ -192,7 +192,7 @@ internal sealed class ClientConnection(
     }
 
     private static int ExpectedDescriptors(MessageType type) =>
-        type is MessageType.RegisterRegion or MessageType.LoadModule ? 1 : 0;
+        type is MessageType.RegisterRegion or MessageType.LoadModule or MessageType.RegisterModel ? 1 : 0;
 
     private static bool IsRequest(MessageType type) => (ushort)type is > 0 and < 0x8000 && Enum.IsDefined(type);
 }

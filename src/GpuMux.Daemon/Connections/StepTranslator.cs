@@ -49,7 +49,7 @@ internal static class StepTranslator
         switch (argument.Kind)
         {
             case ArgumentKind.Buffer:
-                step.AddBufferArgument(argument.Buffer, argument.Offset);
+                step.AddBufferArgument(argument.Handle, argument.Offset);
                 break;
             case ArgumentKind.Int32:
                 step.AddScalarArgument(argument.AsInt32);

@@ -10,4 +10,7 @@ public enum ArgumentKind : byte
     UInt64 = 5,
     Float32 = 6,
     Float64 = 7,
+
+    /// <summary>A tensor of the step's model, with an offset: passed as a device pointer.</summary>
+    Tensor = 8,
 }

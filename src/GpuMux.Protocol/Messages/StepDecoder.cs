@@ -48,6 +48,8 @@ public ref struct StepDecoder
             StepOpKind.CopyIn => ReadCopyIn(),
             StepOpKind.CopyOut => ReadCopyOut(),
             StepOpKind.Launch => ReadLaunch(),
+            StepOpKind.UseModel when _opsLeft == OpCount - 1 => ReadUseModel(),
+            StepOpKind.UseModel => throw new MalformedPayloadException("UseModel must be a step's first op"),
             _ => throw new MalformedPayloadException($"op {OpCount - _opsLeft - 1} has unknown kind {(byte)kind}"),
         };
         _argumentsLeft = op.ArgumentCount;
@@ -65,7 +67,7 @@ public ref struct StepDecoder
         var kind = (ArgumentKind)_reader.ReadByte();
         return kind switch
         {
-            ArgumentKind.Buffer => new(kind, _reader.ReadUInt32(), _reader.ReadUInt64()),
+            ArgumentKind.Buffer or ArgumentKind.Tensor => new(kind, _reader.ReadUInt32(), _reader.ReadUInt64()),
             ArgumentKind.Int32 or ArgumentKind.UInt32 => new(kind, 0, _reader.ReadUInt32()),
             ArgumentKind.Float32 => new(kind, 0, _reader.ReadUInt32()),
             ArgumentKind.Int64 or ArgumentKind.UInt64 or ArgumentKind.Float64 => new(kind, 0, _reader.ReadUInt64()),
@@ -90,6 +92,8 @@ public ref struct StepDecoder
         var regionOffset = _reader.ReadUInt64();
         return new(StepOpKind.CopyOut, region, regionOffset, buffer, bufferOffset, _reader.ReadUInt64(), 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
+
+    private StepOp ReadUseModel() => new(StepOpKind.UseModel, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Model: _reader.ReadUInt32());
 
     private StepOp ReadLaunch() => new(
         StepOpKind.Launch, 0, 0, 0, 0, 0,

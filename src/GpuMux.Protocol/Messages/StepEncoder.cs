@@ -21,6 +21,18 @@ public ref struct StepEncoder
         _opCountField = _writer.Reserve(2);
     }
 
+    /// <summary>Binds the step to a model: only as the first op.</summary>
+    public void UseModel(uint model)
+    {
+        if (_opCount != 0)
+        {
+            throw new InvalidOperationException("UseModel must be a step's first op");
+        }
+
+        BeginOp(StepOpKind.UseModel);
+        _writer.WriteUInt32(model);
+    }
+
     public void CopyIn(uint region, ulong regionOffset, uint buffer, ulong bufferOffset, ulong bytes)
     {
         BeginOp(StepOpKind.CopyIn);
@@ -60,6 +72,13 @@ public ref struct StepEncoder
     {
         BeginArgument(ArgumentKind.Buffer);
         _writer.WriteUInt32(buffer);
+        _writer.WriteUInt64(offset);
+    }
+
+    public void TensorArgument(uint tensor, ulong offset = 0)
+    {
+        BeginArgument(ArgumentKind.Tensor);
+        _writer.WriteUInt32(tensor);
         _writer.WriteUInt64(offset);
     }
 

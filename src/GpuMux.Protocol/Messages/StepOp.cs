@@ -2,7 +2,8 @@ namespace GpuMux.Protocol.Messages;
 
 /// <summary>
 /// One decoded op of a step. Copies fill the region, buffer and offset fields; a launch fills the
-/// function, dimensions and <see cref="ArgumentCount"/>, and its arguments follow it in the decoder.
+/// function, dimensions and <see cref="ArgumentCount"/>, and its arguments follow it in the decoder;
+/// UseModel fills <see cref="Model"/>.
 /// </summary>
 public readonly record struct StepOp(
     StepOpKind Kind,
@@ -19,10 +20,11 @@ public readonly record struct StepOp(
     uint BlockY,
     uint BlockZ,
     uint SharedMemoryBytes,
-    byte ArgumentCount);
+    byte ArgumentCount,
+    uint Model = 0);
 
-/// <summary>A launch argument: a buffer with an offset, or a scalar's bits in <see cref="Bits"/>.</summary>
-public readonly record struct LaunchArgument(ArgumentKind Kind, uint Buffer, ulong Bits)
+/// <summary>A launch argument: a buffer or tensor handle with an offset, or a scalar's bits in <see cref="Bits"/>.</summary>
+public readonly record struct LaunchArgument(ArgumentKind Kind, uint Handle, ulong Bits)
 {
     public ulong Offset => Bits;
 

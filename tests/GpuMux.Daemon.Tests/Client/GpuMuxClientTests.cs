@@ -179,7 +179,7 @@ public sealed class GpuMuxClientTests
         Assert.Equal((9u, 3u, 1u, 1u, 256u, 2u, 1u, 512u, (byte)7),
             (launch.Function, launch.GridX, launch.GridY, launch.GridZ, launch.BlockX, launch.BlockY, launch.BlockZ, launch.SharedMemoryBytes, launch.ArgumentCount));
         var buffer = decoder.ReadArgument();
-        Assert.Equal((ArgumentKind.Buffer, 7u, 16UL), (buffer.Kind, buffer.Buffer, buffer.Offset));
+        Assert.Equal((ArgumentKind.Buffer, 7u, 16UL), (buffer.Kind, buffer.Handle, buffer.Offset));
         Assert.Equal(-1, decoder.ReadArgument().AsInt32);
         Assert.Equal(2u, decoder.ReadArgument().AsUInt32);
         Assert.Equal(-3L, decoder.ReadArgument().AsInt64);

@@ -44,6 +44,34 @@ public sealed class MessageRoundTripTests
     }
 
     [Fact]
+    public void Model_messages_round_trip()
+    {
+        var register = new RegisterModel("llama-7b", [4, 4, 2]);
+        var decoded = RoundTrip(MessageType.RegisterModel, register);
+        Assert.Equal(register.Name, decoded.Name);
+        Assert.Equal(register.GroupTensorCounts, decoded.GroupTensorCounts);
+
+        AssertRoundTrip(MessageType.ModelRegistered, new ModelRegistered(3, 291, 13UL << 30, ModelTier.Pinned, 33));
+        AssertRoundTrip(MessageType.ModelProgress, new ModelProgress(1 << 20, 1 << 30));
+        AssertRoundTrip(MessageType.GetTensor, new GetTensor(3, "model.layers.0.mlp.up_proj.weight"));
+        AssertRoundTrip(MessageType.TensorFound, new TensorFound(17, 1 << 24, 2));
+
+        var entry = new ModelEntry(4, 3, "llama-7b", 1000, 13UL << 30, 291, 33, ModelTier.File, true, 1_700_000_000_000, 12, 24.5e9);
+        var list = new ModelList(60UL << 30, 20UL << 30, 64UL << 30, 1UL << 30, 2, [entry, entry with { Model = 4, Resident = false }]);
+        var listed = RoundTrip(MessageType.ModelList, list);
+        Assert.Equal(list with { Models = [] }, listed with { Models = [] });
+        Assert.Equal(list.Models, listed.Models);
+    }
+
+    [Fact]
+    public void A_group_count_larger_than_the_payload_is_malformed_before_anything_is_allocated()
+    {
+        byte[] payload = [1, 0, (byte)'m', 0xFF, 0xFF, 0xFF, 0x7F];
+
+        Assert.Throws<MalformedPayloadException>(() => Message.Decode<RegisterModel>(payload));
+    }
+
+    [Fact]
     public void Status_report_round_trips_with_its_sessions()
     {
         var session = new SessionEntry(5, 1000, 1000, 4242, "notebook", 1_700_000_000_000, 2, 4096, 1, 8192, 1, 3, 1, 99, 2);

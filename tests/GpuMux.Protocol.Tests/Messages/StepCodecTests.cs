@@ -35,7 +35,7 @@ public sealed class StepCodecTests
         Assert.Equal((StepOpKind.Launch, 3u, 4u, 5u, 6u, 128u, 2u, 1u, 256u, (byte)7),
             (launch.Kind, launch.Function, launch.GridX, launch.GridY, launch.GridZ, launch.BlockX, launch.BlockY, launch.BlockZ, launch.SharedMemoryBytes, launch.ArgumentCount));
         var buffer0 = decoder.ReadArgument();
-        Assert.Equal((ArgumentKind.Buffer, 2u, 8UL), (buffer0.Kind, buffer0.Buffer, buffer0.Offset));
+        Assert.Equal((ArgumentKind.Buffer, 2u, 8UL), (buffer0.Kind, buffer0.Handle, buffer0.Offset));
         Assert.Equal(-7, decoder.ReadArgument().AsInt32);
         Assert.Equal(7u, decoder.ReadArgument().AsUInt32);
         Assert.Equal(-8L, decoder.ReadArgument().AsInt64);
@@ -46,6 +46,40 @@ public sealed class StepCodecTests
         Assert.True(decoder.TryReadOp(out var copyOut));
         Assert.Equal((StepOpKind.CopyOut, 1u, 2048UL, 2u, 0UL, 512UL), (copyOut.Kind, copyOut.Region, copyOut.RegionOffset, copyOut.Buffer, copyOut.BufferOffset, copyOut.Bytes));
         Assert.False(decoder.TryReadOp(out _));
+    }
+
+    [Fact]
+    public void A_step_bound_to_a_model_names_it_first_and_its_tensors_as_arguments()
+    {
+        var buffer = new byte[256];
+        var encoder = new StepEncoder(buffer);
+        encoder.UseModel(5);
+        encoder.Launch(3, 1, 1, 1, 32, 1, 1);
+        encoder.TensorArgument(9, 64);
+        var length = encoder.Finish(requestId: 1);
+
+        var decoder = new StepDecoder(buffer.AsSpan(FrameHeader.Size, length - FrameHeader.Size));
+        Assert.True(decoder.TryReadOp(out var use));
+        Assert.Equal((StepOpKind.UseModel, 5u), (use.Kind, use.Model));
+        Assert.True(decoder.TryReadOp(out var launch));
+        Assert.Equal(1, launch.ArgumentCount);
+        Assert.Equal(new LaunchArgument(ArgumentKind.Tensor, 9, 64), decoder.ReadArgument());
+        Assert.False(decoder.TryReadOp(out _));
+    }
+
+    [Fact]
+    public void UseModel_anywhere_but_first_is_malformed_and_cannot_be_encoded()
+    {
+        byte[] payload = [0, 0, 2, 0, 4, 1, 0, 0, 0, 4, 2, 0, 0, 0];
+
+        var error = Assert.Throws<MalformedPayloadException>(() => DecodeAll(payload));
+        Assert.Contains("first op", error.Message);
+        Assert.Throws<InvalidOperationException>(() =>
+        {
+            var encoder = new StepEncoder(new byte[64]);
+            encoder.CopyIn(1, 0, 2, 0, 4);
+            encoder.UseModel(1);
+        });
     }
 
     [Fact]
