@@ -137,7 +137,7 @@ public sealed class MisbehavingClientTests : IAsyncLifetime
 
             var error = await RawFrames.ReadErrorAsync(connection);
             Assert.Equal(ErrorCode.UnsupportedVersion, error.Code);
-            Assert.Contains("1.0", error.Text);
+            Assert.Contains($"{ProtocolVersion.Major}.{ProtocolVersion.Minor}", error.Text);
             Assert.True(await RawFrames.IsClosedAsync(connection));
         }
     }

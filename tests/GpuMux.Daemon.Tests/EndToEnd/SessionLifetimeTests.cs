@@ -52,7 +52,7 @@ public sealed class SessionLifetimeTests
     }
 
     [Fact]
-    public async Task Stopping_the_daemon_fails_waiting_work_with_shutting_down()
+    public async Task Stopping_the_daemon_tells_every_client_and_lets_steps_on_the_gpu_finish()
     {
         var daemon = await TestDaemon.StartAsync();
         await using (daemon)
@@ -60,16 +60,21 @@ public sealed class SessionLifetimeTests
             var client = await daemon.ConnectAsync();
             await using (client)
             {
+                var idle = await daemon.ConnectRawAsync();
+                await RawFrames.HelloAsync(idle);
                 var spin = await client.GetBuiltinAsync("spin", Cancellation);
-                var slow = new StepBuilder().Launch(spin, 1, 1).UInt64(300_000);
+                var slow = new StepBuilder().Launch(spin, 1, 1).UInt64(50_000);
                 var steps = Enumerable.Range(0, TestDaemon.MaxInFlightStepsPerSession)
                     .Select(_ => client.SubmitAsync(slow, Cancellation).AsTask())
                     .ToArray();
 
-                await daemon.StopAsync();
+                var stopping = daemon.StopAsync();
 
+                Assert.Equal(ErrorCode.ShuttingDown, (await RawFrames.ReadErrorAsync(idle)).Code);
+                Assert.True(await RawFrames.IsClosedAsync(idle));
+                await stopping;
+                await idle.DisposeAsync();
                 var outcomes = await Task.WhenAll(steps.Select(Outcome));
-                Assert.Contains(outcomes, outcome => outcome is ShuttingDownException or GpuMuxConnectionException);
                 Assert.All(outcomes, outcome => Assert.True(
                     outcome is null or ShuttingDownException or GpuMuxConnectionException,
                     $"a step ended with {outcome?.GetType().Name}: {outcome?.Message}"));
