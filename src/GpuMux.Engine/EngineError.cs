@@ -5,14 +5,14 @@ public enum EngineError : ushort
 {
     None = 0,
 
-    /// <summary>A buffer, region, module or function handle the session does not own.</summary>
+    /// <summary>A buffer, region, module, function, model or tensor handle the session does not own.</summary>
     UnknownHandle,
     InvalidArgument,
 
     /// <summary>The device has no room left.</summary>
     OutOfMemory,
 
-    /// <summary>A per-session limit of <see cref="EngineOptions"/> would be exceeded.</summary>
+    /// <summary>A per-session or per-tenant limit of <see cref="EngineOptions"/> would be exceeded.</summary>
     QuotaExceeded,
     CompileFailed,
     ModuleLoadFailed,
@@ -31,4 +31,13 @@ public enum EngineError : ushort
     /// <summary>The engine, or the session, is closing.</summary>
     ShuttingDown,
     Internal,
+
+    /// <summary>The file given as a model is not a valid safetensors file; the message says what is wrong.</summary>
+    InvalidModel,
+
+    /// <summary>The model's weights need more device memory than the engine's whole device pool.</summary>
+    ModelTooLarge,
+
+    /// <summary>The model has no tensor of that name.</summary>
+    UnknownTensor,
 }

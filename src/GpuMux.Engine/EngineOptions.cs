@@ -1,6 +1,6 @@
 namespace GpuMux.Engine;
 
-/// <summary>Limits the engine enforces per session, and the device it runs on.</summary>
+/// <summary>Limits the engine enforces per session and per tenant, the device it runs on, and how it stages and swaps models.</summary>
 public sealed record EngineOptions
 {
     public int DeviceOrdinal { get; init; }
@@ -8,7 +8,7 @@ public sealed record EngineOptions
     /// <summary>Steps a session may have submitted and not yet completed; one more fails with <see cref="EngineError.TooManyInFlight"/>.</summary>
     public int MaxInFlightStepsPerSession { get; init; } = 64;
 
-    /// <summary>Device bytes a session's buffers may hold in all; 0 leaves only the device's capacity as the limit.</summary>
+    /// <summary>Device bytes a session's buffers may hold in all, as asked for; 0 leaves only the device pool as the limit.</summary>
     public ulong MaxBufferBytesPerSession { get; init; }
 
     public int MaxBuffersPerSession { get; init; } = 1024;
@@ -19,7 +19,41 @@ public sealed record EngineOptions
 
     public int MaxModulesPerSession { get; init; } = 64;
 
+    /// <summary>Models a session may have registered at once; each File-tier model keeps a descriptor open.</summary>
+    public int MaxModelsPerSession { get; init; } = 64;
+
     public int MaxOpsPerStep { get; init; } = 256;
+
+    /// <summary>
+    /// Device memory the engine takes once, at start, and hands out as buffers and as room for
+    /// models' weights; 0 takes <see cref="DevicePoolFraction"/> of the device's free memory then.
+    /// </summary>
+    public ulong DevicePoolBytes { get; init; }
+
+    public double DevicePoolFraction { get; init; } = 0.9;
+
+    /// <summary>Pinned host memory that registered models' weights are staged in; 0: none, every model is of the File tier.</summary>
+    public ulong PinnedPoolBytes { get; init; } = 1UL << 30;
+
+    /// <summary>A model registered without its own grouping is swapped in by groups of this many tensors, in file order.</summary>
+    public int LayerGroupTensors { get; init; } = 8;
+
+    /// <summary>The largest single host-to-device copy of a swap-in.</summary>
+    public ulong SwapChunkBytes { get; init; } = 8UL << 20;
+
+    /// <summary>Pinned buffers that File-tier models are streamed through: reads fill some while the device copies from others.</summary>
+    public int BounceBuffers { get; init; } = 4;
+
+    public ulong BounceBufferBytes { get; init; } = 16UL << 20;
+
+    /// <summary>The largest safetensors header (its JSON) a model file may have.</summary>
+    public ulong MaxModelHeaderBytes { get; init; } = 16UL << 20;
+
+    /// <summary>
+    /// Device bytes the buffers of all sessions of one uid may hold, counted in the device pool's
+    /// pages (a buffer takes whole pages); 0: unlimited.
+    /// </summary>
+    public ulong MaxDeviceBytesPerTenant { get; init; }
 
     internal void Validate()
     {
@@ -28,6 +62,16 @@ public sealed record EngineOptions
         ArgumentOutOfRangeException.ThrowIfNegative(MaxBuffersPerSession);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRegionsPerSession);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxModulesPerSession);
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxModelsPerSession);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxOpsPerStep);
+        if (!(DevicePoolFraction > 0 && DevicePoolFraction <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(DevicePoolFraction), DevicePoolFraction, "the device pool's share of free memory must lie in (0, 1]");
+        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LayerGroupTensors);
+        ArgumentOutOfRangeException.ThrowIfZero(SwapChunkBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BounceBuffers);
+        ArgumentOutOfRangeException.ThrowIfZero(BounceBufferBytes);
+        ArgumentOutOfRangeException.ThrowIfZero(MaxModelHeaderBytes);
     }
 }

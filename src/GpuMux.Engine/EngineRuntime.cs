@@ -1,6 +1,8 @@
 using GpuMux.Engine.Device;
 using GpuMux.Engine.Execution;
 using GpuMux.Engine.Faults;
+using GpuMux.Engine.Memory;
+using GpuMux.Engine.Models;
 using GpuMux.Engine.Sessions;
 using GpuMux.Engine.Threading;
 using GpuMux.Gpu;
@@ -10,15 +12,22 @@ using Microsoft.Win32.SafeHandles;
 namespace GpuMux.Engine;
 
 /// <summary>
-/// The engine as the engine thread sees it: the device, the sessions, the steps on the device.
-/// Every member runs on that thread, except <see cref="RequestShutdown"/>.
+/// The engine as the engine thread sees it: the device, the sessions, their models, the steps
+/// on the device and those waiting to start. Every member runs on that thread, except
+/// <see cref="RequestShutdown"/>.
 /// </summary>
 internal sealed class EngineRuntime
 {
+    // Faults met while putting waiting steps on a rebuilt device before the engine gives up on them.
+    private const int MaxNestedRecoveries = 3;
+
     private readonly GpuBackend _backend;
     private readonly EngineOptions _options;
     private readonly LoadedModule _builtins;
     private readonly StepExecutor _executor;
+    private readonly ModelStore _models;
+    private readonly StepDispatcher _dispatcher;
+    private readonly TenantUsage _tenants;
     private readonly DeviceRecovery _recovery;
     private readonly ILogger _engineLogger;
     private readonly ILogger _sessionLogger;
@@ -29,8 +38,9 @@ internal sealed class EngineRuntime
     private string? _deviceLost;
     private volatile bool _shuttingDown;
     private bool _draining;
+    private int _recoveries;
 
-    private EngineRuntime(GpuBackend backend, EngineOptions options, DeviceContext device, LoadedModule builtins, ILoggerFactory loggers)
+    private EngineRuntime(GpuBackend backend, EngineOptions options, DeviceContext device, LoadedModule builtins, ILoggerFactory loggers, Action<IEngineWork> post)
     {
         _backend = backend;
         _options = options;
@@ -39,27 +49,39 @@ internal sealed class EngineRuntime
         _engineLogger = loggers.CreateLogger<GpuEngine>();
         _sessionLogger = loggers.CreateLogger<EngineSession>();
         _faultLogger = loggers.CreateLogger<DeviceRecovery>();
-        _executor = new StepExecutor(options, _sessionLogger);
-        _recovery = new DeviceRecovery(backend, options.DeviceOrdinal, builtins, _faultLogger);
+        _executor = new StepExecutor(_sessionLogger);
+        _models = new ModelStore(options, post, loggers.CreateLogger<ModelStore>());
+        _dispatcher = new StepDispatcher(_executor, _models, options.MaxOpsPerStep);
+        _tenants = new TenantUsage(options.MaxDeviceBytesPerTenant);
+        _recovery = new DeviceRecovery(backend, options, builtins, _faultLogger);
     }
 
-    public bool HasStepsInFlight => _executor.InFlight > 0;
+    /// <summary>Work on the device the engine must watch: steps, swap-ins, reads into the bounce ring.</summary>
+    public bool HasStepsInFlight => _executor.InFlight > 0 || _models.HasDeviceWork;
 
     /// <summary>True once the engine has been told to stop and its last steps have left the device.</summary>
-    public bool IsDrained => _draining && _executor.InFlight == 0;
+    public bool IsDrained => _draining && !HasStepsInFlight && !_dispatcher.HasWaiting;
 
-    /// <summary>Creates the context on the calling thread, which owns it from then on, and loads the built-in kernels.</summary>
-    public static EngineRuntime Start(GpuBackend backend, EngineOptions options, ILoggerFactory loggers)
+    /// <summary>
+    /// Creates the context on the calling thread, which owns it from then on, takes the device
+    /// pool, sets up the pinned pool, and loads the built-in kernels. <paramref name="post"/>
+    /// queues work for this thread from others (reads of model files report through it).
+    /// </summary>
+    public static EngineRuntime Start(GpuBackend backend, EngineOptions options, ILoggerFactory loggers, Action<IEngineWork> post)
     {
-        var device = DeviceContext.Create(backend, options.DeviceOrdinal);
+        var device = DeviceContext.Create(backend, options.DeviceOrdinal, options);
+        LoadedModule? builtins = null;
         try
         {
-            var runtime = new EngineRuntime(backend, options, device, BuiltinModule.Load(device.Context), loggers);
+            builtins = BuiltinModule.Load(device.Context);
+            var runtime = new EngineRuntime(backend, options, device, builtins, loggers, post);
+            runtime._models.Start(device);
             EngineLog.Started(runtime._engineLogger, device.Context.Device.Name, backend.Description);
             return runtime;
         }
         catch
         {
+            builtins?.Dispose();
             device.Dispose();
             throw;
         }
@@ -68,7 +90,12 @@ internal sealed class EngineRuntime
     /// <summary>From any thread: from now on, steps fail with <see cref="EngineError.ShuttingDown"/> and nothing new is created.</summary>
     public void RequestShutdown() => _shuttingDown = true;
 
-    public void BeginDrain() => _draining = true;
+    /// <summary>Steps waiting to start fail now; those on the device finish.</summary>
+    public void BeginDrain()
+    {
+        _draining = true;
+        _dispatcher.FailWaiting(null, EngineError.ShuttingDown, "the engine is shutting down");
+    }
 
     /// <summary>
     /// Runs a request, turning failures into what the caller is told: an <see cref="EngineException"/>
@@ -86,7 +113,7 @@ internal sealed class EngineRuntime
         }
         catch (GpuException e) when (e.IsContextFatal && _device is not null)
         {
-            Recover(e, issuing: null, issuingSession: null);
+            Recover(e);
             throw new EngineException(EngineError.DeviceReset, $"the device was reset after a fault ({e.Status}); retry", e);
         }
         catch (Exception e)
@@ -103,13 +130,14 @@ internal sealed class EngineRuntime
         SessionLog.Opened(_sessionLogger, session.Session.Id, identity.ClientName, identity.Pid, identity.Uid);
     }
 
-    /// <summary>Releases everything the session holds once its steps have left the device.</summary>
+    /// <summary>Fails the session's waiting steps, and releases everything it holds once its steps have left the device.</summary>
     public Task Close(SessionState session)
     {
         if (session.IsClosed)
         {
             return Task.CompletedTask;
         }
+        _dispatcher.FailWaiting(session, EngineError.ShuttingDown, "the session is closing");
         if (session.InFlight.Count == 0)
         {
             FinishClose(session);
@@ -124,12 +152,33 @@ internal sealed class EngineRuntime
         return session.PendingClose.Task;
     }
 
-    public uint AllocateBuffer(SessionState session, ulong bytes) => session.AllocateBuffer(DeviceFor(session).Context, bytes);
+    /// <summary>
+    /// Pages of the device pool, evicting idle models if it has no room; within the session's
+    /// limits and its tenant's.
+    /// </summary>
+    public uint AllocateBuffer(SessionState session, ulong bytes)
+    {
+        var device = DeviceFor(session);
+        session.ThrowUnlessBufferAllowed(bytes);
+        var pool = device.Pool;
+        var pages = RoundUp(bytes, pool.PageBytes);
+        var uid = session.Session.Identity.Uid;
+        _tenants.ThrowIfOver(uid, pages);
+        var range = (pages <= pool.BudgetBytes ? _models.AllocateEvicting(device, bytes) : null)
+            ?? throw new EngineException(
+                EngineError.OutOfMemory,
+                $"the device pool has no room for {bytes} more bytes ({pages} in whole pages): {pool.FreeBytes} of its {pool.BudgetBytes} bytes are free, after evicting every model not in use");
+        var handle = session.AddBuffer(device, new DeviceBuffer(bytes, pages), range);
+        _tenants.Add(uid, pages);
+        return handle;
+    }
 
-    public bool FreeBuffer(SessionState session, uint buffer)
+    public bool FreeBuffer(SessionState session, uint handle)
     {
         ThrowIfClosing(session);
-        session.FreeBuffer(buffer);
+        var buffer = session.BufferForRequest(handle);
+        var uid = session.Session.Identity.Uid;
+        ReleaseInTurn(session, () => _tenants.Remove(uid, session.FreeBuffer(handle)), () => buffer.Releasing = true);
         return true;
     }
 
@@ -145,10 +194,11 @@ internal sealed class EngineRuntime
         return session.AddRegion(device.Context, SharedFileMapping.Map(descriptor, length));
     }
 
-    public bool ReleaseRegion(SessionState session, uint region)
+    public bool ReleaseRegion(SessionState session, uint handle)
     {
         ThrowIfClosing(session);
-        session.ReleaseRegion(region);
+        var region = session.RegionForRequest(handle);
+        ReleaseInTurn(session, () => session.ReleaseRegion(handle), () => region.Releasing = true);
         return true;
     }
 
@@ -160,10 +210,11 @@ internal sealed class EngineRuntime
         return new ModuleLoadResult(session.AddModule(device.Context, name, compiled.Image), compiled.FromCache, compiled.Log);
     }
 
-    public bool UnloadModule(SessionState session, uint module)
+    public bool UnloadModule(SessionState session, uint handle)
     {
         ThrowIfClosing(session);
-        session.UnloadModule(module);
+        var module = session.ModuleForRequest(handle);
+        ReleaseInTurn(session, () => session.UnloadModule(handle), () => module.Releasing = true);
         return true;
     }
 
@@ -172,6 +223,68 @@ internal sealed class EngineRuntime
         DeviceFor(session);
         return session.GetFunction(_builtins, module, name);
     }
+
+    /// <summary>
+    /// The first part of a registration on the engine thread, once the header is read: holds the
+    /// name, refuses a model larger than the device pool, and decides where it is staged (taking
+    /// a slice of the pinned pool for it if there is room).
+    /// </summary>
+    public (ModelTier Tier, PinnedSlice? Slice) BeginModelRegistration(SessionState session, string name, ModelLayout layout)
+    {
+        var device = DeviceFor(session);
+        session.ReserveModelName(name);
+        try
+        {
+            return _models.PlanStaging(device, name, layout.DataBytes);
+        }
+        catch
+        {
+            session.ForgetModelName(name);
+            throw;
+        }
+    }
+
+    /// <summary>The last part, once the weights are staged: reserves the model's range and gives it its handle. Takes <paramref name="file"/> only if it succeeds.</summary>
+    public ModelRegistration CompleteModelRegistration(SessionState session, string name, ModelLayout layout, ModelTier tier, PinnedSlice? slice, SafeFileHandle? file)
+    {
+        var device = DeviceFor(session);
+        var model = new Model(session, name, layout, tier, slice, file);
+        var handle = _models.Register(session, model, device);
+        return new ModelRegistration(handle, layout.TensorCount, layout.DataBytes, tier, layout.GroupCount);
+    }
+
+    /// <summary>Undoes <see cref="BeginModelRegistration"/> after a failure or a cancellation.</summary>
+    public bool AbandonModelRegistration(SessionState session, string name, PinnedSlice? slice)
+    {
+        session.ForgetModelName(name);
+        if (slice is { } taken)
+        {
+            _models.Pinned?.Free(taken);
+        }
+        return true;
+    }
+
+    /// <summary>Unregisters a model once the session's steps queued before the request have started; its memory goes once its steps are done.</summary>
+    public bool UnregisterModel(SessionState session, uint handle)
+    {
+        ThrowIfClosing(session);
+        var model = session.ModelForRequest(handle);
+        ReleaseInTurn(session, () => _models.Remove(session.RemoveModel(handle)), () => model.Releasing = true);
+        return true;
+    }
+
+    public TensorInfo GetTensor(SessionState session, uint handle, string name)
+    {
+        ThrowIfClosing(session);
+        var model = session.ModelForRequest(handle);
+        if (!model.Layout.TryFind(name, out var index))
+        {
+            throw new EngineException(EngineError.UnknownTensor, $"model {handle} ({model.Name}) has no tensor named {name}");
+        }
+        return new TensorInfo(model.FirstTensor + (uint)index, model.Layout.BytesOf(index), model.Layout.GroupOf(index));
+    }
+
+    public IReadOnlyList<ModelStatus> GetModels() => [.. _models.Snapshot()];
 
     public EngineStatus GetStatus()
     {
@@ -184,10 +297,22 @@ internal sealed class EngineRuntime
             sessions[i] = _sessions[i].Snapshot();
             sessionBytes += sessions[i].BufferBytes;
         }
-        return new EngineStatus(_backend.Kind, info, memory.FreeBytes, memory.TotalBytes, sessionBytes, sessions);
+        var pool = _device?.Pool;
+        var pinned = _models.Pinned;
+        return new EngineStatus(
+            _backend.Kind,
+            info,
+            memory.FreeBytes,
+            memory.TotalBytes,
+            sessionBytes,
+            sessions,
+            pool?.BudgetBytes ?? 0,
+            pool?.FreeBytes ?? 0,
+            pinned?.BudgetBytes ?? 0,
+            pinned?.FreeBytes ?? 0);
     }
 
-    /// <summary>A step taken from the queue: refused, failed by validation, or issued to the device.</summary>
+    /// <summary>A step taken from the queue: refused, failed by validation, issued to the device, or left waiting to start.</summary>
     public void Submit(Step step)
     {
         var owner = step.Owner!;
@@ -211,46 +336,69 @@ internal sealed class EngineRuntime
         }
         try
         {
-            _executor.Dispatch(step, session, _device!);
+            _dispatcher.Submit(step, session, _device!);
         }
         catch (GpuException e)
         {
-            Recover(e, step, session);
+            Recover(e);
         }
     }
 
-    /// <summary>Delivers completed steps; returns how many completed (or failed with a reset).</summary>
+    /// <summary>Delivers completed steps and notes landed swap-ins, then tries waiting steps; returns how many steps completed (or failed with a reset).</summary>
     public int Poll()
     {
-        if (_device is null || _executor.InFlight == 0)
+        if (_device is null || !HasStepsInFlight)
         {
             return 0;
         }
-        int completed;
+        var completed = 0;
         try
         {
             completed = _executor.Poll(_device);
+            var changed = _models.Poll();
+            if (completed > 0)
+            {
+                FinishIdleCloses();
+            }
+            if (completed > 0 || changed)
+            {
+                _dispatcher.Pump(_device);
+            }
         }
         catch (GpuException e)
         {
             // An event query fails only when the context is broken, whatever the status says.
-            completed = _executor.InFlight;
-            Recover(e, issuing: null, issuingSession: null);
-        }
-        if (completed > 0)
-        {
-            FinishIdleCloses();
+            completed += _executor.InFlight;
+            Recover(e);
         }
         return completed;
     }
 
-    /// <summary>At shutdown, once no steps are on the device: every session's holdings, then the device.</summary>
+    /// <summary>A chunk of a File-tier model has been read into a bounce buffer (or could not be).</summary>
+    public void OnChunkRead(BounceStreaming.ChunkRead read)
+    {
+        try
+        {
+            _models.OnChunkRead(read);
+            if (_device is not null)
+            {
+                _dispatcher.Pump(_device);
+            }
+        }
+        catch (GpuException e) when (_device is not null)
+        {
+            Recover(e);
+        }
+    }
+
+    /// <summary>At shutdown, once no steps are on the device: every session's holdings, the models' pools, then the device.</summary>
     public void ReleaseEverything()
     {
         foreach (var session in _sessions.ToArray())
         {
             FinishClose(session);
         }
+        _models.Dispose();
         _builtins.Dispose();
         _device?.Dispose();
         _device = null;
@@ -258,13 +406,63 @@ internal sealed class EngineRuntime
 
     private string DeviceLostMessage => $"the device could not be set up again after a fault: {_deviceLost}";
 
-    private void Recover(GpuException fault, Step? issuing, SessionState? issuingSession)
+    private static ulong RoundUp(ulong bytes, ulong unit) => (bytes + unit - 1) / unit * unit;
+
+    /// <summary>Runs a release now (and tries the waiting steps, which the memory may help) or, marked, behind the session's waiting steps.</summary>
+    private void ReleaseInTurn(SessionState session, Action release, Action mark)
+    {
+        if (_dispatcher.ReleaseAfterWaitingSteps(session, release))
+        {
+            mark();
+        }
+        else if (_device is not null && _dispatcher.HasWaiting)
+        {
+            _dispatcher.Pump(_device);
+        }
+    }
+
+    /// <summary>
+    /// Replaces a context a sticky fault has poisoned: fails the steps on it, lets everything on
+    /// it go, makes it all again on a new one (models become non-resident, their ranges reserved
+    /// again), and puts the steps waiting to start on the new device.
+    /// </summary>
+    private void Recover(GpuException fault)
     {
         var broken = _device!;
-        var suspects = _executor.FailAfterFault(fault, issuing, issuingSession, broken);
+        broken.MarkFaulted();
+        var suspects = _executor.FailAfterFault(fault, _dispatcher.TakeIssuing(), broken);
+        _dispatcher.AfterFault();
         FaultLog.DeviceFaulted(_faultLogger, fault.Status, suspects, fault.Message);
         FinishIdleCloses();
-        _device = _recovery.Rebuild(broken, _sessions, out _deviceLost);
+        _models.DetachFromDevice();
+        _device = _recovery.Rebuild(broken, _sessions, _models, out _deviceLost);
+        if (_device is null)
+        {
+            _dispatcher.FailWaiting(null, EngineError.DeviceReset, DeviceLostMessage);
+            return;
+        }
+        if (!_dispatcher.HasWaiting)
+        {
+            return;
+        }
+        if (_recoveries >= MaxNestedRecoveries)
+        {
+            _dispatcher.FailWaiting(null, EngineError.DeviceReset, "the device faulted again and again while these steps were being started; retry");
+            return;
+        }
+        _recoveries++;
+        try
+        {
+            _dispatcher.Pump(_device);
+        }
+        catch (GpuException again)
+        {
+            Recover(again);
+        }
+        finally
+        {
+            _recoveries--;
+        }
     }
 
     private DeviceContext DeviceFor(SessionState session)
@@ -298,6 +496,11 @@ internal sealed class EngineRuntime
 
     private void FinishClose(SessionState session)
     {
+        foreach (var model in session.Models.Values.ToArray())
+        {
+            _models.Remove(model);
+        }
+        _tenants.Remove(session.Session.Identity.Uid, session.BufferPoolBytes);
         session.Close();
         _sessions.Remove(session);
         _closing.Remove(session);

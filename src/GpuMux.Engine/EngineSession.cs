@@ -1,5 +1,7 @@
 using GpuMux.Engine.Device;
 using GpuMux.Engine.Execution;
+using GpuMux.Engine.Memory;
+using GpuMux.Engine.Models;
 using GpuMux.Engine.Sessions;
 using GpuMux.Engine.Threading;
 using Microsoft.Win32.SafeHandles;
@@ -96,6 +98,75 @@ public sealed class EngineSession : IAsyncDisposable
         return _thread.Invoke(runtime => runtime.GetFunction(State, module, name), ct);
     }
 
+    /// <summary>
+    /// Registers the safetensors file open at <paramref name="file"/> (a file the client opened,
+    /// or a memfd holding one) as a model named <paramref name="name"/>, unique in the session.
+    /// The header is read and checked off the engine thread; then the weights are staged: copied
+    /// into the pinned pool if it has room (<see cref="ModelTier.Pinned"/>, with
+    /// <paramref name="progress"/> told after each read, and the file closed), or else left in
+    /// the file, which the engine keeps open and streams from at each swap-in
+    /// (<see cref="ModelTier.File"/>). The model is not resident until a step needs it. Its
+    /// tensors, in file order, are swapped in by layer groups of
+    /// <paramref name="groupTensorCounts"/> tensors each (positive, summing to the tensor
+    /// count), or of <see cref="EngineOptions.LayerGroupTensors"/>. The engine takes
+    /// <paramref name="file"/>, whatever the outcome.
+    /// </summary>
+    public async Task<ModelRegistration> RegisterModelAsync(
+        SafeFileHandle file,
+        string name,
+        IReadOnlyList<int>? groupTensorCounts,
+        IProgress<ModelStagingProgress>? progress,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var fileTaken = false;
+        try
+        {
+            ArgumentNullException.ThrowIfNull(name);
+            int[]? groups = groupTensorCounts is null ? null : [.. groupTensorCounts];
+            var layout = await Task.Run(() => ModelFiles.ReadLayout(file, _options.MaxModelHeaderBytes, groups, _options.LayerGroupTensors), ct).ConfigureAwait(false);
+            var (tier, slice) = await _thread.Invoke(runtime => runtime.BeginModelRegistration(State, name, layout), ct).ConfigureAwait(false);
+            try
+            {
+                if (slice is { } staging)
+                {
+                    await Task.Run(() => ModelFiles.Stage(file, layout, staging, progress, ct), ct).ConfigureAwait(false);
+                }
+                ct.ThrowIfCancellationRequested();
+                var keep = tier == ModelTier.File ? file : null;
+                var registration = await _thread.Invoke(runtime => runtime.CompleteModelRegistration(State, name, layout, tier, slice, keep), CancellationToken.None).ConfigureAwait(false);
+                fileTaken = keep is not null;
+                return registration;
+            }
+            catch
+            {
+                await AbandonRegistrationAsync(name, slice).ConfigureAwait(false);
+                throw;
+            }
+        }
+        finally
+        {
+            if (!fileTaken)
+            {
+                file.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Unregisters a model. Steps submitted before still run with it; its device memory and its
+    /// staged weights go once they have.
+    /// </summary>
+    public Task UnregisterModelAsync(uint model, CancellationToken ct = default) =>
+        _thread.Invoke(runtime => runtime.UnregisterModel(State, model), ct);
+
+    /// <summary>The handle, size and layer group of the tensor named <paramref name="name"/> of <paramref name="model"/>.</summary>
+    public Task<TensorInfo> GetTensorAsync(uint model, string name, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _thread.Invoke(runtime => runtime.GetTensor(State, model, name), ct);
+    }
+
     public Step RentStep() => _steps.Rent(this, _options.MaxOpsPerStep);
 
     /// <summary>
@@ -144,6 +215,18 @@ public sealed class EngineSession : IAsyncDisposable
     {
         Interlocked.Decrement(ref _outstanding);
         _steps.Return(step);
+    }
+
+    private async Task AbandonRegistrationAsync(string name, PinnedSlice? slice)
+    {
+        try
+        {
+            await _thread.Invoke(runtime => runtime.AbandonModelRegistration(State, name, slice), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (EngineException e) when (e.Error == EngineError.ShuttingDown)
+        {
+            // The engine stopped, and let go of the pinned pool with everything in it.
+        }
     }
 
     private async Task CloseAsync()

@@ -4,7 +4,8 @@ namespace GpuMux.Engine;
 
 /// <summary>
 /// The engine at one moment, for <c>gpumuxctl status</c> and metrics. <see cref="SessionBytes"/>
-/// counts the device bytes all sessions' buffers hold.
+/// counts the device bytes all sessions' buffers hold. The device pool is the memory the engine
+/// took at start, which buffers and resident models share; the pinned pool holds staged models.
 /// </summary>
 public sealed record EngineStatus(
     GpuBackendKind Backend,
@@ -12,7 +13,11 @@ public sealed record EngineStatus(
     ulong FreeBytes,
     ulong TotalBytes,
     ulong SessionBytes,
-    IReadOnlyList<SessionStatus> Sessions);
+    IReadOnlyList<SessionStatus> Sessions,
+    ulong DevicePoolBytes,
+    ulong DevicePoolFreeBytes,
+    ulong PinnedPoolBytes,
+    ulong PinnedPoolFreeBytes);
 
 /// <summary>One session: what it holds and how its steps fared. Queued steps are submitted and not yet on the device.</summary>
 public sealed record SessionStatus(
@@ -28,3 +33,22 @@ public sealed record SessionStatus(
     int StepsRunning,
     long StepsCompleted,
     long StepsFailed);
+
+/// <summary>
+/// One registered model: whose it is, its size, where it is staged, whether its weights are on
+/// the device now, when a step last used it, and how its swap-ins fared (the median rate over
+/// recent swap-ins, from the start of the first copy to the end of the last; null before any).
+/// </summary>
+public sealed record ModelStatus(
+    long SessionId,
+    uint Model,
+    string Name,
+    uint OwnerUid,
+    ulong Bytes,
+    int TensorCount,
+    int Groups,
+    ModelTier Tier,
+    bool Resident,
+    DateTimeOffset? LastUsed,
+    long SwapCount,
+    double? MedianSwapInBytesPerSecond);

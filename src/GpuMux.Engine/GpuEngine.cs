@@ -47,7 +47,8 @@ public sealed class GpuEngine : IAsyncDisposable
         options.Validate();
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(options.DeviceOrdinal, backend.Devices.Count, nameof(options));
         var loggers = loggerFactory ?? NullLoggerFactory.Instance;
-        var thread = new EngineThread(() => EngineRuntime.Start(backend, options, loggers), options.DeviceOrdinal, loggers.CreateLogger<GpuEngine>());
+        EngineThread? thread = null;
+        thread = new EngineThread(() => EngineRuntime.Start(backend, options, loggers, work => thread!.Post(work)), options.DeviceOrdinal, loggers.CreateLogger<GpuEngine>());
         var started = thread.StartAsync();
         try
         {
@@ -73,6 +74,10 @@ public sealed class GpuEngine : IAsyncDisposable
 
     public Task<EngineStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
         _thread.Invoke(runtime => runtime.GetStatus(), cancellationToken);
+
+    /// <summary>Every session's registered models: their owners, sizes, tiers, residency and swap-in figures.</summary>
+    public Task<IReadOnlyList<ModelStatus>> GetModelsAsync(CancellationToken cancellationToken = default) =>
+        _thread.Invoke(runtime => runtime.GetModels(), cancellationToken);
 
     /// <summary>
     /// Stops the engine: queued steps fail with <see cref="EngineError.ShuttingDown"/>, steps on

@@ -1,5 +1,6 @@
 using GpuMux.Engine.Device;
 using GpuMux.Engine.Execution;
+using GpuMux.Engine.Models;
 using GpuMux.Engine.Threading;
 using GpuMux.Gpu;
 
@@ -26,6 +27,7 @@ public sealed class Step : IEngineWork
     private int _argumentCount;
     private int _opLimit;
     private bool _lastOpIsLaunch;
+    private uint _model;
     private StepState _state;
 
     internal Step()
@@ -51,6 +53,9 @@ public sealed class Step : IEngineWork
 
     internal ReadOnlySpan<StepOp> Ops => _ops.AsSpan(0, _opCount);
 
+    /// <summary>The handle of the model the step is bound to; 0 when it is bound to none.</summary>
+    internal uint ModelHandle => _model;
+
     // What the engine knows of the step once submitted; touched only by the engine thread,
     // apart from the two set by Submit before the step is queued.
     internal long QueuedAtNs { get; private set; }
@@ -69,6 +74,21 @@ public sealed class Step : IEngineWork
     /// <summary>How many of its ops reached the device's queue, which decides whether a fault could be its own.</summary>
     internal int IssuedOps { get; set; }
 
+    /// <summary>The op to issue next: a step waiting for its model's weights to be read from a file is issued in parts.</summary>
+    internal int NextOp { get; set; }
+
+    /// <summary>Issued in part, waiting for a layer group of its model to be queued for the device.</summary>
+    internal bool IsSuspended { get; set; }
+
+    /// <summary>The model the step is on the device with, which may not be evicted until the step is done.</summary>
+    internal Model? BoundModel { get; set; }
+
+    /// <summary>The last layer group of <see cref="BoundModel"/> its stream already waits for; -1 for none.</summary>
+    internal int WaitedGroup { get; set; } = -1;
+
+    /// <summary>The model the step counts as queued for while it waits to start.</summary>
+    internal Model? QueuedFor { get; set; }
+
     public void AddCopyIn(uint region, ulong regionOffset, uint buffer, ulong bufferOffset, ulong bytes) =>
         AddOp(new StepOp { Kind = StepOpKind.CopyIn, Region = region, RegionOffset = regionOffset, Buffer = buffer, BufferOffset = bufferOffset, Bytes = bytes });
 
@@ -80,19 +100,45 @@ public sealed class Step : IEngineWork
         AddOp(new StepOp { Kind = StepOpKind.Launch, Function = function, Config = new LaunchConfig(grid, block, sharedMemoryBytes), FirstArgument = _argumentCount });
 
     /// <summary>A pointer argument: the device address of <paramref name="buffer"/> plus <paramref name="offset"/>, as it is when the step runs.</summary>
-    public void AddBufferArgument(uint buffer, ulong offset) => AddArgument(new StepArgument(KernelArgumentKind.Pointer, offset, buffer));
+    public void AddBufferArgument(uint buffer, ulong offset) => AddArgument(new StepArgument(KernelArgumentKind.Pointer, offset, buffer, IsTensor: false));
 
-    public void AddScalarArgument(int value) => AddArgument(new StepArgument(KernelArgumentKind.Int32, (uint)value, 0));
+    /// <summary>
+    /// Binds the step to one of the session's models: its weights are made resident before the
+    /// step runs, and its tensors may be launch arguments. A step is bound to at most one model.
+    /// </summary>
+    public void UseModel(uint model)
+    {
+        ThrowUnlessFilling();
+        if (_model != 0 && _model != model)
+        {
+            NoteDefect(StepDefect.SecondModel);
+            return;
+        }
+        if (model == 0)
+        {
+            NoteDefect(StepDefect.NoSuchModel);
+            return;
+        }
+        _model = model;
+    }
 
-    public void AddScalarArgument(uint value) => AddArgument(new StepArgument(KernelArgumentKind.UInt32, value, 0));
+    /// <summary>
+    /// A pointer argument: the device address of <paramref name="tensor"/> of the bound model
+    /// plus <paramref name="offset"/>. The launch waits only for the layer group holding it.
+    /// </summary>
+    public void AddTensorArgument(uint tensor, ulong offset) => AddArgument(new StepArgument(KernelArgumentKind.Pointer, offset, tensor, IsTensor: true));
 
-    public void AddScalarArgument(long value) => AddArgument(new StepArgument(KernelArgumentKind.Int64, (ulong)value, 0));
+    public void AddScalarArgument(int value) => AddArgument(new StepArgument(KernelArgumentKind.Int32, (uint)value, 0, IsTensor: false));
 
-    public void AddScalarArgument(ulong value) => AddArgument(new StepArgument(KernelArgumentKind.UInt64, value, 0));
+    public void AddScalarArgument(uint value) => AddArgument(new StepArgument(KernelArgumentKind.UInt32, value, 0, IsTensor: false));
 
-    public void AddScalarArgument(float value) => AddArgument(new StepArgument(KernelArgumentKind.Float32, (uint)BitConverter.SingleToInt32Bits(value), 0));
+    public void AddScalarArgument(long value) => AddArgument(new StepArgument(KernelArgumentKind.Int64, (ulong)value, 0, IsTensor: false));
 
-    public void AddScalarArgument(double value) => AddArgument(new StepArgument(KernelArgumentKind.Float64, (ulong)BitConverter.DoubleToInt64Bits(value), 0));
+    public void AddScalarArgument(ulong value) => AddArgument(new StepArgument(KernelArgumentKind.UInt64, value, 0, IsTensor: false));
+
+    public void AddScalarArgument(float value) => AddArgument(new StepArgument(KernelArgumentKind.Float32, (uint)BitConverter.SingleToInt32Bits(value), 0, IsTensor: false));
+
+    public void AddScalarArgument(double value) => AddArgument(new StepArgument(KernelArgumentKind.Float64, (ulong)BitConverter.DoubleToInt64Bits(value), 0, IsTensor: false));
 
     void IEngineWork.Execute(EngineRuntime runtime) => runtime.Submit(this);
 
@@ -135,6 +181,7 @@ public sealed class Step : IEngineWork
         _opCount = 0;
         _argumentCount = 0;
         _lastOpIsLaunch = false;
+        _model = 0;
         RequestedOps = 0;
         Defect = StepDefect.None;
         QueuedAtNs = 0;
@@ -144,6 +191,11 @@ public sealed class Step : IEngineWork
         Failure = EngineError.None;
         FailureMessage = null;
         IssuedOps = 0;
+        NextOp = 0;
+        IsSuspended = false;
+        BoundModel = null;
+        WaitedGroup = -1;
+        QueuedFor = null;
     }
 
     private void AddOp(in StepOp op)

@@ -34,11 +34,11 @@ public sealed class LifecycleTests
 
         await session.DisposeAsync();
 
-        Assert.True(held.FreeBytes < baseline.FreeBytes);
+        Assert.True(held.DevicePoolFreeBytes < baseline.DevicePoolFreeBytes);
         Assert.Equal((4UL << 20) + 100, held.SessionBytes);
         Assert.All(await completions.NextAsync(3), c => Assert.Equal(EngineError.None, c.Status));
         var after = await engine.GetStatusAsync(Ct);
-        Assert.Equal(baseline.FreeBytes, after.FreeBytes);
+        Assert.Equal(baseline.DevicePoolFreeBytes, after.DevicePoolFreeBytes);
         Assert.Equal(0ul, after.SessionBytes);
         Assert.Empty(after.Sessions);
         Assert.Throws<ObjectDisposedException>(() => session.Submit(session.RentStep()));

@@ -1,3 +1,4 @@
+using GpuMux.Engine.Memory;
 using GpuMux.Gpu;
 
 namespace GpuMux.Engine.Device;
@@ -10,33 +11,56 @@ internal readonly record struct StepTiming(TimingAnchor Anchor, GpuEvent Start, 
 
 /// <summary>
 /// The engine's hold on the device: one GPU context, owned by the engine thread, and what the
-/// engine keeps on it for every step (the timeline, spare events, the argument list reused by
-/// every launch). After a sticky fault the whole of it is let go and a new one made.
+/// engine keeps on it: the device pool that buffers and models' weights share, the stream that
+/// swaps weights in, the timeline, spare events, the argument list reused by every launch. After
+/// a sticky fault the whole of it is let go and a new one made, with a pool of the same budget.
 /// </summary>
 internal sealed class DeviceContext : IDisposable
 {
     private readonly EventPool _events;
 
-    private DeviceContext(GpuContext context)
+    private DeviceContext(GpuContext context, ulong poolBudget)
     {
         Context = context;
         _events = new EventPool(context);
         Timeline = new GpuTimeline(context);
+        Pool = new DevicePagePool(context, poolBudget);
+        // Swap-ins gate the steps that wait for them, so they go first among copies.
+        CopyStream = context.CreateStream(context.StreamPriorities.Greatest);
     }
 
     public GpuContext Context { get; }
 
     public GpuTimeline Timeline { get; }
 
+    /// <summary>The memory the engine took at start; buffers and resident models are pages of it.</summary>
+    public DevicePagePool Pool { get; }
+
+    /// <summary>Where every swap-in's copies are queued, in the order their models were swapped in.</summary>
+    public GpuStream CopyStream { get; }
+
     /// <summary>Filled afresh for each launch; the driver copies the values when the launch is queued.</summary>
     public KernelArguments Arguments { get; } = new();
 
-    public static DeviceContext Create(GpuBackend backend, int ordinal)
+    /// <summary>A sticky fault has poisoned the context: nothing may be called on it any more, only let go.</summary>
+    public bool IsFaulted { get; private set; }
+
+    /// <summary>
+    /// A new context on device <paramref name="ordinal"/> and a device pool of <paramref name="poolBudget"/>
+    /// bytes, or, when that is 0, of the share of the device's free memory that the options give.
+    /// </summary>
+    public static DeviceContext Create(GpuBackend backend, int ordinal, EngineOptions options, ulong poolBudget = 0)
     {
         var context = backend.CreateContext(ordinal);
         try
         {
-            return new DeviceContext(context);
+            if (poolBudget == 0)
+            {
+                poolBudget = options.DevicePoolBytes != 0
+                    ? options.DevicePoolBytes
+                    : (ulong)(context.GetMemoryInfo().FreeBytes * options.DevicePoolFraction);
+            }
+            return new DeviceContext(context, poolBudget);
         }
         catch
         {
@@ -44,6 +68,8 @@ internal sealed class DeviceContext : IDisposable
             throw;
         }
     }
+
+    public void MarkFaulted() => IsFaulted = true;
 
     public StepTiming RentTiming()
     {
@@ -82,6 +108,15 @@ internal sealed class DeviceContext : IDisposable
 
     public void Dispose()
     {
+        CopyStream.Dispose();
+        try
+        {
+            Pool.Dispose();
+        }
+        catch (GpuException)
+        {
+            // A faulted context refuses the unmapping; destroying the context frees the pool's memory all the same.
+        }
         _events.Dispose();
         Timeline.Dispose();
         Context.Dispose();

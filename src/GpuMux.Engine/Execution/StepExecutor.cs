@@ -1,4 +1,5 @@
 using GpuMux.Engine.Device;
+using GpuMux.Engine.Models;
 using GpuMux.Engine.Sessions;
 using GpuMux.Gpu;
 using Microsoft.Extensions.Logging;
@@ -6,11 +7,12 @@ using Microsoft.Extensions.Logging;
 namespace GpuMux.Engine.Execution;
 
 /// <summary>
-/// Takes steps to the device and their outcomes back to the sessions: validates a step, queues
-/// its ops on the session's stream between two timing events, watches the end events, and
-/// hands each completion to the session's sink, all on the engine thread.
+/// Takes steps to the device and their outcomes back to the sessions: queues a validated step's
+/// ops on the session's stream between two timing events (its launches behind the layer groups
+/// of its model they use), watches the end events, and hands each completion to the session's
+/// sink, all on the engine thread.
 /// </summary>
-internal sealed class StepExecutor(EngineOptions options, ILogger logger)
+internal sealed class StepExecutor(ILogger logger)
 {
     /// <summary>Sessions with steps on the device; each one's steps complete in order, so only its oldest is watched.</summary>
     private readonly List<SessionState> _busy = [];
@@ -18,18 +20,14 @@ internal sealed class StepExecutor(EngineOptions options, ILogger logger)
     public int InFlight { get; private set; }
 
     /// <summary>
-    /// Validates <paramref name="step"/> and queues it. A <see cref="GpuException"/> that escapes
-    /// leaves the device in a state the engine cannot vouch for, so the caller resets it, with
-    /// this step among those that may have caused the fault if any of its ops were queued.
+    /// Puts a validated step on the device: its start event on the session's stream, and it
+    /// counts as on the device from now on, though its ops are issued by <see cref="Continue"/>.
+    /// False when it cannot even be prepared, in which case it has been failed. A
+    /// <see cref="GpuException"/> that escapes leaves the device in a state the engine cannot
+    /// vouch for, so the caller resets it.
     /// </summary>
-    public void Dispatch(Step step, SessionState session, DeviceContext device)
+    public bool Begin(Step step, SessionState session, DeviceContext device, Model? model)
     {
-        var error = StepValidator.Validate(step, session, options.MaxOpsPerStep, out var message);
-        if (error != EngineError.None)
-        {
-            FailUnrun(step, session, error, message);
-            return;
-        }
         GpuStream stream;
         try
         {
@@ -39,17 +37,66 @@ internal sealed class StepExecutor(EngineOptions options, ILogger logger)
         catch (GpuException e) when (!e.IsContextFatal)
         {
             FailUnrun(step, session, EngineError.Internal, $"the step cannot be prepared on the device: {e.Message}");
-            return;
+            return false;
         }
         stream.Record(step.Timing.Start);
-        Issue(step, session, stream, device.Arguments);
-        stream.Record(step.Timing.End);
         step.Sequence = session.Issued(step);
         if (session.InFlight.Count == 1)
         {
             _busy.Add(session);
         }
         InFlight++;
+        if (model is not null)
+        {
+            step.BoundModel = model;
+            model.InFlightSteps++;
+            model.NextUse.Note(MonotonicClock.NowNanoseconds());
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Issues the step's ops from where it stopped, each launch behind the layer groups of its
+    /// model that it uses, and then its end event. False when a launch needs a group whose copies
+    /// are not queued yet (its model is being read from a file): the step is suspended, to go on
+    /// when they are.
+    /// </summary>
+    public static bool Continue(Step step, SessionState session, DeviceContext device)
+    {
+        var stream = session.StreamOn(device.Context);
+        var ops = step.Ops;
+        var model = step.BoundModel;
+        while (step.NextOp < ops.Length && step.Failure == EngineError.None)
+        {
+            var op = ops[step.NextOp];
+            if (model is not null && op.Kind == StepOpKind.Launch && !WaitForGroups(step, model, op, stream))
+            {
+                if (step.Failure != EngineError.None)
+                {
+                    break;
+                }
+                step.IsSuspended = true;
+                return false;
+            }
+            try
+            {
+                IssueOp(step, session, stream, device.Arguments, op);
+                step.IssuedOps++;
+            }
+            catch (GpuException e) when (!e.IsContextFatal)
+            {
+                // The ops queued before it will run: the step is reported once they have.
+                step.Failure = e.Status is GpuStatus.InvalidValue or GpuStatus.LaunchOutOfResources or GpuStatus.NotSupported
+                    ? EngineError.InvalidArgument
+                    : EngineError.KernelFault;
+                step.FailureMessage = $"{op.Describe(step.NextOp)}: {e.Message}";
+                break;
+            }
+            step.NextOp++;
+        }
+        step.IsSuspended = false;
+        stream.Record(step.Timing.End);
+        return true;
     }
 
     /// <summary>Delivers every step whose end event has completed; returns how many. A failed event query means a broken context and is left to the caller.</summary>
@@ -59,11 +106,12 @@ internal sealed class StepExecutor(EngineOptions options, ILogger logger)
         for (var i = _busy.Count - 1; i >= 0; i--)
         {
             var session = _busy[i];
-            while (session.InFlight.TryPeek(out var step) && step.Timing.End.IsComplete())
+            while (session.InFlight.TryPeek(out var step) && !step.IsSuspended && step.Timing.End.IsComplete())
             {
                 var (startedAt, endedAt) = DeviceContext.Measure(step.Timing);
                 session.InFlight.Dequeue();
                 InFlight--;
+                LeaveModel(step);
                 device.ReturnTiming(step.Timing);
                 session.Retired(step);
                 Deliver(step, session, step.Failure, step.FailureMessage, startedAt, endedAt);
@@ -82,64 +130,40 @@ internal sealed class StepExecutor(EngineOptions options, ILogger logger)
         Deliver(step, session, error, message, 0, 0);
 
     /// <summary>
-    /// Fails every step on the device after a sticky fault, and <paramref name="issuing"/>, the
-    /// step being queued when it surfaced, if there was one; returns how many steps could have
-    /// caused it. A sticky fault names no stream, so it is pinned on a step only when exactly one
-    /// could have caused it: a step whose kernel faults never completes, and a step none of whose
-    /// ops were queued cannot have. That step gets <see cref="EngineError.KernelFault"/>. With
-    /// several suspects (several sessions' steps, or several of one session's, as which had
+    /// Fails every step on the device after a sticky fault; returns how many steps could have
+    /// caused it. <paramref name="issuing"/> is the step whose ops were being queued when it
+    /// surfaced, if any: with none of its ops queued, it cannot have caused it. A sticky fault
+    /// names no stream, so it is pinned on a step only when exactly one could have caused it: a
+    /// step whose kernel faults never completes. That step gets <see cref="EngineError.KernelFault"/>.
+    /// With several suspects (several sessions' steps, or several of one session's, as which had
     /// started is unknown), each gets <see cref="EngineError.DeviceReset"/>, which says that
     /// retrying is safe.
     /// </summary>
-    public int FailAfterFault(GpuException fault, Step? issuing, SessionState? issuingSession, DeviceContext device)
+    public int FailAfterFault(GpuException fault, Step? issuing, DeviceContext device)
     {
-        var suspects = InFlight + (issuing is { IssuedOps: > 0 } ? 1 : 0);
+        var innocent = issuing is { IssuedOps: 0, Sequence: > 0 } ? 1 : 0;
+        var suspects = InFlight - innocent;
         var (error, message) = suspects == 1
             ? (EngineError.KernelFault, $"the step faulted the device: {fault.Message}. The device was reset; handles stay valid, buffer contents are lost (zeroed)")
             : (EngineError.DeviceReset, $"the device was reset after a fault ({fault.Status}) with {suspects} steps on it, which cannot be pinned on one of them; retry. Handles stay valid, buffer contents are lost (zeroed)");
         foreach (var session in _busy)
         {
+            session.Suspended = null;
             while (session.InFlight.TryDequeue(out var step))
             {
-                Abort(step, session, device, error, message);
+                if (step == issuing && innocent == 1)
+                {
+                    Abort(step, session, device, EngineError.DeviceReset, "the device was reset after a fault while this step was being queued; retry");
+                }
+                else
+                {
+                    Abort(step, session, device, error, message);
+                }
             }
         }
         _busy.Clear();
         InFlight = 0;
-        if (issuing is not null)
-        {
-            if (issuing.IssuedOps > 0)
-            {
-                Abort(issuing, issuingSession!, device, error, message);
-            }
-            else
-            {
-                Abort(issuing, issuingSession!, device, EngineError.DeviceReset, "the device was reset after a fault while this step was being queued; retry");
-            }
-        }
         return suspects;
-    }
-
-    private static void Issue(Step step, SessionState session, GpuStream stream, KernelArguments arguments)
-    {
-        var ops = step.Ops;
-        for (var i = 0; i < ops.Length; i++)
-        {
-            try
-            {
-                IssueOp(step, session, stream, arguments, ops[i]);
-                step.IssuedOps++;
-            }
-            catch (GpuException e) when (!e.IsContextFatal)
-            {
-                // The ops queued before it will run: the step is reported once they have.
-                step.Failure = e.Status is GpuStatus.InvalidValue or GpuStatus.LaunchOutOfResources or GpuStatus.NotSupported
-                    ? EngineError.InvalidArgument
-                    : EngineError.KernelFault;
-                step.FailureMessage = $"{ops[i].Describe(i)}: {e.Message}";
-                return;
-            }
-        }
     }
 
     /// <summary>Queues one validated op: every handle it names is the session's.</summary>
@@ -160,6 +184,43 @@ internal sealed class StepExecutor(EngineOptions options, ILogger logger)
         }
     }
 
+    /// <summary>
+    /// Makes <paramref name="stream"/> wait for the last layer group of <paramref name="model"/>
+    /// that the launch's tensors lie in, unless it already does or the swap-in has landed; groups
+    /// are copied in order, so that one covers the others. False when that group is not queued
+    /// yet, or never will be (the step's <see cref="Step.Failure"/> then says why).
+    /// </summary>
+    private static bool WaitForGroups(Step step, Model model, in StepOp launch, GpuStream stream)
+    {
+        var group = -1;
+        foreach (var argument in step.ArgumentsOf(launch))
+        {
+            if (argument.IsTensor)
+            {
+                group = Math.Max(group, model.Layout.GroupOf((int)(argument.Handle - model.FirstTensor)));
+            }
+        }
+        if (group <= step.WaitedGroup)
+        {
+            return true;
+        }
+        if (group >= model.GroupsQueued)
+        {
+            if (model.SwapFailure is { } failure)
+            {
+                step.Failure = EngineError.InvalidModel;
+                step.FailureMessage = $"{launch.Describe(step.NextOp)}: {failure}";
+            }
+            return false;
+        }
+        if (!model.Landed)
+        {
+            stream.Wait(model.GroupEvents![group]);
+        }
+        step.WaitedGroup = group;
+        return true;
+    }
+
     private static KernelArguments Resolve(Step step, SessionState session, in StepOp launch, KernelArguments arguments)
     {
         arguments.Clear();
@@ -167,7 +228,8 @@ internal sealed class StepExecutor(EngineOptions options, ILogger logger)
         {
             _ = argument.Kind switch
             {
-                KernelArgumentKind.Pointer => arguments.Add(BufferOf(session, argument.Buffer) + argument.Bits),
+                KernelArgumentKind.Pointer when argument.IsTensor => arguments.Add(TensorOf(step.BoundModel!, argument.Handle) + argument.Bits),
+                KernelArgumentKind.Pointer => arguments.Add(BufferOf(session, argument.Handle) + argument.Bits),
                 KernelArgumentKind.Int32 => arguments.Add((int)argument.Bits),
                 KernelArgumentKind.UInt32 => arguments.Add((uint)argument.Bits),
                 KernelArgumentKind.Int64 => arguments.Add((long)argument.Bits),
@@ -185,14 +247,28 @@ internal sealed class StepExecutor(EngineOptions options, ILogger logger)
         return buffer!.Pointer;
     }
 
+    private static DevicePtr TensorOf(Model model, uint tensor) =>
+        model.Range!.Start + model.Layout.BeginOf((int)(tensor - model.FirstTensor));
+
     private static nint RegionOf(SessionState session, uint handle)
     {
         session.Regions.TryGet(handle, out var region);
         return region!.Pointer;
     }
 
+    /// <summary>The step is off the device: its model may be evicted once no other step uses it.</summary>
+    private static void LeaveModel(Step step)
+    {
+        if (step.BoundModel is { } model)
+        {
+            model.InFlightSteps--;
+            step.BoundModel = null;
+        }
+    }
+
     private void Abort(Step step, SessionState session, DeviceContext device, EngineError error, string message)
     {
+        LeaveModel(step);
         if (step.Timing.IsHeld)
         {
             device.ReturnTiming(step.Timing);

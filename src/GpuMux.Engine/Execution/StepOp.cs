@@ -47,12 +47,13 @@ internal readonly record struct StepOp
 
 /// <summary>
 /// A launch argument as the client gave it: a scalar's kind and bits, or, with kind
-/// <see cref="KernelArgumentKind.Pointer"/>, a buffer handle and an offset into it (in
-/// <see cref="Bits"/>) that become a device pointer at dispatch. Clients never pass raw pointers.
+/// <see cref="KernelArgumentKind.Pointer"/>, a buffer handle (or, with <see cref="IsTensor"/>,
+/// a tensor handle of the step's model) and an offset into it (in <see cref="Bits"/>) that
+/// become a device pointer at dispatch. Clients never pass raw pointers.
 /// </summary>
-internal readonly record struct StepArgument(KernelArgumentKind Kind, ulong Bits, uint Buffer)
+internal readonly record struct StepArgument(KernelArgumentKind Kind, ulong Bits, uint Handle, bool IsTensor)
 {
-    public bool IsBuffer => Kind == KernelArgumentKind.Pointer;
+    public bool IsBuffer => Kind == KernelArgumentKind.Pointer && !IsTensor;
 }
 
 /// <summary>A way the daemon filled a step that makes it invalid; reported when the step is submitted.</summary>
@@ -62,4 +63,6 @@ internal enum StepDefect : byte
     TooManyOps,
     ArgumentWithoutLaunch,
     TooManyArguments,
+    SecondModel,
+    NoSuchModel,
 }

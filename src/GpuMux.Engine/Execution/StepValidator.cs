@@ -1,33 +1,43 @@
+using GpuMux.Engine.Models;
 using GpuMux.Engine.Sessions;
 
 namespace GpuMux.Engine.Execution;
 
 /// <summary>
 /// Checks a step against its session before anything of it reaches the device: every handle is
-/// the session's, every copy lies inside its region and its buffer, every pointer argument
-/// inside its buffer. Kernel arguments are not checked against the kernel's parameters, which
-/// the driver cannot tell us. Nothing is allocated unless the step is refused.
+/// the session's, the model it is bound to too, every copy lies inside its region and its
+/// buffer, every pointer argument inside its buffer or tensor, every tensor is one of the step's
+/// model. Kernel arguments are not checked against the kernel's parameters, which the driver
+/// cannot tell us. Nothing is allocated unless the step is refused.
 /// </summary>
 internal static class StepValidator
 {
-    public static EngineError Validate(Step step, SessionState session, int maxOps, out string? message)
+    public static EngineError Validate(Step step, SessionState session, int maxOps, out string? message, out Model? model)
     {
+        model = null;
         message = step.Defect switch
         {
             StepDefect.None => null,
             StepDefect.TooManyOps => $"the step has {step.RequestedOps} ops; a step may have at most {maxOps}",
             StepDefect.ArgumentWithoutLaunch => "a kernel argument was added with no launch before it; arguments follow their launch",
+            StepDefect.SecondModel => "the step was bound to two models; a step uses at most one",
+            StepDefect.NoSuchModel => "the step was bound to model 0, which is no model",
             _ => $"a launch has more than {Step.MaxArgumentsPerLaunch} arguments",
         };
         if (message is not null)
         {
             return EngineError.InvalidArgument;
         }
+        if (step.ModelHandle != 0 && !session.Models.TryGet(step.ModelHandle, out model))
+        {
+            message = $"model {step.ModelHandle} is not a model of this session";
+            return EngineError.UnknownHandle;
+        }
         var ops = step.Ops;
         for (var i = 0; i < ops.Length; i++)
         {
             var error = ops[i].Kind == StepOpKind.Launch
-                ? ValidateLaunch(step, session, ops[i], i, out message)
+                ? ValidateLaunch(step, session, model, ops[i], i, out message)
                 : ValidateCopy(session, ops[i], i, out message);
             if (error != EngineError.None)
             {
@@ -63,7 +73,7 @@ internal static class StepValidator
         return EngineError.None;
     }
 
-    private static EngineError ValidateLaunch(Step step, SessionState session, in StepOp op, int index, out string? message)
+    private static EngineError ValidateLaunch(Step step, SessionState session, Model? model, in StepOp op, int index, out string? message)
     {
         if (!session.Functions.TryGet(op.Function, out _))
         {
@@ -74,20 +84,55 @@ internal static class StepValidator
         for (var k = 0; k < arguments.Length; k++)
         {
             var argument = arguments[k];
+            if (argument.IsTensor)
+            {
+                var error = ValidateTensor(session, model, argument, out message);
+                if (error != EngineError.None)
+                {
+                    message = $"{op.Describe(index)}, argument {k}: {message}";
+                    return error;
+                }
+                continue;
+            }
             if (!argument.IsBuffer)
             {
                 continue;
             }
-            if (!session.Buffers.TryGet(argument.Buffer, out var buffer))
+            if (!session.Buffers.TryGet(argument.Handle, out var buffer))
             {
-                message = $"{op.Describe(index)}, argument {k}: buffer {argument.Buffer} is not a buffer of this session";
+                message = $"{op.Describe(index)}, argument {k}: buffer {argument.Handle} is not a buffer of this session";
                 return EngineError.UnknownHandle;
             }
             if (argument.Bits >= buffer.Length)
             {
-                message = $"{op.Describe(index)}, argument {k}: offset {argument.Bits} lies outside buffer {argument.Buffer} of {buffer.Length} bytes";
+                message = $"{op.Describe(index)}, argument {k}: offset {argument.Bits} lies outside buffer {argument.Handle} of {buffer.Length} bytes";
                 return EngineError.InvalidArgument;
             }
+        }
+        message = null;
+        return EngineError.None;
+    }
+
+    private static EngineError ValidateTensor(SessionState session, Model? model, in StepArgument argument, out string? message)
+    {
+        var tensor = argument.Handle;
+        if (model is null)
+        {
+            message = $"tensor {tensor} is given, but the step is bound to no model (UseModel)";
+            return EngineError.InvalidArgument;
+        }
+        if (tensor < model.FirstTensor || tensor - model.FirstTensor >= (uint)model.Layout.TensorCount)
+        {
+            message = session.ModelOfTensor(tensor) is { } other
+                ? $"tensor {tensor} is a tensor of model {other.Handle} ({other.Name}), not of model {model.Handle} ({model.Name}), the step's model"
+                : $"tensor {tensor} is not a tensor of model {model.Handle} ({model.Name}), the step's model, nor of any other model of this session";
+            return EngineError.UnknownHandle;
+        }
+        var bytes = model.Layout.BytesOf((int)(tensor - model.FirstTensor));
+        if (argument.Bits >= bytes)
+        {
+            message = $"offset {argument.Bits} lies outside tensor {tensor} of {bytes} bytes";
+            return EngineError.InvalidArgument;
         }
         message = null;
         return EngineError.None;

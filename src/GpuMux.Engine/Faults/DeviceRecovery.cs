@@ -1,4 +1,5 @@
 using GpuMux.Engine.Device;
+using GpuMux.Engine.Models;
 using GpuMux.Engine.Sessions;
 using GpuMux.Gpu;
 using Microsoft.Extensions.Logging;
@@ -7,27 +8,32 @@ namespace GpuMux.Engine.Faults;
 
 /// <summary>
 /// Replaces a context that a sticky fault has poisoned. CUDA offers no way back for such a
-/// context, so every object on it is let go and made again on a new one: the built-ins and each
-/// session's modules are loaded from their kept images, regions pinned again, buffers allocated
-/// again at their sizes and zeroed (their contents went with the old context), streams made
-/// again. Handles do not change, so sessions carry on.
+/// context, so every object on it is let go and made again on a new one: a device pool of the
+/// same budget, the built-ins and each session's modules loaded from their kept images, regions
+/// pinned again, buffers allocated again from the new pool at their sizes and zeroed (their
+/// contents went with the old context), streams made again, every model's range reserved again
+/// (no model is resident; each swaps in from its staged copy on its next use), the pinned pool
+/// and the bounce ring registered with the new context. Handles do not change, so sessions
+/// carry on, and nothing registered is lost.
 /// </summary>
-internal sealed class DeviceRecovery(GpuBackend backend, int ordinal, LoadedModule builtins, ILogger logger)
+internal sealed class DeviceRecovery(GpuBackend backend, EngineOptions options, LoadedModule builtins, ILogger logger)
 {
-    /// <summary>The new device, or null with the reason when it could not be made.</summary>
-    public DeviceContext? Rebuild(DeviceContext broken, IReadOnlyList<SessionState> sessions, out string? failure)
+    /// <summary>The new device, or null with the reason when it could not be made; <paramref name="models"/> have been detached already.</summary>
+    public DeviceContext? Rebuild(DeviceContext broken, IReadOnlyList<SessionState> sessions, ModelStore models, out string? failure)
     {
+        var budget = broken.Pool.BudgetBytes;
         Detach(sessions);
         broken.Dispose();
         DeviceContext? device = null;
         try
         {
-            device = DeviceContext.Create(backend, ordinal);
+            device = DeviceContext.Create(backend, options.DeviceOrdinal, options, budget);
             builtins.Attach(device.Context);
             foreach (var session in sessions)
             {
-                session.AttachToDevice(device.Context);
+                session.AttachToDevice(device);
             }
+            models.AttachToDevice(device);
             FaultLog.DeviceRebuilt(logger, sessions.Count);
             failure = null;
             return device;
@@ -35,7 +41,9 @@ internal sealed class DeviceRecovery(GpuBackend backend, int ordinal, LoadedModu
         catch (Exception e)
         {
             FaultLog.RebuildFailed(logger, e);
+            device?.MarkFaulted();
             Detach(sessions);
+            models.DetachFromDevice();
             device?.Dispose();
             failure = e.Message;
             return null;

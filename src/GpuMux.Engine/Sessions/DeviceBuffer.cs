@@ -1,38 +1,50 @@
+using GpuMux.Engine.Device;
+using GpuMux.Engine.Memory;
 using GpuMux.Gpu;
 
 namespace GpuMux.Engine.Sessions;
 
 /// <summary>
-/// Device memory a session owns. The handle outlives the allocation behind it: after a device
-/// reset the buffer is allocated again, at its size, and zeroed.
+/// Device memory a session owns: pages of the device pool, mapped into a range of their own.
+/// The handle outlives the memory behind it: after a device reset the buffer is allocated again,
+/// from the new pool, at its size, and zeroed.
 /// </summary>
-internal sealed class DeviceBuffer(ulong length) : IDisposable
+internal sealed class DeviceBuffer(ulong length, ulong poolBytes) : IDisposable
 {
-    private DeviceAllocation? _allocation;
+    private DeviceContext? _device;
+    private DeviceRange? _range;
 
     public ulong Length { get; } = length;
 
-    public DevicePtr Pointer => (_allocation ?? throw new InvalidOperationException("the buffer has no device memory")).Pointer;
+    /// <summary>What the buffer takes of the pool: its length in whole pages.</summary>
+    public ulong PoolBytes { get; } = poolBytes;
+
+    /// <summary>Freed by a request that waits for the session's queued steps to start first; requests no longer see it.</summary>
+    public bool Releasing { get; set; }
+
+    public DevicePtr Pointer => (_range ?? throw new InvalidOperationException("the buffer has no device memory")).Start;
 
     /// <summary>
-    /// Allocates the memory and zeroes it on <paramref name="stream"/>, the session's, so the
-    /// zeroing is done before any of its steps: the driver hands memory back as its last owner,
-    /// perhaps another session, left it.
+    /// Takes <paramref name="range"/>, mapped in <paramref name="device"/>'s pool, and zeroes it on
+    /// <paramref name="stream"/>, the session's, so the zeroing is done before any of its steps:
+    /// the pool hands pages back as their last owner, perhaps another session, left them.
     /// </summary>
-    public GpuStatus TryAttach(GpuContext context, GpuStream stream)
+    public void Attach(DeviceContext device, DeviceRange range, GpuStream stream)
     {
-        var status = context.TryAllocate(Length, out _allocation);
-        if (status == GpuStatus.Success)
-        {
-            stream.Memset8(_allocation!.Pointer, 0, Length);
-        }
-        return status;
+        _device = device;
+        _range = range;
+        stream.Memset8(range.Start, 0, Length);
     }
 
+    /// <summary>Gives the pages back to the pool, unless a fault has made the pool useless, in which case they go with it.</summary>
     public void Detach()
     {
-        _allocation?.Dispose();
-        _allocation = null;
+        if (_range is { } range && _device is { IsFaulted: false } device)
+        {
+            device.Pool.Release(range);
+        }
+        _range = null;
+        _device = null;
     }
 
     public void Dispose() => Detach();

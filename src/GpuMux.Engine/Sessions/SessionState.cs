@@ -1,15 +1,27 @@
+using GpuMux.Engine.Device;
+using GpuMux.Engine.Models;
 using GpuMux.Gpu;
 
 namespace GpuMux.Engine.Sessions;
 
 /// <summary>
+/// Something a session asked for that waits its turn behind the session's steps that have not
+/// started yet: a step, or a release (of a buffer, region, module or model) asked for after
+/// them, which those steps may still use.
+/// </summary>
+internal readonly record struct WaitingEntry(Step? Step, Action? Release);
+
+/// <summary>
 /// Everything one session owns, touched only by the engine thread: its handles, its stream, its
-/// steps on the device (oldest first) and the releases waiting for them.
+/// steps on the device (oldest first), its steps waiting to start (in order, with the releases
+/// asked for behind them) and the releases waiting for steps on the device.
 /// </summary>
 internal sealed class SessionState(EngineSession session, EngineOptions options)
 {
     private readonly DeferredReleases _deferred = new();
+    private readonly HashSet<string> _modelNames = new(StringComparer.Ordinal);
     private long _lastIssued;
+    private uint _nextTensor = 1;
 
     public EngineSession Session { get; } = session;
 
@@ -23,11 +35,23 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
 
     public HandleTable<KernelFunction> Functions { get; } = new();
 
+    public HandleTable<Model> Models { get; } = new();
+
     public ulong BufferBytes { get; private set; }
 
     public ulong RegionBytes { get; private set; }
 
+    /// <summary>What the session's buffers take of the device pool, in whole pages.</summary>
+    public ulong BufferPoolBytes { get; private set; }
+
+    /// <summary>Steps issued to the device, oldest first; the newest may be issued only in part (suspended).</summary>
     public Queue<Step> InFlight { get; } = new();
+
+    /// <summary>Steps that cannot start yet, and releases behind them, in the order they came.</summary>
+    public Queue<WaitingEntry> Waiting { get; } = new();
+
+    /// <summary>A step issued in part, waiting for its model's weights: nothing of the session's may be issued behind it until it is whole.</summary>
+    public Step? Suspended { get; set; }
 
     public long StepsCompleted { get; set; }
 
@@ -43,7 +67,8 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     /// <summary>The session's stream, made on first use; every stream is at the lowest priority until priority classes arrive.</summary>
     public GpuStream StreamOn(GpuContext context) => Stream ??= context.CreateStream();
 
-    public uint AllocateBuffer(GpuContext context, ulong bytes)
+    /// <summary>Refuses a buffer of <paramref name="bytes"/> that the session's own limits do not allow.</summary>
+    public void ThrowUnlessBufferAllowed(ulong bytes)
     {
         if (bytes == 0)
         {
@@ -59,31 +84,52 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
                 EngineError.QuotaExceeded,
                 $"{bytes} more bytes would take the session's buffers past its {options.MaxBufferBytesPerSession} bytes (it holds {BufferBytes})");
         }
-        var buffer = new DeviceBuffer(bytes);
+    }
+
+    /// <summary>Adds a buffer whose pages are <paramref name="range"/>, zeroed on the session's stream.</summary>
+    public uint AddBuffer(DeviceContext device, DeviceBuffer buffer, Memory.DeviceRange range)
+    {
         try
         {
-            var status = buffer.TryAttach(context, StreamOn(context));
-            if (status != GpuStatus.Success)
-            {
-                throw status == GpuStatus.OutOfMemory
-                    ? new EngineException(EngineError.OutOfMemory, $"the device has no room for {bytes} more bytes")
-                    : new GpuException(status, $"cannot allocate {bytes} bytes of device memory: {status}");
-            }
+            buffer.Attach(device, range, StreamOn(device.Context));
         }
         catch
         {
-            buffer.Dispose();
+            device.Pool.Release(range);
             throw;
         }
-        BufferBytes += bytes;
+        BufferBytes += buffer.Length;
+        BufferPoolBytes += buffer.PoolBytes;
         return Buffers.Add(buffer);
     }
 
-    public void FreeBuffer(uint handle)
+    /// <summary>A buffer a request may name: the session's, and not already being freed.</summary>
+    public DeviceBuffer BufferForRequest(uint handle) =>
+        Buffers.TryGet(handle, out var buffer) && !buffer.Releasing ? buffer : throw Unknown("buffer", handle);
+
+    public SharedRegion RegionForRequest(uint handle) =>
+        Regions.TryGet(handle, out var region) && !region.Releasing ? region : throw Unknown("region", handle);
+
+    public LoadedModule ModuleForRequest(uint handle)
+    {
+        if (handle == BuiltinModule.Handle)
+        {
+            throw new EngineException(EngineError.InvalidArgument, "module 0 holds the built-in kernels and cannot be unloaded");
+        }
+        return Modules.TryGet(handle, out var module) && !module.Releasing ? module : throw Unknown("module", handle);
+    }
+
+    public Model ModelForRequest(uint handle) =>
+        Models.TryGet(handle, out var model) && !model.Releasing ? model : throw Unknown("model", handle);
+
+    /// <summary>Forgets the buffer's handle; its pages go back to the pool once the steps issued before are done. Returns its pool bytes.</summary>
+    public ulong FreeBuffer(uint handle)
     {
         var buffer = Buffers.Remove(handle, out var removed) ? removed : throw Unknown("buffer", handle);
         BufferBytes -= buffer.Length;
+        BufferPoolBytes -= buffer.PoolBytes;
         Release(buffer);
+        return buffer.PoolBytes;
     }
 
     /// <summary>Takes ownership of <paramref name="mapping"/>, pinning it on <paramref name="context"/>.</summary>
@@ -147,13 +193,66 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
 
     public void UnloadModule(uint handle)
     {
-        if (handle == BuiltinModule.Handle)
-        {
-            throw new EngineException(EngineError.InvalidArgument, "module 0 holds the built-in kernels and cannot be unloaded");
-        }
         var module = Modules.Remove(handle, out var removed) ? removed : throw Unknown("module", handle);
         Functions.RemoveWhere(function => function.Module == module);
         Release(module);
+    }
+
+    /// <summary>
+    /// Holds <paramref name="name"/> for a model being registered, so that no other registration
+    /// takes it meanwhile; refuses an empty name, a name in use, and a model past the limit.
+    /// </summary>
+    public void ReserveModelName(string name)
+    {
+        if (name.Length == 0)
+        {
+            throw new EngineException(EngineError.InvalidArgument, "a model's name must not be empty");
+        }
+        if (_modelNames.Count >= options.MaxModelsPerSession)
+        {
+            throw new EngineException(EngineError.QuotaExceeded, $"the session already has {_modelNames.Count} models, the most it may have");
+        }
+        if (!_modelNames.Add(name))
+        {
+            throw new EngineException(EngineError.InvalidArgument, $"the session already has a model named {name}");
+        }
+    }
+
+    public void ForgetModelName(string name) => _modelNames.Remove(name);
+
+    /// <summary>Gives a registered model its handle and its tensors theirs.</summary>
+    public uint AddModel(Model model)
+    {
+        var tensors = (uint)model.Layout.TensorCount;
+        if (tensors > uint.MaxValue - _nextTensor)
+        {
+            throw new EngineException(EngineError.QuotaExceeded, "the session has used up its tensor handles; open a new session");
+        }
+        model.FirstTensor = _nextTensor;
+        _nextTensor += tensors;
+        model.Handle = Models.Add(model);
+        return model.Handle;
+    }
+
+    /// <summary>The model whose tensor handles include <paramref name="tensor"/>, if any is the session's.</summary>
+    public Model? ModelOfTensor(uint tensor)
+    {
+        foreach (var model in Models.Values)
+        {
+            if (tensor >= model.FirstTensor && tensor - model.FirstTensor < (uint)model.Layout.TensorCount)
+            {
+                return model;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Forgets the model's handle and name; the store releases its memory.</summary>
+    public Model RemoveModel(uint handle)
+    {
+        var model = Models.Remove(handle, out var removed) ? removed : throw Unknown("model", handle);
+        _modelNames.Remove(model.Name);
+        return model;
     }
 
     /// <summary>The handle of kernel <paramref name="name"/> of a module; asking twice gives the same handle.</summary>
@@ -164,7 +263,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
             throw new EngineException(EngineError.InvalidArgument, "a function name must not be empty");
         }
         var module = moduleHandle == BuiltinModule.Handle ? builtins
-            : Modules.TryGet(moduleHandle, out var loaded) ? loaded
+            : Modules.TryGet(moduleHandle, out var loaded) && !loaded.Releasing ? loaded
             : throw Unknown("module", moduleHandle);
         var existing = Functions.Find(function => function.Module == module && function.Name == name);
         if (existing != 0)
@@ -212,8 +311,9 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     }
 
     /// <summary>Makes everything again on a new context, after <see cref="DetachFromDevice"/>: the same handles, buffers zeroed.</summary>
-    public void AttachToDevice(GpuContext context)
+    public void AttachToDevice(DeviceContext device)
     {
+        var context = device.Context;
         foreach (var module in Modules.Values)
         {
             module.Attach(context);
@@ -229,11 +329,9 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         var stream = StreamOn(context);
         foreach (var buffer in Buffers.Values)
         {
-            var status = buffer.TryAttach(context, stream);
-            if (status != GpuStatus.Success)
-            {
-                throw new GpuException(status, $"cannot allocate a buffer of {buffer.Length} bytes again");
-            }
+            var range = device.Pool.TryAllocate(buffer.Length)
+                ?? throw new GpuException(GpuStatus.OutOfMemory, $"cannot allocate a buffer of {buffer.Length} bytes again from the new device pool");
+            buffer.Attach(device, range, stream);
         }
     }
 
@@ -257,7 +355,12 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         Regions.Clear();
         Modules.Clear();
         Functions.Clear();
+        Models.Clear();
+        _modelNames.Clear();
+        Waiting.Clear();
+        Suspended = null;
         BufferBytes = 0;
+        BufferPoolBytes = 0;
         RegionBytes = 0;
         Stream?.Dispose();
         Stream = null;

@@ -14,6 +14,9 @@ internal sealed class SharedRegion(SharedFileMapping mapping) : IDisposable
 
     public ulong Length => mapping.Length;
 
+    /// <summary>Released by a request that waits for the session's queued steps to start first; requests no longer see it.</summary>
+    public bool Releasing { get; set; }
+
     public void Attach(GpuContext context) => _registration = context.RegisterHostMemory(mapping.Pointer, mapping.Length);
 
     public void Detach()

@@ -1,0 +1,511 @@
+using GpuMux.Engine.Device;
+using GpuMux.Engine.Memory;
+using GpuMux.Engine.Sessions;
+using GpuMux.Engine.Threading;
+using GpuMux.Gpu;
+using Microsoft.Extensions.Logging;
+
+namespace GpuMux.Engine.Models;
+
+/// <summary>What <see cref="ModelStore.MakeResident"/> could do for a step.</summary>
+internal enum ResidencyOutcome : byte
+{
+    /// <summary>The model is mapped and its swap-in queued (or under way): the step may be issued.</summary>
+    Ready,
+
+    /// <summary>Room will be made once steps on the device are done: the step waits its turn.</summary>
+    Wait,
+
+    /// <summary>No room can be made: what the pool holds beyond evictable models is more than the model can share.</summary>
+    Impossible,
+}
+
+/// <summary>
+/// Every session's models, and the device memory they share with buffers: staging at
+/// registration (pinned pool or File tier), residency (mapping a model's range in the device
+/// pool and queuing its swap-in), eviction (unmapping, never copying back: the staged copy is
+/// the truth), and the swap-ins themselves. Runs on the engine thread.
+/// <para>
+/// A swap-in copies the model's data front to back on the device's copy stream in chunks of at
+/// most <see cref="EngineOptions.SwapChunkBytes"/>, recording a layer group's event after the
+/// group's last chunk: a launch waits only for the groups of the tensors it is given, so compute
+/// on the first layers overlaps the transfer of the rest. Timing events around the whole give
+/// the swap-in's rate.
+/// </para>
+/// <para>
+/// Victims: never a model with steps on the device, or with copies of its swap-in still
+/// landing. Among the others, models no waiting step is bound to go first, then those that
+/// waiting steps are bound to (they would only be swapped in again, but a step at the head of
+/// the queue must not wait for one behind it); within each, the model whose next use is furthest
+/// away (<see cref="NextUse"/>). When that is not enough and models with steps on the device
+/// would make up the difference, the step waits: those models are claimed, steps newly bound to
+/// them wait too, so that they drain, and the step is retried as steps complete.
+/// </para>
+/// </summary>
+internal sealed class ModelStore : IDisposable
+{
+    private readonly EngineOptions _options;
+    private readonly Action<IEngineWork> _post;
+    private readonly ILogger _logger;
+    private readonly List<Model> _models = [];
+    private readonly List<Model> _landing = [];
+    private readonly List<Model> _releasing = [];
+    private readonly List<Model> _advanced = [];
+    private readonly List<Model> _candidates = [];
+    private PinnedStagingPool? _pinned;
+    private BounceStreaming? _files;
+    private DeviceContext? _device;
+
+    public ModelStore(EngineOptions options, Action<IEngineWork> post, ILogger logger)
+    {
+        _options = options;
+        _post = post;
+        _logger = logger;
+    }
+
+    /// <summary>Swap-ins whose copies are not all done, models waiting to be released, or File-tier reads: keep polling.</summary>
+    public bool HasDeviceWork => _landing.Count > 0 || _releasing.Count > 0 || (_files?.HasWork ?? false);
+
+    public PinnedStagingPool? Pinned => _pinned;
+
+    /// <summary>Sets up the pinned pool and the bounce ring on the first device: they outlive any context.</summary>
+    public void Start(DeviceContext device)
+    {
+        if (_options.PinnedPoolBytes != 0)
+        {
+            _pinned = new PinnedStagingPool(device.Context, _options.PinnedPoolBytes);
+        }
+        try
+        {
+            var ring = new BounceRing(device.Context, _options.BounceBuffers, _options.BounceBufferBytes);
+            _files = new BounceStreaming(ring, _options.SwapChunkBytes, _post, _advanced.Add, SwapQueued);
+            _files.Attach(device, reattach: false);
+        }
+        catch
+        {
+            _pinned?.Dispose();
+            throw;
+        }
+        _device = device;
+    }
+
+    /// <summary>
+    /// Decides where a model of <paramref name="bytes"/> data bytes is staged: a slice of the
+    /// pinned pool if it has room, else its file. Refuses a model the device pool cannot hold.
+    /// </summary>
+    public (ModelTier Tier, PinnedSlice? Slice) PlanStaging(DeviceContext device, string name, ulong bytes)
+    {
+        var pool = device.Pool;
+        var pages = RoundUp(bytes, pool.PageBytes);
+        if (pages > pool.BudgetBytes)
+        {
+            throw new EngineException(
+                EngineError.ModelTooLarge,
+                $"model {name} needs {pages} bytes of device memory ({bytes} bytes of weights, in whole pages), more than the whole device pool of {pool.BudgetBytes} bytes");
+        }
+        if (bytes == 0)
+        {
+            return (ModelTier.Pinned, null);
+        }
+        return _pinned?.TryAllocate(bytes) is { } slice ? (ModelTier.Pinned, slice) : (ModelTier.File, null);
+    }
+
+    /// <summary>Reserves the model's range in the device pool and gives it its handle: registered, not resident.</summary>
+    public uint Register(SessionState session, Model model, DeviceContext device)
+    {
+        var range = model.Bytes == 0 ? null : device.Pool.Reserve(model.Bytes);
+        try
+        {
+            Attach(model, device, range);
+            session.AddModel(model);
+        }
+        catch
+        {
+            if (range is not null)
+            {
+                device.Pool.Release(range);
+            }
+            throw;
+        }
+        _models.Add(model);
+        ModelLog.Registered(_logger, session.Session.Id, model.Handle, model.Name, model.Layout.TensorCount, model.Bytes, model.Layout.GroupCount, model.Tier);
+        return model.Handle;
+    }
+
+    /// <summary>Unregisters a model: its memory goes now, or once nothing on the device uses it.</summary>
+    public void Remove(Model model)
+    {
+        _models.Remove(model);
+        model.Unregistered = true;
+        if (model.IsBusy)
+        {
+            _releasing.Add(model);
+        }
+        else
+        {
+            Release(model);
+        }
+    }
+
+    /// <summary>
+    /// Maps <paramref name="model"/> and queues its swap-in, evicting idle models if the pool has
+    /// no room. <paramref name="stepsOnDevice"/> says whether steps on the device could free
+    /// memory by completing, which decides between waiting and giving up.
+    /// </summary>
+    public ResidencyOutcome MakeResident(Model model, DeviceContext device, bool stepsOnDevice, out string? message)
+    {
+        message = null;
+        if (model.IsMapped)
+        {
+            if (model.SwapFailure is null)
+            {
+                return ResidencyOutcome.Ready;
+            }
+            if (model.IsBusy)
+            {
+                // A swap-in that failed: its steps are failing; swap it in afresh once they are done.
+                return ResidencyOutcome.Wait;
+            }
+            Evict(model, device);
+        }
+        if (model.Range is not { } range)
+        {
+            return ResidencyOutcome.Ready;
+        }
+        var pool = device.Pool;
+        if (!pool.TryMap(range))
+        {
+            // The range's whole pages: it is mapped all at once or not at all.
+            var needed = range.MappedBytes;
+            if (!TryMakeRoom(needed, model, device))
+            {
+                return ClaimOrGiveUp(model, needed, device, stepsOnDevice, out message);
+            }
+            if (!pool.TryMap(range))
+            {
+                message = $"the device pool could not map the {needed} bytes of model {model.Name} even with them free";
+                return ResidencyOutcome.Impossible;
+            }
+        }
+        StartSwap(model, device);
+        return ResidencyOutcome.Ready;
+    }
+
+    /// <summary>Pages of the device pool for a buffer, evicting idle models to make room; null when even that is not enough.</summary>
+    public DeviceRange? AllocateEvicting(DeviceContext device, ulong bytes)
+    {
+        var pool = device.Pool;
+        if (pool.TryAllocate(bytes) is { } range)
+        {
+            return range;
+        }
+        return TryMakeRoom(RoundUp(bytes, pool.PageBytes), null, device) ? pool.TryAllocate(bytes) : null;
+    }
+
+    /// <summary>Claims are made afresh each time the waiting steps are tried.</summary>
+    public void ClearClaims()
+    {
+        foreach (var model in _models)
+        {
+            model.Claimed = false;
+        }
+    }
+
+    /// <summary>Models with more groups queued since the last call, whose suspended steps may go on.</summary>
+    public bool TakeAdvanced(List<Model> into)
+    {
+        if (_advanced.Count == 0)
+        {
+            return false;
+        }
+        into.AddRange(_advanced);
+        _advanced.Clear();
+        return true;
+    }
+
+    /// <summary>Notes swap-ins that have landed, frees bounce buffers, releases models nothing uses now; true if anything changed.</summary>
+    public bool Poll()
+    {
+        var changed = _files?.Poll() ?? false;
+        for (var i = _landing.Count - 1; i >= 0; i--)
+        {
+            var model = _landing[i];
+            if (!model.SwapEnd!.IsComplete())
+            {
+                continue;
+            }
+            _landing.RemoveAt(i);
+            model.Landed = true;
+            changed = true;
+            if (model.SwapFailure is null)
+            {
+                var seconds = GpuEvent.ElapsedMilliseconds(model.SwapStart!, model.SwapEnd) / 1000.0;
+                if (seconds > 0)
+                {
+                    model.AddRate(model.Bytes / seconds);
+                }
+            }
+            else if (!model.IsBusy && _device is { } device)
+            {
+                Evict(model, device);
+            }
+        }
+        for (var i = _releasing.Count - 1; i >= 0; i--)
+        {
+            if (!_releasing[i].IsBusy)
+            {
+                Release(_releasing[i]);
+                _releasing.RemoveAt(i);
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+    public void OnChunkRead(BounceStreaming.ChunkRead read) => _files!.Completed(read);
+
+    /// <summary>
+    /// Forgets everything on a device that a fault has made useless: no model is resident any
+    /// more, swap-ins under way are dropped, models waiting to be released are released.
+    /// </summary>
+    public void DetachFromDevice()
+    {
+        _files?.Detach();
+        foreach (var model in _models)
+        {
+            model.DetachFromDevice();
+        }
+        foreach (var model in _releasing)
+        {
+            model.DetachFromDevice();
+            model.ReleaseHost(_pinned);
+        }
+        _releasing.Clear();
+        _landing.Clear();
+        _advanced.Clear();
+        _device = null;
+    }
+
+    /// <summary>Reserves every model's range again in the new device's pool; each swaps in again on its next use.</summary>
+    public void AttachToDevice(DeviceContext device)
+    {
+        _pinned?.Reattach(device.Context);
+        _files?.Attach(device, reattach: true);
+        foreach (var model in _models)
+        {
+            Attach(model, device, model.Bytes == 0 ? null : device.Pool.Reserve(model.Bytes));
+        }
+        _device = device;
+    }
+
+    public IEnumerable<ModelStatus> Snapshot()
+    {
+        var now = MonotonicClock.NowNanoseconds();
+        var wallNow = DateTimeOffset.UtcNow;
+        foreach (var model in _models)
+        {
+            var lastUse = model.NextUse.LastUseNs;
+            yield return new ModelStatus(
+                model.Owner.Session.Id,
+                model.Handle,
+                model.Name,
+                model.OwnerUid,
+                model.Bytes,
+                model.Layout.TensorCount,
+                model.Layout.GroupCount,
+                model.Tier,
+                model.IsMapped && model.SwapFailure is null,
+                lastUse == 0 ? null : wallNow - TimeSpan.FromTicks((now - lastUse) / 100),
+                model.SwapCount,
+                model.MedianRate());
+        }
+    }
+
+    /// <summary>At shutdown, once nothing is on the device: every model's memory, then the pools.</summary>
+    public void Dispose()
+    {
+        foreach (var model in _models.Concat(_releasing).ToArray())
+        {
+            Release(model);
+        }
+        _models.Clear();
+        _releasing.Clear();
+        _files?.Dispose();
+        _pinned?.Dispose();
+    }
+
+    private static ulong RoundUp(ulong bytes, ulong unit) => (bytes + unit - 1) / unit * unit;
+
+    private static void Attach(Model model, DeviceContext device, DeviceRange? range)
+    {
+        model.AttachRange(device, range);
+        if (range is null)
+        {
+            // Nothing to copy: the model is as resident as it can be.
+            model.Residency = Residency.Resident;
+            model.GroupsQueued = model.Layout.GroupCount;
+            model.Landed = true;
+        }
+    }
+
+    private void StartSwap(Model model, DeviceContext device)
+    {
+        var context = device.Context;
+        if (model.GroupEvents is null)
+        {
+            model.GroupEvents = new GpuEvent[model.Layout.GroupCount];
+            for (var g = 0; g < model.GroupEvents.Length; g++)
+            {
+                model.GroupEvents[g] = context.CreateEvent(enableTiming: false);
+            }
+            model.SwapStart = context.CreateEvent(enableTiming: true);
+            model.SwapEnd = context.CreateEvent(enableTiming: true);
+        }
+        model.SwapCount++;
+        model.Residency = Residency.Loading;
+        model.GroupsQueued = 0;
+        model.Landed = false;
+        model.SwapFailure = null;
+        if (model.Staged is not { } staged)
+        {
+            _files!.Start(model);
+            return;
+        }
+        var copies = device.CopyStream;
+        var range = model.Range!;
+        var layout = model.Layout;
+        copies.Record(model.SwapStart!);
+        ulong offset = 0;
+        for (var group = 0; group < layout.GroupCount; group++)
+        {
+            var end = layout.GroupEnd(group);
+            while (offset < end)
+            {
+                var length = Math.Min(_options.SwapChunkBytes, end - offset);
+                copies.CopyToDevice(range.Start + offset, staged.Pointer + (nint)offset, length);
+                offset += length;
+            }
+            copies.Record(model.GroupEvents[group]);
+        }
+        copies.Record(model.SwapEnd!);
+        model.GroupsQueued = layout.GroupCount;
+        model.Residency = Residency.Resident;
+        _landing.Add(model);
+    }
+
+    /// <summary>Evicts idle models, best victims first, if that makes <paramref name="needed"/> bytes free; evicts nothing otherwise.</summary>
+    private bool TryMakeRoom(ulong needed, Model? forModel, DeviceContext device)
+    {
+        var pool = device.Pool;
+        var free = pool.FreeBytes;
+        if (free >= needed)
+        {
+            return true;
+        }
+        Candidates(forModel, busy: false);
+        var take = 0;
+        while (take < _candidates.Count && free < needed)
+        {
+            free += _candidates[take++].Range!.MappedBytes;
+        }
+        if (free < needed)
+        {
+            return false;
+        }
+        for (var i = 0; i < take; i++)
+        {
+            Evict(_candidates[i], device);
+        }
+        return true;
+    }
+
+    private ResidencyOutcome ClaimOrGiveUp(Model model, ulong needed, DeviceContext device, bool stepsOnDevice, out string? message)
+    {
+        var pool = device.Pool;
+        var reachable = pool.FreeBytes;
+        ulong idle = 0;
+        Candidates(model, busy: false);
+        foreach (var candidate in _candidates)
+        {
+            idle += candidate.Range!.MappedBytes;
+        }
+        reachable += idle;
+        Candidates(model, busy: true);
+        var claim = 0;
+        while (claim < _candidates.Count && reachable < needed)
+        {
+            reachable += _candidates[claim++].Range!.MappedBytes;
+        }
+        if (reachable >= needed)
+        {
+            for (var i = 0; i < claim; i++)
+            {
+                _candidates[i].Claimed = true;
+            }
+            message = null;
+            return ResidencyOutcome.Wait;
+        }
+        if (stepsOnDevice)
+        {
+            // Memory may come back as they complete (buffers freed under them, models unregistered).
+            message = null;
+            return ResidencyOutcome.Wait;
+        }
+        message = $"model {model.Name} needs {needed} bytes of the device pool; it has {pool.FreeBytes} free of {pool.BudgetBytes}, and evicting every other model would free only {idle} more: buffers hold the rest";
+        return ResidencyOutcome.Impossible;
+    }
+
+    /// <summary>Fills the candidate list with mapped models other than <paramref name="except"/>, idle or busy, best victims first.</summary>
+    private void Candidates(Model? except, bool busy)
+    {
+        _candidates.Clear();
+        foreach (var model in _models)
+        {
+            if (model != except && model.IsMapped && model.Range is not null && model.IsBusy == busy)
+            {
+                _candidates.Add(model);
+            }
+        }
+        var now = MonotonicClock.NowNanoseconds();
+        _candidates.Sort((a, b) =>
+        {
+            var byQueue = (a.QueuedSteps > 0).CompareTo(b.QueuedSteps > 0);
+            return byQueue != 0 ? byQueue : NextUse.CompareVictims(a.NextUse, b.NextUse, now);
+        });
+    }
+
+    /// <summary>A swap-in has queued its last copy (or failed): watch for it to land.</summary>
+    private void SwapQueued(Model model)
+    {
+        _landing.Add(model);
+        if (model.SwapFailure is { } reason)
+        {
+            ModelLog.SwapFailed(_logger, model.Name, model.Owner.Session.Id, reason);
+        }
+    }
+
+    private void Evict(Model model, DeviceContext device)
+    {
+        ModelLog.Evicted(_logger, model.Name, model.Owner.Session.Id, model.Range!.MappedBytes);
+        device.Pool.Unmap(model.Range!);
+        model.Residency = Residency.Evicted;
+        model.GroupsQueued = 0;
+        model.Landed = false;
+        model.SwapFailure = null;
+    }
+
+    private void Release(Model model)
+    {
+        if (model.Range is { } range && model.RangeDevice is { IsFaulted: false } device)
+        {
+            if (model.IsMapped)
+            {
+                device.Pool.Unmap(range);
+            }
+            device.Pool.Release(range);
+        }
+        model.DetachFromDevice();
+        model.ReleaseHost(_pinned);
+        ModelLog.Released(_logger, model.Name, model.Owner.Session.Id);
+    }
+}
