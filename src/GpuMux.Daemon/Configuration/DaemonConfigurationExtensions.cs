@@ -12,7 +12,7 @@ internal static class DaemonConfigurationExtensions
     /// <summary>
     /// Layers gpumuxd's configuration over the host's (see <see cref="DaemonConfigurationSources"/>)
     /// and registers <see cref="SocketOptions"/>, <see cref="DeviceOptions"/>, <see cref="SimOptions"/>
-    /// and <see cref="LimitsOptions"/>, validated when the host starts.
+    /// <see cref="LimitsOptions"/> and <see cref="MemoryOptions"/>, validated when the host starts.
     /// </summary>
     public static IHostApplicationBuilder AddGpumuxdConfiguration(this IHostApplicationBuilder builder, string[] args)
     {
@@ -30,6 +30,7 @@ internal static class DaemonConfigurationExtensions
         AddValidation(services.AddOptions<DeviceOptions>().Bind(configuration.GetSection(DeviceOptions.SectionName)));
         AddValidation(services.AddOptions<SimOptions>().Bind(configuration.GetSection(SimOptions.SectionName)));
         AddValidation(services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)));
+        AddValidation(services.AddOptions<MemoryOptions>().Bind(configuration.GetSection(MemoryOptions.SectionName)));
         return services;
     }
 

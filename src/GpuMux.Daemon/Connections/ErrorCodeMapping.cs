@@ -21,6 +21,9 @@ internal static class ErrorCodeMapping
         EngineError.BadDescriptor => ErrorCode.BadDescriptor,
         EngineError.TooManyInFlight => ErrorCode.TooManyInFlight,
         EngineError.ShuttingDown => ErrorCode.ShuttingDown,
+        EngineError.InvalidModel => ErrorCode.InvalidModel,
+        EngineError.ModelTooLarge => ErrorCode.ModelTooLarge,
+        EngineError.UnknownTensor => ErrorCode.UnknownTensor,
         _ => ErrorCode.Internal,
     };
 }

@@ -53,6 +53,22 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
                 var function = await session.GetFunctionAsync(lookup.Module, lookup.Name, cancellationToken);
                 await replies.SendAsync(MessageType.FunctionFound, id, new HandleMessage(function), cancellationToken);
                 break;
+            case MessageType.RegisterModel:
+                await RegisterModelAsync(frame, cancellationToken);
+                break;
+            case MessageType.UnregisterModel:
+                await session.UnregisterModelAsync(Message.Decode<HandleMessage>(payload.Span).Handle, cancellationToken);
+                await replies.SendOkAsync(id, cancellationToken);
+                break;
+            case MessageType.GetTensor:
+                var tensorLookup = Message.Decode<GetTensor>(payload.Span);
+                var tensor = await session.GetTensorAsync(tensorLookup.Model, tensorLookup.Name, cancellationToken);
+                await replies.SendAsync(MessageType.TensorFound, id, new TensorFound(tensor.Tensor, tensor.Bytes, (uint)tensor.Group), cancellationToken);
+                break;
+            case MessageType.ListModels:
+                Message.Decode<EmptyMessage>(payload.Span);
+                await replies.SendAsync(MessageType.ModelList, id, await ModelListAsync(cancellationToken), cancellationToken);
+                break;
             case MessageType.GetStatus:
                 Message.Decode<EmptyMessage>(payload.Span);
                 await replies.SendAsync(MessageType.StatusReport, id, await StatusAsync(cancellationToken), cancellationToken);
@@ -80,6 +96,43 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
         var loaded = await session.LoadModuleAsync((Engine.ModuleFormat)request.Format, request.Name, image, cancellationToken);
         var reply = new ModuleLoaded(loaded.Module, loaded.FromCache, loaded.CompileLog);
         await replies.SendAsync(MessageType.ModuleLoaded, frame.Header.RequestId, reply, cancellationToken);
+    }
+
+    /// <summary>Stages the model while sending its progress, then its registration.</summary>
+    private async ValueTask RegisterModelAsync(ReceivedFrame frame, CancellationToken cancellationToken)
+    {
+        var id = frame.Header.RequestId;
+        var request = Message.Decode<RegisterModel>(frame.Payload.Span);
+        var groups = request.GroupTensorCounts.Count == 0 ? null : request.GroupTensorCounts.Select(count => (int)Math.Min(count, int.MaxValue)).ToArray();
+        var progress = new ProgressRelay<ModelStagingProgress>();
+        var registration = session.RegisterModelAsync(frame.TakeDescriptor(0), request.Name, groups, progress, cancellationToken);
+        while (!registration.IsCompleted)
+        {
+            await Task.WhenAny(registration, progress.Reported);
+            if (!registration.IsCompleted && progress.TryTake(out var staged))
+            {
+                await replies.SendAsync(MessageType.ModelProgress, id, new ModelProgress(staged.StagedBytes, staged.TotalBytes), cancellationToken);
+            }
+        }
+
+        var model = await registration;
+        var reply = new ModelRegistered(model.Model, (uint)model.TensorCount, model.Bytes, (Protocol.Messages.ModelTier)model.Tier, (uint)model.Groups);
+        await replies.SendAsync(MessageType.ModelRegistered, id, reply, cancellationToken);
+    }
+
+    private async ValueTask<ModelList> ModelListAsync(CancellationToken cancellationToken)
+    {
+        var status = await engine.GetStatusAsync(cancellationToken);
+        var models = await engine.GetModelsAsync(cancellationToken);
+        var room = (replies.MaxPayloadBytes - ModelList.FixedBytes) / ModelEntry.MaxEncodedBytes;
+        var entries = models.Take(room).Select(m => m.ToWire()).ToArray();
+        return new ModelList(
+            status.DevicePoolBytes,
+            status.DevicePoolFreeBytes,
+            status.PinnedPoolBytes,
+            status.PinnedPoolFreeBytes,
+            (uint)models.Count,
+            entries);
     }
 
     private async ValueTask<StatusReport> StatusAsync(CancellationToken cancellationToken)

@@ -22,6 +22,9 @@ internal static class StepTranslator
         {
             switch (op.Kind)
             {
+                case StepOpKind.UseModel:
+                    step?.UseModel(op.Model);
+                    break;
                 case StepOpKind.CopyIn:
                     step?.AddCopyIn(op.Region, op.RegionOffset, op.Buffer, op.BufferOffset, op.Bytes);
                     break;
@@ -50,6 +53,9 @@ internal static class StepTranslator
         {
             case ArgumentKind.Buffer:
                 step.AddBufferArgument(argument.Handle, argument.Offset);
+                break;
+            case ArgumentKind.Tensor:
+                step.AddTensorArgument(argument.Handle, argument.Offset);
                 break;
             case ArgumentKind.Int32:
                 step.AddScalarArgument(argument.AsInt32);

@@ -18,6 +18,20 @@ internal static class WireDescriptions
         (ushort)device.MultiprocessorCount,
         device.PciBusId);
 
+    public static ModelEntry ToWire(this ModelStatus model) => new(
+        (ulong)model.SessionId,
+        model.Model,
+        model.Name,
+        model.OwnerUid,
+        model.Bytes,
+        (uint)model.TensorCount,
+        (uint)model.Groups,
+        (Protocol.Messages.ModelTier)model.Tier,
+        model.Resident,
+        model.LastUsed?.ToUnixTimeMilliseconds() ?? 0,
+        (ulong)model.SwapCount,
+        model.MedianSwapInBytesPerSecond ?? 0);
+
     public static SessionEntry ToWire(this SessionStatus session) => new(
         (ulong)session.Id,
         session.Identity.Uid,

@@ -15,6 +15,7 @@ internal sealed class EngineService(
     IOptions<DeviceOptions> device,
     IOptions<SimOptions> sim,
     IOptions<LimitsOptions> limits,
+    IOptions<MemoryOptions> memory,
     ILoggerFactory loggerFactory,
     ILogger<EngineService> logger) : IHostedService
 {
@@ -51,6 +52,7 @@ internal sealed class EngineService(
     private EngineOptions EngineOptions()
     {
         var value = limits.Value;
+        var pools = memory.Value;
         return new()
         {
             DeviceOrdinal = device.Value.Ordinal,
@@ -61,6 +63,15 @@ internal sealed class EngineService(
             MaxRegionBytes = value.MaxRegionBytes,
             MaxModulesPerSession = value.MaxModulesPerSession,
             MaxOpsPerStep = value.MaxOpsPerStep,
+            DevicePoolBytes = pools.DevicePoolBytes,
+            DevicePoolFraction = pools.DevicePoolFraction,
+            PinnedPoolBytes = pools.PinnedPoolBytes,
+            BounceBuffers = pools.BounceBuffers,
+            BounceBufferBytes = pools.BounceBufferBytes,
+            SwapChunkBytes = pools.SwapChunkBytes,
+            MaxDeviceBytesPerTenant = pools.MaxDeviceBytesPerTenant,
+            LayerGroupTensors = pools.LayerGroupTensors,
+            MaxModelHeaderBytes = pools.MaxModelHeaderBytes,
         };
     }
 }

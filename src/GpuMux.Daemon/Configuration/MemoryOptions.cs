@@ -1,0 +1,41 @@
+namespace GpuMux.Daemon.Configuration;
+
+/// <summary>
+/// The memory the daemon takes once at start and manages itself: a share of device memory for
+/// buffers and resident models, and pinned host memory that holds models' weights between swaps.
+/// </summary>
+internal sealed class MemoryOptions : IDaemonSettings
+{
+    public static string SectionName => "Memory";
+
+    /// <summary>0: <see cref="DevicePoolFraction"/> of the device's free memory at start.</summary>
+    public ulong DevicePoolBytes { get; set; }
+
+    public double DevicePoolFraction { get; set; } = 0.9;
+
+    /// <summary>0: no pinned tier; every model streams from its file.</summary>
+    public ulong PinnedPoolBytes { get; set; } = 1UL << 30;
+
+    public int BounceBuffers { get; set; } = 4;
+
+    public ulong BounceBufferBytes { get; set; } = 16UL << 20;
+
+    public ulong SwapChunkBytes { get; set; } = 8UL << 20;
+
+    /// <summary>Buffers of all sessions of one uid; 0: no limit but the pool.</summary>
+    public ulong MaxDeviceBytesPerTenant { get; set; }
+
+    public int LayerGroupTensors { get; set; } = 8;
+
+    public ulong MaxModelHeaderBytes { get; set; } = 16UL << 20;
+
+    public void Validate(SettingErrors errors)
+    {
+        errors.RequireRange(nameof(DevicePoolFraction), DevicePoolFraction, 0.01, 1.0);
+        errors.RequireRange(nameof(BounceBuffers), BounceBuffers, 2, 64);
+        errors.RequireRange(nameof(BounceBufferBytes), BounceBufferBytes, 1UL << 20, 1UL << 30);
+        errors.RequireRange(nameof(SwapChunkBytes), SwapChunkBytes, 1UL << 20, 1UL << 30);
+        errors.RequireRange(nameof(LayerGroupTensors), LayerGroupTensors, 1, 1 << 20);
+        errors.RequireRange(nameof(MaxModelHeaderBytes), MaxModelHeaderBytes, 4096UL, 1UL << 30);
+    }
+}
