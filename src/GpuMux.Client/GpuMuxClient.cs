@@ -2,11 +2,13 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading.Channels;
 using GpuMux.Linux;
 using GpuMux.Protocol;
 using GpuMux.Protocol.Framing;
 using GpuMux.Protocol.Messages;
 using GpuMux.Protocol.Transport;
+using Microsoft.Win32.SafeHandles;
 
 namespace GpuMux.Client;
 
@@ -105,7 +107,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
         try
         {
             var registered = await RequestAsync<SizeMessage, HandleMessage>(
-                MessageType.RegisterRegion, new SizeMessage(bytes), MessageType.RegionRegistered, [file], cancellationToken).ConfigureAwait(false);
+                MessageType.RegisterRegion, new SizeMessage(bytes), MessageType.RegionRegistered, [file], null, cancellationToken).ConfigureAwait(false);
             return new SharedRegion(this, registered.Handle, address, bytes);
         }
         catch
@@ -118,7 +120,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
     public async Task<DeviceBuffer> AllocateBufferAsync(ulong bytes, CancellationToken cancellationToken = default)
     {
         var allocated = await RequestAsync<SizeMessage, HandleMessage>(
-            MessageType.AllocateBuffer, new SizeMessage(bytes), MessageType.BufferAllocated, NoDescriptors, cancellationToken).ConfigureAwait(false);
+            MessageType.AllocateBuffer, new SizeMessage(bytes), MessageType.BufferAllocated, NoDescriptors, null, cancellationToken).ConfigureAwait(false);
         return new DeviceBuffer(this, allocated.Handle, bytes);
     }
 
@@ -139,7 +141,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
         using var file = ModuleImageFile.Create(image.Span);
         var request = new LoadModule(format, (ulong)image.Length, name);
         var loaded = await RequestAsync<LoadModule, ModuleLoaded>(
-            MessageType.LoadModule, request, MessageType.ModuleLoaded, [file], cancellationToken).ConfigureAwait(false);
+            MessageType.LoadModule, request, MessageType.ModuleLoaded, [file], null, cancellationToken).ConfigureAwait(false);
         return new ClientModule(this, loaded.Module, name, loaded.FromCache, loaded.CompileLog);
     }
 
@@ -184,9 +186,122 @@ public sealed class GpuMuxClient : IAsyncDisposable
         return CompleteStepAsync(requestId, frame, length, cancellationToken);
     }
 
+    /// <summary>
+    /// Registers a safetensors file as a model: weights that the daemon stages in its pinned host
+    /// pool (or, when that is full, streams from the file at each swap), to bind steps to with
+    /// <see cref="StepBuilder.UseModel"/>. The descriptor travels with the request and the daemon
+    /// receives its own copy, so the caller keeps <paramref name="safetensorsFile"/> and may close
+    /// it once this returns.
+    /// </summary>
+    /// <param name="groupTensorCounts">How many tensors, in file order, each layer group holds; null or empty for the daemon's default.</param>
+    /// <param name="progress">Told how far the staging has come, in order, all before this returns.</param>
+    /// <exception cref="InvalidModelException">The file is not valid safetensors; the message names the tensor and the problem.</exception>
+    /// <exception cref="ModelTooLargeException">The weights do not fit the daemon's whole device pool.</exception>
+    /// <exception cref="NotSupportedException">The daemon speaks protocol 1.0, which has no models.</exception>
+    public async Task<ClientModel> RegisterModelAsync(
+        SafeFileHandle safetensorsFile,
+        string name,
+        IReadOnlyList<uint>? groupTensorCounts = null,
+        IProgress<ModelProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(safetensorsFile);
+        ObjectDisposedException.ThrowIf(safetensorsFile.IsClosed, safetensorsFile);
+        ArgumentNullException.ThrowIfNull(name);
+        groupTensorCounts ??= [];
+        if (groupTensorCounts.Contains(0u))
+        {
+            throw new ArgumentException("a layer group holds at least one tensor", nameof(groupTensorCounts));
+        }
+
+        ThrowIfModelsUnsupported();
+
+        // The receive loop only queues the progress frames; they are reported from here, so the
+        // caller's code never runs on (or stalls) the loop, and every report comes before the result.
+        var staging = progress is null ? null : Channel.CreateUnbounded<ModelProgress>(new() { SingleReader = true, SingleWriter = true });
+        var reporting = staging is null ? Task.CompletedTask : ReportAsync(staging.Reader, progress!);
+        Action<ReplyFrame>? interim = staging is null
+            ? null
+            : frame => staging.Writer.TryWrite(frame.Decode<ModelProgress>(MessageType.ModelProgress));
+        ModelRegistered registered;
+        try
+        {
+            registered = await RequestAsync<RegisterModel, ModelRegistered>(
+                MessageType.RegisterModel, new RegisterModel(name, groupTensorCounts), MessageType.ModelRegistered, [safetensorsFile], interim, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch
+        {
+            staging?.Writer.TryComplete();
+            await reporting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        // The reply came after every progress frame, so the queue holds all of them.
+        staging?.Writer.TryComplete();
+        var model = new ClientModel(this, registered.Model, name, registered.TensorCount, registered.Bytes, registered.Tier, registered.Groups);
+        try
+        {
+            await reporting.ConfigureAwait(false);
+        }
+        catch
+        {
+            // The caller's progress threw: the model never reaches the caller, who could not unregister it.
+            await model.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return model;
+
+        static async Task ReportAsync(ChannelReader<ModelProgress> staged, IProgress<ModelProgress> progress)
+        {
+            await foreach (var report in staged.ReadAllAsync().ConfigureAwait(false))
+            {
+                progress.Report(report);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Registers the safetensors file at <paramref name="path"/>, which this process opens read-only:
+    /// the daemon never opens a path on a client's behalf, so the client's own permissions apply.
+    /// </summary>
+    /// <inheritdoc cref="RegisterModelAsync(SafeFileHandle, string, IReadOnlyList{uint}?, IProgress{ModelProgress}?, CancellationToken)"/>
+    public async Task<ClientModel> RegisterModelAsync(
+        string path,
+        string name,
+        IReadOnlyList<uint>? groupTensorCounts = null,
+        IProgress<ModelProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return await RegisterModelAsync(file, name, groupTensorCounts, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A tensor of the model, by its name in the safetensors header, to pass to kernels with <see cref="StepBuilder.Tensor"/>.</summary>
+    /// <exception cref="UnknownTensorException">The model has no tensor of that name.</exception>
+    public async Task<ModelTensor> GetTensorAsync(ClientModel model, string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(name);
+        var found = await RequestAsync<GetTensor, TensorFound>(
+            MessageType.GetTensor, new GetTensor(model.HandleFor(this), name), MessageType.TensorFound, NoDescriptors, null, cancellationToken)
+            .ConfigureAwait(false);
+        return new ModelTensor(model, found.Tensor, name, found.Bytes, found.Group);
+    }
+
+    /// <summary>Every session's models and the daemon's memory pools, as <c>gpumuxctl models</c> shows them.</summary>
+    /// <exception cref="NotSupportedException">The daemon speaks protocol 1.0, which has no models.</exception>
+    public Task<ModelList> ListModelsAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfModelsUnsupported();
+        return RequestAsync<EmptyMessage, ModelList>(MessageType.ListModels, default, MessageType.ModelList, NoDescriptors, null, cancellationToken);
+    }
+
     /// <summary>The daemon's device, memory and sessions, as <c>gpumuxctl status</c> shows them.</summary>
     public Task<StatusReport> GetStatusAsync(CancellationToken cancellationToken = default) =>
-        RequestAsync<EmptyMessage, StatusReport>(MessageType.GetStatus, default, MessageType.StatusReport, NoDescriptors, cancellationToken);
+        RequestAsync<EmptyMessage, StatusReport>(MessageType.GetStatus, default, MessageType.StatusReport, NoDescriptors, null, cancellationToken);
 
     /// <summary>
     /// Closes the session: the daemon frees everything it holds for it. Calls in flight fail with
@@ -212,7 +327,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
     {
         try
         {
-            await RequestAsync<HandleMessage, EmptyMessage>(type, new HandleMessage(handle), MessageType.Ok, NoDescriptors, CancellationToken.None)
+            await RequestAsync<HandleMessage, EmptyMessage>(type, new HandleMessage(handle), MessageType.Ok, NoDescriptors, null, CancellationToken.None)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is GpuMuxConnectionException or ObjectDisposedException)
@@ -224,12 +339,17 @@ public sealed class GpuMuxClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         var found = await RequestAsync<GetFunction, HandleMessage>(
-            MessageType.GetFunction, new GetFunction(module, name), MessageType.FunctionFound, NoDescriptors, cancellationToken).ConfigureAwait(false);
+            MessageType.GetFunction, new GetFunction(module, name), MessageType.FunctionFound, NoDescriptors, null, cancellationToken).ConfigureAwait(false);
         return new KernelFunction(this, found.Handle, name);
     }
 
     private async Task<TReply> RequestAsync<TRequest, TReply>(
-        MessageType type, TRequest request, MessageType replyType, IReadOnlyList<SafeHandle> descriptors, CancellationToken cancellationToken)
+        MessageType type,
+        TRequest request,
+        MessageType replyType,
+        IReadOnlyList<SafeHandle> descriptors,
+        Action<ReplyFrame>? interim,
+        CancellationToken cancellationToken)
         where TRequest : struct, IMessage<TRequest>
         where TReply : struct, IMessage<TReply>
     {
@@ -247,7 +367,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
             throw;
         }
 
-        var reply = await ExchangeAsync(requestId, frame, length, descriptors, cancellationToken).ConfigureAwait(false);
+        var reply = await ExchangeAsync(requestId, frame, length, descriptors, interim, cancellationToken).ConfigureAwait(false);
         return Decode<TReply>(reply, replyType);
     }
 
@@ -255,7 +375,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
     private async ValueTask<StepResult> CompleteStepAsync(uint requestId, byte[] frame, int length, CancellationToken cancellationToken)
     {
         var submittedAt = MonotonicClock.Now;
-        var reply = await ExchangeAsync(requestId, frame, length, NoDescriptors, cancellationToken).ConfigureAwait(false);
+        var reply = await ExchangeAsync(requestId, frame, length, NoDescriptors, null, cancellationToken).ConfigureAwait(false);
         var completed = Decode<StepCompleted>(reply, MessageType.StepCompleted);
         if (completed.Status != ErrorCode.None)
         {
@@ -266,17 +386,18 @@ public sealed class GpuMuxClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends a frame (giving its pooled array back once sent) and waits for the reply with its id.
+    /// Sends a frame (giving its pooled array back once sent) and waits for the reply with its id,
+    /// handing the frames that precede it to <paramref name="interim"/>.
     /// The send itself is never cancelled: half a frame would leave the stream unreadable.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReplyFrame> ExchangeAsync(
-        uint requestId, byte[] frame, int length, IReadOnlyList<SafeHandle> descriptors, CancellationToken cancellationToken)
+        uint requestId, byte[] frame, int length, IReadOnlyList<SafeHandle> descriptors, Action<ReplyFrame>? interim, CancellationToken cancellationToken)
     {
         PendingReply pending;
         try
         {
-            pending = _pending.Add(requestId);
+            pending = _pending.Add(requestId, interim);
         }
         catch
         {
@@ -352,7 +473,10 @@ public sealed class GpuMuxClient : IAsyncDisposable
                 }
 
                 var reply = ReplyFrame.Copy(type, payload, receivedAt);
-                if (!_pending.TryComplete(frame.Header.RequestId, reply))
+                var delivered = type == MessageType.ModelProgress
+                    ? _pending.TryDeliverInterim(frame.Header.RequestId, reply)
+                    : _pending.TryComplete(frame.Header.RequestId, reply);
+                if (!delivered)
                 {
                     reply.Release();
                 }
@@ -372,6 +496,15 @@ public sealed class GpuMuxClient : IAsyncDisposable
     {
         _pending.Fail(new GpuMuxConnectionException($"lost the connection to gpumuxd at {SocketPath}: {reason.Message}", reason));
         _connection.Abort();
+    }
+
+    private void ThrowIfModelsUnsupported()
+    {
+        // A 1.0 daemon would take RegisterModel's descriptor for a protocol violation and end the session.
+        if (Minor < 1)
+        {
+            throw new NotSupportedException($"gpumuxd at {SocketPath} speaks protocol {ProtocolVersion.Major}.{Minor}; models need 1.1");
+        }
     }
 
     private void ThrowIfUnusable()

@@ -35,6 +35,9 @@ public abstract class GpuMuxException(ErrorCode code, string message) : Exceptio
         ErrorCode.Internal => new DaemonInternalException(message),
         ErrorCode.ProtocolViolation => new ProtocolViolationException(message),
         ErrorCode.TooManySessions => new TooManySessionsException(message),
+        ErrorCode.InvalidModel => new InvalidModelException(message),
+        ErrorCode.ModelTooLarge => new ModelTooLargeException(message),
+        ErrorCode.UnknownTensor => new UnknownTensorException(message),
         ErrorCode.None => throw new ArgumentOutOfRangeException(nameof(code), code, "0 is success, not an error"),
         _ => new UnrecognizedErrorException(code, message),
     };
@@ -83,6 +86,14 @@ public sealed class DaemonInternalException(string message) : GpuMuxException(Er
 public sealed class ProtocolViolationException(string message) : GpuMuxException(ErrorCode.ProtocolViolation, message);
 
 public sealed class TooManySessionsException(string message) : GpuMuxException(ErrorCode.TooManySessions, message);
+
+/// <summary>The file registered as a model is not valid safetensors; the message names the tensor and the problem.</summary>
+public sealed class InvalidModelException(string message) : GpuMuxException(ErrorCode.InvalidModel, message);
+
+/// <summary>The model's weights are larger than the daemon's whole device pool, so it could never be made resident.</summary>
+public sealed class ModelTooLargeException(string message) : GpuMuxException(ErrorCode.ModelTooLarge, message);
+
+public sealed class UnknownTensorException(string message) : GpuMuxException(ErrorCode.UnknownTensor, message);
 
 /// <summary>A code from a later minor version of the protocol than this client knows.</summary>
 public sealed class UnrecognizedErrorException(ErrorCode code, string message) : GpuMuxException(code, message);

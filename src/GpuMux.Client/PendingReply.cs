@@ -18,6 +18,12 @@ internal sealed class PendingReply(PendingRequests owner) : IValueTaskSource<Rep
 
     public uint RequestId { get; set; }
 
+    /// <summary>
+    /// Takes the frames that answer the request before its reply does (ModelProgress); null for a
+    /// request that gets none. It runs on the receive loop, owns the frame it is given, and must not block.
+    /// </summary>
+    public Action<ReplyFrame>? Interim { get; set; }
+
     public ValueTask<ReplyFrame> Reply => new(this, _core.Version);
 
     /// <summary>
@@ -31,7 +37,11 @@ internal sealed class PendingReply(PendingRequests owner) : IValueTaskSource<Rep
 
     public void SetException(Exception exception) => _core.SetException(exception);
 
-    public void Reset() => _core.Reset();
+    public void Reset()
+    {
+        Interim = null;
+        _core.Reset();
+    }
 
     public ReplyFrame GetResult(short token) => _core.GetResult(token);
 

@@ -16,8 +16,11 @@ internal sealed class PendingRequests
 
     public uint NextRequestId() => unchecked((uint)Interlocked.Increment(ref _nextRequestId));
 
-    /// <summary>A wait for the reply to <paramref name="requestId"/>, added before the request is sent so that no reply can beat it.</summary>
-    public PendingReply Add(uint requestId)
+    /// <summary>
+    /// A wait for the reply to <paramref name="requestId"/>, added before the request is sent so that
+    /// no reply can beat it, with what to do with the frames that come before the reply, if any.
+    /// </summary>
+    public PendingReply Add(uint requestId, Action<ReplyFrame>? interim = null)
     {
         lock (_lock)
         {
@@ -28,6 +31,7 @@ internal sealed class PendingRequests
             }
 
             pending.RequestId = requestId;
+            pending.Interim = interim;
             _waiting.Add(requestId, pending);
             return pending;
         }
@@ -55,6 +59,29 @@ internal sealed class PendingRequests
         }
 
         pending.SetResult(reply);
+        return true;
+    }
+
+    /// <summary>
+    /// Hands a frame that precedes the reply to its request, which keeps waiting; false when nobody
+    /// waits any more or the request takes no such frames. The receive loop calls this and
+    /// <see cref="TryComplete"/> in the order the frames arrive, so they reach the request in that order.
+    /// </summary>
+    public bool TryDeliverInterim(uint requestId, ReplyFrame frame)
+    {
+        Action<ReplyFrame>? interim;
+        lock (_lock)
+        {
+            // Read under the lock: once the wait is removed it may be recycled for another request.
+            interim = _waiting.TryGetValue(requestId, out var pending) ? pending.Interim : null;
+        }
+
+        if (interim is null)
+        {
+            return false;
+        }
+
+        interim(frame);
         return true;
     }
 

@@ -6,7 +6,9 @@ namespace GpuMux.Client;
 /// <summary>
 /// The ops of one step, in the order they run: copies between shared regions and device buffers,
 /// and kernel launches, each launch followed by its arguments
-/// (<c>step.Launch(f, grid, block).Buffer(y).Buffer(x).Float32(a).UInt64(n)</c>).
+/// (<c>step.Launch(f, grid, block).Buffer(y).Buffer(x).Float32(a).UInt64(n)</c>). A step that
+/// begins with <see cref="UseModel"/> runs with that model on the device, and its launches may
+/// take the model's tensors (<see cref="Tensor"/>).
 /// Build it once and reuse it: <see cref="Clear"/> keeps its storage, so a reused builder submits
 /// without allocating. Not thread-safe; one builder per concurrent submitter.
 /// </summary>
@@ -17,6 +19,7 @@ public sealed class StepBuilder
     private const int StepHeaderBytes = 2 + 2;
     private const int CopyBytes = 1 + 4 + 8 + 4 + 8 + 8;
     private const int LaunchBytes = 1 + 4 + (3 * 4) + (3 * 4) + 4 + 1;
+    private const int UseModelBytes = 1 + 4;
     private const int ArgumentKindBytes = 1;
 
     private RecordedOp[] _ops = new RecordedOp[8];
@@ -25,6 +28,7 @@ public sealed class StepBuilder
     private int _argumentCount;
     private int _lastLaunchArguments = -1;
     private int _payloadLength = StepHeaderBytes;
+    private ClientModel? _model;
 
     public int OpCount => _opCount;
 
@@ -33,13 +37,33 @@ public sealed class StepBuilder
 
     public StepBuilder Clear()
     {
-        // Drop the references to regions, buffers and functions, so a builder kept around holds nothing alive.
+        // Drop the references to regions, buffers, functions and models, so a builder kept around holds nothing alive.
         Array.Clear(_ops, 0, _opCount);
         Array.Clear(_arguments, 0, _argumentCount);
         _opCount = 0;
         _argumentCount = 0;
         _lastLaunchArguments = -1;
         _payloadLength = StepHeaderBytes;
+        _model = null;
+        return this;
+    }
+
+    /// <summary>
+    /// Binds the step to <paramref name="model"/>: the daemon makes it resident on the device before
+    /// the step runs, and the step's launches may take its tensors. Only as the step's first op.
+    /// </summary>
+    public StepBuilder UseModel(ClientModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (_opCount != 0)
+        {
+            throw new InvalidOperationException(_model is null
+                ? $"UseModel must be a step's first op, and this step already has {_opCount}: call it first, or Clear the builder"
+                : $"the step is already bound to model {_model.Name}: a step uses one model");
+        }
+
+        AddOp(new RecordedOp(StepOpKind.UseModel, null, 0, null, 0, 0, Model: model), UseModelBytes);
+        _model = model;
         return this;
     }
 
@@ -81,6 +105,28 @@ public sealed class StepBuilder
         return AddArgument(new RecordedArgument(ArgumentKind.Buffer, offset, buffer), 4 + 8);
     }
 
+    /// <summary>
+    /// The device address of a tensor of the step's model plus <paramref name="offset"/>, as a
+    /// pointer argument. The launch waits only for the tensor's layer group to be on the device.
+    /// </summary>
+    public StepBuilder Tensor(ModelTensor tensor, ulong offset = 0)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (_model is null)
+        {
+            throw new InvalidOperationException(
+                $"tensor {tensor.Name} is an argument only in a step bound to its model: begin the step with UseModel({tensor.Model.Name})");
+        }
+
+        if (!ReferenceEquals(tensor.Model, _model))
+        {
+            throw new ArgumentException(
+                $"tensor {tensor.Name} belongs to model {tensor.Model.Name}, and the step uses model {_model.Name}", nameof(tensor));
+        }
+
+        return AddArgument(new RecordedArgument(ArgumentKind.Tensor, offset, Tensor: tensor), 4 + 8);
+    }
+
     public StepBuilder Int32(int value) => AddArgument(new RecordedArgument(ArgumentKind.Int32, (uint)value), 4);
 
     public StepBuilder UInt32(uint value) => AddArgument(new RecordedArgument(ArgumentKind.UInt32, value), 4);
@@ -113,6 +159,9 @@ public sealed class StepBuilder
                     break;
                 case StepOpKind.CopyOut:
                     encoder.CopyOut(op.Buffer!.HandleFor(owner), op.BufferOffset, op.Region!.HandleFor(owner), op.RegionOffset, op.Bytes);
+                    break;
+                case StepOpKind.UseModel:
+                    encoder.UseModel(op.Model!.HandleFor(owner));
                     break;
                 default:
                     encoder.Launch(op.Function!.HandleFor(owner), op.GridX, op.GridY, op.GridZ, op.BlockX, op.BlockY, op.BlockZ, op.SharedMemoryBytes);
@@ -170,7 +219,7 @@ public sealed class StepBuilder
         return this;
     }
 
-    /// <summary>A copy (region, buffer, offsets, bytes) or a launch (function, shape, and where its arguments start).</summary>
+    /// <summary>A copy (region, buffer, offsets, bytes), a launch (function, shape, and where its arguments start), or a model to use.</summary>
     private readonly record struct RecordedOp(
         StepOpKind Kind,
         SharedRegion? Region,
@@ -186,7 +235,8 @@ public sealed class StepBuilder
         uint BlockY = 0,
         uint BlockZ = 0,
         uint SharedMemoryBytes = 0,
-        int FirstArgument = 0)
+        int FirstArgument = 0,
+        ClientModel? Model = null)
     {
         public RecordedOp(KernelFunction function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ, uint sharedMemoryBytes)
             : this(StepOpKind.Launch, null, 0, null, 0, 0, function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemoryBytes)
@@ -194,8 +244,8 @@ public sealed class StepBuilder
         }
     }
 
-    /// <summary>A scalar's bits, or a buffer and the offset into it.</summary>
-    private readonly record struct RecordedArgument(ArgumentKind Kind, ulong Bits, DeviceBuffer? Buffer = null)
+    /// <summary>A scalar's bits, or a buffer or tensor and the offset into it.</summary>
+    private readonly record struct RecordedArgument(ArgumentKind Kind, ulong Bits, DeviceBuffer? Buffer = null, ModelTensor? Tensor = null)
     {
         public void Encode(ref StepEncoder encoder, GpuMuxClient owner)
         {
@@ -203,6 +253,9 @@ public sealed class StepBuilder
             {
                 case ArgumentKind.Buffer:
                     encoder.BufferArgument(Buffer!.HandleFor(owner), Bits);
+                    break;
+                case ArgumentKind.Tensor:
+                    encoder.TensorArgument(Tensor!.HandleFor(owner), Bits);
                     break;
                 case ArgumentKind.Int32:
                     encoder.Argument((int)Bits);

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using GpuMux.Cli.Devices;
+using GpuMux.Cli.Models;
 using GpuMux.Cli.Status;
 
 namespace GpuMux.Cli.Output;
@@ -8,4 +9,5 @@ namespace GpuMux.Cli.Output;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(DevicesReport))]
 [JsonSerializable(typeof(DaemonStatus))]
+[JsonSerializable(typeof(ModelsReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -150,12 +150,7 @@ public sealed class GpuMuxClientTests
         Assert.Throws<ArgumentException>(() => { _ = client.SubmitAsync(step, Cancellation); });
     }
 
-    private static async Task<GpuMuxClient> ConnectAsync(ScriptedDaemon daemon)
-    {
-        var connecting = GpuMuxClient.ConnectAsync(new GpuMuxClientOptions { Host = $"unix:{daemon.SocketPath}", ClientName = "test" }, Cancellation);
-        await daemon.AcceptAsync(Cancellation);
-        return await connecting;
-    }
+    private static Task<GpuMuxClient> ConnectAsync(ScriptedDaemon daemon) => daemon.ConnectClientAsync(Cancellation);
 
     private static async Task<(SharedRegion, DeviceBuffer, KernelFunction)> CreateResourcesAsync(ScriptedDaemon daemon, GpuMuxClient client)
     {

@@ -30,6 +30,15 @@ public sealed class GpuMuxExceptionTests
     }
 
     [Fact]
+    public void The_model_codes_of_1_1_have_their_own_exceptions()
+    {
+        Assert.IsType<InvalidModelException>(GpuMuxException.For(ErrorCode.InvalidModel, "tensor w: F17 is not a dtype"));
+        Assert.IsType<ModelTooLargeException>(GpuMuxException.For(ErrorCode.ModelTooLarge, "100 GiB over an 80 GiB pool"));
+        Assert.IsType<UnknownTensorException>(GpuMuxException.For(ErrorCode.UnknownTensor, "no tensor lm_head.w"));
+        Assert.False(GpuMuxException.For(ErrorCode.ModelTooLarge, "").IsRetryable);
+    }
+
+    [Fact]
     public void Out_of_memory_is_retryable_and_does_not_pose_as_the_runtime_s()
     {
         var exception = GpuMuxException.For(ErrorCode.OutOfMemory, "full");

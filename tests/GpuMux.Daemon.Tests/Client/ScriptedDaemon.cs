@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using GpuMux.Client;
 using GpuMux.Protocol;
 using GpuMux.Protocol.Framing;
 using GpuMux.Protocol.Messages;
@@ -16,10 +17,13 @@ internal sealed class ScriptedDaemon : IAsyncDisposable
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("gpumux-client-test-");
     private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+    private readonly ushort _minor;
     private FrameConnection? _connection;
 
-    public ScriptedDaemon()
+    /// <param name="minor">The protocol minor version the daemon agrees to in its Welcome.</param>
+    public ScriptedDaemon(ushort minor = ProtocolVersion.Minor)
     {
+        _minor = minor;
         SocketPath = Path.Combine(_directory.FullName, "gpumuxd.sock");
         _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
         _listener.Listen();
@@ -29,6 +33,14 @@ internal sealed class ScriptedDaemon : IAsyncDisposable
 
     private FrameConnection Connection => _connection ?? throw new InvalidOperationException("accept the client first");
 
+    /// <summary>Connects a client to this daemon, which welcomes it.</summary>
+    public async Task<GpuMuxClient> ConnectClientAsync(CancellationToken cancellationToken)
+    {
+        var connecting = GpuMuxClient.ConnectAsync(new GpuMuxClientOptions { Host = $"unix:{SocketPath}", ClientName = "test" }, cancellationToken);
+        await AcceptAsync(cancellationToken);
+        return await connecting;
+    }
+
     /// <summary>Accepts the client and welcomes it.</summary>
     public async Task AcceptAsync(CancellationToken cancellationToken)
     {
@@ -36,7 +48,7 @@ internal sealed class ScriptedDaemon : IAsyncDisposable
         var hello = await ReadAsync(cancellationToken);
         Assert.Equal(MessageType.Hello, hello.Type);
         var device = new DeviceDescription(0, "Scripted GPU", 1UL << 30, 9, 0, 132, "0000:00:00.0");
-        var welcome = new Welcome(1, 0, 0, MaxPayloadBytes, SessionId: 42, BackendKind.Sim, "scripted", [device]);
+        var welcome = new Welcome(ProtocolVersion.Major, _minor, 0, MaxPayloadBytes, SessionId: 42, BackendKind.Sim, "scripted", [device]);
         await ReplyAsync(MessageType.Welcome, hello.RequestId, welcome, cancellationToken);
         Connection.MaxPayloadBytes = MaxPayloadBytes;
     }

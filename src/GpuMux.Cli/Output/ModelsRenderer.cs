@@ -1,0 +1,111 @@
+using System.Globalization;
+using GpuMux.Cli.Models;
+using Spectre.Console;
+
+namespace GpuMux.Cli.Output;
+
+/// <summary>
+/// <c>gpumuxctl models</c> for people, laid out like <c>status</c>: a block on the daemon's memory
+/// pools, then one row per model.
+/// </summary>
+internal static class ModelsRenderer
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+    private static readonly Style Label = new(decoration: Decoration.Dim);
+
+    /// <param name="now">What "last use" is relative to.</param>
+    public static void Write(IAnsiConsole console, ModelsReport report, DateTimeOffset now)
+    {
+        console.Write(Header(report));
+        console.WriteLine();
+        if (report.Models.Count > 0)
+        {
+            console.Write(ModelTable(report.Models, now));
+        }
+        else if (report.ModelsTotal == 0)
+        {
+            console.Write(new Text("No models are registered.", Label));
+            console.WriteLine();
+        }
+
+        if (report.ModelsTotal > report.Models.Count)
+        {
+            console.Write(new Text($"{report.ModelsTotal - report.Models.Count} more models did not fit in the daemon's report.", Label));
+            console.WriteLine();
+        }
+    }
+
+    /// <summary>How long ago, in the largest unit that is at least 1: <c>3 s ago</c>, <c>5 min ago</c>, <c>2 d ago</c>.</summary>
+    public static string LastUse(DateTimeOffset? lastUsedAt, DateTimeOffset now)
+    {
+        if (lastUsedAt is not { } at)
+        {
+            return "never";
+        }
+
+        // The daemon's clock and this one are the same host's; a last use "in the future" is rounding.
+        var ago = now - at < TimeSpan.Zero ? TimeSpan.Zero : now - at;
+        return ago switch
+        {
+            { TotalMinutes: < 1 } => $"{(int)ago.TotalSeconds} s ago",
+            { TotalHours: < 1 } => $"{(int)ago.TotalMinutes} min ago",
+            { TotalDays: < 1 } => $"{(int)ago.TotalHours} h ago",
+            _ => $"{(int)ago.TotalDays} d ago",
+        };
+    }
+
+    /// <summary>A transfer rate in decimal gigabytes per second, the unit PCIe bandwidth is quoted in; <c>-</c> when never measured.</summary>
+    public static string GigabytesPerSecond(double? bytesPerSecond) =>
+        bytesPerSecond is { } rate ? (rate / 1e9).ToString("0.0", Invariant) : "-";
+
+    private static Grid Header(ModelsReport report)
+    {
+        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+        Row(grid, "gpumuxd", report.Socket);
+        Row(grid, "Device pool", Pool(report.DevicePool));
+        Row(grid, "Pinned pool", Pool(report.PinnedPool));
+        Row(grid, "Models", report.ModelsTotal.ToString(Invariant));
+        return grid;
+    }
+
+    private static Table ModelTable(IReadOnlyList<ModelStatus> models, DateTimeOffset now)
+    {
+        var table = new Table()
+            .AddColumn(new TableColumn("Session").RightAligned().NoWrap())
+            .AddColumn("Name")
+            .AddColumn(new TableColumn("UID").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Size").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Tensors").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Groups").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Tier").NoWrap())
+            .AddColumn(new TableColumn("Resident").NoWrap())
+            .AddColumn(new TableColumn("Last use").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Swaps").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Swap-in GB/s").RightAligned().NoWrap());
+        foreach (var model in models)
+        {
+            table.AddRow(
+                Plain(model.Session),
+                new Text(model.Name),
+                Plain(model.OwnerUid),
+                new Text(ByteSize.Format(model.Bytes)),
+                Plain(model.Tensors),
+                Plain(model.Groups),
+                new Text(model.Tier),
+                new Text(model.Resident ? "yes" : "no"),
+                new Text(LastUse(model.LastUsedAt, now)),
+                Plain(model.Swaps),
+                new Text(GigabytesPerSecond(model.MedianSwapInBytesPerSecond)));
+        }
+
+        return table;
+    }
+
+    private static string Pool(PoolStatus pool) =>
+        $"{ByteSize.Format(pool.UsedBytes)} used, {ByteSize.Format(pool.FreeBytes)} free, {ByteSize.Format(pool.TotalBytes)} total";
+
+    private static void Row(Grid grid, string label, string value) => grid.AddRow(new Text(label, Label), new Text(value));
+
+    private static Text Plain<T>(T value)
+        where T : IFormattable => new(value.ToString(null, Invariant));
+}
