@@ -8,6 +8,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RESULTS=${RESULTS:-${OUT:-bench/results}/gpu-check-$(date -u +%Y%m%d-%H%M%S)}
 SIZE_MIB=${SIZE_MIB:-1024}
 REPEATS=${REPEATS:-10}
+# Model sizes of the swap benchmark (and of the PyTorch copies compared with it), in MiB.
+SWAP_SIZES_MIB=${SWAP_SIZES_MIB:-256,1024,4096}
+SWAP_REPEATS=${SWAP_REPEATS:-5}
 TESTS=.device/app/GpuMux.Gpu.Tests/GpuMux.Gpu.Tests.dll
 BENCH=.device/app/GpuMux.Bench/GpuMux.Bench.dll
 
@@ -83,8 +86,21 @@ bandwidth_probe() {
   dotnet "$BENCH" bandwidth --backend cuda --size-mib "$SIZE_MIB" --repeats "$REPEATS" --out "$RESULTS"
 }
 
+swap_benchmark() {
+  dotnet "$BENCH" swap --backend cuda --sizes-mib "$SWAP_SIZES_MIB" --repeats "$SWAP_REPEATS" --out "$RESULTS"
+}
+
 torch_bandwidth() {
   python3 scripts/torch_bandwidth.py --size-mib "$SIZE_MIB" --repeats "$REPEATS" --warmup 2 | tee "$RESULTS/torch-bandwidth.txt"
+}
+
+# tensor.to("cuda") from pageable and pinned memory, of the same bytes as each swap benchmark model.
+torch_swap_sizes() {
+  local size rc=0
+  for size in ${SWAP_SIZES_MIB//,/ }; do
+    python3 scripts/torch_bandwidth.py --size-mib "$size" --repeats "$SWAP_REPEATS" --warmup 2 | tee "$RESULTS/torch-bandwidth-${size}MiB.txt" || rc=1
+  done
+  return "$rc"
 }
 
 main() {
@@ -94,8 +110,10 @@ main() {
   step ".NET runtime" dotnet_runtime
   step "GPU tests" gpu_tests
   step "bandwidth probe" bandwidth_probe
+  step "swap benchmark" swap_benchmark
   if python3 -c 'import torch' 2>/dev/null; then
     step "PyTorch bandwidth" torch_bandwidth
+    step "PyTorch bandwidth at the swap sizes" torch_swap_sizes
   else
     echo
     echo "=== PyTorch bandwidth: not run (python3 cannot import torch)"

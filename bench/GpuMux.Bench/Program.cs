@@ -1,4 +1,5 @@
 using GpuMux.Bench.Copies;
+using GpuMux.Bench.Models;
 using GpuMux.Bench.Protocol;
 
 namespace GpuMux.Bench;
@@ -11,6 +12,8 @@ internal static class Program
         commands:
           bandwidth   host-to-device and device-to-host copy bandwidth, pinned and pageable
                       (GpuMux.Bench bandwidth --help)
+          swap        swap-in bandwidth of 256 MiB to 4 GiB models against the pinned and pageable copy
+                      peaks, and a cold first step against transfer-then-compute (GpuMux.Bench swap --help)
           protocol    frame encode/decode, and an empty step's round trip through the daemon
                       against a raw Unix-socket ping-pong (GpuMux.Bench protocol --help)
         """;
@@ -18,6 +21,7 @@ internal static class Program
     private static int Main(string[] args) => args switch
     {
         ["bandwidth", .. var rest] => BandwidthCommand.Run(rest),
+        ["swap", .. var rest] => SwapCommand.Run(rest),
         ["protocol", "-h" or "--help"] => PrintUsage(Console.Out, ProtocolCommand.Usage, exitCode: 0),
         ["protocol", .. var rest] => ProtocolCommand.Run(rest),
         [] or ["-h" or "--help" or "help"] => PrintUsage(Console.Out, Usage, exitCode: 0),
