@@ -35,6 +35,7 @@ internal sealed class RegisteredHostMemory : IDisposable
         Pointer = (nint)RoundUp((ulong)_mapping, Math.Max(alignment, pageSize));
         try
         {
+            PlaceNearDevice(context.Device);
             Reattach(context);
         }
         catch
@@ -49,6 +50,16 @@ internal sealed class RegisteredHostMemory : IDisposable
 
     /// <summary>The bytes asked for, rounded up to whole host pages.</summary>
     public ulong Length { get; }
+
+    // Copies from pinned memory on the GPU's own socket do not cross the interconnect; on a machine
+    // with one NUMA node there is nothing to choose.
+    private void PlaceNearDevice(GpuDeviceInfo device)
+    {
+        if (NumaPlacement.NodeCount() > 1 && NumaPlacement.NodeOfPciDevice(device.PciBusId) is { } node)
+        {
+            NumaPlacement.TouchOnNode(_mapping, (nuint)_mappingLength, node);
+        }
+    }
 
     /// <summary>
     /// Drops the registration with the current context, which may be dead, and registers the same
