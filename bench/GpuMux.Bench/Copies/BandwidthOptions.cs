@@ -1,4 +1,3 @@
-using System.Globalization;
 using GpuMux.Gpu;
 
 namespace GpuMux.Bench.Copies;
@@ -36,27 +35,14 @@ internal sealed record BandwidthOptions
             var value = i + 1 < args.Count ? args[i + 1] : throw new UsageException($"{name}: missing value");
             options = name switch
             {
-                "--backend" => options with { Backend = ParseBackend(value) },
-                "--size-mib" => options with { SizeMib = ParseCount(name, value, minimum: 1) },
-                "--repeats" => options with { Repeats = ParseCount(name, value, minimum: 1) },
-                "--warmup" => options with { Warmup = ParseCount(name, value, minimum: 0) },
+                "--backend" => options with { Backend = OptionValues.Backend(value) },
+                "--size-mib" => options with { SizeMib = OptionValues.Count(name, value, minimum: 1) },
+                "--repeats" => options with { Repeats = OptionValues.Count(name, value, minimum: 1) },
+                "--warmup" => options with { Warmup = OptionValues.Count(name, value, minimum: 0) },
                 "--out" => options with { OutputDirectory = value },
                 _ => throw new UsageException($"unknown option '{name}'"),
             };
         }
         return options;
     }
-
-    private static BackendPreference ParseBackend(string value) => value switch
-    {
-        "auto" => BackendPreference.Auto,
-        "cuda" => BackendPreference.Cuda,
-        "sim" => BackendPreference.Sim,
-        _ => throw new UsageException($"--backend: expected auto, cuda or sim, not '{value}'"),
-    };
-
-    private static int ParseCount(string name, string value, int minimum) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= minimum
-            ? count
-            : throw new UsageException($"{name}: expected a whole number of at least {minimum}, not '{value}'");
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using GpuMux.Gpu;
 
 namespace GpuMux.Bench.Models;
@@ -59,10 +58,10 @@ internal sealed record SwapOptions
             var value = i + 1 < args.Count ? args[i + 1] : throw new UsageException($"{name}: missing value");
             options = name switch
             {
-                "--backend" => options with { Backend = ParseBackend(value) },
+                "--backend" => options with { Backend = OptionValues.Backend(value) },
                 "--sizes-mib" => options with { SizesMib = ParseList(name, value, MinimumSizeMib) },
-                "--chunk-mib" => options with { ChunkMib = ParseCount(name, value, minimum: 1) },
-                "--repeats" => options with { Repeats = ParseCount(name, value, minimum: 1) },
+                "--chunk-mib" => options with { ChunkMib = OptionValues.Count(name, value, minimum: 1) },
+                "--repeats" => options with { Repeats = OptionValues.Count(name, value, minimum: 1) },
                 "--sweep-chunks-mib" => options with { SweepChunksMib = value == "none" ? [] : ParseList(name, value, minimum: 1) },
                 "--out" => options with { OutputDirectory = value },
                 _ => throw new UsageException($"unknown option '{name}'"),
@@ -71,14 +70,6 @@ internal sealed record SwapOptions
         return options;
     }
 
-    private static BackendPreference ParseBackend(string value) => value switch
-    {
-        "auto" => BackendPreference.Auto,
-        "cuda" => BackendPreference.Cuda,
-        "sim" => BackendPreference.Sim,
-        _ => throw new UsageException($"--backend: expected auto, cuda or sim, not '{value}'"),
-    };
-
     private static int[] ParseList(string name, string value, int minimum)
     {
         var items = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -86,11 +77,6 @@ internal sealed record SwapOptions
         {
             throw new UsageException($"{name}: expected a comma-separated list of whole numbers, not '{value}'");
         }
-        return [.. items.Select(item => ParseCount(name, item, minimum)).Distinct()];
+        return [.. items.Select(item => OptionValues.Count(name, item, minimum)).Distinct()];
     }
-
-    private static int ParseCount(string name, string value, int minimum) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= minimum
-            ? count
-            : throw new UsageException($"{name}: expected a whole number of at least {minimum}, not '{value}'");
 }
