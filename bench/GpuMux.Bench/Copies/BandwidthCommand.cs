@@ -5,44 +5,15 @@ namespace GpuMux.Bench.Copies;
 /// <summary><c>GpuMux.Bench bandwidth</c>: exit code 0 when every copy delivered its data, 1 when one did not or the GPU failed, 2 on a bad command line.</summary>
 internal static class BandwidthCommand
 {
-    public static int Run(IReadOnlyList<string> args)
-    {
-        if (args.Any(arg => arg is "-h" or "--help"))
-        {
-            Console.WriteLine(BandwidthOptions.Usage);
-            return 0;
-        }
-        BandwidthOptions options;
-        try
-        {
-            options = BandwidthOptions.Parse(args);
-        }
-        catch (UsageException e)
-        {
-            Console.Error.WriteLine($"bandwidth: {e.Message}");
-            Console.Error.WriteLine(BandwidthOptions.Usage);
-            return 2;
-        }
-        try
-        {
-            return Run(options);
-        }
-        catch (Exception e) when (e is GpuException or IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"bandwidth: {e.GetType().Name}: {e.Message}");
-            return 1;
-        }
-    }
+    public static int Run(IReadOnlyList<string> args) => BenchCommand.Run(
+        "bandwidth", args, BandwidthOptions.Usage, BandwidthOptions.Parse, Run,
+        e => e is GpuException or IOException or UnauthorizedAccessException);
 
     private static int Run(BandwidthOptions options)
     {
         var environment = RunEnvironment.Capture();
-        var selection = GpuBackends.Select(options.Backend, new GpuBackendOptions());
+        var selection = BenchCommand.SelectBackend(options.Backend);
         var backend = selection.Backend;
-        if (selection.CudaUnavailableReason is { } reason)
-        {
-            Console.Error.WriteLine($"CUDA unavailable ({reason}): running on the Sim backend, so every figure is modelled, not measured");
-        }
 
         // The context belongs to this thread; the probe and everything it creates stay on it.
         using var context = backend.CreateContext(0);

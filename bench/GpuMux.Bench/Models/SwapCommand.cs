@@ -10,46 +10,17 @@ namespace GpuMux.Bench.Models;
 /// </summary>
 internal static class SwapCommand
 {
-    public static int Run(IReadOnlyList<string> args)
-    {
-        if (args.Any(arg => arg is "-h" or "--help"))
-        {
-            Console.WriteLine(SwapOptions.Usage);
-            return 0;
-        }
-        SwapOptions options;
-        try
-        {
-            options = SwapOptions.Parse(args);
-        }
-        catch (UsageException e)
-        {
-            Console.Error.WriteLine($"swap: {e.Message}");
-            Console.Error.WriteLine(SwapOptions.Usage);
-            return 2;
-        }
-        try
-        {
-            // No synchronisation context in a console app: continuations run on the pool, and
-            // the baselines, which hold the device's context on this thread, come before any await.
-            return RunAsync(options).GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is GpuException or EngineException or LinuxException or IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            Console.Error.WriteLine($"swap: {e.GetType().Name}: {e.Message}");
-            return 1;
-        }
-    }
+    // No synchronisation context in a console app: continuations run on the pool, and the
+    // baselines, which hold the device's context on this thread, come before any await.
+    public static int Run(IReadOnlyList<string> args) => BenchCommand.Run(
+        "swap", args, SwapOptions.Usage, SwapOptions.Parse, options => RunAsync(options).GetAwaiter().GetResult(),
+        e => e is GpuException or EngineException or LinuxException or IOException or UnauthorizedAccessException or InvalidOperationException);
 
     private static async Task<int> RunAsync(SwapOptions options)
     {
         var environment = RunEnvironment.Capture();
-        var selection = GpuBackends.Select(options.Backend, new GpuBackendOptions());
+        var selection = BenchCommand.SelectBackend(options.Backend);
         var backend = selection.Backend;
-        if (selection.CudaUnavailableReason is { } reason)
-        {
-            Console.Error.WriteLine($"CUDA unavailable ({reason}): running on the Sim backend, so every figure is modelled, not measured");
-        }
         var device = backend.Devices[0];
         Console.WriteLine($"backend: {backend.Description}");
         Console.WriteLine($"device:  {device.Name}, compute capability {device.ComputeCapability}, {device.TotalMemoryBytes >> 20} MiB, PCI {device.PciBusId}");
