@@ -1,0 +1,7 @@
+namespace GpuMux.Bench.Plotting;
+
+internal enum MarkerShape
+{
+    Circle,
+    Square,
+}
