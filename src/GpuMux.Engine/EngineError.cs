@@ -40,4 +40,10 @@ public enum EngineError : ushort
 
     /// <summary>The model has no tensor of that name.</summary>
     UnknownTensor,
+
+    /// <summary>The step's deadline passed before it could start, and it asked to be failed rather than run late.</summary>
+    DeadlineMissed,
+
+    /// <summary>The session's lease has run out (its device time or its duration): its steps fail until it takes a new one.</summary>
+    LeaseExpired,
 }

@@ -1,3 +1,6 @@
+using GpuMux.Engine.Scheduling;
+using GpuMux.Engine.Tenants;
+
 namespace GpuMux.Engine;
 
 /// <summary>Limits the engine enforces per session and per tenant, the device it runs on, and how it stages and swaps models.</summary>
@@ -49,11 +52,10 @@ public sealed record EngineOptions
     /// <summary>The largest safetensors header (its JSON) a model file may have.</summary>
     public ulong MaxModelHeaderBytes { get; init; } = 16UL << 20;
 
-    /// <summary>
-    /// Device bytes the buffers of all sessions of one uid may hold, counted in the device pool's
-    /// pages (a buffer takes whole pages); 0: unlimited.
-    /// </summary>
-    public ulong MaxDeviceBytesPerTenant { get; init; }
+    public SchedulingOptions Scheduling { get; init; } = new();
+
+    /// <summary>Per-tenant limits and weights; changeable while running with <see cref="GpuEngine.UpdateTenantLimitsAsync"/>.</summary>
+    public TenantLimitsOptions Tenants { get; init; } = new();
 
     internal void Validate()
     {
@@ -73,5 +75,7 @@ public sealed record EngineOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BounceBuffers);
         ArgumentOutOfRangeException.ThrowIfZero(BounceBufferBytes);
         ArgumentOutOfRangeException.ThrowIfZero(MaxModelHeaderBytes);
+        Scheduling.Validate();
+        Tenants.Validate(Scheduling);
     }
 }

@@ -3,7 +3,9 @@ using GpuMux.Engine.Execution;
 using GpuMux.Engine.Faults;
 using GpuMux.Engine.Memory;
 using GpuMux.Engine.Models;
+using GpuMux.Engine.Scheduling;
 using GpuMux.Engine.Sessions;
+using GpuMux.Engine.Tenants;
 using GpuMux.Engine.Threading;
 using GpuMux.Gpu;
 using Microsoft.Extensions.Logging;
@@ -27,18 +29,24 @@ internal sealed class EngineRuntime
     private readonly StepExecutor _executor;
     private readonly ModelStore _models;
     private readonly StepDispatcher _dispatcher;
-    private readonly TenantUsage _tenants;
+    private readonly PriorityClass[] _classes;
+    private readonly StepLedger _ledger;
+    private readonly StepScheduler _scheduler;
+    private readonly TenantBook _tenants;
+    private readonly Action<IEngineWork> _post;
     private readonly DeviceRecovery _recovery;
     private readonly ILogger _engineLogger;
     private readonly ILogger _sessionLogger;
     private readonly ILogger _faultLogger;
     private readonly List<SessionState> _sessions = [];
     private readonly List<SessionState> _closing = [];
+    private readonly List<SessionState> _spentLeases = [];
     private DeviceContext? _device;
     private string? _deviceLost;
     private volatile bool _shuttingDown;
     private bool _draining;
     private int _recoveries;
+    private uint _lastLeaseId;
 
     private EngineRuntime(GpuBackend backend, EngineOptions options, DeviceContext device, LoadedModule builtins, ILoggerFactory loggers, Action<IEngineWork> post)
     {
@@ -49,10 +57,14 @@ internal sealed class EngineRuntime
         _engineLogger = loggers.CreateLogger<GpuEngine>();
         _sessionLogger = loggers.CreateLogger<EngineSession>();
         _faultLogger = loggers.CreateLogger<DeviceRecovery>();
-        _executor = new StepExecutor(_sessionLogger);
+        _post = post;
+        _classes = CreateClasses(options.Scheduling, device.Context.StreamPriorities);
+        _ledger = new StepLedger(_classes, options.Scheduling.Policy);
+        _executor = new StepExecutor(_sessionLogger, _ledger);
         _models = new ModelStore(options, post, loggers.CreateLogger<ModelStore>());
         _dispatcher = new StepDispatcher(_executor, _models, options.MaxOpsPerStep);
-        _tenants = new TenantUsage(options.MaxDeviceBytesPerTenant);
+        _scheduler = new StepScheduler(options.Scheduling, _classes, _dispatcher, _executor, _models);
+        _tenants = new TenantBook(options.Tenants);
         _recovery = new DeviceRecovery(backend, options, builtins, _faultLogger);
     }
 
@@ -60,7 +72,7 @@ internal sealed class EngineRuntime
     public bool HasStepsInFlight => _executor.InFlight > 0 || _models.HasDeviceWork;
 
     /// <summary>True once the engine has been told to stop and its last steps have left the device.</summary>
-    public bool IsDrained => _draining && !HasStepsInFlight && !_dispatcher.HasWaiting;
+    public bool IsDrained => _draining && !HasStepsInFlight && !_dispatcher.HasWaiting && _scheduler.Held == 0;
 
     /// <summary>
     /// Creates the context on the calling thread, which owns it from then on, takes the device
@@ -94,6 +106,7 @@ internal sealed class EngineRuntime
     public void BeginDrain()
     {
         _draining = true;
+        _scheduler.FailHeld(null, EngineError.ShuttingDown, "the engine is shutting down");
         _dispatcher.FailWaiting(null, EngineError.ShuttingDown, "the engine is shutting down");
     }
 
@@ -125,6 +138,10 @@ internal sealed class EngineRuntime
 
     public void Open(SessionState session)
     {
+        var tenant = _tenants[session.Session.Identity.Uid];
+        tenant.Sessions++;
+        var defaultClass = _classes[_options.Scheduling.DefaultClassIndex];
+        session.Open(tenant, defaultClass.Index, defaultClass.StreamPriority);
         _sessions.Add(session);
         var identity = session.Session.Identity;
         SessionLog.Opened(_sessionLogger, session.Session.Id, identity.ClientName, identity.Pid, identity.Uid);
@@ -137,6 +154,7 @@ internal sealed class EngineRuntime
         {
             return Task.CompletedTask;
         }
+        _scheduler.FailHeld(session, EngineError.ShuttingDown, "the session is closing");
         _dispatcher.FailWaiting(session, EngineError.ShuttingDown, "the session is closing");
         if (session.InFlight.Count == 0)
         {
@@ -162,14 +180,24 @@ internal sealed class EngineRuntime
         session.ThrowUnlessBufferAllowed(bytes);
         var pool = device.Pool;
         var pages = RoundUp(bytes, pool.PageBytes);
-        var uid = session.Session.Identity.Uid;
-        _tenants.ThrowIfOver(uid, pages);
+        var tenant = session.Tenant;
+        tenant.ThrowIfOverDevice(pages);
+        var lease = session.Lease;
+        if (lease is { Expired: true })
+        {
+            throw new EngineException(EngineError.LeaseExpired, $"lease {lease.Id} has run out; release it and take another");
+        }
+        lease?.ThrowIfOverMemory(pages);
         var range = (pages <= pool.BudgetBytes ? _models.AllocateEvicting(device, bytes) : null)
             ?? throw new EngineException(
                 EngineError.OutOfMemory,
                 $"the device pool has no room for {bytes} more bytes ({pages} in whole pages): {pool.FreeBytes} of its {pool.BudgetBytes} bytes are free, after evicting every model not in use");
-        var handle = session.AddBuffer(device, new DeviceBuffer(bytes, pages), range);
-        _tenants.Add(uid, pages);
+        var handle = session.AddBuffer(device, new DeviceBuffer(bytes, pages) { Lease = lease }, range);
+        tenant.DeviceBytes += pages;
+        if (lease is not null)
+        {
+            lease.DeviceBytes += pages;
+        }
         return handle;
     }
 
@@ -177,9 +205,18 @@ internal sealed class EngineRuntime
     {
         ThrowIfClosing(session);
         var buffer = session.BufferForRequest(handle);
-        var uid = session.Session.Identity.Uid;
-        ReleaseInTurn(session, () => _tenants.Remove(uid, session.FreeBuffer(handle)), () => buffer.Releasing = true);
+        ReleaseInTurn(session, () => FreeBufferNow(session, buffer, handle), () => buffer.Releasing = true);
         return true;
+    }
+
+    private static void FreeBufferNow(SessionState session, DeviceBuffer buffer, uint handle)
+    {
+        var pages = session.FreeBuffer(handle);
+        session.Tenant.DeviceBytes -= Math.Min(pages, session.Tenant.DeviceBytes);
+        if (buffer.Lease is { } lease)
+        {
+            lease.DeviceBytes -= Math.Min(pages, lease.DeviceBytes);
+        }
     }
 
     /// <summary>Maps and pins the client's file; the caller closes the descriptor afterwards.</summary>
@@ -284,6 +321,97 @@ internal sealed class EngineRuntime
         return new TensorInfo(model.FirstTensor + (uint)index, model.Layout.BytesOf(index), model.Layout.GroupOf(index));
     }
 
+    /// <summary>Gives the session a lease, within its tenant's limits, and moves it to the lease's class.</summary>
+    public LeaseStatus AcquireLease(SessionState session, LeaseRequest request)
+    {
+        DeviceFor(session);
+        if (session.Lease is { } held)
+        {
+            throw new EngineException(EngineError.InvalidArgument, $"the session already holds lease {held.Id}; release it first");
+        }
+        var scheduling = _options.Scheduling;
+        var className = request.Class ?? scheduling.DefaultClass;
+        var classIndex = scheduling.IndexOf(className);
+        if (classIndex < 0)
+        {
+            throw new EngineException(EngineError.InvalidArgument, $"there is no priority class {className}; the classes are {string.Join(", ", _classes.Select(c => c.Name))}");
+        }
+        if (request.MaxGpuTime is { } gpu && gpu <= TimeSpan.Zero || request.MaxDuration is { } wall && wall <= TimeSpan.Zero)
+        {
+            throw new EngineException(EngineError.InvalidArgument, "a lease's GPU time and duration must be positive where given");
+        }
+        var tenant = session.Tenant;
+        var limits = tenant.Limits;
+        if (limits.HighestClass is { } highest && classIndex < scheduling.IndexOf(highest))
+        {
+            throw new EngineException(EngineError.QuotaExceeded, $"uid {tenant.Uid} may lease classes up to {highest}, not {className}");
+        }
+        if (limits.MaxLeases != 0 && tenant.Leases >= limits.MaxLeases)
+        {
+            throw new EngineException(EngineError.QuotaExceeded, $"uid {tenant.Uid} already holds {tenant.Leases} leases, the most it may");
+        }
+        var lease = new Lease(++_lastLeaseId, classIndex, className, request, MonotonicClock.NowNanoseconds());
+        tenant.Leases++;
+        session.Lease = lease;
+        _scheduler.ChangeClass(session, classIndex);
+        if (request.MaxDuration is { } duration)
+        {
+            lease.EndTimer = TimeProvider.System.CreateTimer(_ => _post(new LeaseEnd(session, lease)), null, duration, Timeout.InfiniteTimeSpan);
+        }
+        SessionLog.LeaseAcquired(_sessionLogger, session.Session.Id, lease.Id, className);
+        return lease.Snapshot();
+    }
+
+    /// <summary>Ends the session's lease; its buffers stay the session's, and the session returns to the default class.</summary>
+    public bool ReleaseLease(SessionState session)
+    {
+        ThrowIfClosing(session);
+        var lease = session.Lease ?? throw new EngineException(EngineError.InvalidArgument, "the session holds no lease");
+        EndLease(session, lease);
+        return true;
+    }
+
+    public LeaseStatus? GetLease(SessionState session)
+    {
+        ThrowIfClosing(session);
+        return session.Lease?.Snapshot();
+    }
+
+    /// <summary>
+    /// A lease has run out: the session's held and waiting steps fail, its buffers allocated under
+    /// the lease are freed (once steps using them are done), and its later steps fail until it
+    /// releases the lease.
+    /// </summary>
+    public void ExpireLease(SessionState session, Lease lease)
+    {
+        if (lease.Expired || session.Lease != lease || session.IsClosed)
+        {
+            return;
+        }
+        lease.Expired = true;
+        lease.EndTimer?.Dispose();
+        var message = $"lease {lease.Id} has run out; release it and take another";
+        _scheduler.FailHeld(session, EngineError.LeaseExpired, message);
+        _dispatcher.FailWaiting(session, EngineError.LeaseExpired, message);
+        foreach (var (handle, buffer) in session.Buffers.Entries.ToArray())
+        {
+            if (buffer.Lease == lease && !buffer.Releasing)
+            {
+                FreeBufferNow(session, buffer, handle);
+            }
+        }
+        SessionLog.LeaseExpired(_sessionLogger, session.Session.Id, lease.Id, lease.UsedGpuNs / 1e9);
+    }
+
+    public IReadOnlyList<TenantStatus> GetTenants() => _tenants.Snapshot(MonotonicClock.NowNanoseconds());
+
+    public bool UpdateTenantLimits(TenantLimitsOptions limits)
+    {
+        _tenants.Update(limits);
+        EngineLog.TenantLimitsUpdated(_engineLogger, limits.ByUid.Count);
+        return true;
+    }
+
     public IReadOnlyList<ModelStatus> GetModels() => [.. _models.Snapshot()];
 
     public EngineStatus GetStatus()
@@ -294,7 +422,7 @@ internal sealed class EngineRuntime
         ulong sessionBytes = 0;
         for (var i = 0; i < sessions.Length; i++)
         {
-            sessions[i] = _sessions[i].Snapshot();
+            sessions[i] = _sessions[i].Snapshot(_classes[_sessions[i].ClassIndex].Name);
             sessionBytes += sessions[i].BufferBytes;
         }
         var pool = _device?.Pool;
@@ -309,7 +437,9 @@ internal sealed class EngineRuntime
             pool?.BudgetBytes ?? 0,
             pool?.FreeBytes ?? 0,
             pinned?.BudgetBytes ?? 0,
-            pinned?.FreeBytes ?? 0);
+            pinned?.FreeBytes ?? 0,
+            _options.Scheduling.Policy,
+            ClassSnapshots());
     }
 
     /// <summary>A step taken from the queue: refused, failed by validation, issued to the device, or left waiting to start.</summary>
@@ -336,7 +466,7 @@ internal sealed class EngineRuntime
         }
         try
         {
-            _dispatcher.Submit(step, session, _device!);
+            _scheduler.Enqueue(step, session, _device!);
         }
         catch (GpuException e)
         {
@@ -360,9 +490,11 @@ internal sealed class EngineRuntime
             {
                 FinishIdleCloses();
             }
+            ExpireSpentLeases();
             if (completed > 0 || changed)
             {
                 _dispatcher.Pump(_device);
+                _scheduler.Pump(_device);
             }
         }
         catch (GpuException e)
@@ -383,6 +515,7 @@ internal sealed class EngineRuntime
             if (_device is not null)
             {
                 _dispatcher.Pump(_device);
+                _scheduler.Pump(_device);
             }
         }
         catch (GpuException e) when (_device is not null)
@@ -404,6 +537,62 @@ internal sealed class EngineRuntime
         _device = null;
     }
 
+    private static PriorityClass[] CreateClasses(SchedulingOptions scheduling, StreamPriorityRange priorities)
+    {
+        var classes = scheduling.Classes;
+        var result = new PriorityClass[classes.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            // Spread over the device's range, the first class at its greatest priority and the last at its least.
+            var step = result.Length == 1 ? 0 : (double)(priorities.Least - priorities.Greatest) * i / (result.Length - 1);
+            result[i] = new PriorityClass(i, classes[i], priorities.Greatest + (int)Math.Round(step), scheduling.ShareWindow);
+        }
+        return result;
+    }
+
+    private ClassStatus[] ClassSnapshots()
+    {
+        var now = MonotonicClock.NowNanoseconds();
+        var total = _classes.Sum(c => c.Share.ValueAt(now));
+        return [.. _classes.Select(c => c.Snapshot(total == 0 ? 0 : c.Share.ValueAt(now) / total))];
+    }
+
+    private void ExpireSpentLeases()
+    {
+        if (!_ledger.HasSpentLeases)
+        {
+            return;
+        }
+        _ledger.TakeSpentLeases(_spentLeases);
+        foreach (var session in _spentLeases)
+        {
+            if (session.Lease is { } lease)
+            {
+                ExpireLease(session, lease);
+            }
+        }
+        _spentLeases.Clear();
+    }
+
+    private void EndLease(SessionState session, Lease lease)
+    {
+        lease.EndTimer?.Dispose();
+        session.Tenant.Leases--;
+        session.Lease = null;
+        foreach (var buffer in session.Buffers.Values)
+        {
+            if (buffer.Lease == lease)
+            {
+                buffer.Lease = null;
+            }
+        }
+        if (!session.IsClosed)
+        {
+            _scheduler.ChangeClass(session, _options.Scheduling.DefaultClassIndex);
+        }
+        SessionLog.LeaseReleased(_sessionLogger, session.Session.Id, lease.Id);
+    }
+
     private string DeviceLostMessage => $"the device could not be set up again after a fault: {_deviceLost}";
 
     private static ulong RoundUp(ulong bytes, ulong unit) => (bytes + unit - 1) / unit * unit;
@@ -411,13 +600,17 @@ internal sealed class EngineRuntime
     /// <summary>Runs a release now (and tries the waiting steps, which the memory may help) or, marked, behind the session's waiting steps.</summary>
     private void ReleaseInTurn(SessionState session, Action release, Action mark)
     {
-        if (_dispatcher.ReleaseAfterWaitingSteps(session, release))
+        if (_scheduler.DeferRelease(session, release) || _dispatcher.ReleaseAfterWaitingSteps(session, release))
         {
             mark();
         }
-        else if (_device is not null && _dispatcher.HasWaiting)
+        else if (_device is not null)
         {
-            _dispatcher.Pump(_device);
+            if (_dispatcher.HasWaiting)
+            {
+                _dispatcher.Pump(_device);
+            }
+            _scheduler.Pump(_device);
         }
     }
 
@@ -438,15 +631,17 @@ internal sealed class EngineRuntime
         _device = _recovery.Rebuild(broken, _sessions, _models, out _deviceLost);
         if (_device is null)
         {
+            _scheduler.FailHeld(null, EngineError.DeviceReset, DeviceLostMessage);
             _dispatcher.FailWaiting(null, EngineError.DeviceReset, DeviceLostMessage);
             return;
         }
-        if (!_dispatcher.HasWaiting)
+        if (!_dispatcher.HasWaiting && _scheduler.Held == 0)
         {
             return;
         }
         if (_recoveries >= MaxNestedRecoveries)
         {
+            _scheduler.FailHeld(null, EngineError.DeviceReset, "the device faulted again and again while these steps were being started; retry");
             _dispatcher.FailWaiting(null, EngineError.DeviceReset, "the device faulted again and again while these steps were being started; retry");
             return;
         }
@@ -454,6 +649,7 @@ internal sealed class EngineRuntime
         try
         {
             _dispatcher.Pump(_device);
+            _scheduler.Pump(_device);
         }
         catch (GpuException again)
         {
@@ -500,7 +696,13 @@ internal sealed class EngineRuntime
         {
             _models.Remove(model);
         }
-        _tenants.Remove(session.Session.Identity.Uid, session.BufferPoolBytes);
+        var tenant = session.Tenant;
+        tenant.DeviceBytes -= Math.Min(session.BufferPoolBytes, tenant.DeviceBytes);
+        tenant.Sessions--;
+        if (session.Lease is { } lease)
+        {
+            EndLease(session, lease);
+        }
         session.Close();
         _sessions.Remove(session);
         _closing.Remove(session);

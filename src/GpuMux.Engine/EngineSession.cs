@@ -3,6 +3,7 @@ using GpuMux.Engine.Execution;
 using GpuMux.Engine.Memory;
 using GpuMux.Engine.Models;
 using GpuMux.Engine.Sessions;
+using GpuMux.Engine.Tenants;
 using GpuMux.Engine.Threading;
 using Microsoft.Win32.SafeHandles;
 
@@ -166,6 +167,26 @@ public sealed class EngineSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(name);
         return _thread.Invoke(runtime => runtime.GetTensor(State, model, name), ct);
     }
+
+    /// <summary>
+    /// Takes a lease: the session's steps run in its class and draw device time from it, and
+    /// buffers allocated under it count against its memory. When it runs out, queued steps fail
+    /// with <see cref="EngineError.LeaseExpired"/> and its buffers are freed. A session holds at
+    /// most one; <see cref="EngineError.QuotaExceeded"/> when the tenant holds as many as it may.
+    /// </summary>
+    public Task<LeaseStatus> AcquireLeaseAsync(LeaseRequest request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _thread.Invoke(runtime => runtime.AcquireLease(State, request), ct);
+    }
+
+    /// <summary>Gives the lease back (expired or not); buffers allocated under it stay the session's.</summary>
+    public Task ReleaseLeaseAsync(CancellationToken ct = default) =>
+        _thread.Invoke(runtime => runtime.ReleaseLease(State), ct);
+
+    /// <summary>The session's lease; null when it holds none.</summary>
+    public Task<LeaseStatus?> GetLeaseAsync(CancellationToken ct = default) =>
+        _thread.Invoke(runtime => runtime.GetLease(State), ct);
 
     public Step RentStep() => _steps.Rent(this, _options.MaxOpsPerStep);
 

@@ -1,3 +1,5 @@
+using GpuMux.Engine.Scheduling;
+using GpuMux.Engine.Tenants;
 using GpuMux.Gpu;
 
 namespace GpuMux.Engine;
@@ -17,7 +19,15 @@ public sealed record EngineStatus(
     ulong DevicePoolBytes,
     ulong DevicePoolFreeBytes,
     ulong PinnedPoolBytes,
-    ulong PinnedPoolFreeBytes);
+    ulong PinnedPoolFreeBytes,
+    SchedulingPolicy Policy,
+    IReadOnlyList<ClassStatus> Classes);
+
+/// <summary>
+/// One priority class: its stream priority, steps waiting to be issued and on the device, and its
+/// share of the device's time over the scheduler's share window, against its starvation bound.
+/// </summary>
+public sealed record ClassStatus(string Name, int StreamPriority, int StepsQueued, int StepsOnDevice, double RecentShare, double MinimumShare);
 
 /// <summary>One session: what it holds and how its steps fared. Queued steps are submitted and not yet on the device.</summary>
 public sealed record SessionStatus(
@@ -32,7 +42,9 @@ public sealed record SessionStatus(
     int StepsQueued,
     int StepsRunning,
     long StepsCompleted,
-    long StepsFailed);
+    long StepsFailed,
+    string Class,
+    LeaseStatus? Lease);
 
 /// <summary>
 /// One registered model: whose it is, its size, where it is staged, whether its weights are on
@@ -51,4 +63,5 @@ public sealed record ModelStatus(
     bool Resident,
     DateTimeOffset? LastUsed,
     long SwapCount,
-    double? MedianSwapInBytesPerSecond);
+    double? MedianSwapInBytesPerSecond,
+    UsageFigures Usage);

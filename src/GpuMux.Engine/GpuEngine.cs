@@ -1,5 +1,6 @@
 using GpuMux.Engine.Execution;
 using GpuMux.Engine.Sessions;
+using GpuMux.Engine.Tenants;
 using GpuMux.Engine.Threading;
 using GpuMux.Gpu;
 using Microsoft.Extensions.Logging;
@@ -78,6 +79,18 @@ public sealed class GpuEngine : IAsyncDisposable
     /// <summary>Every session's registered models: their owners, sizes, tiers, residency and swap-in figures.</summary>
     public Task<IReadOnlyList<ModelStatus>> GetModelsAsync(CancellationToken cancellationToken = default) =>
         _thread.Invoke(runtime => runtime.GetModels(), cancellationToken);
+
+    /// <summary>Every tenant the engine knows (with a session now, or usage in the last day): usage, limits and accounting.</summary>
+    public Task<IReadOnlyList<TenantStatus>> GetTenantsAsync(CancellationToken cancellationToken = default) =>
+        _thread.Invoke(runtime => runtime.GetTenants(), cancellationToken);
+
+    /// <summary>Applies new tenant limits from now on, as a configuration reload does; usage so far is kept.</summary>
+    public Task UpdateTenantLimitsAsync(TenantLimitsOptions limits, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.Validate(_options.Scheduling);
+        return _thread.Invoke(runtime => runtime.UpdateTenantLimits(limits), cancellationToken);
+    }
 
     /// <summary>
     /// Stops the engine: queued steps fail with <see cref="EngineError.ShuttingDown"/>, steps on

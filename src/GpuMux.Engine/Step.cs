@@ -53,6 +53,13 @@ public sealed class Step : IEngineWork
 
     internal ReadOnlySpan<StepOp> Ops => _ops.AsSpan(0, _opCount);
 
+    /// <summary>0 when the step has no deadline.</summary>
+    internal long DeadlineNs { get; private set; }
+
+    internal bool FailIfLate { get; private set; }
+
+    internal bool EndsRequest { get; private set; }
+
     /// <summary>The handle of the model the step is bound to; 0 when it is bound to none.</summary>
     internal uint ModelHandle => _model;
 
@@ -87,7 +94,16 @@ public sealed class Step : IEngineWork
     internal int WaitedGroup { get; set; } = -1;
 
     /// <summary>The model the step counts as queued for while it waits to start.</summary>
-    internal Model? QueuedFor { get; set; }
+    internal Model? QueuedFor { get; private set; }
+
+    /// <summary>The priority class it was issued from, until it is booked; -1 before it is issued and after.</summary>
+    internal int ClassIndex { get; set; } = -1;
+
+    /// <summary>The device time its tenant was charged in advance when it was issued.</summary>
+    internal double EstimatedNs { get; set; }
+
+    /// <summary>The model it was issued for, whose accounts it is booked to.</summary>
+    internal Model? UsedModel { get; set; }
 
     public void AddCopyIn(uint region, ulong regionOffset, uint buffer, ulong bufferOffset, ulong bytes) =>
         AddOp(new StepOp { Kind = StepOpKind.CopyIn, Region = region, RegionOffset = regionOffset, Buffer = buffer, BufferOffset = bufferOffset, Bytes = bytes });
@@ -127,6 +143,25 @@ public sealed class Step : IEngineWork
     /// plus <paramref name="offset"/>. The launch waits only for the layer group holding it.
     /// </summary>
     public void AddTensorArgument(uint tensor, ulong offset) => AddArgument(new StepArgument(KernelArgumentKind.Pointer, offset, tensor, IsTensor: true));
+
+    /// <summary>
+    /// Gives the step a deadline on <c>CLOCK_MONOTONIC</c>: among its tenant's steps, those with
+    /// the earliest deadlines go first. With <paramref name="failIfLate"/>, a step still waiting
+    /// when its deadline passes fails with <see cref="EngineError.DeadlineMissed"/> instead of running.
+    /// </summary>
+    public void SetDeadline(long deadlineNs, bool failIfLate)
+    {
+        ThrowUnlessFilling();
+        DeadlineNs = deadlineNs;
+        FailIfLate = failIfLate;
+    }
+
+    /// <summary>Marks the last step of a request: under the <c>Request</c> policy its model may be swapped out once it is done.</summary>
+    public void EndRequest()
+    {
+        ThrowUnlessFilling();
+        EndsRequest = true;
+    }
 
     public void AddScalarArgument(int value) => AddArgument(new StepArgument(KernelArgumentKind.Int32, (uint)value, 0, IsTensor: false));
 
@@ -182,6 +217,9 @@ public sealed class Step : IEngineWork
         _argumentCount = 0;
         _lastOpIsLaunch = false;
         _model = 0;
+        DeadlineNs = 0;
+        FailIfLate = false;
+        EndsRequest = false;
         RequestedOps = 0;
         Defect = StepDefect.None;
         QueuedAtNs = 0;
@@ -196,6 +234,28 @@ public sealed class Step : IEngineWork
         BoundModel = null;
         WaitedGroup = -1;
         QueuedFor = null;
+        ClassIndex = -1;
+        EstimatedNs = 0;
+        UsedModel = null;
+    }
+
+    /// <summary>Counts the step as waiting for <paramref name="model"/>, which is then not evicted ahead of models nothing waits for.</summary>
+    internal void JoinQueue(Model model)
+    {
+        if (QueuedFor is null)
+        {
+            model.QueuedSteps++;
+            QueuedFor = model;
+        }
+    }
+
+    internal void LeaveQueue()
+    {
+        if (QueuedFor is { } model)
+        {
+            model.QueuedSteps--;
+            QueuedFor = null;
+        }
     }
 
     private void AddOp(in StepOp op)

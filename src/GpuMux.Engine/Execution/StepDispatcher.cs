@@ -106,7 +106,7 @@ internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, i
             {
                 if (entry.Step is { } step)
                 {
-                    Unqueue(step);
+                    step.LeaveQueue();
                     executor.FailUnrun(step, waiting, error, message);
                 }
                 else
@@ -209,7 +209,7 @@ internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, i
             Current = null;
             return false;
         }
-        Unqueue(step);
+        step.LeaveQueue();
         if (error != EngineError.None)
         {
             Dequeue(session, queued);
@@ -244,8 +244,7 @@ internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, i
         session.Waiting.Enqueue(new WaitingEntry(step, null));
         if (step.ModelHandle != 0 && session.Models.TryGet(step.ModelHandle, out var model))
         {
-            model.QueuedSteps++;
-            step.QueuedFor = model;
+            step.JoinQueue(model);
         }
         List(session);
     }
@@ -258,12 +257,4 @@ internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, i
         }
     }
 
-    private static void Unqueue(Step step)
-    {
-        if (step.QueuedFor is { } model)
-        {
-            model.QueuedSteps--;
-            step.QueuedFor = null;
-        }
-    }
 }

@@ -1,5 +1,6 @@
 using GpuMux.Engine.Device;
 using GpuMux.Engine.Models;
+using GpuMux.Engine.Scheduling;
 using GpuMux.Engine.Sessions;
 using GpuMux.Gpu;
 using Microsoft.Extensions.Logging;
@@ -10,9 +11,9 @@ namespace GpuMux.Engine.Execution;
 /// Takes steps to the device and their outcomes back to the sessions: queues a validated step's
 /// ops on the session's stream between two timing events (its launches behind the layer groups
 /// of its model they use), watches the end events, and hands each completion to the session's
-/// sink, all on the engine thread.
+/// sink (booking it with the <see cref="StepLedger"/> first), all on the engine thread.
 /// </summary>
-internal sealed class StepExecutor(ILogger logger)
+internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
 {
     /// <summary>Sessions with steps on the device; each one's steps complete in order, so only its oldest is watched.</summary>
     private readonly List<SessionState> _busy = [];
@@ -283,6 +284,7 @@ internal sealed class StepExecutor(ILogger logger)
     /// </summary>
     private void Deliver(Step step, SessionState session, EngineError status, string? message, long startedAt, long endedAt)
     {
+        ledger.Record(step, session, startedAt, endedAt);
         var completion = new StepCompletion(step.RequestId, status, message, step.QueuedAtNs, startedAt, endedAt);
         if (status == EngineError.None)
         {

@@ -1,6 +1,7 @@
 using GpuMux.Engine.Device;
 using GpuMux.Engine.Memory;
 using GpuMux.Engine.Sessions;
+using GpuMux.Engine.Tenants;
 using GpuMux.Gpu;
 using Microsoft.Win32.SafeHandles;
 
@@ -110,6 +111,17 @@ internal sealed class Model
     public List<Step> Suspended { get; } = [];
 
     public long SwapCount { get; set; }
+
+    /// <summary>Under the Dedicated policy: made resident at registration, never evicted.</summary>
+    public bool Pinned { get; set; }
+
+    /// <summary>Under the Request policy: a request's first step has been issued and its last has not completed, so it stays.</summary>
+    public bool InRequest { get; set; }
+
+    /// <summary>Kept on the device whatever steps elsewhere need: neither a victim nor claimable.</summary>
+    public bool IsHeldResident => Pinned || InRequest;
+
+    public UsageAccount Usage { get; } = new();
 
     public ref NextUse NextUse => ref _nextUse;
 

@@ -15,4 +15,7 @@ internal static partial class ModelLog
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "A swap-in of model {Name} of session {SessionId} failed: {Reason}")]
     public static partial void SwapFailed(ILogger logger, string name, long sessionId, string reason);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Debug, Message = "Model {Name} of session {SessionId} swapping in ahead of its step")]
+    public static partial void Prefetching(ILogger logger, string name, long sessionId);
 }

@@ -1,5 +1,6 @@
 using GpuMux.Engine.Device;
 using GpuMux.Engine.Memory;
+using GpuMux.Engine.Scheduling;
 using GpuMux.Engine.Sessions;
 using GpuMux.Engine.Threading;
 using GpuMux.Gpu;
@@ -44,6 +45,8 @@ internal enum ResidencyOutcome : byte
 /// </summary>
 internal sealed class ModelStore : IDisposable
 {
+    private const double SwapRateWeight = 0.25;
+
     private readonly EngineOptions _options;
     private readonly Action<IEngineWork> _post;
     private readonly ILogger _logger;
@@ -56,6 +59,9 @@ internal sealed class ModelStore : IDisposable
     private BounceStreaming? _files;
     private DeviceContext? _device;
 
+    // Swap-in bandwidth, as recent swap-ins measured it; PCIe Gen4's pinned rate until one has.
+    private double _swapBytesPerSecond = 25e9;
+
     public ModelStore(EngineOptions options, Action<IEngineWork> post, ILogger logger)
     {
         _options = options;
@@ -67,6 +73,45 @@ internal sealed class ModelStore : IDisposable
     public bool HasDeviceWork => _landing.Count > 0 || _releasing.Count > 0 || (_files?.HasWork ?? false);
 
     public PinnedStagingPool? Pinned => _pinned;
+
+    /// <summary>A swap-in is still landing on the copy stream: another queued now would wait behind it.</summary>
+    public bool IsSwapping => _landing.Count > 0 || (_files?.HasWork ?? false);
+
+    /// <summary>What swapping <paramref name="model"/> in would take at the bandwidth swap-ins have measured.</summary>
+    public double SwapTimeNs(Model model) => model.Bytes / _swapBytesPerSecond * 1e9;
+
+    /// <summary>
+    /// Whether <paramref name="model"/> could be mapped now by evicting only idle models: with
+    /// <paramref name="spareQueued"/>, only those no held or waiting step is bound to either.
+    /// </summary>
+    public bool HasRoomFor(Model model, bool spareQueued)
+    {
+        if (model.IsMapped || model.Range is not { } range || _device is not { } device)
+        {
+            return true;
+        }
+        var reachable = device.Pool.FreeBytes;
+        Candidates(model, busy: false);
+        foreach (var candidate in _candidates)
+        {
+            if (!(spareQueued && candidate.QueuedSteps > 0))
+            {
+                reachable += candidate.Range!.MappedBytes;
+            }
+        }
+        return reachable >= range.MappedBytes;
+    }
+
+    /// <summary>Swaps <paramref name="model"/> in ahead of its step, when <see cref="HasRoomFor"/> said it fits sparing queued models.</summary>
+    public void Prefetch(Model model, DeviceContext device)
+    {
+        var needed = model.Range!.MappedBytes;
+        if (TryMakeRoom(needed, model, device, spareQueued: true) && device.Pool.TryMap(model.Range))
+        {
+            ModelLog.Prefetching(_logger, model.Name, model.Owner.Session.Id);
+            StartSwap(model, device);
+        }
+    }
 
     /// <summary>Sets up the pinned pool and the bounce ring on the first device: they outlive any context.</summary>
     public void Start(DeviceContext device)
@@ -127,9 +172,36 @@ internal sealed class ModelStore : IDisposable
             }
             throw;
         }
+        if (_options.Scheduling.Policy == SchedulingPolicy.Dedicated)
+        {
+            PinResident(session, model, device);
+        }
         _models.Add(model);
         ModelLog.Registered(_logger, session.Session.Id, model.Handle, model.Name, model.Layout.TensorCount, model.Bytes, model.Layout.GroupCount, model.Tier);
         return model.Handle;
+    }
+
+    /// <summary>
+    /// Under the Dedicated policy, a model is mapped and swapped in as it registers and never
+    /// leaves; one that does not fit beside the models already there is refused, since it would
+    /// need a device of its own.
+    /// </summary>
+    private void PinResident(SessionState session, Model model, DeviceContext device)
+    {
+        if (model.Range is { } range && !device.Pool.TryMap(range))
+        {
+            session.RemoveModel(model.Handle);
+            device.Pool.Release(range);
+            model.DetachFromDevice();
+            throw new EngineException(
+                EngineError.OutOfMemory,
+                $"the Dedicated policy keeps every model resident, and model {model.Name} ({range.MappedBytes} bytes) does not fit beside those already there: {device.Pool.FreeBytes} bytes of the device pool are free");
+        }
+        model.Pinned = true;
+        if (model.Range is not null)
+        {
+            StartSwap(model, device);
+        }
     }
 
     /// <summary>Unregisters a model: its memory goes now, or once nothing on the device uses it.</summary>
@@ -243,6 +315,7 @@ internal sealed class ModelStore : IDisposable
                 if (seconds > 0)
                 {
                     model.AddRate(model.Bytes / seconds);
+                    _swapBytesPerSecond += SwapRateWeight * ((model.Bytes / seconds) - _swapBytesPerSecond);
                 }
             }
             else if (!model.IsBusy && _device is { } device)
@@ -296,6 +369,14 @@ internal sealed class ModelStore : IDisposable
             Attach(model, device, model.Bytes == 0 ? null : device.Pool.Reserve(model.Bytes));
         }
         _device = device;
+        foreach (var model in _models)
+        {
+            // Pinned models fitted together before the fault, so they fit again.
+            if (model.Pinned && model.Range is { } range && device.Pool.TryMap(range))
+            {
+                StartSwap(model, device);
+            }
+        }
     }
 
     public IEnumerable<ModelStatus> Snapshot()
@@ -317,7 +398,8 @@ internal sealed class ModelStore : IDisposable
                 model.IsMapped && model.SwapFailure is null,
                 lastUse == 0 ? null : wallNow - TimeSpan.FromTicks((now - lastUse) / 100),
                 model.SwapCount,
-                model.MedianRate());
+                model.MedianRate(),
+                model.Usage.Figures());
         }
     }
 
@@ -362,6 +444,8 @@ internal sealed class ModelStore : IDisposable
             model.SwapEnd = context.CreateEvent(enableTiming: true);
         }
         model.SwapCount++;
+        model.Usage.AddSwap(model.Bytes);
+        model.Owner.Tenant.Usage.AddSwap(model.Bytes);
         model.Residency = Residency.Loading;
         model.GroupsQueued = 0;
         model.Landed = false;
@@ -394,7 +478,7 @@ internal sealed class ModelStore : IDisposable
     }
 
     /// <summary>Evicts idle models, best victims first, if that makes <paramref name="needed"/> bytes free; evicts nothing otherwise.</summary>
-    private bool TryMakeRoom(ulong needed, Model? forModel, DeviceContext device)
+    private bool TryMakeRoom(ulong needed, Model? forModel, DeviceContext device, bool spareQueued = false)
     {
         var pool = device.Pool;
         var free = pool.FreeBytes;
@@ -404,6 +488,10 @@ internal sealed class ModelStore : IDisposable
         }
         Candidates(forModel, busy: false);
         var take = 0;
+        if (spareQueued)
+        {
+            _candidates.RemoveAll(candidate => candidate.QueuedSteps > 0);
+        }
         while (take < _candidates.Count && free < needed)
         {
             free += _candidates[take++].Range!.MappedBytes;
@@ -461,7 +549,7 @@ internal sealed class ModelStore : IDisposable
         _candidates.Clear();
         foreach (var model in _models)
         {
-            if (model != except && model.IsMapped && model.Range is not null && model.IsBusy == busy)
+            if (model != except && model.IsMapped && model.Range is not null && model.IsBusy == busy && !model.IsHeldResident)
             {
                 _candidates.Add(model);
             }

@@ -22,6 +22,9 @@ internal sealed class DeviceBuffer(ulong length, ulong poolBytes) : IDisposable
     /// <summary>Freed by a request that waits for the session's queued steps to start first; requests no longer see it.</summary>
     public bool Releasing { get; set; }
 
+    /// <summary>The lease it was allocated under, which frees it when it expires; null for none.</summary>
+    public Tenants.Lease? Lease { get; set; }
+
     public DevicePtr Pointer => (_range ?? throw new InvalidOperationException("the buffer has no device memory")).Start;
 
     /// <summary>

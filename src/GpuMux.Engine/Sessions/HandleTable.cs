@@ -16,6 +16,8 @@ internal sealed class HandleTable<T>
 
     public Dictionary<uint, T>.ValueCollection Values => _items.Values;
 
+    public IEnumerable<KeyValuePair<uint, T>> Entries => _items;
+
     public uint Add(T item)
     {
         do

@@ -15,4 +15,13 @@ internal static partial class SessionLog
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Error, Message = "The completion sink of session {SessionId} threw; the completion is lost")]
     public static partial void SinkFailed(ILogger logger, long sessionId, Exception exception);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Session {SessionId} took lease {Lease} in class {Class}")]
+    public static partial void LeaseAcquired(ILogger logger, long sessionId, uint lease, string @class);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "Lease {Lease} of session {SessionId} ran out after {GpuSeconds:F3} GPU seconds: its queued steps fail and its buffers are freed")]
+    public static partial void LeaseExpired(ILogger logger, long sessionId, uint lease, double gpuSeconds);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Debug, Message = "Session {SessionId} released lease {Lease}")]
+    public static partial void LeaseReleased(ILogger logger, long sessionId, uint lease);
 }

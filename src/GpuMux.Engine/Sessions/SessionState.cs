@@ -1,5 +1,6 @@
 using GpuMux.Engine.Device;
 using GpuMux.Engine.Models;
+using GpuMux.Engine.Tenants;
 using GpuMux.Gpu;
 
 namespace GpuMux.Engine.Sessions;
@@ -22,6 +23,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     private readonly HashSet<string> _modelNames = new(StringComparer.Ordinal);
     private long _lastIssued;
     private uint _nextTensor = 1;
+    private Tenant? _tenant;
 
     public EngineSession Session { get; } = session;
 
@@ -62,10 +64,53 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
 
     public bool IsClosed { get; private set; }
 
+    /// <summary>The uid's account, shared by its sessions; set when the engine opens the session.</summary>
+    public Tenant Tenant => _tenant ?? throw new InvalidOperationException("the session has not been opened on the engine thread");
+
+    /// <summary>The priority class its steps are issued in: its lease's, or the default.</summary>
+    public int ClassIndex { get; set; }
+
+    /// <summary>The stream priority of <see cref="ClassIndex"/>, which its stream takes once no steps of the old class are on it.</summary>
+    public int StreamPriority { get; set; }
+
+    public Lease? Lease { get; set; }
+
+    /// <summary>Steps submitted and held back by the scheduler, in submission order.</summary>
+    public Queue<Step> Held { get; } = new();
+
+    /// <summary>Releases asked for while steps were held, each behind the held steps submitted before it.</summary>
+    public Queue<(long AfterHeld, Action Release)> ReleasesAfterHeld { get; } = new();
+
+    /// <summary>How many steps have ever been held, and how many of them have left the scheduler (issued or failed).</summary>
+    public long HeldCount { get; set; }
+
+    public long HeldTaken { get; set; }
+
     private GpuStream? Stream { get; set; }
 
-    /// <summary>The session's stream, made on first use; every stream is at the lowest priority until priority classes arrive.</summary>
-    public GpuStream StreamOn(GpuContext context) => Stream ??= context.CreateStream();
+    /// <summary>
+    /// The session's stream, made on first use at its class's priority. When the class has
+    /// changed and nothing of the session's is on the stream, it is replaced by one at the new
+    /// priority, once what was queued on it (zeroing of new buffers) has finished.
+    /// </summary>
+    public GpuStream StreamOn(GpuContext context)
+    {
+        if (Stream is { } current && current.Priority != StreamPriority && InFlight.Count == 0)
+        {
+            current.Synchronize();
+            current.Dispose();
+            Stream = null;
+        }
+        return Stream ??= context.CreateStream(StreamPriority);
+    }
+
+    /// <summary>On the engine thread, as the session opens: its tenant, and the class it starts in.</summary>
+    public void Open(Tenant tenant, int classIndex, int streamPriority)
+    {
+        _tenant = tenant;
+        ClassIndex = classIndex;
+        StreamPriority = streamPriority;
+    }
 
     /// <summary>Refuses a buffer of <paramref name="bytes"/> that the session's own limits do not allow.</summary>
     public void ThrowUnlessBufferAllowed(ulong bytes)
@@ -358,6 +403,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         Models.Clear();
         _modelNames.Clear();
         Waiting.Clear();
+        Held.Clear();
         Suspended = null;
         BufferBytes = 0;
         BufferPoolBytes = 0;
@@ -367,7 +413,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         IsClosed = true;
     }
 
-    public SessionStatus Snapshot()
+    public SessionStatus Snapshot(string className)
     {
         var running = InFlight.Count;
         return new SessionStatus(
@@ -382,7 +428,9 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
             Math.Max(0, Session.Outstanding - running),
             running,
             StepsCompleted,
-            StepsFailed);
+            StepsFailed,
+            className,
+            Lease?.Snapshot());
     }
 
     private void Release(IDisposable resource)

@@ -18,4 +18,7 @@ internal static partial class EngineLog
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Critical, Message = "The engine thread failed; the engine has stopped")]
     public static partial void ThreadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Tenant limits updated ({Overrides} uids with limits of their own)")]
+    public static partial void TenantLimitsUpdated(ILogger logger, int overrides);
 }

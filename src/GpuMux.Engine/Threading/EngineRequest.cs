@@ -63,3 +63,13 @@ internal sealed class Drain : IEngineWork
     {
     }
 }
+
+/// <summary>A lease's wall-clock end, posted by its timer.</summary>
+internal sealed class LeaseEnd(Sessions.SessionState session, Tenants.Lease lease) : IEngineWork
+{
+    public void Execute(EngineRuntime runtime) => runtime.ExpireLease(session, lease);
+
+    public void Abandon()
+    {
+    }
+}

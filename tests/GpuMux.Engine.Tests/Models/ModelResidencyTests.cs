@@ -1,3 +1,5 @@
+using GpuMux.Engine.Tenants;
+
 namespace GpuMux.Engine.Tests.Models;
 
 /// <summary>
@@ -173,7 +175,7 @@ public sealed class ModelResidencyTests
     [Fact]
     public async Task A_tenant_s_buffers_over_all_its_sessions_are_held_to_its_limit()
     {
-        await using var engine = await ModelEngine.StartAsync(options => options with { MaxDeviceBytesPerTenant = 4 << 20 });
+        await using var engine = await ModelEngine.StartAsync(options => options with { Tenants = new TenantLimitsOptions { Default = new TenantLimits { MaxDeviceBytes = 4 << 20 } } });
         var (first, _) = engine.Open();
         var (second, _) = engine.Open();
         var stranger = engine.OpenSession(TestEngine.Identity with { Uid = 4321 }, new CompletionRecorder());

@@ -1,0 +1,57 @@
+using GpuMux.Engine.Sessions;
+using GpuMux.Engine.Tenants;
+
+namespace GpuMux.Engine.Scheduling;
+
+/// <summary>
+/// One tenant within one priority class: its sessions with steps held back, and its virtual
+/// time, the device time its steps in this class have taken divided by its weight. The tenant
+/// furthest behind goes next. A step is charged an estimate when it is issued and corrected to
+/// its measured time when it completes, so a tenant cannot take the device twice over before
+/// its first step is counted.
+/// </summary>
+internal sealed class ClassTenant(Tenant tenant)
+{
+    // A first guess at a step's device time, until the tenant's own steps have been measured.
+    private const double InitialEstimateNs = 1e6;
+    private const double EstimateWeight = 0.2;
+
+    public Tenant Tenant { get; } = tenant;
+
+    public double VirtualNs { get; set; }
+
+    /// <summary>A moving average of the device time of its recent steps in the class.</summary>
+    public double EstimateNs { get; private set; } = InitialEstimateNs;
+
+    /// <summary>Sessions of the tenant in this class with held steps, in the order they got them.</summary>
+    public List<SessionState> Sessions { get; } = [];
+
+    public void Charge(double gpuNs) => VirtualNs += gpuNs / Tenant.Limits.Weight;
+
+    public void Measured(long gpuNs) => EstimateNs += EstimateWeight * (gpuNs - EstimateNs);
+
+    /// <summary>
+    /// The step to take next: the head of each session's queue (a session's steps go in the order
+    /// it submitted them), the one with the earliest deadline, steps without one last; among
+    /// equals, the first submitted.
+    /// </summary>
+    public SessionState? NextSession()
+    {
+        SessionState? best = null;
+        foreach (var session in Sessions)
+        {
+            if (best is null || GoesBefore(session.Held.Peek(), best.Held.Peek()))
+            {
+                best = session;
+            }
+        }
+        return best;
+    }
+
+    private static bool GoesBefore(Step a, Step b)
+    {
+        var aDeadline = a.DeadlineNs == 0 ? long.MaxValue : a.DeadlineNs;
+        var bDeadline = b.DeadlineNs == 0 ? long.MaxValue : b.DeadlineNs;
+        return aDeadline != bDeadline ? aDeadline < bDeadline : a.QueuedAtNs < b.QueuedAtNs;
+    }
+}

@@ -1,0 +1,60 @@
+using GpuMux.Engine.Tenants;
+
+namespace GpuMux.Engine.Scheduling;
+
+/// <summary>One priority class as the scheduler runs it: its stream priority, its tenants with held steps, and its steps on the device.</summary>
+internal sealed class PriorityClass(int index, PriorityClassOptions options, int streamPriority, TimeSpan shareWindow)
+{
+    private readonly Dictionary<uint, ClassTenant> _tenants = [];
+
+    public int Index { get; } = index;
+
+    public string Name => options.Name;
+
+    public double MinimumShare => options.MinimumShare;
+
+    public int StreamPriority { get; } = streamPriority;
+
+    /// <summary>Tenants with held steps in this class.</summary>
+    public List<ClassTenant> Active { get; } = [];
+
+    public int Held { get; set; }
+
+    /// <summary>Steps issued from this class and not yet completed (some may wait for device memory in the dispatcher).</summary>
+    public int OnDevice { get; set; }
+
+    public ShareMeter Share { get; } = new(shareWindow);
+
+    /// <summary>The latest end of a step of this class charged so far: time before it was already charged to another step.</summary>
+    public long ChargedUntilNs { get; set; }
+
+    public ClassTenant TenantFor(Tenant tenant)
+    {
+        if (!_tenants.TryGetValue(tenant.Uid, out var entry))
+        {
+            entry = new ClassTenant(tenant);
+            _tenants.Add(tenant.Uid, entry);
+        }
+        return entry;
+    }
+
+    /// <summary>
+    /// Makes a tenant active that had no held steps: it starts level with the furthest-behind
+    /// tenant still active, so that time it spent idle is not credit to take the device with.
+    /// </summary>
+    public void Activate(ClassTenant tenant)
+    {
+        if (Active.Count > 0)
+        {
+            var floor = double.MaxValue;
+            foreach (var other in Active)
+            {
+                floor = Math.Min(floor, other.VirtualNs);
+            }
+            tenant.VirtualNs = Math.Max(tenant.VirtualNs, floor);
+        }
+        Active.Add(tenant);
+    }
+
+    public ClassStatus Snapshot(double share) => new(Name, StreamPriority, Held, OnDevice, share, MinimumShare);
+}

@@ -1,0 +1,85 @@
+using GpuMux.Engine.Device;
+using GpuMux.Engine.Execution;
+using GpuMux.Engine.Sessions;
+
+namespace GpuMux.Engine.Scheduling;
+
+/// <summary>
+/// Books every step the scheduler issued once it is off the device: frees its place in its
+/// class, and charges its device time to the class (starvation bound), to its tenant's fair
+/// share, daily limit and accounts, to its model, and to its session's lease. A step's device
+/// time is measured by its events, less any part of it that an earlier step of its class was
+/// already charged for: steps of one class that overlap on the device pay once for the overlap,
+/// so a tenant is not charged for time it spent queued behind another. Engine thread only.
+/// </summary>
+internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes, SchedulingPolicy policy)
+{
+    private readonly List<SessionState> _spentLeases = [];
+
+    public IReadOnlyList<PriorityClass> Classes { get; } = classes;
+
+    public bool HasSpentLeases => _spentLeases.Count > 0;
+
+    public void Record(Step step, SessionState session, long startedAtNs, long endedAtNs)
+    {
+        if (step.ClassIndex < 0)
+        {
+            return;
+        }
+        var priorityClass = Classes[step.ClassIndex];
+        step.ClassIndex = -1;
+        priorityClass.OnDevice--;
+        long charged = 0;
+        if (startedAtNs > 0 && endedAtNs > startedAtNs)
+        {
+            charged = Math.Max(0, endedAtNs - Math.Max(startedAtNs, priorityClass.ChargedUntilNs));
+            priorityClass.ChargedUntilNs = Math.Max(priorityClass.ChargedUntilNs, endedAtNs);
+        }
+        var now = MonotonicClock.NowNanoseconds();
+        var tenant = session.Tenant;
+        var classTenant = priorityClass.TenantFor(tenant);
+        classTenant.Charge(charged - step.EstimatedNs);
+        classTenant.Measured(charged);
+        priorityClass.Share.Add(charged, now);
+        tenant.Day.Add(charged, now);
+        if (startedAtNs > 0)
+        {
+            var bytes = CopiedBytes(step);
+            var delay = Math.Max(0, startedAtNs - step.QueuedAtNs);
+            tenant.Usage.AddStep(charged, bytes, delay);
+            step.UsedModel?.Usage.AddStep(charged, bytes, delay);
+        }
+        if (policy == SchedulingPolicy.Request && step.EndsRequest && step.UsedModel is { } model)
+        {
+            model.InRequest = false;
+        }
+        if (session.Lease is { Expired: false } lease)
+        {
+            lease.UsedGpuNs += charged;
+            if (lease.IsSpent(now) && !_spentLeases.Contains(session))
+            {
+                _spentLeases.Add(session);
+            }
+        }
+    }
+
+    /// <summary>Sessions whose leases a step has just spent, for the engine to expire.</summary>
+    public void TakeSpentLeases(List<SessionState> into)
+    {
+        into.AddRange(_spentLeases);
+        _spentLeases.Clear();
+    }
+
+    private static ulong CopiedBytes(Step step)
+    {
+        ulong bytes = 0;
+        foreach (var op in step.Ops)
+        {
+            if (op.Kind is StepOpKind.CopyIn or StepOpKind.CopyOut)
+            {
+                bytes += op.Bytes;
+            }
+        }
+        return bytes;
+    }
+}

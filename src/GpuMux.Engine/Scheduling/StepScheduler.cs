@@ -1,0 +1,370 @@
+using GpuMux.Engine.Device;
+using GpuMux.Engine.Execution;
+using GpuMux.Engine.Models;
+using GpuMux.Engine.Sessions;
+
+namespace GpuMux.Engine.Scheduling;
+
+/// <summary>
+/// Decides which submitted step goes to the device next. Steps are held here, by class, tenant
+/// and session, and issued to the dispatcher while their class has fewer than
+/// <see cref="SchedulingOptions.StepsOnDevicePerClass"/> on the device.
+/// <list type="bullet">
+/// <item>Between classes, strict priority: a class issues only while no class above it holds
+/// steps it could issue, unless its share of recent device time is below its minimum share
+/// (the starvation bound). On the device, each class's streams run at its own priority.</item>
+/// <item>Within a class, the tenant whose virtual time (device time over weight) is least goes
+/// next; within a tenant, the earliest deadline, then the first submitted, each session's steps
+/// in order. A step still held when its deadline passes fails if it asked to.</item>
+/// <item>Models switch between steps. A step whose model is cold costs a swap-in (its bytes over
+/// the measured swap bandwidth): a warm model's step of another tenant goes first if that
+/// tenant is behind by less than the swap would take, unless the cold step has a deadline.
+/// Likewise a step of the model issued last goes ahead of a fairer one that is less than one
+/// step's time ahead, so steps of one model run together. While models compute, the next cold
+/// model the queues will want is swapped in on the copy stream, if that evicts nothing wanted.</item>
+/// </list>
+/// Engine thread only.
+/// </summary>
+internal sealed class StepScheduler(
+    SchedulingOptions options,
+    IReadOnlyList<PriorityClass> classes,
+    StepDispatcher dispatcher,
+    StepExecutor executor,
+    ModelStore models)
+{
+    private readonly List<ClassTenant> _order = [];
+    private readonly bool[] _stuck = new bool[classes.Count];
+    private Model? _lastModel;
+
+    public int Held { get; private set; }
+
+    /// <summary>Holds a step that passed its session's and tenant's gates, and issues what can go.</summary>
+    public void Enqueue(Step step, SessionState session, DeviceContext device)
+    {
+        var now = MonotonicClock.NowNanoseconds();
+        if (Refusal(step, session, now) is { } refusal)
+        {
+            executor.FailUnrun(step, session, refusal.Error, refusal.Message);
+            return;
+        }
+        if (step.ModelHandle != 0 && session.Models.TryGet(step.ModelHandle, out var model))
+        {
+            step.JoinQueue(model);
+        }
+        var priorityClass = classes[session.ClassIndex];
+        session.Held.Enqueue(step);
+        session.HeldCount++;
+        priorityClass.Held++;
+        Held++;
+        if (session.Held.Count == 1)
+        {
+            var tenant = priorityClass.TenantFor(session.Tenant);
+            if (tenant.Sessions.Count == 0)
+            {
+                priorityClass.Activate(tenant);
+            }
+            tenant.Sessions.Add(session);
+        }
+        Pump(device);
+    }
+
+    /// <summary>Issues steps while some class may; then prefetches the next cold model if the copy stream is free.</summary>
+    public void Pump(DeviceContext device)
+    {
+        Array.Clear(_stuck);
+        while (NextClass() is { } priorityClass)
+        {
+            if (Pick(priorityClass) is { } session)
+            {
+                Issue(session, priorityClass, device);
+            }
+            else
+            {
+                _stuck[priorityClass.Index] = true;
+            }
+        }
+        Prefetch(device);
+    }
+
+    /// <summary>Defers <paramref name="release"/> behind the session's held steps, which may use what it releases; false when it holds none.</summary>
+    public bool DeferRelease(SessionState session, Action release)
+    {
+        if (session.Held.Count == 0)
+        {
+            return false;
+        }
+        session.ReleasesAfterHeld.Enqueue((session.HeldCount, release));
+        return true;
+    }
+
+    /// <summary>Fails the held steps of <paramref name="session"/>, or of every session.</summary>
+    public void FailHeld(SessionState? session, EngineError error, string message)
+    {
+        foreach (var priorityClass in classes)
+        {
+            for (var t = priorityClass.Active.Count - 1; t >= 0; t--)
+            {
+                var tenant = priorityClass.Active[t];
+                for (var s = tenant.Sessions.Count - 1; s >= 0; s--)
+                {
+                    var held = tenant.Sessions[s];
+                    if (session is not null && held != session)
+                    {
+                        continue;
+                    }
+                    tenant.Sessions.RemoveAt(s);
+                    while (held.Held.TryDequeue(out var step))
+                    {
+                        priorityClass.Held--;
+                        Held--;
+                        held.HeldTaken++;
+                        step.LeaveQueue();
+                        executor.FailUnrun(step, held, error, message);
+                    }
+                    RunDueReleases(held);
+                }
+                if (tenant.Sessions.Count == 0)
+                {
+                    priorityClass.Active.RemoveAt(t);
+                }
+            }
+        }
+    }
+
+    /// <summary>Moves a session's held steps to the class it now runs in.</summary>
+    public void ChangeClass(SessionState session, int classIndex)
+    {
+        var from = classes[session.ClassIndex];
+        session.ClassIndex = classIndex;
+        session.StreamPriority = classes[classIndex].StreamPriority;
+        if (session.Held.Count == 0 || from.Index == classIndex)
+        {
+            return;
+        }
+        var tenant = from.TenantFor(session.Tenant);
+        tenant.Sessions.Remove(session);
+        if (tenant.Sessions.Count == 0)
+        {
+            from.Active.Remove(tenant);
+        }
+        from.Held -= session.Held.Count;
+        var to = classes[classIndex];
+        var joining = to.TenantFor(session.Tenant);
+        if (joining.Sessions.Count == 0)
+        {
+            to.Activate(joining);
+        }
+        joining.Sessions.Add(session);
+        to.Held += session.Held.Count;
+    }
+
+    private static (EngineError Error, string Message)? Refusal(Step step, SessionState session, long now)
+    {
+        if (session.Lease is { Expired: true } lease)
+        {
+            return (EngineError.LeaseExpired, $"lease {lease.Id} has run out; release it and take another");
+        }
+        if (session.Tenant.OverDailyTime(now) is { } over)
+        {
+            return (EngineError.QuotaExceeded, over);
+        }
+        if (step.FailIfLate && step.DeadlineNs != 0 && now > step.DeadlineNs)
+        {
+            return (EngineError.DeadlineMissed, $"the step's deadline had passed {(now - step.DeadlineNs) / 1e6:F3} ms before it was submitted");
+        }
+        return null;
+    }
+
+    private static bool IsWarm(Model? model) => model is null || (model.IsMapped && model.SwapFailure is null);
+
+    private static Model? ModelOf(Step step, SessionState session) =>
+        step.ModelHandle != 0 && session.Models.TryGet(step.ModelHandle, out var model) ? model : null;
+
+    /// <summary>The class to issue from next, or null when none may.</summary>
+    private PriorityClass? NextClass()
+    {
+        var higherWaiting = false;
+        var now = MonotonicClock.NowNanoseconds();
+        foreach (var priorityClass in classes)
+        {
+            if (priorityClass.Held == 0 || _stuck[priorityClass.Index])
+            {
+                continue;
+            }
+            var hasRoom = priorityClass.OnDevice < options.StepsOnDevicePerClass;
+            if (hasRoom && (!higherWaiting || IsOwedShare(priorityClass, now)))
+            {
+                return priorityClass;
+            }
+            higherWaiting = true;
+        }
+        return null;
+    }
+
+    private bool IsOwedShare(PriorityClass priorityClass, long now)
+    {
+        if (priorityClass.MinimumShare == 0)
+        {
+            return false;
+        }
+        double total = 0;
+        foreach (var each in classes)
+        {
+            total += each.Share.ValueAt(now);
+        }
+        return total == 0 || priorityClass.Share.ValueAt(now) / total < priorityClass.MinimumShare;
+    }
+
+    /// <summary>The session whose head step goes next in <paramref name="priorityClass"/>; null when none can go now.</summary>
+    private SessionState? Pick(PriorityClass priorityClass)
+    {
+        _order.Clear();
+        _order.AddRange(priorityClass.Active);
+        _order.Sort((a, b) => a.VirtualNs.CompareTo(b.VirtualNs));
+        SessionState? fair = null;
+        ClassTenant? fairTenant = null;
+        Model? fairModel = null;
+        SessionState? warm = null;
+        SessionState? grouped = null;
+        var swapCostNs = 0.0;
+        foreach (var tenant in _order)
+        {
+            if (NextLive(priorityClass, tenant) is not { } session)
+            {
+                continue;
+            }
+            var step = session.Held.Peek();
+            var model = ModelOf(step, session);
+            if (!CanStartNow(model))
+            {
+                continue;
+            }
+            if (fair is null)
+            {
+                (fair, fairTenant, fairModel) = (session, tenant, model);
+                if (options.Policy == SchedulingPolicy.Dedicated || (IsWarm(model) && (model is null || _lastModel is null || model == _lastModel)))
+                {
+                    return fair;
+                }
+                swapCostNs = IsWarm(model) || step.DeadlineNs != 0 ? 0 : models.SwapTimeNs(model!);
+                continue;
+            }
+            var lead = tenant.VirtualNs - fairTenant!.VirtualNs;
+            if (grouped is null && model is not null && model == _lastModel && lead <= fairTenant.EstimateNs)
+            {
+                grouped = session;
+            }
+            if (warm is null && IsWarm(model) && lead <= swapCostNs)
+            {
+                warm = session;
+            }
+            if (lead > Math.Max(swapCostNs, fairTenant.EstimateNs))
+            {
+                break;
+            }
+        }
+        return IsWarm(fairModel) ? grouped ?? fair : warm ?? fair;
+    }
+
+    /// <summary>The tenant's next session, after failing held steps whose deadlines have passed and that asked to fail.</summary>
+    private SessionState? NextLive(PriorityClass priorityClass, ClassTenant tenant)
+    {
+        var now = MonotonicClock.NowNanoseconds();
+        while (tenant.NextSession() is { } session)
+        {
+            var step = session.Held.Peek();
+            if (!(step.FailIfLate && step.DeadlineNs != 0 && now > step.DeadlineNs))
+            {
+                return session;
+            }
+            Take(session, priorityClass, tenant);
+            step.LeaveQueue();
+            executor.FailUnrun(step, session, EngineError.DeadlineMissed, $"the step's deadline passed {(now - step.DeadlineNs) / 1e6:F3} ms before it could start");
+            RunDueReleases(session);
+        }
+        return null;
+    }
+
+    /// <summary>Under the Request policy, a cold model's step waits until its model fits without evicting a model mid-request.</summary>
+    private bool CanStartNow(Model? model) =>
+        options.Policy != SchedulingPolicy.Request || IsWarm(model) || models.HasRoomFor(model!, spareQueued: false);
+
+    private Step Take(SessionState session, PriorityClass priorityClass, ClassTenant tenant)
+    {
+        var step = session.Held.Dequeue();
+        priorityClass.Held--;
+        Held--;
+        session.HeldTaken++;
+        if (session.Held.Count == 0)
+        {
+            tenant.Sessions.Remove(session);
+            if (tenant.Sessions.Count == 0)
+            {
+                priorityClass.Active.Remove(tenant);
+            }
+        }
+        return step;
+    }
+
+    private void Issue(SessionState session, PriorityClass priorityClass, DeviceContext device)
+    {
+        var tenant = priorityClass.TenantFor(session.Tenant);
+        var step = Take(session, priorityClass, tenant);
+        var model = ModelOf(step, session);
+        step.ClassIndex = priorityClass.Index;
+        step.EstimatedNs = tenant.EstimateNs;
+        step.UsedModel = model;
+        tenant.Charge(tenant.EstimateNs);
+        priorityClass.OnDevice++;
+        if (model is not null)
+        {
+            _lastModel = model;
+            if (options.Policy == SchedulingPolicy.Request)
+            {
+                model.InRequest = !step.EndsRequest || model.InRequest;
+            }
+        }
+        dispatcher.Submit(step, session, device);
+        RunDueReleases(session);
+    }
+
+    /// <summary>Hands on the releases whose earlier steps have all left the scheduler, to go behind them in the dispatcher.</summary>
+    private void RunDueReleases(SessionState session)
+    {
+        while (session.ReleasesAfterHeld.TryPeek(out var due) && due.AfterHeld <= session.HeldTaken)
+        {
+            session.ReleasesAfterHeld.Dequeue();
+            dispatcher.ReleaseAfterWaitingSteps(session, due.Release);
+        }
+    }
+
+    /// <summary>Swaps in the model of the step most likely to go next among those whose models are cold, if the copy stream is idle and room needs no wanted model evicted.</summary>
+    private void Prefetch(DeviceContext device)
+    {
+        if (options.Policy == SchedulingPolicy.Dedicated || models.IsSwapping)
+        {
+            return;
+        }
+        foreach (var priorityClass in classes)
+        {
+            ClassTenant? next = null;
+            foreach (var tenant in priorityClass.Active)
+            {
+                if (next is null || tenant.VirtualNs < next.VirtualNs)
+                {
+                    next = tenant;
+                }
+            }
+            if (next?.NextSession() is not { } session)
+            {
+                continue;
+            }
+            var model = ModelOf(session.Held.Peek(), session);
+            if (!IsWarm(model) && models.HasRoomFor(model!, spareQueued: true))
+            {
+                models.Prefetch(model!, device);
+            }
+            return;
+        }
+    }
+}
