@@ -27,6 +27,8 @@ public enum ErrorCode : ushort
     InvalidModel = 21,
     ModelTooLarge = 22,
     UnknownTensor = 23,
+    DeadlineMissed = 24,
+    LeaseExpired = 25,
 }
 
 public static class ErrorCodes

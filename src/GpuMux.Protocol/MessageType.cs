@@ -20,6 +20,10 @@ public enum MessageType : ushort
     UnregisterModel = 0x000C,
     GetTensor = 0x000D,
     ListModels = 0x000E,
+    AcquireLease = 0x0011,
+    ReleaseLease = 0x0012,
+    GetLease = 0x0013,
+    GetTenants = 0x0014,
 
     Ok = 0x8000,
     Welcome = 0x8001,
@@ -35,5 +39,8 @@ public enum MessageType : ushort
 
     /// <summary>Sent zero or more times while a RegisterModel stages its weights, before its reply.</summary>
     ModelProgress = 0x8010,
+    LeaseGranted = 0x8011,
+    LeaseReport = 0x8013,
+    TenantReport = 0x8014,
     Error = 0x80FF,
 }

@@ -4,7 +4,8 @@ namespace GpuMux.Protocol.Messages;
 
 /// <summary>
 /// The daemon's state. When the sessions do not all fit in one frame, the report lists as many as
-/// fit and <see cref="SessionsTotal"/> says how many there are.
+/// fit and <see cref="SessionsTotal"/> says how many there are. <see cref="Scheduling"/> follows
+/// the sessions for a session that speaks 1.2 or later, and is null otherwise.
 /// </summary>
 public readonly record struct StatusReport(
     BackendKind Backend,
@@ -15,7 +16,8 @@ public readonly record struct StatusReport(
     ulong SessionBytes,
     long UptimeMs,
     uint SessionsTotal,
-    IReadOnlyList<SessionEntry> Sessions) : IMessage<StatusReport>
+    IReadOnlyList<SessionEntry> Sessions,
+    SchedulingStatus? Scheduling = null) : IMessage<StatusReport>
 {
     public static StatusReport Read(ref PayloadReader reader)
     {
@@ -33,7 +35,9 @@ public readonly record struct StatusReport(
             sessions[i] = SessionEntry.Read(ref reader);
         }
 
-        return new(backend, description, device, free, total, sessionBytes, uptime, sessionsTotal, sessions);
+        // A 1.1 report ends after its sessions; a 1.2 report goes on.
+        SchedulingStatus? scheduling = reader.Remaining > 0 ? SchedulingStatus.Read(ref reader, sessions.Length) : null;
+        return new(backend, description, device, free, total, sessionBytes, uptime, sessionsTotal, sessions, scheduling);
     }
 
     public void Write(ref FrameWriter writer)
@@ -50,6 +54,16 @@ public readonly record struct StatusReport(
         foreach (var session in Sessions)
         {
             session.Write(ref writer);
+        }
+
+        if (Scheduling is { } scheduling)
+        {
+            if (scheduling.Sessions.Count != Sessions.Count)
+            {
+                throw new InvalidOperationException($"{scheduling.Sessions.Count} sessions' classes for {Sessions.Count} sessions");
+            }
+
+            scheduling.Write(ref writer);
         }
     }
 }

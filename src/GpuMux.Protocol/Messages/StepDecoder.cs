@@ -4,13 +4,15 @@ namespace GpuMux.Protocol.Messages;
 
 /// <summary>
 /// Walks a SubmitStep payload op by op without allocating: <see cref="TryReadOp"/>, and after a
-/// launch, <see cref="ReadArgument"/> once per argument.
+/// launch, <see cref="ReadArgument"/> once per argument. Ops out of order (<see cref="StepOpOrder"/>)
+/// are malformed.
 /// </summary>
 public ref struct StepDecoder
 {
     private PayloadReader _reader;
     private int _opsLeft;
     private int _argumentsLeft;
+    private StepOpOrder _order;
 
     public StepDecoder(ReadOnlySpan<byte> payload)
     {
@@ -48,10 +50,15 @@ public ref struct StepDecoder
             StepOpKind.CopyIn => ReadCopyIn(),
             StepOpKind.CopyOut => ReadCopyOut(),
             StepOpKind.Launch => ReadLaunch(),
-            StepOpKind.UseModel when _opsLeft == OpCount - 1 => ReadUseModel(),
-            StepOpKind.UseModel => throw new MalformedPayloadException("UseModel must be a step's first op"),
+            StepOpKind.UseModel => ReadUseModel(),
+            StepOpKind.Schedule => ReadSchedule(),
             _ => throw new MalformedPayloadException($"op {OpCount - _opsLeft - 1} has unknown kind {(byte)kind}"),
         };
+        if (_order.Admit(kind) is { } misplaced)
+        {
+            throw new MalformedPayloadException(misplaced);
+        }
+
         _argumentsLeft = op.ArgumentCount;
         return true;
     }
@@ -94,6 +101,23 @@ public ref struct StepDecoder
     }
 
     private StepOp ReadUseModel() => new(StepOpKind.UseModel, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Model: _reader.ReadUInt32());
+
+    private StepOp ReadSchedule()
+    {
+        var deadline = _reader.ReadInt64();
+        var flags = (ScheduleFlags)_reader.ReadByte();
+        if (deadline < 0)
+        {
+            throw new MalformedPayloadException($"the deadline {deadline} is negative; it is a CLOCK_MONOTONIC time in nanoseconds, or 0 for none");
+        }
+
+        if (!flags.AreKnown())
+        {
+            throw new MalformedPayloadException($"Schedule flags 0x{(byte)flags:x2} set bits other than 0 (fail_if_late) and 1 (ends_request)");
+        }
+
+        return new(StepOpKind.Schedule, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, DeadlineNs: deadline, Flags: flags);
+    }
 
     private StepOp ReadLaunch() => new(
         StepOpKind.Launch, 0, 0, 0, 0, 0,

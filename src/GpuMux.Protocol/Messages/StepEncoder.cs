@@ -13,6 +13,7 @@ public ref struct StepEncoder
     private Span<byte> _argumentCountField;
     private ushort _opCount;
     private byte _argumentCount;
+    private StepOpOrder _order;
 
     public StepEncoder(Span<byte> buffer)
     {
@@ -21,16 +22,28 @@ public ref struct StepEncoder
         _opCountField = _writer.Reserve(2);
     }
 
-    /// <summary>Binds the step to a model: only as the first op.</summary>
+    /// <summary>Binds the step to a model: once, before any copy or launch.</summary>
     public void UseModel(uint model)
     {
-        if (_opCount != 0)
-        {
-            throw new InvalidOperationException("UseModel must be a step's first op");
-        }
-
         BeginOp(StepOpKind.UseModel);
         _writer.WriteUInt32(model);
+    }
+
+    /// <summary>
+    /// Gives the step a deadline (CLOCK_MONOTONIC nanoseconds, 0 for none) and its flags: once,
+    /// before any copy or launch.
+    /// </summary>
+    public void Schedule(long deadlineNs, ScheduleFlags flags)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(deadlineNs);
+        if (!flags.AreKnown())
+        {
+            throw new ArgumentException($"0x{(byte)flags:x2} is not a combination of ScheduleFlags", nameof(flags));
+        }
+
+        BeginOp(StepOpKind.Schedule);
+        _writer.WriteInt64(deadlineNs);
+        _writer.WriteByte((byte)flags);
     }
 
     public void CopyIn(uint region, ulong regionOffset, uint buffer, ulong bufferOffset, ulong bytes)
@@ -129,6 +142,11 @@ public ref struct StepEncoder
         if (_opCount == ushort.MaxValue)
         {
             throw new InvalidOperationException("a step holds at most 65535 ops");
+        }
+
+        if (_order.Admit(kind) is { } misplaced)
+        {
+            throw new InvalidOperationException(misplaced);
         }
 
         _opCount++;

@@ -3,7 +3,7 @@ namespace GpuMux.Protocol.Messages;
 /// <summary>
 /// One decoded op of a step. Copies fill the region, buffer and offset fields; a launch fills the
 /// function, dimensions and <see cref="ArgumentCount"/>, and its arguments follow it in the decoder;
-/// UseModel fills <see cref="Model"/>.
+/// UseModel fills <see cref="Model"/>; Schedule fills <see cref="DeadlineNs"/> and <see cref="Flags"/>.
 /// </summary>
 public readonly record struct StepOp(
     StepOpKind Kind,
@@ -21,7 +21,9 @@ public readonly record struct StepOp(
     uint BlockZ,
     uint SharedMemoryBytes,
     byte ArgumentCount,
-    uint Model = 0);
+    uint Model = 0,
+    long DeadlineNs = 0,
+    ScheduleFlags Flags = ScheduleFlags.None);
 
 /// <summary>A launch argument: a buffer or tensor handle with an offset, or a scalar's bits in <see cref="Bits"/>.</summary>
 public readonly record struct LaunchArgument(ArgumentKind Kind, uint Handle, ulong Bits)

@@ -6,6 +6,7 @@ namespace GpuMux.Protocol.Tests.Messages;
 public sealed class MessageRoundTripTests
 {
     private static readonly DeviceDescription Device = new(0, "NVIDIA H100 80GB HBM3", 80UL << 30, 9, 0, 132, "0000:41:00.0");
+    private static readonly LeaseInfo Lease = new(7, "interactive", 1_500_000, 60_000_000_000, 1_700_000_000_000, 1_700_003_600_000, 4UL << 20, 8UL << 30, false);
 
     [Fact]
     public void Hello_round_trips() => AssertRoundTrip(MessageType.Hello, Hello.ForThisVersion("trainer-7"));
@@ -95,6 +96,114 @@ public sealed class MessageRoundTripTests
     }
 
     [Fact]
+    public void A_1_2_status_report_carries_the_classes_and_each_session_s_class_and_lease()
+    {
+        var session = new SessionEntry(5, 1000, 1000, 4242, "notebook", 1_700_000_000_000, 2, 4096, 1, 8192, 1, 3, 1, 99, 2);
+        var scheduling = new SchedulingStatus(
+            SchedulingPolicy.Request,
+            [new PriorityClassEntry("interactive", -5, 2, 1, 0.7, 0), new PriorityClassEntry("batch", 0, 9, 2, 0.3, 0.02)],
+            [new SessionClassEntry("interactive", Lease), new SessionClassEntry("standard", null)]);
+        var report = new StatusReport(BackendKind.Cuda, "CUDA 12.6", Device, 1 << 30, 80UL << 30, 4096, 1234, 2, [session, session with { SessionId = 6 }], scheduling);
+
+        var decoded = RoundTrip(MessageType.StatusReport, report);
+
+        Assert.Equal(report.Sessions, decoded.Sessions);
+        var decodedScheduling = Assert.NotNull(decoded.Scheduling);
+        Assert.Equal(SchedulingPolicy.Request, decodedScheduling.Policy);
+        Assert.Equal(scheduling.Classes, decodedScheduling.Classes);
+        Assert.Equal(scheduling.Sessions, decodedScheduling.Sessions);
+    }
+
+    [Fact]
+    public void A_status_report_without_the_1_2_part_has_no_scheduling()
+    {
+        var report = new StatusReport(BackendKind.Sim, "Sim", Device, 1, 2, 0, 5, 0, []);
+
+        Assert.Null(RoundTrip(MessageType.StatusReport, report).Scheduling);
+    }
+
+    [Fact]
+    public void A_status_report_cut_inside_its_1_2_part_is_malformed()
+    {
+        var scheduling = new SchedulingStatus(SchedulingPolicy.Step, [new PriorityClassEntry("standard", 0, 0, 0, 0, 0.05)], []);
+        var report = new StatusReport(BackendKind.Sim, "Sim", Device, 1, 2, 0, 5, 0, [], scheduling);
+        var payload = Payload(MessageType.StatusReport, report);
+
+        Assert.Throws<MalformedPayloadException>(() => Message.Decode<StatusReport>(payload[..^1]));
+    }
+
+    [Fact]
+    public void A_status_report_needs_one_class_entry_per_session_entry()
+    {
+        var session = new SessionEntry(5, 1000, 1000, 4242, "notebook", 1, 2, 4096, 1, 8192, 1, 3, 1, 99, 2);
+        var report = new StatusReport(BackendKind.Sim, "Sim", Device, 1, 2, 0, 5, 1, [session], new SchedulingStatus(SchedulingPolicy.Step, [], []));
+
+        Assert.Throws<InvalidOperationException>(() => Payload(MessageType.StatusReport, report));
+    }
+
+    [Fact]
+    public void Lease_messages_round_trip()
+    {
+        AssertRoundTrip(MessageType.AcquireLease, new AcquireLease("interactive", 60_000, 3_600_000, 8UL << 30));
+        AssertRoundTrip(MessageType.AcquireLease, new AcquireLease("", 0, 0, 0));
+        AssertRoundTrip(MessageType.LeaseGranted, Lease);
+        AssertRoundTrip(MessageType.LeaseReport, new LeaseReport(Lease));
+        AssertRoundTrip(MessageType.LeaseReport, new LeaseReport(null));
+    }
+
+    [Fact]
+    public void A_report_of_no_lease_still_carries_the_lease_fields_as_zeros()
+    {
+        var payload = Payload(MessageType.LeaseReport, new LeaseReport(null));
+
+        Assert.Equal(LeaseReport.MaxEncodedBytes - LeaseInfo.MaxClassNameBytes, payload.Length);
+        Assert.All(payload, b => Assert.Equal(0, b));
+    }
+
+    [Fact]
+    public void A_lease_report_whose_flag_is_not_a_bool_is_malformed()
+    {
+        var payload = Payload(MessageType.LeaseReport, new LeaseReport(Lease));
+        payload[0] = 2;
+
+        Assert.Throws<MalformedPayloadException>(() => Message.Decode<LeaseReport>(payload));
+    }
+
+    [Fact]
+    public void Tenant_report_round_trips_with_percentiles_that_are_not_there_yet()
+    {
+        var tenant = new TenantEntry(1000, 2, 3, 4UL << 20, 8UL << 30, 1, 2, 12.5, 3600, 1_700_000_000_000, "standard", 99.5, 1234, 7, 1UL << 33, 0.25, 4.5);
+        var idle = tenant with { Uid = 1001, Steps = 0, QueueDelayP50Ms = double.NaN, QueueDelayP99Ms = double.NaN, HighestClass = "" };
+        var report = new TenantReport(3, [tenant, idle]);
+
+        var decoded = RoundTrip(MessageType.TenantReport, report);
+
+        Assert.Equal(3u, decoded.TenantsTotal);
+        Assert.Equal(report.Tenants, decoded.Tenants);
+        Assert.True(double.IsNaN(decoded.Tenants[1].QueueDelayP99Ms));
+    }
+
+    [Fact]
+    public void A_tenant_count_past_the_payload_is_malformed()
+    {
+        byte[] payload = [5, 0, 0, 0, 2, 0];
+
+        Assert.Throws<MalformedPayloadException>(() => Message.Decode<TenantReport>(payload));
+    }
+
+    [Fact]
+    public void Entries_with_the_longest_class_names_fit_their_stated_bounds()
+    {
+        var longName = new string('c', 500);
+
+        Assert.Equal(LeaseInfo.MaxEncodedBytes, Payload(MessageType.LeaseGranted, Lease with { Class = longName }).Length);
+        Assert.Equal(SessionClassEntry.MaxEncodedBytes, Payload(MessageType.StatusReport, new SessionClassEntry(longName, Lease with { Class = longName })).Length);
+        Assert.Equal(PriorityClassEntry.MaxEncodedBytes, Payload(MessageType.StatusReport, new PriorityClassEntry(longName, -1, 1, 1, 1, 1)).Length);
+        var tenant = new TenantEntry(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, longName, 1, 1, 1, 1, 1, 1);
+        Assert.Equal(TenantEntry.MaxEncodedBytes, Payload(MessageType.TenantReport, tenant).Length);
+    }
+
+    [Fact]
     public void The_header_states_the_type_request_id_and_payload_length()
     {
         var buffer = new byte[64];
@@ -104,6 +213,13 @@ public sealed class MessageRoundTripTests
         Assert.True(FrameHeader.TryRead(buffer, out var header));
         Assert.Equal(new FrameHeader(8, (ushort)MessageType.RegisterRegion, 1, 0, 0xDEADBEEF), header);
         Assert.Equal(FrameHeader.Size + 8, length);
+    }
+
+    private static byte[] Payload<T>(MessageType type, T message) where T : struct, IMessage<T>
+    {
+        var buffer = new byte[4096];
+        var length = Message.Encode(buffer, type, 1, message);
+        return buffer[FrameHeader.Size..length];
     }
 
     private static void AssertRoundTrip<T>(MessageType type, T message) where T : struct, IMessage<T> =>

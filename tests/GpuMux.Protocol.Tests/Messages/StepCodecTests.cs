@@ -68,18 +68,98 @@ public sealed class StepCodecTests
     }
 
     [Fact]
-    public void UseModel_anywhere_but_first_is_malformed_and_cannot_be_encoded()
+    public void Schedule_round_trips_before_or_after_UseModel()
     {
-        byte[] payload = [0, 0, 2, 0, 4, 1, 0, 0, 0, 4, 2, 0, 0, 0];
+        foreach (var scheduleFirst in new[] { true, false })
+        {
+            var buffer = new byte[256];
+            var encoder = new StepEncoder(buffer);
+            if (scheduleFirst)
+            {
+                encoder.Schedule(123_456_789, ScheduleFlags.FailIfLate | ScheduleFlags.EndsRequest);
+                encoder.UseModel(5);
+            }
+            else
+            {
+                encoder.UseModel(5);
+                encoder.Schedule(123_456_789, ScheduleFlags.FailIfLate | ScheduleFlags.EndsRequest);
+            }
+
+            encoder.CopyIn(1, 0, 2, 0, 64);
+            var length = encoder.Finish(requestId: 1);
+
+            var ops = DecodeOps(buffer.AsSpan(FrameHeader.Size, length - FrameHeader.Size).ToArray());
+            var schedule = Assert.Single(ops, op => op.Kind == StepOpKind.Schedule);
+            Assert.Equal((123_456_789L, ScheduleFlags.FailIfLate | ScheduleFlags.EndsRequest), (schedule.DeadlineNs, schedule.Flags));
+            Assert.Equal(5u, Assert.Single(ops, op => op.Kind == StepOpKind.UseModel).Model);
+            Assert.Equal(StepOpKind.CopyIn, ops[^1].Kind);
+        }
+    }
+
+    [Fact]
+    public void A_schedule_op_is_a_kind_an_i64_deadline_and_a_flags_byte()
+    {
+        var buffer = new byte[64];
+        var encoder = new StepEncoder(buffer);
+        encoder.Schedule(0x0102030405060708, ScheduleFlags.EndsRequest);
+        var length = encoder.Finish(requestId: 1);
+
+        Assert.Equal([0, 0, 1, 0, 5, 8, 7, 6, 5, 4, 3, 2, 1, 2], buffer[FrameHeader.Size..length]);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0, 0, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 4 }, "flags 0x04")]
+    [InlineData(new byte[] { 0, 0, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0x81 }, "flags 0x81")]
+    [InlineData(new byte[] { 0, 0, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0x80, 0 }, "negative")]
+    [InlineData(new byte[] { 0, 0, 2, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, "at most one Schedule")]
+    [InlineData(new byte[] { 0, 0, 2, 0, 4, 1, 0, 0, 0, 4, 2, 0, 0, 0 }, "at most one UseModel")]
+    [InlineData(new byte[] { 0, 0, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0 }, "short")]
+    public void A_bad_schedule_or_model_op_is_malformed(byte[] payload, string reason)
+    {
+        var error = Assert.Throws<MalformedPayloadException>(() => DecodeAll(payload));
+        Assert.Contains(reason, error.Message);
+    }
+
+    [Theory]
+    [InlineData(StepOpKind.Schedule)]
+    [InlineData(StepOpKind.UseModel)]
+    public void Schedule_and_UseModel_after_a_copy_or_launch_are_malformed_and_cannot_be_encoded(StepOpKind kind)
+    {
+        var buffer = new byte[256];
+        var encoder = new StepEncoder(buffer);
+        encoder.CopyIn(1, 0, 2, 0, 4);
+        var copyOnly = buffer[FrameHeader.Size..encoder.Finish(1)];
+        byte[] leading = kind == StepOpKind.Schedule ? [5, 0, 0, 0, 0, 0, 0, 0, 0, 0] : [4, 1, 0, 0, 0];
+        byte[] payload = [0, 0, 2, 0, .. copyOnly[4..], .. leading];
 
         var error = Assert.Throws<MalformedPayloadException>(() => DecodeAll(payload));
-        Assert.Contains("first op", error.Message);
+        Assert.Contains($"{kind} must come before the step's first copy or launch", error.Message);
+        Assert.Throws<InvalidOperationException>(() =>
+        {
+            var late = new StepEncoder(new byte[128]);
+            late.Launch(3, 1, 1, 1, 32, 1, 1);
+            if (kind == StepOpKind.Schedule)
+            {
+                late.Schedule(1, ScheduleFlags.None);
+            }
+            else
+            {
+                late.UseModel(1);
+            }
+        });
+    }
+
+    [Fact]
+    public void The_encoder_refuses_a_second_schedule_unknown_flags_and_a_negative_deadline()
+    {
         Assert.Throws<InvalidOperationException>(() =>
         {
             var encoder = new StepEncoder(new byte[64]);
-            encoder.CopyIn(1, 0, 2, 0, 4);
-            encoder.UseModel(1);
+            encoder.Schedule(1, ScheduleFlags.None);
+            encoder.Schedule(2, ScheduleFlags.None);
         });
+        Assert.Throws<ArgumentException>(() => new StepEncoder(new byte[64]).Schedule(1, (ScheduleFlags)4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new StepEncoder(new byte[64]).Schedule(-1, ScheduleFlags.None));
     }
 
     [Fact]
@@ -178,15 +258,21 @@ public sealed class StepCodecTests
         return [.. mutated];
     }
 
-    private static void DecodeAll(byte[] payload)
+    private static void DecodeAll(byte[] payload) => DecodeOps(payload);
+
+    private static List<StepOp> DecodeOps(byte[] payload)
     {
+        var ops = new List<StepOp>();
         var decoder = new StepDecoder(payload);
         while (decoder.TryReadOp(out var op))
         {
+            ops.Add(op);
             for (var i = 0; i < op.ArgumentCount; i++)
             {
                 decoder.ReadArgument();
             }
         }
+
+        return ops;
     }
 }
