@@ -9,6 +9,7 @@ var root = new RootCommand("gpumuxctl: inspect and check the GPUs that gpumuxd s
     new DevicesCommand(terminal),
     new StatusCommand(terminal),
     new ModelsCommand(terminal),
+    new TenantsCommand(terminal),
     new DemoCommand(terminal),
 };
 

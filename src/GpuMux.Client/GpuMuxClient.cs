@@ -164,6 +164,11 @@ public sealed class GpuMuxClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(step);
         ThrowIfUnusable();
+        if (step.IsScheduled)
+        {
+            ThrowIfOlderThan(2, "step deadlines and EndRequest");
+        }
+
         if (step.FrameLength - FrameHeader.Size > MaxPayloadBytes)
         {
             throw new ArgumentException(
@@ -214,7 +219,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
             throw new ArgumentException("a layer group holds at least one tensor", nameof(groupTensorCounts));
         }
 
-        ThrowIfModelsUnsupported();
+        ThrowIfOlderThan(1, "models");
 
         // The receive loop only queues the progress frames; they are reported from here, so the
         // caller's code never runs on (or stalls) the loop, and every report comes before the result.
@@ -295,13 +300,68 @@ public sealed class GpuMuxClient : IAsyncDisposable
     /// <exception cref="NotSupportedException">The daemon speaks protocol 1.0, which has no models.</exception>
     public Task<ModelList> ListModelsAsync(CancellationToken cancellationToken = default)
     {
-        ThrowIfModelsUnsupported();
+        ThrowIfOlderThan(1, "models");
         return RequestAsync<EmptyMessage, ModelList>(MessageType.ListModels, default, MessageType.ModelList, NoDescriptors, null, cancellationToken);
     }
 
-    /// <summary>The daemon's device, memory and sessions, as <c>gpumuxctl status</c> shows them.</summary>
+    /// <summary>
+    /// The daemon's device, memory and sessions, as <c>gpumuxctl status</c> shows them; from a 1.2
+    /// daemon also its scheduling policy, its classes' queues, and each session's class and lease.
+    /// </summary>
     public Task<StatusReport> GetStatusAsync(CancellationToken cancellationToken = default) =>
         RequestAsync<EmptyMessage, StatusReport>(MessageType.GetStatus, default, MessageType.StatusReport, NoDescriptors, null, cancellationToken);
+
+    /// <summary>
+    /// Takes a lease for this session. Its steps then run in <paramref name="priorityClass"/> (the
+    /// daemon's default class when null) and draw their GPU time from the lease, and its buffers
+    /// count against <paramref name="maxDeviceBytes"/>. A lease expires when its GPU time or its
+    /// duration runs out: then the session's waiting steps fail with <see cref="LeaseExpiredException"/>,
+    /// the buffers allocated under it are freed, and so are later steps until the session releases
+    /// it and takes another. Null limits and 0 bytes are no limit.
+    /// </summary>
+    /// <exception cref="QuotaExceededException">The uid already holds as many leases as it may, or asks for a class above the highest its limits allow.</exception>
+    /// <exception cref="InvalidArgumentException">No class has that name, or the session already holds a lease.</exception>
+    /// <exception cref="NotSupportedException">The daemon speaks a protocol older than 1.2, which has no leases.</exception>
+    public Task<LeaseInfo> AcquireLeaseAsync(
+        string? priorityClass = null,
+        TimeSpan? maxGpuTime = null,
+        TimeSpan? maxDuration = null,
+        ulong maxDeviceBytes = 0,
+        CancellationToken cancellationToken = default)
+    {
+        var request = new AcquireLease(
+            priorityClass ?? string.Empty, Milliseconds(maxGpuTime, nameof(maxGpuTime)), Milliseconds(maxDuration, nameof(maxDuration)), maxDeviceBytes);
+        ThrowIfOlderThan(2, "leases");
+        return RequestAsync<AcquireLease, LeaseInfo>(MessageType.AcquireLease, request, MessageType.LeaseGranted, NoDescriptors, null, cancellationToken);
+    }
+
+    /// <summary>Gives the session's lease back, expired or not; buffers allocated under a lease that had not expired stay the session's.</summary>
+    /// <exception cref="InvalidArgumentException">The session holds no lease.</exception>
+    /// <exception cref="NotSupportedException">The daemon speaks a protocol older than 1.2, which has no leases.</exception>
+    public async Task ReleaseLeaseAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfOlderThan(2, "leases");
+        await RequestAsync<EmptyMessage, EmptyMessage>(MessageType.ReleaseLease, default, MessageType.Ok, NoDescriptors, null, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>The session's lease as it stands (its GPU time used, whether it has expired); null when it holds none.</summary>
+    /// <exception cref="NotSupportedException">The daemon speaks a protocol older than 1.2, which has no leases.</exception>
+    public async Task<LeaseInfo?> GetLeaseAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfOlderThan(2, "leases");
+        var report = await RequestAsync<EmptyMessage, LeaseReport>(MessageType.GetLease, default, MessageType.LeaseReport, NoDescriptors, null, cancellationToken)
+            .ConfigureAwait(false);
+        return report.Lease;
+    }
+
+    /// <summary>Every tenant's usage, limits and accounting, as <c>gpumuxctl tenants</c> shows them.</summary>
+    /// <exception cref="NotSupportedException">The daemon speaks a protocol older than 1.2, which has no tenant report.</exception>
+    public Task<TenantReport> GetTenantsAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfOlderThan(2, "tenant reports");
+        return RequestAsync<EmptyMessage, TenantReport>(MessageType.GetTenants, default, MessageType.TenantReport, NoDescriptors, null, cancellationToken);
+    }
 
     /// <summary>
     /// Closes the session: the daemon frees everything it holds for it. Calls in flight fail with
@@ -321,7 +381,8 @@ public sealed class GpuMuxClient : IAsyncDisposable
 
     /// <summary>
     /// Releases a handle on the daemon. Quietly done where the session has already ended, since
-    /// the daemon then released everything the session held.
+    /// the daemon then released everything the session held, and where the daemon has released
+    /// the handle itself (an expired lease frees the buffers allocated under it).
     /// </summary>
     internal async ValueTask ReleaseAsync(MessageType type, uint handle)
     {
@@ -330,7 +391,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
             await RequestAsync<HandleMessage, EmptyMessage>(type, new HandleMessage(handle), MessageType.Ok, NoDescriptors, null, CancellationToken.None)
                 .ConfigureAwait(false);
         }
-        catch (Exception e) when (e is GpuMuxConnectionException or ObjectDisposedException)
+        catch (Exception e) when (e is GpuMuxConnectionException or ObjectDisposedException or UnknownHandleException)
         {
         }
     }
@@ -498,13 +559,29 @@ public sealed class GpuMuxClient : IAsyncDisposable
         _connection.Abort();
     }
 
-    private void ThrowIfModelsUnsupported()
+    /// <summary>
+    /// Refuses, before anything is sent, what the daemon's protocol version lacks: a 1.0 daemon
+    /// would take RegisterModel's descriptor for a protocol violation and end the session, and an
+    /// older daemon answers a newer request or op with an error that names no version.
+    /// </summary>
+    private void ThrowIfOlderThan(ushort minor, string feature)
     {
-        // A 1.0 daemon would take RegisterModel's descriptor for a protocol violation and end the session.
-        if (Minor < 1)
+        if (Minor < minor)
         {
-            throw new NotSupportedException($"gpumuxd at {SocketPath} speaks protocol {ProtocolVersion.Major}.{Minor}; models need 1.1");
+            throw new NotSupportedException($"gpumuxd at {SocketPath} speaks protocol {ProtocolVersion.Major}.{Minor}; {feature} need {ProtocolVersion.Major}.{minor}");
         }
+    }
+
+    /// <summary>A budget in whole milliseconds, rounded up so that a short one does not become 0, "none".</summary>
+    private static ulong Milliseconds(TimeSpan? budget, string parameter)
+    {
+        if (budget is not { } span)
+        {
+            return 0;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(span, TimeSpan.Zero, parameter);
+        return (ulong)Math.Ceiling(span.TotalMilliseconds);
     }
 
     private void ThrowIfUnusable()

@@ -38,6 +38,8 @@ public abstract class GpuMuxException(ErrorCode code, string message) : Exceptio
         ErrorCode.InvalidModel => new InvalidModelException(message),
         ErrorCode.ModelTooLarge => new ModelTooLargeException(message),
         ErrorCode.UnknownTensor => new UnknownTensorException(message),
+        ErrorCode.DeadlineMissed => new DeadlineMissedException(message),
+        ErrorCode.LeaseExpired => new LeaseExpiredException(message),
         ErrorCode.None => throw new ArgumentOutOfRangeException(nameof(code), code, "0 is success, not an error"),
         _ => new UnrecognizedErrorException(code, message),
     };
@@ -94,6 +96,15 @@ public sealed class InvalidModelException(string message) : GpuMuxException(Erro
 public sealed class ModelTooLargeException(string message) : GpuMuxException(ErrorCode.ModelTooLarge, message);
 
 public sealed class UnknownTensorException(string message) : GpuMuxException(ErrorCode.UnknownTensor, message);
+
+/// <summary>The step's deadline passed while it waited, and it asked to fail rather than run late.</summary>
+public sealed class DeadlineMissedException(string message) : GpuMuxException(ErrorCode.DeadlineMissed, message);
+
+/// <summary>
+/// The session's lease has run out of GPU time or duration: its waiting steps failed, the buffers
+/// allocated under it were freed, and steps fail until the session releases it and takes another.
+/// </summary>
+public sealed class LeaseExpiredException(string message) : GpuMuxException(ErrorCode.LeaseExpired, message);
 
 /// <summary>A code from a later minor version of the protocol than this client knows.</summary>
 public sealed class UnrecognizedErrorException(ErrorCode code, string message) : GpuMuxException(code, message);

@@ -8,7 +8,8 @@ namespace GpuMux.Client;
 /// and kernel launches, each launch followed by its arguments
 /// (<c>step.Launch(f, grid, block).Buffer(y).Buffer(x).Float32(a).UInt64(n)</c>). A step that
 /// begins with <see cref="UseModel"/> runs with that model on the device, and its launches may
-/// take the model's tensors (<see cref="Tensor"/>).
+/// take the model's tensors (<see cref="Tensor"/>). <see cref="Deadline"/> and
+/// <see cref="EndRequest"/> tell the daemon's scheduler about the step as a whole.
 /// Build it once and reuse it: <see cref="Clear"/> keeps its storage, so a reused builder submits
 /// without allocating. Not thread-safe; one builder per concurrent submitter.
 /// </summary>
@@ -20,6 +21,7 @@ public sealed class StepBuilder
     private const int CopyBytes = 1 + 4 + 8 + 4 + 8 + 8;
     private const int LaunchBytes = 1 + 4 + (3 * 4) + (3 * 4) + 4 + 1;
     private const int UseModelBytes = 1 + 4;
+    private const int ScheduleBytes = 1 + 8 + 1;
     private const int ArgumentKindBytes = 1;
 
     private RecordedOp[] _ops = new RecordedOp[8];
@@ -29,8 +31,15 @@ public sealed class StepBuilder
     private int _lastLaunchArguments = -1;
     private int _payloadLength = StepHeaderBytes;
     private ClientModel? _model;
+    private bool _scheduled;
+    private long _deadlineNs;
+    private ScheduleFlags _scheduleFlags;
 
+    /// <summary>The copies, launches and UseModel added so far.</summary>
     public int OpCount => _opCount;
+
+    /// <summary>Whether the step carries a Schedule op (protocol 1.2).</summary>
+    internal bool IsScheduled => _scheduled;
 
     /// <summary>The SubmitStep frame's length, header included.</summary>
     internal int FrameLength => FrameHeader.Size + _payloadLength;
@@ -45,6 +54,34 @@ public sealed class StepBuilder
         _lastLaunchArguments = -1;
         _payloadLength = StepHeaderBytes;
         _model = null;
+        _scheduled = false;
+        _deadlineNs = 0;
+        _scheduleFlags = ScheduleFlags.None;
+        return this;
+    }
+
+    /// <summary>
+    /// Gives the step a deadline, in nanoseconds of CLOCK_MONOTONIC (the clock of
+    /// <see cref="StepResult"/>'s times, which <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>
+    /// reads on Linux): among its uid's waiting steps, those with the earliest deadlines go first. With
+    /// <paramref name="failIfLate"/>, a step still waiting when its deadline passes fails with
+    /// <see cref="DeadlineMissedException"/> instead of running late. Needs protocol 1.2.
+    /// </summary>
+    public StepBuilder Deadline(long deadlineNs, bool failIfLate)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(deadlineNs);
+        Schedule(ScheduleFlags.FailIfLate, failIfLate);
+        _deadlineNs = deadlineNs;
+        return this;
+    }
+
+    /// <summary>
+    /// Marks the step as its request's last: under the daemon's <c>request</c> scheduling policy,
+    /// its model may be swapped out once it is done, and not before. Needs protocol 1.2.
+    /// </summary>
+    public StepBuilder EndRequest()
+    {
+        Schedule(ScheduleFlags.EndsRequest, true);
         return this;
     }
 
@@ -149,6 +186,11 @@ public sealed class StepBuilder
     internal int Encode(Span<byte> frame, uint requestId, GpuMuxClient owner)
     {
         var encoder = new StepEncoder(frame);
+        if (_scheduled)
+        {
+            encoder.Schedule(_deadlineNs, _scheduleFlags);
+        }
+
         for (var i = 0; i < _opCount; i++)
         {
             ref readonly var op = ref _ops[i];
@@ -178,12 +220,30 @@ public sealed class StepBuilder
         return encoder.Finish(requestId);
     }
 
-    private void AddOp(in RecordedOp op, int wireBytes)
+    /// <summary>Sets or clears one flag of the step's Schedule op, which comes first on the wire whenever it was asked for.</summary>
+    private void Schedule(ScheduleFlags flag, bool set)
     {
-        if (_opCount == ushort.MaxValue)
+        if (!_scheduled)
+        {
+            ThrowIfFull();
+            _scheduled = true;
+            _payloadLength += ScheduleBytes;
+        }
+
+        _scheduleFlags = set ? _scheduleFlags | flag : _scheduleFlags & ~flag;
+    }
+
+    private void ThrowIfFull()
+    {
+        if (_opCount + (_scheduled ? 1 : 0) == ushort.MaxValue)
         {
             throw new InvalidOperationException("a step holds at most 65535 ops");
         }
+    }
+
+    private void AddOp(in RecordedOp op, int wireBytes)
+    {
+        ThrowIfFull();
 
         if (_opCount == _ops.Length)
         {

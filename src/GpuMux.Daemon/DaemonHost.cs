@@ -13,7 +13,11 @@ namespace GpuMux.Daemon;
 /// </summary>
 public static class DaemonHost
 {
-    public static IHost Build(string[] args)
+    /// <param name="reloadOnHangup">
+    /// Whether SIGHUP reloads the configuration rather than ending the process: a daemon's
+    /// convention, but not that of a command run in a terminal that embeds the daemon.
+    /// </param>
+    public static IHost Build(string[] args, bool reloadOnHangup = true)
     {
         var builder = Host.CreateApplicationBuilder(args);
         builder.AddGpumuxdConfiguration(args);
@@ -25,6 +29,12 @@ public static class DaemonHost
         // socket accepts anyone, and stops after every session has been closed.
         builder.Services.AddSingleton<EngineService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<EngineService>());
+        builder.Services.AddHostedService<TenantLimitsReload>();
+        if (reloadOnHangup)
+        {
+            builder.Services.AddHostedService<ReloadSignal>();
+        }
+
         builder.Services.AddHostedService<SocketServer>();
         return builder.Build();
     }

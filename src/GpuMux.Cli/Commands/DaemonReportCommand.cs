@@ -9,8 +9,9 @@ namespace GpuMux.Cli.Commands;
 
 /// <summary>
 /// A command that asks the daemon for one report and shows it, as tables for people or as one JSON
-/// object for scripts (<c>status</c>, <c>models</c>): one place for <c>--host</c> and <c>-o</c>, and
-/// for how a daemon that is not there, or that fails, is reported and with which exit code.
+/// object for scripts (<c>status</c>, <c>models</c>, <c>tenants</c>): one place for <c>--host</c>
+/// and <c>-o</c>, and for how a daemon that is not there, or that fails, is reported and with which
+/// exit code.
 /// </summary>
 internal abstract class DaemonReportCommand<TReport> : Command
     where TReport : class

@@ -34,7 +34,7 @@ internal sealed class DemoDaemon : IAsyncDisposable
             "--backend", backend.ToString().ToLowerInvariant(),
             // Its log would write over the live view, and the demo reports failures itself.
             "--Logging:LogLevel:Default=Critical",
-        ]);
+        ], reloadOnHangup: false);
         try
         {
             await host.StartAsync(cancellationToken);

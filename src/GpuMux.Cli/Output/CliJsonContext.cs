@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using GpuMux.Cli.Devices;
 using GpuMux.Cli.Models;
 using GpuMux.Cli.Status;
+using GpuMux.Cli.Tenants;
 
 namespace GpuMux.Cli.Output;
 
@@ -10,4 +11,5 @@ namespace GpuMux.Cli.Output;
 [JsonSerializable(typeof(DevicesReport))]
 [JsonSerializable(typeof(DaemonStatus))]
 [JsonSerializable(typeof(ModelsReport))]
+[JsonSerializable(typeof(TenantsReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

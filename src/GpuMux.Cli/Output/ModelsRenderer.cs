@@ -35,24 +35,9 @@ internal static class ModelsRenderer
         }
     }
 
-    /// <summary>How long ago, in the largest unit that is at least 1: <c>3 s ago</c>, <c>5 min ago</c>, <c>2 d ago</c>.</summary>
-    public static string LastUse(DateTimeOffset? lastUsedAt, DateTimeOffset now)
-    {
-        if (lastUsedAt is not { } at)
-        {
-            return "never";
-        }
-
-        // The daemon's clock and this one are the same host's; a last use "in the future" is rounding.
-        var ago = now - at < TimeSpan.Zero ? TimeSpan.Zero : now - at;
-        return ago switch
-        {
-            { TotalMinutes: < 1 } => $"{(int)ago.TotalSeconds} s ago",
-            { TotalHours: < 1 } => $"{(int)ago.TotalMinutes} min ago",
-            { TotalDays: < 1 } => $"{(int)ago.TotalHours} h ago",
-            _ => $"{(int)ago.TotalDays} d ago",
-        };
-    }
+    /// <summary>How long ago: <c>3 s ago</c>, <c>5 min ago</c>, <c>2 d ago</c>, or <c>never</c>.</summary>
+    public static string LastUse(DateTimeOffset? lastUsedAt, DateTimeOffset now) =>
+        lastUsedAt is { } at ? $"{Durations.Short(now - at)} ago" : "never";
 
     /// <summary>A transfer rate in decimal gigabytes per second, the unit PCIe bandwidth is quoted in; <c>-</c> when never measured.</summary>
     public static string GigabytesPerSecond(double? bytesPerSecond) =>

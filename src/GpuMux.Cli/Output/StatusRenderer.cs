@@ -7,7 +7,7 @@ namespace GpuMux.Cli.Output;
 
 /// <summary>
 /// <c>gpumuxctl status</c> for people, laid out like nvidia-smi: a block on the daemon and its
-/// device, then one row per session.
+/// device, the priority classes' queues, then one row per session.
 /// </summary>
 internal static class StatusRenderer
 {
@@ -15,13 +15,19 @@ internal static class StatusRenderer
     private static readonly Style Label = new(decoration: Decoration.Dim);
     private static readonly Style Loud = new(Color.Yellow, decoration: Decoration.Bold);
 
-    public static void Write(IAnsiConsole console, DaemonStatus status)
+    /// <param name="now">What leases' ages are relative to.</param>
+    public static void Write(IAnsiConsole console, DaemonStatus status, DateTimeOffset now)
     {
         console.Write(Header(status));
         console.WriteLine();
+        if (status.Classes.Count > 0)
+        {
+            console.Write(ClassTable(status.Classes));
+        }
+
         if (status.Sessions.Count > 0)
         {
-            console.Write(SessionTable(status.Sessions));
+            console.Write(SessionTable(status.Sessions, withClasses: status.Policy is not null, now));
         }
 
         if (status.SessionsTotal > status.Sessions.Count)
@@ -45,11 +51,55 @@ internal static class StatusRenderer
         Row(grid, "Memory", new Text(
             $"{ByteSize.Format(memory.UsedBytes)} used, {ByteSize.Format(memory.FreeBytes)} free, {ByteSize.Format(memory.TotalBytes)} total; "
             + $"sessions' buffers {ByteSize.Format(memory.SessionBytes)}"));
+        if (status.Policy is { } policy)
+        {
+            Row(grid, "Scheduling", new Text($"{policy} policy"));
+        }
+
         Row(grid, "Sessions", new Text(status.SessionsTotal.ToString(Invariant)));
         return grid;
     }
 
-    private static Table SessionTable(IReadOnlyList<SessionStatus> sessions)
+    /// <summary>
+    /// A lease for people: its age, and its GPU time used against its budget
+    /// (<c>5 min, GPU 1.20 / 10.0 s</c>); <c>-</c> without one.
+    /// </summary>
+    public static string Lease(LeaseStatus? lease, DateTimeOffset now)
+    {
+        if (lease is null)
+        {
+            return "-";
+        }
+
+        var budget = lease.MaxGpuSeconds is { } max ? $"{Durations.Seconds(max)} s" : "unlimited";
+        var text = $"{Durations.Short(now - lease.AcquiredAt)}, GPU {Durations.Seconds(lease.GpuSecondsUsed)} s / {budget}";
+        return lease.Expired ? text + ", expired" : text;
+    }
+
+    private static Table ClassTable(IReadOnlyList<ClassStatus> classes)
+    {
+        var table = new Table()
+            .AddColumn("Class")
+            .AddColumn(new TableColumn("Stream priority").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Queued").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("On device").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Recent share").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Minimum share").RightAligned().NoWrap());
+        foreach (var priorityClass in classes)
+        {
+            table.AddRow(
+                new Text(priorityClass.Name),
+                Plain(priorityClass.StreamPriority),
+                Plain(priorityClass.Queued),
+                Plain(priorityClass.OnDevice),
+                new Text(Percent(priorityClass.RecentShare)),
+                new Text(Percent(priorityClass.MinimumShare)));
+        }
+
+        return table;
+    }
+
+    private static Table SessionTable(IReadOnlyList<SessionStatus> sessions, bool withClasses, DateTimeOffset now)
     {
         var table = new Table()
             .AddColumn(new TableColumn("Session").RightAligned().NoWrap())
@@ -64,9 +114,15 @@ internal static class StatusRenderer
             .AddColumn(new TableColumn("Completed").RightAligned().NoWrap())
             .AddColumn(new TableColumn("Failed").RightAligned().NoWrap())
             .AddColumn(new TableColumn("Connected").NoWrap());
+        if (withClasses)
+        {
+            table.AddColumn(new TableColumn("Class").NoWrap()).AddColumn(new TableColumn("Lease").NoWrap());
+        }
+
         foreach (var session in sessions)
         {
-            table.AddRow(
+            List<IRenderable> cells =
+            [
                 Plain(session.Id),
                 Plain(session.Pid),
                 Plain(session.Uid),
@@ -78,11 +134,21 @@ internal static class StatusRenderer
                 Plain(session.StepsRunning),
                 Plain(session.StepsCompleted),
                 Plain(session.StepsFailed),
-                new Text(session.ConnectedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", Invariant)));
+                new Text(session.ConnectedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", Invariant)),
+            ];
+            if (withClasses)
+            {
+                cells.Add(new Text(session.Class ?? "-"));
+                cells.Add(new Text(Lease(session.Lease, now)));
+            }
+
+            table.AddRow(cells);
         }
 
         return table;
     }
+
+    private static string Percent(double share) => (share * 100).ToString("0.0", Invariant) + " %";
 
     private static void Row(Grid grid, string label, IRenderable value) => grid.AddRow(new Text(label, Label), value);
 

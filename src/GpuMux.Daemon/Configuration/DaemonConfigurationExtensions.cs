@@ -11,8 +11,9 @@ internal static class DaemonConfigurationExtensions
 {
     /// <summary>
     /// Layers gpumuxd's configuration over the host's (see <see cref="DaemonConfigurationSources"/>)
-    /// and registers <see cref="SocketOptions"/>, <see cref="DeviceOptions"/>, <see cref="SimOptions"/>
-    /// <see cref="LimitsOptions"/> and <see cref="MemoryOptions"/>, validated when the host starts.
+    /// and registers <see cref="SocketOptions"/>, <see cref="DeviceOptions"/>, <see cref="SimOptions"/>,
+    /// <see cref="LimitsOptions"/>, <see cref="MemoryOptions"/>, <see cref="SchedulingOptions"/> and
+    /// <see cref="TenantsOptions"/>, validated when the host starts.
     /// </summary>
     public static IHostApplicationBuilder AddGpumuxdConfiguration(this IHostApplicationBuilder builder, string[] args)
     {
@@ -25,12 +26,18 @@ internal static class DaemonConfigurationExtensions
     public static IServiceCollection AddGpumuxdOptions(this IServiceCollection services, IConfiguration configuration)
     {
         // Each Bind is spelled out with its concrete type: the binding source generator rewrites
-        // only such calls, and a generic helper would fall back to the reflection binder.
-        AddValidation(services.AddOptions<SocketOptions>().Bind(configuration.GetSection(SocketOptions.SectionName)));
-        AddValidation(services.AddOptions<DeviceOptions>().Bind(configuration.GetSection(DeviceOptions.SectionName)));
-        AddValidation(services.AddOptions<SimOptions>().Bind(configuration.GetSection(SimOptions.SectionName)));
-        AddValidation(services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)));
-        AddValidation(services.AddOptions<MemoryOptions>().Bind(configuration.GetSection(MemoryOptions.SectionName)));
+        // only such calls, and a generic helper would fall back to the reflection binder. Binding
+        // in Configure, rather than OptionsBuilder.Bind, registers no change-token source: the
+        // options keep the values they started with, and a reload of an invalid file cannot throw
+        // from inside the reload. TenantLimitsReload reads the Tenants section again itself.
+        AddValidation(services.AddOptions<SocketOptions>().Configure(o => configuration.GetSection(SocketOptions.SectionName).Bind(o)));
+        AddValidation(services.AddOptions<DeviceOptions>().Configure(o => configuration.GetSection(DeviceOptions.SectionName).Bind(o)));
+        AddValidation(services.AddOptions<SimOptions>().Configure(o => configuration.GetSection(SimOptions.SectionName).Bind(o)));
+        AddValidation(services.AddOptions<LimitsOptions>().Configure(o => configuration.GetSection(LimitsOptions.SectionName).Bind(o)));
+        AddValidation(services.AddOptions<MemoryOptions>().Configure(o => configuration.GetSection(MemoryOptions.SectionName).Bind(o)));
+        AddValidation(services.AddOptions<SchedulingOptions>().Configure(o => configuration.GetSection(SchedulingOptions.SectionName).Bind(o)));
+        services.AddOptions<TenantsOptions>().Configure(o => configuration.GetSection(TenantsOptions.SectionName).Bind(o)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TenantsOptions>, TenantsValidator>());
         return services;
     }
 

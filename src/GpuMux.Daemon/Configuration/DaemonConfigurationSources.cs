@@ -1,11 +1,14 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
 
 namespace GpuMux.Daemon.Configuration;
 
 /// <summary>
 /// The layers of gpumuxd's configuration, later ones winning: the defaults in the options classes,
-/// the JSON file, <c>GPUMUXD_</c> environment variables, then the command line. They go on top of
+/// the JSON file (read again when it changes), <c>GPUMUXD_</c> environment variables, then the
+/// command line. They go on top of
 /// whatever the host added (appsettings.json, unprefixed variables, its own copy of the arguments
 /// without the switches below), so they win over all of it.
 /// </summary>
@@ -30,8 +33,26 @@ internal static class DaemonConfigurationSources
         file.ThrowIfRequiredAndMissing();
 
         return configuration
-            .AddJsonFile(file.Path, optional: !file.IsRequired, reloadOnChange: false)
+            .AddJsonFile(source => WatchedFile(source, file))
             .AddEnvironmentVariables(EnvironmentPrefix)
             .Add(commandLine);
+    }
+
+    /// <summary>
+    /// The JSON file, reloaded when it changes. The change is found by polling the one file: the
+    /// default watcher is an inotify watch on its directory and, recursively, every directory
+    /// below it, which for <c>--config ~/gpumuxd.json</c> is the whole home directory.
+    /// </summary>
+    private static void WatchedFile(JsonConfigurationSource source, ConfigurationFile file)
+    {
+        source.Path = file.Path;
+        source.Optional = !file.IsRequired;
+        source.ReloadOnChange = true;
+        source.ResolveFileProvider();
+        if (source.FileProvider is PhysicalFileProvider files)
+        {
+            files.UsePollingFileWatcher = true;
+            files.UseActivePolling = true;
+        }
     }
 }

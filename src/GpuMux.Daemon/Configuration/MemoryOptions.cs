@@ -22,9 +22,6 @@ internal sealed class MemoryOptions : IDaemonSettings
 
     public ulong SwapChunkBytes { get; set; } = 8UL << 20;
 
-    /// <summary>Buffers of all sessions of one uid; 0: no limit but the pool.</summary>
-    public ulong MaxDeviceBytesPerTenant { get; set; }
-
     public int LayerGroupTensors { get; set; } = 8;
 
     public ulong MaxModelHeaderBytes { get; set; } = 16UL << 20;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Microsoft.Extensions.Options;
 
 namespace GpuMux.Daemon.Configuration;
 
@@ -17,7 +18,8 @@ internal sealed class SettingErrors(string section)
     public void RequireRange<T>(string setting, T value, T minimum, T maximum)
         where T : INumber<T>
     {
-        if (value < minimum || value > maximum)
+        // Written so that NaN, which compares false with everything, is out of range too.
+        if (!(value >= minimum && value <= maximum))
         {
             Add(setting, $"is {value}; it must be from {minimum} to {maximum}.");
         }
@@ -31,4 +33,7 @@ internal sealed class SettingErrors(string section)
             Add(setting, $"is {value}; it must be at least {minimum}.");
         }
     }
+
+    public ValidateOptionsResult ToResult() =>
+        _messages.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_messages);
 }

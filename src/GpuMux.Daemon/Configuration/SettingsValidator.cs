@@ -9,6 +9,6 @@ internal sealed class SettingsValidator<TOptions> : IValidateOptions<TOptions>
     {
         var errors = new SettingErrors(TOptions.SectionName);
         options.Validate(errors);
-        return errors.Messages.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors.Messages);
+        return errors.ToResult();
     }
 }

@@ -131,13 +131,14 @@ internal sealed class ClientConnection(
         }
 
         var peer = connection.Peer;
+        var minor = (ushort)Math.Min(hello.Minor, ProtocolVersion.Minor);
         _session = engine.OpenSession(new SessionIdentity(peer.Uid, peer.Gid, peer.Pid, hello.ClientName), _completions);
-        _dispatcher = new RequestDispatcher(engine, _session, _replies, settings);
+        _dispatcher = new RequestDispatcher(engine, _session, _replies, settings, minor);
         connection.MaxPayloadBytes = settings.MaxPayloadBytes;
         ConnectionLog.SessionOpened(logger, _session.Id, peer.Pid, peer.Uid, hello.ClientName);
         var welcome = new Welcome(
             ProtocolVersion.Major,
-            Math.Min(hello.Minor, ProtocolVersion.Minor),
+            minor,
             Capabilities: 0,
             (uint)settings.MaxPayloadBytes,
             (ulong)_session.Id,

@@ -24,6 +24,8 @@ internal static class ErrorCodeMapping
         EngineError.InvalidModel => ErrorCode.InvalidModel,
         EngineError.ModelTooLarge => ErrorCode.ModelTooLarge,
         EngineError.UnknownTensor => ErrorCode.UnknownTensor,
+        EngineError.DeadlineMissed => ErrorCode.DeadlineMissed,
+        EngineError.LeaseExpired => ErrorCode.LeaseExpired,
         _ => ErrorCode.Internal,
     };
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GpuMux.Engine;
+using GpuMux.Engine.Tenants;
 using GpuMux.Protocol;
 using GpuMux.Protocol.Messages;
 using GpuMux.Protocol.Transport;
@@ -9,11 +10,14 @@ namespace GpuMux.Daemon.Connections;
 /// <summary>
 /// Carries out one session's requests after its handshake: decodes each, calls the engine, and
 /// sends the reply. Expected failures become Error frames; a step's failures arrive as its
-/// completion instead.
+/// completion instead. Replies are laid out for the protocol minor version the session speaks.
 /// </summary>
-internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session, ReplyWriter replies, ConnectionSettings settings)
+internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session, ReplyWriter replies, ConnectionSettings settings, ushort minor)
 {
     private const int StatusFixedPartBytes = 2048;
+
+    // TimeSpan's range, in the milliseconds that AcquireLease states its budgets in.
+    private static readonly ulong MaxBudgetMs = (ulong)TimeSpan.MaxValue.TotalMilliseconds;
 
     public async ValueTask DispatchAsync(ReceivedFrame frame, CancellationToken cancellationToken)
     {
@@ -72,6 +76,24 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
             case MessageType.GetStatus:
                 Message.Decode<EmptyMessage>(payload.Span);
                 await replies.SendAsync(MessageType.StatusReport, id, await StatusAsync(cancellationToken), cancellationToken);
+                break;
+            case MessageType.AcquireLease:
+                var granted = await session.AcquireLeaseAsync(LeaseRequestOf(Message.Decode<AcquireLease>(payload.Span)), cancellationToken);
+                await replies.SendAsync(MessageType.LeaseGranted, id, granted.ToWire(), cancellationToken);
+                break;
+            case MessageType.ReleaseLease:
+                Message.Decode<EmptyMessage>(payload.Span);
+                await session.ReleaseLeaseAsync(cancellationToken);
+                await replies.SendOkAsync(id, cancellationToken);
+                break;
+            case MessageType.GetLease:
+                Message.Decode<EmptyMessage>(payload.Span);
+                var held = await session.GetLeaseAsync(cancellationToken);
+                await replies.SendAsync(MessageType.LeaseReport, id, new LeaseReport(held?.ToWire()), cancellationToken);
+                break;
+            case MessageType.GetTenants:
+                Message.Decode<EmptyMessage>(payload.Span);
+                await replies.SendAsync(MessageType.TenantReport, id, await TenantsAsync(cancellationToken), cancellationToken);
                 break;
             default:
                 await replies.SendErrorAsync(id, ErrorCode.UnknownMessage, $"0x{frame.Header.Type:x4} is not a request type", cancellationToken);
@@ -135,11 +157,20 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
             entries);
     }
 
+    /// <summary>
+    /// The status, with as many sessions as fit in a frame. A 1.2 session also gets the scheduling
+    /// part; an older one the layout it knows, which ends after the sessions.
+    /// </summary>
     private async ValueTask<StatusReport> StatusAsync(CancellationToken cancellationToken)
     {
         var status = await engine.GetStatusAsync(cancellationToken);
-        var room = Math.Max(0, (replies.MaxPayloadBytes - StatusFixedPartBytes) / SessionEntry.MaxEncodedBytes);
-        var sessions = status.Sessions.Take(room).Select(s => s.ToWire()).ToArray();
+        var withClasses = minor >= 2;
+        var fixedBytes = StatusFixedPartBytes + (withClasses ? SchedulingStatus.MaxFixedBytes : 0);
+        var entryBytes = SessionEntry.MaxEncodedBytes + (withClasses ? SessionClassEntry.MaxEncodedBytes : 0);
+        var listed = status.Sessions.Take(Math.Max(0, (replies.MaxPayloadBytes - fixedBytes) / entryBytes)).ToArray();
+        SchedulingStatus? scheduling = withClasses
+            ? new(status.Policy.ToWire(), [.. status.Classes.Select(c => c.ToWire())], [.. listed.Select(s => s.ToClassWire())])
+            : null;
         return new StatusReport(
             status.Backend.ToWire(),
             engine.BackendDescription,
@@ -149,6 +180,30 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
             status.SessionBytes,
             (long)Stopwatch.GetElapsedTime(settings.StartedAt).TotalMilliseconds,
             (uint)status.Sessions.Count,
-            sessions);
+            [.. listed.Select(s => s.ToWire())],
+            scheduling);
+    }
+
+    private async ValueTask<TenantReport> TenantsAsync(CancellationToken cancellationToken)
+    {
+        var tenants = await engine.GetTenantsAsync(cancellationToken);
+        var room = (replies.MaxPayloadBytes - TenantReport.FixedBytes) / TenantEntry.MaxEncodedBytes;
+        return new TenantReport((uint)tenants.Count, [.. tenants.Take(room).Select(t => t.ToWire())]);
+    }
+
+    private static LeaseRequest LeaseRequestOf(AcquireLease request) => new(
+        request.Class.Length == 0 ? null : request.Class,
+        Budget(request.MaxGpuMs, "max_gpu_ms"),
+        Budget(request.MaxDurationMs, "max_duration_ms"),
+        request.MaxDeviceBytes);
+
+    private static TimeSpan? Budget(ulong milliseconds, string field)
+    {
+        if (milliseconds > MaxBudgetMs)
+        {
+            throw new EngineException(EngineError.InvalidArgument, $"{field} is {milliseconds}; it must be at most {MaxBudgetMs}, or 0 for none");
+        }
+
+        return milliseconds == 0 ? null : TimeSpan.FromMilliseconds(milliseconds);
     }
 }

@@ -25,6 +25,9 @@ internal static class StepTranslator
                 case StepOpKind.UseModel:
                     step?.UseModel(op.Model);
                     break;
+                case StepOpKind.Schedule when step is not null:
+                    Schedule(step, op);
+                    break;
                 case StepOpKind.CopyIn:
                     step?.AddCopyIn(op.Region, op.RegionOffset, op.Buffer, op.BufferOffset, op.Bytes);
                     break;
@@ -44,6 +47,20 @@ internal static class StepTranslator
 
                     break;
             }
+        }
+    }
+
+    private static void Schedule(Step step, StepOp op)
+    {
+        // fail_if_late without a deadline has nothing to be late for.
+        if (op.DeadlineNs != 0)
+        {
+            step.SetDeadline(op.DeadlineNs, op.Flags.HasFlag(ScheduleFlags.FailIfLate));
+        }
+
+        if (op.Flags.HasFlag(ScheduleFlags.EndsRequest))
+        {
+            step.EndRequest();
         }
     }
 

@@ -16,6 +16,8 @@ internal sealed class EngineService(
     IOptions<SimOptions> sim,
     IOptions<LimitsOptions> limits,
     IOptions<MemoryOptions> memory,
+    IOptions<SchedulingOptions> scheduling,
+    IOptions<TenantsOptions> tenants,
     ILoggerFactory loggerFactory,
     ILogger<EngineService> logger) : IHostedService
 {
@@ -69,9 +71,10 @@ internal sealed class EngineService(
             BounceBuffers = pools.BounceBuffers,
             BounceBufferBytes = pools.BounceBufferBytes,
             SwapChunkBytes = pools.SwapChunkBytes,
-            MaxDeviceBytesPerTenant = pools.MaxDeviceBytesPerTenant,
             LayerGroupTensors = pools.LayerGroupTensors,
             MaxModelHeaderBytes = pools.MaxModelHeaderBytes,
+            Scheduling = scheduling.Value.ToEngine(),
+            Tenants = tenants.Value.ToEngine(),
         };
     }
 }

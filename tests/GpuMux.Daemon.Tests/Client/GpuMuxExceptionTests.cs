@@ -39,6 +39,15 @@ public sealed class GpuMuxExceptionTests
     }
 
     [Fact]
+    public void The_scheduling_codes_of_1_2_have_their_own_exceptions_and_neither_retries_nor_closes()
+    {
+        Assert.IsType<DeadlineMissedException>(GpuMuxException.For(ErrorCode.DeadlineMissed, "late by 3 ms"));
+        Assert.IsType<LeaseExpiredException>(GpuMuxException.For(ErrorCode.LeaseExpired, "lease 4 has run out"));
+        Assert.Equal((24, 25), ((int)ErrorCode.DeadlineMissed, (int)ErrorCode.LeaseExpired));
+        Assert.All([ErrorCode.DeadlineMissed, ErrorCode.LeaseExpired], code => Assert.False(code.IsRetryable() || code.ClosesConnection()));
+    }
+
+    [Fact]
     public void Out_of_memory_is_retryable_and_does_not_pose_as_the_runtime_s()
     {
         var exception = GpuMuxException.For(ErrorCode.OutOfMemory, "full");

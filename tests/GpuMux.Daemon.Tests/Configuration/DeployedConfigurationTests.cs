@@ -13,13 +13,36 @@ public sealed class DeployedConfigurationTests
     [Fact]
     public void The_shipped_file_states_every_setting_at_its_default()
     {
-        var file = new ConfigurationBuilder().AddJsonFile(Path.Combine(RepositoryRoot, "deploy", "gpumuxd.json")).Build();
+        var file = ShippedFile();
         using var services = new ServiceCollection().AddGpumuxdOptions(file).BuildServiceProvider();
 
         AssertStatedAtDefault<SocketOptions>(file, services);
         AssertStatedAtDefault<DeviceOptions>(file, services);
         AssertStatedAtDefault<SimOptions>(file, services);
         AssertStatedAtDefault<LimitsOptions>(file, services);
+        AssertStatedAtDefault<MemoryOptions>(file, services);
+    }
+
+    [Fact]
+    public void The_shipped_file_states_the_scheduling_and_tenant_defaults()
+    {
+        var file = ShippedFile();
+        using var services = new ServiceCollection().AddGpumuxdOptions(file).BuildServiceProvider();
+
+        foreach (var key in ScalarKeys<SchedulingOptions>().Concat(TenantKeys.Where(key => key != "Tenants:Uids")))
+        {
+            Assert.True(file[key] is not null, $"{key} is missing from deploy/gpumuxd.json");
+        }
+        var shipped = services.GetRequiredService<IOptions<SchedulingOptions>>().Value;
+        var defaults = new SchedulingOptions();
+        Assert.NotEmpty(shipped.Classes);
+        Assert.Equal(defaults.EffectiveClasses, shipped.EffectiveClasses);
+        Assert.Equal(
+            (defaults.Policy, defaults.DefaultClass, defaults.StepsOnDevicePerClass, defaults.ShareWindowMs),
+            (shipped.Policy, shipped.DefaultClass, shipped.StepsOnDevicePerClass, shipped.ShareWindowMs));
+        var tenants = services.GetRequiredService<IOptions<TenantsOptions>>().Value;
+        Assert.Equal(new TenantsOptions().ToEngine().Default, tenants.ToEngine().Default);
+        Assert.Empty(tenants.Uids);
     }
 
     [Fact]
@@ -28,10 +51,25 @@ public sealed class DeployedConfigurationTests
         var documentation = File.ReadAllText(Path.Combine(RepositoryRoot, "docs", "configuration.md"));
 
         var undocumented = Keys<SocketOptions>().Concat(Keys<DeviceOptions>()).Concat(Keys<SimOptions>()).Concat(Keys<LimitsOptions>())
+            .Concat(Keys<MemoryOptions>()).Concat(Keys<SchedulingOptions>()).Concat(TenantKeys)
             .Where(key => !documentation.Contains($"`{key}`", StringComparison.Ordinal));
 
         Assert.Empty(undocumented);
     }
+
+    /// <summary>The Tenants section's keys: the default tenant's limits, and the per-uid overrides.</summary>
+    private static IEnumerable<string> TenantKeys =>
+        SettingsAssert.Settings<TenantLimitOptions>().Select(p => $"{TenantsOptions.SectionName}:{nameof(TenantsOptions.Default)}:{p.Name}")
+            .Append($"{TenantsOptions.SectionName}:{nameof(TenantsOptions.Uids)}");
+
+    private static IConfiguration ShippedFile() =>
+        new ConfigurationBuilder().AddJsonFile(Path.Combine(RepositoryRoot, "deploy", "gpumuxd.json")).Build();
+
+    /// <summary>Keys whose values are single settings, not lists.</summary>
+    private static IEnumerable<string> ScalarKeys<T>()
+        where T : IDaemonSettings =>
+        SettingsAssert.Settings<T>().Where(p => p.PropertyType == typeof(string) || !typeof(System.Collections.IEnumerable).IsAssignableFrom(p.PropertyType))
+            .Select(p => $"{T.SectionName}:{p.Name}");
 
     private static void AssertStatedAtDefault<T>(IConfiguration file, IServiceProvider services)
         where T : class, IDaemonSettings, new()

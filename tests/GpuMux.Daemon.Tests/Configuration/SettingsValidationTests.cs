@@ -13,6 +13,8 @@ public sealed class SettingsValidationTests
         Assert.True(Validate(new DeviceOptions()).Succeeded);
         Assert.True(Validate(new SimOptions()).Succeeded);
         Assert.True(Validate(new LimitsOptions()).Succeeded);
+        Assert.True(Validate(new MemoryOptions()).Succeeded);
+        Assert.True(Validate(new SchedulingOptions()).Succeeded);
     }
 
     [Theory]
@@ -84,6 +86,103 @@ public sealed class SettingsValidationTests
     public void Simulated_memory_must_be_at_least_one_MiB()
     {
         Assert.Equal(["Sim:MemoryMiB is 0; it must be from 1 to 1048576."], Validate(new SimOptions { MemoryMiB = 0 }).Failures);
+    }
+
+    [Fact]
+    public void Bad_classes_are_each_named_by_their_position()
+    {
+        var result = Validate(new SchedulingOptions
+        {
+            Classes =
+            [
+                new() { Name = "interactive", MinimumShare = 0.5 },
+                new() { Name = "interactive", MinimumShare = 0.6 },
+                new() { Name = "with space", MinimumShare = -0.1 },
+                new() { Name = "", MinimumShare = double.NaN },
+            ],
+            DefaultClass = "interactive",
+        });
+
+        Assert.Equal(
+            [
+                "Scheduling:Classes:1:Name is 'interactive', the name of an earlier class; class names must differ.",
+                "Scheduling:Classes:2:Name is 'with space'; a class name is 1 to 32 bytes without spaces.",
+                "Scheduling:Classes:2:MinimumShare is -0.1; it must be at least 0 and below 1.",
+                "Scheduling:Classes:3:Name is ''; a class name is 1 to 32 bytes without spaces.",
+                "Scheduling:Classes:3:MinimumShare is NaN; it must be at least 0 and below 1.",
+            ],
+            result.Failures);
+    }
+
+    [Fact]
+    public void The_classes_shares_must_leave_room_for_priority_and_there_are_at_most_eight()
+    {
+        var crowded = Enumerable.Range(0, 9).Select(i => new SchedulingClassOptions { Name = $"c{i}", MinimumShare = 0.125 }).ToList();
+
+        var result = Validate(new SchedulingOptions { Classes = crowded, DefaultClass = "c0" });
+
+        Assert.Equal(
+            [
+                "Scheduling:Classes lists 9 classes; it may list at most 8.",
+                "Scheduling:Classes have minimum shares that add up to 1.125; they must add up to less than 1, leaving the rest to priority.",
+            ],
+            result.Failures);
+    }
+
+    [Fact]
+    public void The_scheduling_numbers_and_policy_are_checked()
+    {
+        var result = Validate(new SchedulingOptions { Policy = (GpuMux.Engine.Scheduling.SchedulingPolicy)9, DefaultClass = "gold", StepsOnDevicePerClass = 0, ShareWindowMs = 5 });
+
+        Assert.Equal(
+            [
+                "Scheduling:Policy is 9; it must be step, request or dedicated.",
+                "Scheduling:DefaultClass is 'gold'; it must be one of the classes: interactive, standard, batch.",
+                "Scheduling:StepsOnDevicePerClass is 0; it must be from 1 to 64.",
+                "Scheduling:ShareWindowMs is 5; it must be from 10 to 60000.",
+            ],
+            result.Failures);
+    }
+
+    [Fact]
+    public void The_default_tenants_are_valid()
+    {
+        var errors = new SettingErrors(TenantsOptions.SectionName);
+
+        new TenantsOptions().Validate(errors, ["interactive", "standard", "batch"]);
+
+        Assert.Empty(errors.Messages);
+    }
+
+    [Fact]
+    public void Tenant_limits_are_checked_by_key_for_the_default_and_each_uid()
+    {
+        var tenants = new TenantsOptions
+        {
+            Default = new() { Weight = 0, MaxLeases = -1, GpuSecondsPerDay = 90_000, HighestClass = "gold" },
+            Uids =
+            {
+                ["1000"] = new() { Weight = 2000, GpuSecondsPerDay = double.NaN },
+                ["01000"] = new(),
+                ["alice"] = new() { HighestClass = "batch" },
+            },
+        };
+        var errors = new SettingErrors(TenantsOptions.SectionName);
+
+        tenants.Validate(errors, ["interactive", "standard", "batch"]);
+
+        Assert.Equal(
+            [
+                "Tenants:Default:Weight is 0; it must be above 0 and at most 1000.",
+                "Tenants:Default:MaxLeases is -1; it must be from 0 to 65536.",
+                "Tenants:Default:GpuSecondsPerDay is 90000; it must be from 0 to 86400.",
+                "Tenants:Default:HighestClass is 'gold'; it must be one of the classes (interactive, standard, batch), or empty for any.",
+                "Tenants:Uids:1000:Weight is 2000; it must be above 0 and at most 1000.",
+                "Tenants:Uids:1000:GpuSecondsPerDay is NaN; it must be from 0 to 86400.",
+                "Tenants:Uids:01000 does not name a uid; the keys of Tenants:Uids are uids in decimal, such as 1000.",
+                "Tenants:Uids:alice does not name a uid; the keys of Tenants:Uids are uids in decimal, such as 1000.",
+            ],
+            errors.Messages);
     }
 
     private static ValidateOptionsResult Validate<T>(T options)

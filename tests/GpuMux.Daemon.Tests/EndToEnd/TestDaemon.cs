@@ -1,6 +1,9 @@
 using GpuMux.Client;
 using GpuMux.Protocol.Transport;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace GpuMux.Daemon.Tests.EndToEnd;
 
@@ -47,6 +50,12 @@ internal sealed class TestDaemon : IAsyncDisposable
         await host.StartAsync(TestContext.Current.CancellationToken);
         return new TestDaemon(host, directory, socketPath);
     }
+
+    /// <summary>Reads the configuration again, as SIGHUP does.</summary>
+    public void ReloadConfiguration() => ((IConfigurationRoot)_host.Services.GetRequiredService<IConfiguration>()).Reload();
+
+    /// <summary>Adds a logger to the running daemon; the daemon's log levels still filter what it sees.</summary>
+    public void AddLogger(ILoggerProvider provider) => _host.Services.GetRequiredService<ILoggerFactory>().AddProvider(provider);
 
     public Task<GpuMuxClient> ConnectAsync(string clientName = "test") =>
         GpuMuxClient.ConnectAsync(new() { Host = SocketPath, ClientName = clientName }, TestContext.Current.CancellationToken);

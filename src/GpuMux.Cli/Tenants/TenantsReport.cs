@@ -1,0 +1,60 @@
+using GpuMux.Protocol.Messages;
+
+namespace GpuMux.Cli.Tenants;
+
+/// <summary>What <c>gpumuxctl tenants</c> shows: the daemon's TenantReport, with units in the names and no limit as null.</summary>
+internal sealed record TenantsReport(string Socket, uint TenantsTotal, IReadOnlyList<TenantStatus> Tenants)
+{
+    public static TenantsReport From(string socket, TenantReport report) =>
+        new(socket, report.TenantsTotal, [.. report.Tenants.Select(TenantStatus.From)]);
+}
+
+/// <summary>
+/// One uid's usage against its limits (null: no limit), and its accounting since the daemon
+/// started. GPU seconds "today" are over the last 24 hours; <see cref="ResetsAt"/> is when the
+/// oldest of them leaves that window.
+/// </summary>
+/// <param name="GpuSecondsLeft">What remains of <see cref="GpuSecondsPerDay"/>; null without that limit.</param>
+/// <param name="HighestClass">The highest class its leases may ask for; null for any.</param>
+/// <param name="QueueDelayP50Ms">Percentiles of its steps' waits before the device; null before any ran.</param>
+internal sealed record TenantStatus(
+    uint Uid,
+    double Weight,
+    uint Sessions,
+    ulong DeviceBytes,
+    ulong? MaxDeviceBytes,
+    uint Leases,
+    uint? MaxLeases,
+    double GpuSecondsToday,
+    double? GpuSecondsPerDay,
+    double? GpuSecondsLeft,
+    DateTimeOffset? ResetsAt,
+    string? HighestClass,
+    double GpuSeconds,
+    ulong Steps,
+    ulong Swaps,
+    ulong BytesMoved,
+    double? QueueDelayP50Ms,
+    double? QueueDelayP99Ms)
+{
+    public static TenantStatus From(TenantEntry entry) => new(
+        entry.Uid,
+        entry.Weight,
+        entry.Sessions,
+        entry.DeviceBytes,
+        entry.MaxDeviceBytes > 0 ? entry.MaxDeviceBytes : null,
+        entry.Leases,
+        entry.MaxLeases > 0 ? entry.MaxLeases : null,
+        entry.GpuSecondsToday,
+        entry.GpuSecondsPerDay > 0 ? entry.GpuSecondsPerDay : null,
+        entry.GpuSecondsPerDay > 0 ? Math.Max(0, entry.GpuSecondsPerDay - entry.GpuSecondsToday) : null,
+        entry.ResetsAtUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(entry.ResetsAtUnixMs) : null,
+        entry.HighestClass.Length > 0 ? entry.HighestClass : null,
+        entry.GpuSeconds,
+        entry.Steps,
+        entry.Swaps,
+        entry.BytesMoved,
+        // JSON has no NaN, which the wire uses for "none yet".
+        double.IsFinite(entry.QueueDelayP50Ms) ? entry.QueueDelayP50Ms : null,
+        double.IsFinite(entry.QueueDelayP99Ms) ? entry.QueueDelayP99Ms : null);
+}

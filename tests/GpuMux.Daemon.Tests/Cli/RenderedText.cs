@@ -1,0 +1,26 @@
+using Spectre.Console;
+
+namespace GpuMux.Daemon.Tests.Cli;
+
+/// <summary>What a renderer writes, as plain text: no colour, no escape codes, lines as long as they need.</summary>
+internal static class RenderedText
+{
+    public static string Of(Action<IAnsiConsole> render)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 1000;
+        render(console);
+        return writer.ToString();
+    }
+
+    /// <summary>The one line that contains <paramref name="marker"/>.</summary>
+    public static string Line(string text, string marker) =>
+        Assert.Single(text.Split('\n'), line => line.Contains(marker, StringComparison.Ordinal));
+}

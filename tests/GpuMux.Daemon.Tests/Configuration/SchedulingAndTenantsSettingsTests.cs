@@ -1,0 +1,104 @@
+using GpuMux.Daemon.Configuration;
+using GpuMux.Engine.Tenants;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GpuMux.Daemon.Tests.Configuration;
+
+/// <summary>The Scheduling and Tenants sections as the daemon binds them and hands them to the engine.</summary>
+public sealed class SchedulingAndTenantsSettingsTests : IDisposable
+{
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("gpumuxd-scheduling-test-");
+
+    public void Dispose() => _directory.Delete(recursive: true);
+
+    [Fact]
+    public void Classes_in_the_file_replace_the_default_ones_rather_than_join_them()
+    {
+        using var services = Bind("""
+            {
+              "Scheduling": {
+                "Policy": "Request",
+                "Classes": [ { "Name": "realtime", "MinimumShare": 0 }, { "Name": "bulk", "MinimumShare": 0.1 } ],
+                "DefaultClass": "bulk",
+                "StepsOnDevicePerClass": 3,
+                "ShareWindowMs": 250
+              }
+            }
+            """);
+
+        var scheduling = services.GetRequiredService<IOptions<SchedulingOptions>>().Value.ToEngine();
+
+        Assert.Equal(GpuMux.Engine.Scheduling.SchedulingPolicy.Request, scheduling.Policy);
+        Assert.Equal([new GpuMux.Engine.Scheduling.PriorityClassOptions("realtime", 0), new GpuMux.Engine.Scheduling.PriorityClassOptions("bulk", 0.1)], scheduling.Classes);
+        Assert.Equal(("bulk", 3, TimeSpan.FromMilliseconds(250)), (scheduling.DefaultClass, scheduling.StepsOnDevicePerClass, scheduling.ShareWindow));
+    }
+
+    [Fact]
+    public void Without_classes_the_engine_s_default_classes_hold()
+    {
+        using var services = Bind("{}");
+
+        var scheduling = services.GetRequiredService<IOptions<SchedulingOptions>>().Value.ToEngine();
+
+        Assert.Equal(new GpuMux.Engine.Scheduling.SchedulingOptions().Classes, scheduling.Classes);
+        Assert.Equal("standard", scheduling.DefaultClass);
+    }
+
+    [Fact]
+    public void A_uid_s_entry_overrides_only_what_it_names()
+    {
+        using var services = Bind("""
+            {
+              "Tenants": {
+                "Default": { "MaxDeviceBytes": 1073741824, "MaxLeases": 2, "GpuSecondsPerDay": 3600, "HighestClass": "standard" },
+                "Uids": { "1000": { "Weight": 4, "HighestClass": "" }, "1001": { "MaxLeases": 0 } }
+              }
+            }
+            """, "--Tenants:Uids:1002:GpuSecondsPerDay=60");
+
+        var tenants = services.GetRequiredService<IOptions<TenantsOptions>>().Value.ToEngine();
+
+        var defaults = new TenantLimits { MaxDeviceBytes = 1 << 30, MaxLeases = 2, GpuSecondsPerDay = 3600, HighestClass = "standard" };
+        Assert.Equal(defaults, tenants.Default);
+        Assert.Equal(defaults with { Weight = 4, HighestClass = null }, tenants.For(1000));
+        Assert.Equal(defaults with { MaxLeases = 0 }, tenants.For(1001));
+        Assert.Equal(defaults with { GpuSecondsPerDay = 60 }, tenants.For(1002));
+        Assert.Equal(defaults, tenants.For(1003));
+    }
+
+    [Fact]
+    public async Task A_highest_class_that_is_not_a_class_stops_the_host_from_starting_and_is_named()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartHostAsync("--Tenants:Uids:1000:HighestClass=gold"));
+
+        Assert.Equal("Tenants:Uids:1000:HighestClass is 'gold'; it must be one of the classes (interactive, standard, batch), or empty for any.", error.Message);
+    }
+
+    [Fact]
+    public async Task A_highest_class_is_checked_against_the_configured_classes()
+    {
+        await StartHostAsync("--Scheduling:Classes:0:Name=gold", "--Scheduling:DefaultClass=gold", "--Tenants:Default:HighestClass=gold");
+    }
+
+    private ServiceProvider Bind(string json, params string[] args)
+    {
+        var file = Path.Combine(_directory.FullName, "gpumuxd.json");
+        File.WriteAllText(file, json);
+        var configuration = new ConfigurationManager();
+        configuration.AddGpumuxdSources(["--config", file, .. args], null, Path.Combine(_directory.FullName, "absent.json"));
+        return new ServiceCollection().AddGpumuxdOptions(configuration).BuildServiceProvider();
+    }
+
+    private async Task StartHostAsync(params string[] args)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
+        builder.Configuration.AddGpumuxdSources(args, null, Path.Combine(_directory.FullName, "absent.json"));
+        builder.Services.AddGpumuxdOptions(builder.Configuration);
+        using var host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+}

@@ -1,0 +1,111 @@
+using GpuMux.Client;
+using GpuMux.Daemon.Configuration;
+
+namespace GpuMux.Daemon.Tests.EndToEnd;
+
+/// <summary>Tenant limits changed in the configuration file apply to a running daemon, or are refused and the old ones kept.</summary>
+public sealed class TenantReloadTests : IAsyncLifetime
+{
+    private const int Rejected = 501;
+    private const int NeedsRestart = 503;
+
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("gmx-reload-");
+    private readonly LogRecorder _log = new();
+    private TestDaemon _daemon = null!;
+    private GpuMuxClient _first = null!;
+    private GpuMuxClient _second = null!;
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private string ConfigurationFile => Path.Combine(_directory.FullName, "gpumuxd.json");
+
+    public async ValueTask InitializeAsync()
+    {
+        WriteConfiguration("""{ "Tenants": { "Default": { "MaxLeases": 1 } } }""");
+        _daemon = await TestDaemon.StartAsync(
+            "--config", ConfigurationFile, $"--Logging:LogLevel:{typeof(TenantLimitsReload).FullName}=Information");
+        _daemon.AddLogger(_log);
+        _first = await _daemon.ConnectAsync("first");
+        _second = await _daemon.ConnectAsync("second");
+        await _first.AcquireLeaseAsync(cancellationToken: Cancellation);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _first.DisposeAsync();
+        await _second.DisposeAsync();
+        await _daemon.DisposeAsync();
+        _log.Dispose();
+        _directory.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task A_reload_applies_a_new_lease_limit_to_sessions_already_connected()
+    {
+        await Assert.ThrowsAsync<QuotaExceededException>(() => _second.AcquireLeaseAsync(cancellationToken: Cancellation));
+
+        WriteConfiguration("""{ "Tenants": { "Default": { "MaxLeases": 2 } } }""");
+        _daemon.ReloadConfiguration();
+        await WaitForMaxLeasesAsync(2);
+
+        var lease = await _second.AcquireLeaseAsync(cancellationToken: Cancellation);
+        Assert.False(lease.Expired);
+        var tenant = Assert.Single((await _second.GetTenantsAsync(Cancellation)).Tenants);
+        Assert.Equal((2u, 2u), (tenant.Leases, tenant.MaxLeases));
+    }
+
+    [Fact]
+    public async Task A_changed_file_is_read_again_without_being_asked()
+    {
+        WriteConfiguration("""{ "Tenants": { "Default": { "MaxLeases": 2 } } }""");
+        await WaitForMaxLeasesAsync(2);
+
+        await _second.AcquireLeaseAsync(cancellationToken: Cancellation);
+    }
+
+    [Fact]
+    public async Task An_invalid_reload_is_logged_naming_the_setting_and_the_old_limits_stay()
+    {
+        WriteConfiguration("""{ "Tenants": { "Default": { "MaxLeases": -1 }, "Uids": { "alice": { "Weight": 0 } } } }""");
+        _daemon.ReloadConfiguration();
+        var problems = await _log.NextAsync<TenantLimitsReload>(Rejected);
+
+        Assert.Contains("Tenants:Default:MaxLeases is -1; it must be from 0 to 65536.", problems);
+        Assert.Contains("Tenants:Uids:alice does not name a uid", problems);
+        Assert.Contains("Tenants:Uids:alice:Weight is 0; it must be above 0 and at most 1000.", problems);
+        await Assert.ThrowsAsync<QuotaExceededException>(() => _second.AcquireLeaseAsync(cancellationToken: Cancellation));
+    }
+
+    [Fact]
+    public async Task A_value_that_does_not_convert_is_logged_and_the_old_limits_stay()
+    {
+        WriteConfiguration("""{ "Tenants": { "Default": { "MaxLeases": "many" } } }""");
+        _daemon.ReloadConfiguration();
+        var problem = await _log.NextAsync<TenantLimitsReload>(Rejected);
+
+        Assert.Contains("Tenants:Default:MaxLeases", problem);
+        await Assert.ThrowsAsync<QuotaExceededException>(() => _second.AcquireLeaseAsync(cancellationToken: Cancellation));
+    }
+
+    [Fact]
+    public async Task A_reload_that_changes_another_section_says_it_needs_a_restart()
+    {
+        WriteConfiguration("""{ "Tenants": { "Default": { "MaxLeases": 1 } }, "Limits": { "MaxSessions": 3 }, "Scheduling": { "DefaultClass": "batch" } }""");
+        _daemon.ReloadConfiguration();
+
+        Assert.Contains("Limits, Scheduling", await _log.NextAsync<TenantLimitsReload>(NeedsRestart));
+        var status = await _first.GetStatusAsync(Cancellation);
+        Assert.Equal("standard", Assert.NotNull(status.Scheduling).Sessions.Single(s => s.Lease is null).Class);
+    }
+
+    private void WriteConfiguration(string json) => File.WriteAllText(ConfigurationFile, json);
+
+    /// <summary>Waits until the daemon reports the lease limit, which a reload (asked for, or noticed) applies in the background.</summary>
+    private async Task WaitForMaxLeasesAsync(uint maxLeases)
+    {
+        while (Assert.Single((await _second.GetTenantsAsync(Cancellation)).Tenants).MaxLeases != maxLeases)
+        {
+            await Task.Delay(20, Cancellation);
+        }
+    }
+}
