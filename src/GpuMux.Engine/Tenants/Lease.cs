@@ -22,6 +22,8 @@ internal sealed class Lease(uint id, int classIndex, string className, LeaseRequ
 
     public DateTimeOffset AcquiredAt { get; } = DateTimeOffset.UtcNow;
 
+    public long AcquiredAtNs { get; } = nowNs;
+
     public long UsedGpuNs { get; set; }
 
     /// <summary>Device pool bytes of the buffers allocated under the lease, in whole pages.</summary>
@@ -51,10 +53,8 @@ internal sealed class Lease(uint id, int classIndex, string className, LeaseRequ
         TimeSpan.FromTicks(UsedGpuNs / 100),
         MaxGpuNs == 0 ? null : TimeSpan.FromTicks(MaxGpuNs / 100),
         AcquiredAt,
-        EndsAtNs == 0 ? null : AcquiredAt.AddTicks((EndsAtNs - (AcquiredAtNs)) / 100),
+        EndsAtNs == 0 ? null : AcquiredAt.AddTicks((EndsAtNs - AcquiredAtNs) / 100),
         DeviceBytes,
         MaxDeviceBytes,
         Expired);
-
-    private long AcquiredAtNs { get; } = nowNs;
 }
