@@ -27,6 +27,7 @@ internal sealed class SimMemory : IDisposable
     private readonly List<SimPhysicalBacking> _physical = [];
     private ulong _used;
     private int _activeAccesses;
+    private int _waitingToChange;
 
     public SimMemory(ulong capacity, ulong granularity)
     {
@@ -92,6 +93,11 @@ internal sealed class SimMemory : IDisposable
     {
         lock (_gate)
         {
+            // A mapping change waiting for quiet goes first: back-to-back copies would starve it.
+            while (_waitingToChange > 0)
+            {
+                Monitor.Wait(_gate);
+            }
             _activeAccesses++;
         }
     }
@@ -320,9 +326,22 @@ internal sealed class SimMemory : IDisposable
 
     private void WaitForNoAccess()
     {
-        while (_activeAccesses > 0)
+        if (_activeAccesses == 0)
         {
-            Monitor.Wait(_gate);
+            return;
+        }
+        _waitingToChange++;
+        try
+        {
+            while (_activeAccesses > 0)
+            {
+                Monitor.Wait(_gate);
+            }
+        }
+        finally
+        {
+            _waitingToChange--;
+            Monitor.PulseAll(_gate);
         }
     }
 
