@@ -11,6 +11,10 @@ REPEATS=${REPEATS:-10}
 # Model sizes of the swap benchmark (and of the PyTorch copies compared with it), in MiB.
 SWAP_SIZES_MIB=${SWAP_SIZES_MIB:-256,1024,4096}
 SWAP_REPEATS=${SWAP_REPEATS:-5}
+# The many-model trace: an 8 GiB device pool and 24 models of 1 GiB (three times the pool), which
+# the host holds twice (the clients' files and the pinned pool).
+TRACE_POOL_MIB=${TRACE_POOL_MIB:-8192}
+TRACE_MODEL_MIB=${TRACE_MODEL_MIB:-1024}
 TESTS=.device/app/GpuMux.Gpu.Tests/GpuMux.Gpu.Tests.dll
 BENCH=.device/app/GpuMux.Bench/GpuMux.Bench.dll
 
@@ -90,6 +94,16 @@ swap_benchmark() {
   dotnet "$BENCH" swap --backend cuda --sizes-mib "$SWAP_SIZES_MIB" --repeats "$SWAP_REPEATS" --out "$RESULTS"
 }
 
+interactive_latency() {
+  dotnet "$BENCH" interactive --backend cuda --out "$RESULTS"
+}
+
+# The trace's models are sized for a simulated pool; on a GPU the pool is the card's, so the
+# models are made large enough that their weights are three times it.
+model_trace() {
+  dotnet "$BENCH" trace --backend cuda --pool-mib "$TRACE_POOL_MIB" --model-mib "$TRACE_MODEL_MIB" --out "$RESULTS"
+}
+
 torch_bandwidth() {
   python3 scripts/torch_bandwidth.py --size-mib "$SIZE_MIB" --repeats "$REPEATS" --warmup 2 | tee "$RESULTS/torch-bandwidth.txt"
 }
@@ -111,6 +125,8 @@ main() {
   step "GPU tests" gpu_tests
   step "bandwidth probe" bandwidth_probe
   step "swap benchmark" swap_benchmark
+  step "interactive latency" interactive_latency
+  step "many-model trace" model_trace
   if python3 -c 'import torch' 2>/dev/null; then
     step "PyTorch bandwidth" torch_bandwidth
     step "PyTorch bandwidth at the swap sizes" torch_swap_sizes

@@ -1,4 +1,5 @@
 using GpuMux.Gpu;
+using GpuMux.Gpu.Sim;
 
 namespace GpuMux.Bench;
 
@@ -46,10 +47,13 @@ internal static class BenchCommand
         }
     }
 
-    /// <summary>The backend asked for, saying loudly when CUDA was wanted and the simulator runs instead.</summary>
-    public static BackendSelection SelectBackend(BackendPreference preference)
+    /// <summary>
+    /// The backend asked for, saying loudly when CUDA was wanted and the simulator runs instead,
+    /// which then models <paramref name="simulatedDevice"/> (by default, the simulator's own).
+    /// </summary>
+    public static BackendSelection SelectBackend(BackendPreference preference, SimDeviceOptions? simulatedDevice = null)
     {
-        var selection = GpuBackends.Select(preference, new GpuBackendOptions());
+        var selection = GpuBackends.Select(preference, new GpuBackendOptions { Sim = simulatedDevice ?? new SimDeviceOptions() });
         if (selection.CudaUnavailableReason is { } reason)
         {
             Console.Error.WriteLine($"CUDA unavailable ({reason}): running on the Sim backend, so every figure is modelled, not measured");

@@ -18,4 +18,26 @@ internal static class OptionValues
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= minimum
             ? count
             : throw new UsageException($"{name}: expected a whole number of at least {minimum}, not '{value}'");
+
+    /// <summary>A finite decimal number above <paramref name="above"/>.</summary>
+    public static double Number(string name, string value, double above) =>
+        double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number) && number > above
+            ? number
+            : throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"{name}: expected a number above {above}, not '{value}'"));
+
+    /// <summary>A comma-separated list of whole numbers, duplicates dropped, in the order given.</summary>
+    public static int[] Counts(string name, string value, int minimum) => List(name, value, item => Count(name, item, minimum));
+
+    /// <summary>A comma-separated list of decimal numbers, duplicates dropped, in the order given.</summary>
+    public static double[] Numbers(string name, string value, double above) => List(name, value, item => Number(name, item, above));
+
+    private static T[] List<T>(string name, string value, Func<string, T> parse)
+    {
+        var items = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (items.Length == 0)
+        {
+            throw new UsageException($"{name}: expected a comma-separated list, not '{value}'");
+        }
+        return [.. items.Select(parse).Distinct()];
+    }
 }

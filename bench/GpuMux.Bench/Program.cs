@@ -1,6 +1,7 @@
 using GpuMux.Bench.Copies;
 using GpuMux.Bench.Models;
 using GpuMux.Bench.Protocol;
+using GpuMux.Bench.Scheduling;
 
 namespace GpuMux.Bench;
 
@@ -14,6 +15,11 @@ internal static class Program
                       (GpuMux.Bench bandwidth --help)
           swap        swap-in bandwidth of 256 MiB to 4 GiB models against the pinned and pageable copy
                       peaks, and a cold first step against transfer-then-compute (GpuMux.Bench swap --help)
+          interactive interactive step latency, p50 and p99, under a saturating batch tenant against an
+                      idle device, and with both in one class (GpuMux.Bench interactive --help)
+          trace       a many-model trace with skewed popularity under the step, request and dedicated
+                      scheduling policies: the share of steps within a time-per-step objective against
+                      request rate (GpuMux.Bench trace --help)
           protocol    frame encode/decode, and an empty step's round trip through the daemon
                       against a raw Unix-socket ping-pong (GpuMux.Bench protocol --help)
         """;
@@ -22,6 +28,8 @@ internal static class Program
     {
         ["bandwidth", .. var rest] => BandwidthCommand.Run(rest),
         ["swap", .. var rest] => SwapCommand.Run(rest),
+        ["interactive", .. var rest] => InteractiveCommand.Run(rest),
+        ["trace", .. var rest] => TraceCommand.Run(rest),
         ["protocol", "-h" or "--help"] => PrintUsage(Console.Out, ProtocolCommand.Usage, exitCode: 0),
         ["protocol", .. var rest] => ProtocolCommand.Run(rest),
         [] or ["-h" or "--help" or "help"] => PrintUsage(Console.Out, Usage, exitCode: 0),

@@ -1,6 +1,7 @@
 namespace GpuMux.Bench;
 
-internal readonly record struct SampleStatistics(double Median, double Min, double Max)
+/// <summary>The median, the extremes and the 99th percentile (nearest rank: the smallest sample with at least 99% of them at or below it).</summary>
+internal readonly record struct SampleStatistics(double Median, double Min, double Max, double P99)
 {
     public static SampleStatistics Of(IEnumerable<double> samples)
     {
@@ -11,6 +12,7 @@ internal readonly record struct SampleStatistics(double Median, double Min, doub
         }
         var middle = sorted.Length / 2;
         var median = sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-        return new SampleStatistics(median, sorted[0], sorted[^1]);
+        var p99 = sorted[(int)Math.Ceiling(0.99 * sorted.Length) - 1];
+        return new SampleStatistics(median, sorted[0], sorted[^1], p99);
     }
 }

@@ -30,7 +30,7 @@ internal static class SwapCommand
         ModelGeometry? sweep = options.SweepChunksMib.Count > 0 ? ModelGeometry.For(SwapOptions.SweepSizeMib) : null;
         var baselines = SwapBenchmark.MeasureBaselines(backend, geometries.Select(g => g.Bytes).Concat(sweep is { } s ? [s.Bytes] : []), options.Repeats);
 
-        var x = Input(ModelGeometry.Cols);
+        var x = SyntheticModel.Input();
         var runs = new List<ModelRun>();
         var sweeps = new List<ModelRun>();
         foreach (var geometry in geometries)
@@ -76,17 +76,5 @@ internal static class SwapCommand
     {
         Console.Error.WriteLine($"building model {name} of {geometry.SizeMib} MiB: {geometry.Layers} f16 layers of {geometry.Rows} x {ModelGeometry.Cols}");
         return SyntheticModel.Create($"{name}-{geometry.SizeMib}MiB", geometry, seed: (geometry.SizeMib * 2) + (name == "A" ? 0 : 1), x);
-    }
-
-    /// <summary>The input vector, seeded: values in [-1, 1).</summary>
-    private static float[] Input(int length)
-    {
-        var random = new Random(42);
-        var x = new float[length];
-        for (var i = 0; i < x.Length; i++)
-        {
-            x[i] = (random.NextSingle() * 2) - 1;
-        }
-        return x;
     }
 }

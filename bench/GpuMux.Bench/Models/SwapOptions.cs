@@ -59,24 +59,14 @@ internal sealed record SwapOptions
             options = name switch
             {
                 "--backend" => options with { Backend = OptionValues.Backend(value) },
-                "--sizes-mib" => options with { SizesMib = ParseList(name, value, MinimumSizeMib) },
+                "--sizes-mib" => options with { SizesMib = OptionValues.Counts(name, value, MinimumSizeMib) },
                 "--chunk-mib" => options with { ChunkMib = OptionValues.Count(name, value, minimum: 1) },
                 "--repeats" => options with { Repeats = OptionValues.Count(name, value, minimum: 1) },
-                "--sweep-chunks-mib" => options with { SweepChunksMib = value == "none" ? [] : ParseList(name, value, minimum: 1) },
+                "--sweep-chunks-mib" => options with { SweepChunksMib = value == "none" ? [] : OptionValues.Counts(name, value, minimum: 1) },
                 "--out" => options with { OutputDirectory = value },
                 _ => throw new UsageException($"unknown option '{name}'"),
             };
         }
         return options;
-    }
-
-    private static int[] ParseList(string name, string value, int minimum)
-    {
-        var items = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (items.Length == 0)
-        {
-            throw new UsageException($"{name}: expected a comma-separated list of whole numbers, not '{value}'");
-        }
-        return [.. items.Select(item => OptionValues.Count(name, item, minimum)).Distinct()];
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace GpuMux.Bench.Models;
 
@@ -26,47 +25,24 @@ internal static class SwapReport
     /// <summary>Writes <c>swap-&lt;utc time&gt;-&lt;backend&gt;.md</c> into <paramref name="directory"/> and returns its path.</summary>
     public static string WriteFile(SwapRun run, string directory)
     {
-        Directory.CreateDirectory(directory);
-        var name = string.Create(Invariant, $"swap-{run.Environment.StartedUtc:yyyyMMdd-HHmmss}-{run.BackendKind.ToString().ToLowerInvariant()}.md");
-        var path = Path.Combine(directory, name);
-        using var writer = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        writer.WriteLine("# Swap-in and cold first step");
-        writer.WriteLine();
-        Fenced(writer, () => WriteHeader(writer, run));
-        writer.WriteLine();
-        writer.WriteLine("## Summary");
-        writer.WriteLine();
-        Fenced(writer, () =>
+        using var file = ResultsFile.Create(directory, "swap", run.Environment.StartedUtc, run.BackendKind, "Swap-in and cold first step");
+        file.Section(null, writer => WriteHeader(writer, run));
+        file.Section("Summary", writer =>
         {
             foreach (var line in SummaryLines(run))
             {
                 writer.WriteLine(line);
             }
         });
-        writer.WriteLine();
-        writer.WriteLine("## Per size");
-        writer.WriteLine();
-        Fenced(writer, () => WriteSizes(writer, run));
+        file.Section("Per size", writer => WriteSizes(writer, run));
         if (run.Sweep.Count > 0)
         {
-            writer.WriteLine();
-            writer.WriteLine(string.Create(Invariant, $"## Chunk sweep ({SwapOptions.SweepSizeMib} MiB model, swap-ins only, an engine per chunk size)"));
-            writer.WriteLine();
-            Fenced(writer, () => WriteSweep(writer, run));
+            file.Section(string.Create(Invariant, $"Chunk sweep ({SwapOptions.SweepSizeMib} MiB model, swap-ins only, an engine per chunk size)"), writer => WriteSweep(writer, run));
         }
-        writer.WriteLine();
-        writer.WriteLine("## The engine's swap-in figures (its events around each swap-in's copies), after the swap-in steps");
-        writer.WriteLine();
-        Fenced(writer, () => WriteEngineFigures(writer, run));
-        writer.WriteLine();
-        writer.WriteLine("## Baseline samples (GpuMux.Bench bandwidth's probe, host to device)");
-        writer.WriteLine();
-        Fenced(writer, () => WriteBaselineSamples(writer, run));
-        writer.WriteLine();
-        writer.WriteLine("## Step samples (device time: the step's start and end events; submit to end: from Submit, on the host's monotonic clock)");
-        writer.WriteLine();
-        Fenced(writer, () => WriteStepSamples(writer, run));
-        return path;
+        file.Section("The engine's swap-in figures (its events around each swap-in's copies), after the swap-in steps", writer => WriteEngineFigures(writer, run));
+        file.Section("Baseline samples (GpuMux.Bench bandwidth's probe, host to device)", writer => WriteBaselineSamples(writer, run));
+        file.Section("Step samples (device time: the step's start and end events; submit to end: from Submit, on the host's monotonic clock)", writer => WriteStepSamples(writer, run));
+        return file.Path;
     }
 
     public static IEnumerable<string> SummaryLines(SwapRun run)
@@ -105,21 +81,11 @@ internal static class SwapReport
 
     private static void WriteHeader(TextWriter writer, SwapRun run)
     {
-        var device = run.Device;
         var options = run.Options;
-        var fields = run.Environment.Fields().ToList();
-        fields.Add(["backend", run.BackendDescription]);
-        if (run.CudaUnavailableReason is { } reason)
-        {
-            fields.Add(["cuda", $"unavailable: {reason}"]);
-        }
+        var fields = run.Environment.Fields().Concat(DeviceFields.Of(run.BackendDescription, run.CudaUnavailableReason, run.Device)).ToList();
         var sweep = options.SweepChunksMib.Count == 0 ? "none" : string.Join(',', options.SweepChunksMib);
         fields.AddRange(
         [
-            ["device", device.Name],
-            ["compute capability", device.ComputeCapability.ToString()],
-            ["device memory", string.Create(Invariant, $"{device.TotalMemoryBytes / (double)(1UL << 30):F1} GiB ({device.TotalMemoryBytes} bytes)")],
-            ["PCI bus id", device.PciBusId],
             ["parameters", string.Create(Invariant, $"--sizes-mib {string.Join(',', run.SizesMib)} --chunk-mib {options.ChunkMib} --repeats {options.Repeats} --sweep-chunks-mib {sweep}")],
             ["models", string.Create(Invariant, $"safetensors in a memfd; f16 layers of rows x {ModelGeometry.Cols}, about {ModelGeometry.LayerTargetBytes >> 20} MiB each, one layer group each; two models per size (A, B), staged in the pinned pool")],
             ["engine", "in-process GpuEngine; device pool = one model's pages + 16 MiB, so that each use of the other model is a full swap-in"],
@@ -271,13 +237,6 @@ internal static class SwapReport
                 sample.Verified ? "ok" : "WRONG",
             ]);
         }
-    }
-
-    private static void Fenced(TextWriter writer, Action write)
-    {
-        writer.WriteLine("```");
-        write();
-        writer.WriteLine("```");
     }
 
     private static string Rate(double bytesPerSecond) => (bytesPerSecond / 1e9).ToString("F2", Invariant);

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using GpuMux.Engine;
 using GpuMux.Gpu.Kernels;
-using GpuMux.Linux;
 
 namespace GpuMux.Bench.Models;
 
@@ -17,9 +16,7 @@ internal sealed class SwapTenant : IAsyncDisposable
 
     private readonly EngineSession _session;
     private readonly StepCompletions _completions;
-    private readonly MemoryFile _regionFile;
-    private readonly nint _regionAddress;
-    private readonly ulong _regionBytes;
+    private readonly SharedRegion _shared;
     private readonly ModelGeometry _geometry;
     private readonly uint _blocks;
     private uint _region;
@@ -27,13 +24,11 @@ internal sealed class SwapTenant : IAsyncDisposable
     private uint _y;
     private uint _gemv;
 
-    private SwapTenant(EngineSession session, StepCompletions completions, MemoryFile regionFile, nint regionAddress, ulong regionBytes, ModelGeometry geometry, int multiprocessors)
+    private SwapTenant(EngineSession session, StepCompletions completions, SharedRegion shared, ModelGeometry geometry, int multiprocessors)
     {
         _session = session;
         _completions = completions;
-        _regionFile = regionFile;
-        _regionAddress = regionAddress;
-        _regionBytes = regionBytes;
+        _shared = shared;
         _geometry = geometry;
         // As BuiltinKernels.Gemv launches it: a warp per row, the grid capped near eight blocks per multiprocessor.
         const uint WarpsPerBlock = BuiltinKernels.BlockSize / 32;
@@ -49,21 +44,9 @@ internal sealed class SwapTenant : IAsyncDisposable
     /// <summary>A session for models of <paramref name="geometry"/>, with <paramref name="x"/> already on the device.</summary>
     public static async Task<SwapTenant> OpenAsync(GpuEngine engine, ModelGeometry geometry, float[] x)
     {
-        var regionBytes = FirstOutputOffset + (2 * (ulong)geometry.Rows * sizeof(float));
-        regionBytes = (regionBytes + PageMappings.PageSize - 1) / PageMappings.PageSize * PageMappings.PageSize;
-        var file = MemoryFile.Create("gpumux-bench-region", regionBytes);
-        nint address;
-        try
-        {
-            address = PageMappings.MapShared(file, (nuint)regionBytes);
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
+        var shared = SharedRegion.Create("gpumux-bench-region", FirstOutputOffset + (2 * (ulong)geometry.Rows * sizeof(float)));
         var completions = new StepCompletions();
-        var tenant = new SwapTenant(engine.OpenSession(new SessionIdentity(0, 0, Environment.ProcessId, "GpuMux.Bench swap"), completions), completions, file, address, regionBytes, geometry, engine.Device.MultiprocessorCount);
+        var tenant = new SwapTenant(engine.OpenSession(new SessionIdentity(0, 0, Environment.ProcessId, "GpuMux.Bench swap"), completions), completions, shared, geometry, engine.Device.MultiprocessorCount);
         try
         {
             await tenant.SetUpAsync(x).ConfigureAwait(false);
@@ -102,7 +85,7 @@ internal sealed class SwapTenant : IAsyncDisposable
     {
         var step = _session.RentStep();
         step.UseModel(model.Registration.Model);
-        AddGemv(step, model.Layers[^1], LastLayerYOffset, rows: 1, blocks: 1);
+        GemvLaunch.Add(step, _gemv, model.Layers[^1], _x, _y, LastLayerYOffset, rows: 1, blocks: 1);
         step.AddCopyOut(_y, LastLayerYOffset, _region, LastOutputOffset, sizeof(float));
         return RunAsync(step, model.Model.Name, () => SameBits(Output(LastOutputOffset, 1), model.Model.LastLayerY.AsSpan(0, 1)));
     }
@@ -114,7 +97,7 @@ internal sealed class SwapTenant : IAsyncDisposable
         step.UseModel(model.Registration.Model);
         for (var layer = 0; layer < model.Layers.Length; layer++)
         {
-            AddGemv(step, model.Layers[layer], (ulong)layer * RowBytes, (uint)_geometry.Rows, _blocks);
+            GemvLaunch.Add(step, _gemv, model.Layers[layer], _x, _y, (ulong)layer * RowBytes, (uint)_geometry.Rows, _blocks);
         }
         step.AddCopyOut(_y, 0, _region, FirstOutputOffset, RowBytes);
         step.AddCopyOut(_y, LastLayerYOffset, _region, LastOutputOffset, RowBytes);
@@ -126,14 +109,13 @@ internal sealed class SwapTenant : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _session.DisposeAsync().ConfigureAwait(false);
-        PageMappings.Unmap(_regionAddress, (nuint)_regionBytes);
-        _regionFile.Dispose();
+        _shared.Dispose();
     }
 
     private async Task SetUpAsync(float[] x)
     {
         x.AsSpan().CopyTo(Region(0, x.Length));
-        _region = await _session.RegisterRegionAsync(MemoryFileHandles.OpenNew(_regionFile), _regionBytes).ConfigureAwait(false);
+        _region = await _session.RegisterRegionAsync(_shared.OpenDescriptor(), _shared.Bytes).ConfigureAwait(false);
         _x = await _session.AllocateBufferAsync(ModelGeometry.Cols * sizeof(float)).ConfigureAwait(false);
         _y = await _session.AllocateBufferAsync((ulong)_geometry.Layers * RowBytes).ConfigureAwait(false);
         _gemv = await _session.GetFunctionAsync(0, KernelNames.GemvF16).ConfigureAwait(false);
@@ -142,20 +124,10 @@ internal sealed class SwapTenant : IAsyncDisposable
         await RunAsync(step, "setup", () => true).ConfigureAwait(false);
     }
 
-    private void AddGemv(Step step, uint weights, ulong yOffset, uint rows, uint blocks)
-    {
-        step.AddLaunch(_gemv, blocks, BuiltinKernels.BlockSize, 0);
-        step.AddTensorArgument(weights, 0);
-        step.AddBufferArgument(_x, 0);
-        step.AddBufferArgument(_y, yOffset);
-        step.AddScalarArgument(rows);
-        step.AddScalarArgument((uint)ModelGeometry.Cols);
-    }
-
     /// <summary>Submits the step with the output slots poisoned (all-ones bits, a NaN), so that only this step's results can pass.</summary>
     private async Task<StepSample> RunAsync(Step step, string model, Func<bool> verify)
     {
-        MemoryMarshal.AsBytes(Region(FirstOutputOffset, (int)((_regionBytes - FirstOutputOffset) / sizeof(float)))).Fill(0xFF);
+        MemoryMarshal.AsBytes(Region(FirstOutputOffset, (int)((_shared.Bytes - FirstOutputOffset) / sizeof(float)))).Fill(0xFF);
         _session.Submit(step);
         var completion = await _completions.NextAsync().ConfigureAwait(false);
         if (completion.Status != EngineError.None)
@@ -171,7 +143,7 @@ internal sealed class SwapTenant : IAsyncDisposable
 
     private ReadOnlySpan<float> Output(ulong offset, int count) => Region(offset, count);
 
-    private unsafe Span<float> Region(ulong offset, int count) => new((byte*)_regionAddress + offset, count);
+    private Span<float> Region(ulong offset, int count) => _shared.Slice<float>(offset, count);
 }
 
 /// <summary>A model registered in a <see cref="SwapTenant"/>'s session, with its layers' tensor handles in order.</summary>

@@ -38,6 +38,18 @@ internal sealed unsafe class SyntheticModel : IDisposable
 
     public static string LayerName(int layer) => string.Create(CultureInfo.InvariantCulture, $"layers.{layer}.weight");
 
+    /// <summary>The input vector of every benchmark model's gemv, seeded: <see cref="ModelGeometry.Cols"/> values in [-1, 1).</summary>
+    public static float[] Input()
+    {
+        var random = new Random(42);
+        var x = new float[ModelGeometry.Cols];
+        for (var i = 0; i < x.Length; i++)
+        {
+            x[i] = (random.NextSingle() * 2) - 1;
+        }
+        return x;
+    }
+
     public static SyntheticModel Create(string name, ModelGeometry geometry, int seed, float[] x)
     {
         var header = Header(geometry);

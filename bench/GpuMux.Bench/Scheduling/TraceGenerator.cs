@@ -1,0 +1,35 @@
+namespace GpuMux.Bench.Scheduling;
+
+/// <summary>
+/// One request of a trace: its model (by popularity rank), its arrival in seconds from the
+/// trace's start, its number of decode steps, and its place among its model's requests.
+/// </summary>
+internal readonly record struct TraceRequest(int Id, int Model, double ArrivalSeconds, int Steps, int IndexInModel);
+
+/// <summary>
+/// The trace's requests at one rate. Every rate draws the same sequence from the seed, so the
+/// trace at twice the rate is the same requests arriving twice as fast, and twice as many of
+/// them fall in the window: the rates differ in load, not in luck.
+/// </summary>
+internal static class TraceGenerator
+{
+    public static IReadOnlyList<TraceRequest> Generate(TraceParameters parameters, ZipfPopularity popularity, double rate)
+    {
+        var random = new Random(parameters.Seed);
+        var perModel = new int[parameters.Models];
+        var requests = new List<TraceRequest>();
+        var arrival = 0.0;
+        while (true)
+        {
+            // Exponential gaps make a Poisson process; 1 - u keeps the logarithm finite.
+            arrival += -Math.Log(1 - random.NextDouble()) / rate;
+            var model = popularity.Pick(random.NextDouble());
+            var steps = random.Next(parameters.MinSteps, parameters.MaxSteps + 1);
+            if (arrival >= parameters.DurationSeconds)
+            {
+                return requests;
+            }
+            requests.Add(new TraceRequest(requests.Count, model, arrival, steps, perModel[model]++));
+        }
+    }
+}
