@@ -21,7 +21,8 @@ namespace GpuMux.Engine.Scheduling;
 /// tenant is behind by less than the swap would take, unless the cold step has a deadline.
 /// Likewise a step of the model issued last goes ahead of a fairer one that is less than one
 /// step's time ahead, so steps of one model run together. While models compute, the next cold
-/// model the queues will want is swapped in on the copy stream, if that evicts nothing wanted.</item>
+/// model the queues will want is swapped in on the copy stream, if that evicts nothing wanted.
+/// The tenant whose step needs a swap-in is charged its time, as device time spent for it.</item>
 /// </list>
 /// Engine thread only.
 /// </summary>
@@ -315,6 +316,12 @@ internal sealed class StepScheduler(
         step.EstimatedNs = tenant.EstimateNs;
         step.UsedModel = model;
         tenant.Charge(tenant.EstimateNs);
+        if (!IsWarm(model))
+        {
+            // The swap-in is device time spent for this tenant: paying for it in its virtual time
+            // keeps a tenant whose model keeps getting evicted from evicting others in turn.
+            tenant.Charge(models.SwapTimeNs(model!));
+        }
         priorityClass.OnDevice++;
         if (model is not null)
         {
