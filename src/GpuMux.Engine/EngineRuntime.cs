@@ -59,7 +59,7 @@ internal sealed class EngineRuntime
         _faultLogger = loggers.CreateLogger<DeviceRecovery>();
         _post = post;
         _classes = CreateClasses(options.Scheduling, device.Context.StreamPriorities);
-        _ledger = new StepLedger(_classes, options.Scheduling.Policy);
+        _ledger = new StepLedger(_classes);
         _executor = new StepExecutor(_sessionLogger, _ledger);
         _models = new ModelStore(options, post, loggers.CreateLogger<ModelStore>());
         _dispatcher = new StepDispatcher(_executor, _models, options.MaxOpsPerStep);

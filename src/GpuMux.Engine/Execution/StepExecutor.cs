@@ -17,6 +17,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
 {
     /// <summary>Sessions with steps on the device; each one's steps complete in order, so only its oldest is watched.</summary>
     private readonly List<SessionState> _busy = [];
+    private readonly List<EndedStep> _ended = [];
 
     public int InFlight { get; private set; }
 
@@ -100,10 +101,13 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
         return true;
     }
 
-    /// <summary>Delivers every step whose end event has completed; returns how many. A failed event query means a broken context and is left to the caller.</summary>
+    /// <summary>
+    /// Delivers every step whose end event has completed, in the order they ended (which the
+    /// ledger's charging relies on); returns how many. A failed event query means a broken
+    /// context and is left to the caller.
+    /// </summary>
     public int Poll(DeviceContext device)
     {
-        var completed = 0;
         for (var i = _busy.Count - 1; i >= 0; i--)
         {
             var session = _busy[i];
@@ -115,14 +119,20 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
                 LeaveModel(step);
                 device.ReturnTiming(step.Timing);
                 session.Retired(step);
-                Deliver(step, session, step.Failure, step.FailureMessage, startedAt, endedAt);
-                completed++;
+                _ended.Add(new EndedStep(step, session, startedAt, endedAt));
             }
             if (session.InFlight.Count == 0)
             {
                 _busy.RemoveAt(i);
             }
         }
+        var completed = _ended.Count;
+        _ended.Sort((a, b) => a.EndedAtNs.CompareTo(b.EndedAtNs));
+        foreach (var ended in _ended)
+        {
+            Deliver(ended.Step, ended.Session, ended.Step.Failure, ended.Step.FailureMessage, ended.StartedAtNs, ended.EndedAtNs);
+        }
+        _ended.Clear();
         return completed;
     }
 
@@ -306,3 +316,6 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
         }
     }
 }
+
+/// <summary>A step off the device, waiting to be delivered with the others that ended in the same poll.</summary>
+internal readonly record struct EndedStep(Step Step, SessionState Session, long StartedAtNs, long EndedAtNs);

@@ -115,11 +115,8 @@ internal sealed class Model
     /// <summary>Under the Dedicated policy: made resident at registration, never evicted.</summary>
     public bool Pinned { get; set; }
 
-    /// <summary>Under the Request policy: a request's first step has been issued and its last has not completed, so it stays.</summary>
+    /// <summary>A request's first step has been issued and its last has not completed: under the Request policy it stays, under the Step policy it is a victim of last resort.</summary>
     public bool InRequest { get; set; }
-
-    /// <summary>Kept on the device whatever steps elsewhere need: neither a victim nor claimable.</summary>
-    public bool IsHeldResident => Pinned || InRequest;
 
     public UsageAccount Usage { get; } = new();
 

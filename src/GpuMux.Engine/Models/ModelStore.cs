@@ -94,7 +94,7 @@ internal sealed class ModelStore : IDisposable
         Candidates(model, busy: false);
         foreach (var candidate in _candidates)
         {
-            if (!(spareQueued && candidate.QueuedSteps > 0))
+            if (!(spareQueued && IsWanted(candidate)))
             {
                 reachable += candidate.Range!.MappedBytes;
             }
@@ -490,7 +490,7 @@ internal sealed class ModelStore : IDisposable
         var take = 0;
         if (spareQueued)
         {
-            _candidates.RemoveAll(candidate => candidate.QueuedSteps > 0);
+            _candidates.RemoveAll(IsWanted);
         }
         while (take < _candidates.Count && free < needed)
         {
@@ -549,7 +549,7 @@ internal sealed class ModelStore : IDisposable
         _candidates.Clear();
         foreach (var model in _models)
         {
-            if (model != except && model.IsMapped && model.Range is not null && model.IsBusy == busy && !model.IsHeldResident)
+            if (model != except && model.IsMapped && model.Range is not null && model.IsBusy == busy && !IsHeldResident(model))
             {
                 _candidates.Add(model);
             }
@@ -557,10 +557,17 @@ internal sealed class ModelStore : IDisposable
         var now = MonotonicClock.NowNanoseconds();
         _candidates.Sort((a, b) =>
         {
-            var byQueue = (a.QueuedSteps > 0).CompareTo(b.QueuedSteps > 0);
+            var byQueue = IsWanted(a).CompareTo(IsWanted(b));
             return byQueue != 0 ? byQueue : NextUse.CompareVictims(a.NextUse, b.NextUse, now);
         });
     }
+
+    /// <summary>Steps wait for it, or a request on it is under way: evicting it would only bring it back.</summary>
+    private static bool IsWanted(Model model) => model.QueuedSteps > 0 || model.InRequest;
+
+    /// <summary>Neither a victim nor claimable: pinned by the Dedicated policy, or mid-request under the Request policy.</summary>
+    private bool IsHeldResident(Model model) =>
+        model.Pinned || (model.InRequest && _options.Scheduling.Policy == SchedulingPolicy.Request);
 
     /// <summary>A swap-in has queued its last copy (or failed): watch for it to land.</summary>
     private void SwapQueued(Model model)

@@ -25,9 +25,6 @@ internal sealed class PriorityClass(int index, PriorityClassOptions options, int
 
     public ShareMeter Share { get; } = new(shareWindow);
 
-    /// <summary>The latest end of a step of this class charged so far: time before it was already charged to another step.</summary>
-    public long ChargedUntilNs { get; set; }
-
     public ClassTenant TenantFor(Tenant tenant)
     {
         if (!_tenants.TryGetValue(tenant.Uid, out var entry))

@@ -8,13 +8,17 @@ namespace GpuMux.Engine.Scheduling;
 /// Books every step the scheduler issued once it is off the device: frees its place in its
 /// class, and charges its device time to the class (starvation bound), to its tenant's fair
 /// share, daily limit and accounts, to its model, and to its session's lease. A step's device
-/// time is measured by its events, less any part of it that an earlier step of its class was
-/// already charged for: steps of one class that overlap on the device pay once for the overlap,
-/// so a tenant is not charged for time it spent queued behind another. Engine thread only.
+/// time is measured by its events, less any part of it that a step that ended earlier was
+/// already charged for (completions are booked in the order they ended): steps that overlap on
+/// the device pay once for the overlap, so a step is not charged for time it spent queued behind
+/// another, of its class or of a class above it. Engine thread only.
 /// </summary>
-internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes, SchedulingPolicy policy)
+internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes)
 {
     private readonly List<SessionState> _spentLeases = [];
+
+    // The latest end of a step charged so far: time before it was already charged to another step.
+    private long _chargedUntilNs;
 
     public IReadOnlyList<PriorityClass> Classes { get; } = classes;
 
@@ -32,8 +36,8 @@ internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes, Schedulin
         long charged = 0;
         if (startedAtNs > 0 && endedAtNs > startedAtNs)
         {
-            charged = Math.Max(0, endedAtNs - Math.Max(startedAtNs, priorityClass.ChargedUntilNs));
-            priorityClass.ChargedUntilNs = Math.Max(priorityClass.ChargedUntilNs, endedAtNs);
+            charged = Math.Max(0, endedAtNs - Math.Max(startedAtNs, _chargedUntilNs));
+            _chargedUntilNs = Math.Max(_chargedUntilNs, endedAtNs);
         }
         var now = MonotonicClock.NowNanoseconds();
         var tenant = session.Tenant;
@@ -49,7 +53,7 @@ internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes, Schedulin
             tenant.Usage.AddStep(charged, bytes, delay);
             step.UsedModel?.Usage.AddStep(charged, bytes, delay);
         }
-        if (policy == SchedulingPolicy.Request && step.EndsRequest && step.UsedModel is { } model)
+        if (step.EndsRequest && step.UsedModel is { } model)
         {
             model.InRequest = false;
         }

@@ -12,13 +12,16 @@ namespace GpuMux.Engine.Scheduling;
 /// <list type="bullet">
 /// <item>Between classes, strict priority: a class issues only while no class above it holds
 /// steps it could issue, unless its share of recent device time is below its minimum share
-/// (the starvation bound). On the device, each class's streams run at its own priority.</item>
+/// (the starvation bound): then it issues alone until it has had its share. On the device,
+/// each class's streams run at its own priority.</item>
 /// <item>Within a class, the tenant whose virtual time (device time over weight) is least goes
 /// next; within a tenant, the earliest deadline, then the first submitted, each session's steps
 /// in order. A step still held when its deadline passes fails if it asked to.</item>
 /// <item>Models switch between steps. A step whose model is cold costs a swap-in (its bytes over
 /// the measured swap bandwidth): a warm model's step of another tenant goes first if that
-/// tenant is behind by less than the swap would take, unless the cold step has a deadline.
+/// tenant is behind by less than the swap would take, unless the cold step has a deadline; and
+/// when its swap-in would evict a model that steps wait for, any warm model's step goes first
+/// for up to 50 ms of the cold step's wait, so that models do not evict each other in turn.
 /// Likewise a step of the model issued last goes ahead of a fairer one that is less than one
 /// step's time ahead, so steps of one model run together. While models compute, the next cold
 /// model the queues will want is swapped in on the copy stream, if that evicts nothing wanted.
@@ -33,6 +36,11 @@ internal sealed class StepScheduler(
     StepExecutor executor,
     ModelStore models)
 {
+    // How long a cold model's step may be passed over for warm models' steps when its swap-in
+    // would evict a model that steps are waiting for: long enough to stop models evicting each
+    // other in turn, short enough to bound what the cold step waits.
+    private static readonly long MaxSwapDeferralNs = TimeSpan.FromMilliseconds(50).Ticks * 100;
+
     private readonly List<ClassTenant> _order = [];
     private readonly bool[] _stuck = new bool[classes.Count];
     private Model? _lastModel;
@@ -184,20 +192,41 @@ internal sealed class StepScheduler(
     /// <summary>The class to issue from next, or null when none may.</summary>
     private PriorityClass? NextClass()
     {
-        var higherWaiting = false;
-        var now = MonotonicClock.NowNanoseconds();
+        if (OwedClass() is { } owed)
+        {
+            return CanIssue(owed) ? owed : null;
+        }
         foreach (var priorityClass in classes)
         {
             if (priorityClass.Held == 0 || _stuck[priorityClass.Index])
             {
                 continue;
             }
-            var hasRoom = priorityClass.OnDevice < options.StepsOnDevicePerClass;
-            if (hasRoom && (!higherWaiting || IsOwedShare(priorityClass, now)))
+            return CanIssue(priorityClass) ? priorityClass : null;
+        }
+        return null;
+    }
+
+    private bool CanIssue(PriorityClass priorityClass) =>
+        priorityClass.Held > 0 && !_stuck[priorityClass.Index] && priorityClass.OnDevice < options.StepsOnDevicePerClass;
+
+    /// <summary>
+    /// A class below one with work that is owed its minimum share, if any: it issues alone until
+    /// it has had it. Kernels are not preempted, so while a class above it kept issuing, its
+    /// steps would be passed over at every kernel boundary on the device.
+    /// </summary>
+    private PriorityClass? OwedClass()
+    {
+        var now = MonotonicClock.NowNanoseconds();
+        var higherBusy = false;
+        foreach (var priorityClass in classes)
+        {
+            var hasWork = (priorityClass.Held > 0 && !_stuck[priorityClass.Index]) || priorityClass.OnDevice > 0;
+            if (higherBusy && hasWork && IsOwedShare(priorityClass, now))
             {
                 return priorityClass;
             }
-            higherWaiting = true;
+            higherBusy |= hasWork;
         }
         return null;
     }
@@ -213,7 +242,7 @@ internal sealed class StepScheduler(
         {
             total += each.Share.ValueAt(now);
         }
-        return total == 0 || priorityClass.Share.ValueAt(now) / total < priorityClass.MinimumShare;
+        return total > 0 && priorityClass.Share.ValueAt(now) / total < priorityClass.MinimumShare;
     }
 
     /// <summary>The session whose head step goes next in <paramref name="priorityClass"/>; null when none can go now.</summary>
@@ -228,6 +257,7 @@ internal sealed class StepScheduler(
         SessionState? warm = null;
         SessionState? grouped = null;
         var swapCostNs = 0.0;
+        var deferCold = false;
         foreach (var tenant in _order)
         {
             if (NextLive(priorityClass, tenant) is not { } session)
@@ -248,6 +278,9 @@ internal sealed class StepScheduler(
                     return fair;
                 }
                 swapCostNs = IsWarm(model) || step.DeadlineNs != 0 ? 0 : models.SwapTimeNs(model!);
+                deferCold = swapCostNs > 0
+                    && MonotonicClock.NowNanoseconds() - step.QueuedAtNs < MaxSwapDeferralNs
+                    && !models.HasRoomFor(model!, spareQueued: true);
                 continue;
             }
             var lead = tenant.VirtualNs - fairTenant!.VirtualNs;
@@ -255,11 +288,11 @@ internal sealed class StepScheduler(
             {
                 grouped = session;
             }
-            if (warm is null && IsWarm(model) && lead <= swapCostNs)
+            if (warm is null && IsWarm(model) && (lead <= swapCostNs || deferCold))
             {
                 warm = session;
             }
-            if (lead > Math.Max(swapCostNs, fairTenant.EstimateNs))
+            if (lead > Math.Max(swapCostNs, fairTenant.EstimateNs) && !deferCold)
             {
                 break;
             }
@@ -326,10 +359,7 @@ internal sealed class StepScheduler(
         if (model is not null)
         {
             _lastModel = model;
-            if (options.Policy == SchedulingPolicy.Request)
-            {
-                model.InRequest = !step.EndsRequest || model.InRequest;
-            }
+            model.InRequest = !step.EndsRequest || model.InRequest;
         }
         dispatcher.Submit(step, session, device);
         RunDueReleases(session);

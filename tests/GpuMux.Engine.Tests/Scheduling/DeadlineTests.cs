@@ -1,0 +1,85 @@
+using GpuMux.Engine.Device;
+
+namespace GpuMux.Engine.Tests.Scheduling;
+
+/// <summary>Within a tenant, held steps go earliest deadline first, each session's in order; a step that asked to fail when late does.</summary>
+public sealed class DeadlineTests
+{
+    private const uint BlockerUid = 4001;
+    private const uint TenantUid = 4002;
+
+    [Fact]
+    public async Task A_tenant_s_held_steps_start_in_deadline_order_across_its_sessions_those_without_one_last()
+    {
+        await using var engine = await TestEngine.StartAsync();
+        await using var blocker = await SpinSession.OpenAsync(engine, BlockerUid);
+        var sessions = new SpinSession[5];
+        for (var i = 0; i < sessions.Length; i++)
+        {
+            sessions[i] = await SpinSession.OpenAsync(engine, TenantUid);
+        }
+
+        // The class's two places on the device are taken, so the tenant's steps are all held when their turn comes.
+        blocker.SubmitMany(2, 50_000);
+        sessions[0].Submit(0, 1000);
+        for (var i = 1; i < sessions.Length; i++)
+        {
+            var deadline = FromNow(TimeSpan.FromSeconds(sessions.Length - i));
+            sessions[i].Submit((uint)i, 1000, step => step.SetDeadline(deadline, failIfLate: true));
+        }
+        var results = new List<StepCompletion>();
+        foreach (var session in sessions)
+        {
+            results.Add(await session.Completions.NextAsync());
+        }
+        await blocker.Completions.NextAsync(2);
+
+        Assert.All(results, c => Assert.Equal(EngineError.None, c.Status));
+        Assert.Equal([4u, 3u, 2u, 1u, 0u], results.OrderBy(c => c.EndedAtNs).Select(c => c.RequestId));
+        Assert.Equal([4u, 3u, 2u, 1u, 0u], results.OrderBy(c => c.StartedAtNs).Select(c => c.RequestId));
+    }
+
+    [Fact]
+    public async Task A_session_s_steps_keep_their_order_though_a_later_one_has_the_tenant_s_earliest_deadline()
+    {
+        await using var engine = await TestEngine.StartAsync();
+        await using var blocker = await SpinSession.OpenAsync(engine, BlockerUid);
+        await using var ordered = await SpinSession.OpenAsync(engine, TenantUid);
+        await using var other = await SpinSession.OpenAsync(engine, TenantUid);
+
+        blocker.SubmitMany(2, 50_000);
+        ordered.Submit(1, 1000, step => step.SetDeadline(FromNow(TimeSpan.FromSeconds(3)), failIfLate: false));
+        ordered.Submit(2, 1000, step => step.SetDeadline(FromNow(TimeSpan.FromSeconds(1)), failIfLate: false));
+        other.Submit(3, 1000, step => step.SetDeadline(FromNow(TimeSpan.FromSeconds(2)), failIfLate: false));
+        var results = (await ordered.Completions.NextAsync(2)).Append(await other.Completions.NextAsync());
+        await blocker.Completions.NextAsync(2);
+
+        Assert.Equal([3u, 1u, 2u], results.OrderBy(c => c.EndedAtNs).Select(c => c.RequestId));
+    }
+
+    [Fact]
+    public async Task A_held_step_whose_deadline_passes_fails_without_running_if_it_asked_to_and_runs_late_if_not()
+    {
+        await using var engine = await TestEngine.StartAsync();
+        await using var blocker = await SpinSession.OpenAsync(engine, BlockerUid);
+        await using var tenant = await SpinSession.OpenAsync(engine, TenantUid);
+
+        blocker.SubmitMany(2, 80_000);
+        var deadline = FromNow(TimeSpan.FromMilliseconds(30));
+        tenant.Submit(1, 1000, step => step.SetDeadline(deadline, failIfLate: true));
+        tenant.Submit(2, 1000, step => step.SetDeadline(deadline, failIfLate: false));
+        tenant.Submit(3, 1000, step => step.SetDeadline(FromNow(-TimeSpan.FromMilliseconds(1)), failIfLate: true));
+        var results = (await tenant.Completions.NextAsync(3)).ToDictionary(c => c.RequestId);
+        await blocker.Completions.NextAsync(2);
+
+        Assert.Equal((EngineError.DeadlineMissed, 0L, 0L), (results[1].Status, results[1].StartedAtNs, results[1].EndedAtNs));
+        Assert.Contains("before it could start", results[1].Message);
+        Assert.Equal(EngineError.None, results[2].Status);
+        Assert.True(results[2].StartedAtNs > deadline);
+        Assert.Equal((EngineError.DeadlineMissed, 0L), (results[3].Status, results[3].StartedAtNs));
+        Assert.Contains("before it was submitted", results[3].Message);
+    }
+
+    /// <summary>A deadline <paramref name="span"/> from now on the clock steps' deadlines are on.</summary>
+    private static long FromNow(TimeSpan span) => MonotonicClock.NowNanoseconds() + (span.Ticks * 100);
+}
