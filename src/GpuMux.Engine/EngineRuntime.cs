@@ -185,7 +185,7 @@ internal sealed class EngineRuntime
         var lease = session.Lease;
         if (lease is { Expired: true })
         {
-            throw new EngineException(EngineError.LeaseExpired, $"lease {lease.Id} has run out; release it and take another");
+            throw new EngineException(EngineError.LeaseExpired, lease.ExpiredMessage);
         }
         lease?.ThrowIfOverMemory(pages);
         var range = (pages <= pool.BudgetBytes ? _models.AllocateEvicting(device, bytes) : null)
@@ -390,7 +390,7 @@ internal sealed class EngineRuntime
         }
         lease.Expired = true;
         lease.EndTimer?.Dispose();
-        var message = $"lease {lease.Id} has run out; release it and take another";
+        var message = lease.ExpiredMessage;
         _scheduler.FailHeld(session, EngineError.LeaseExpired, message);
         _dispatcher.FailWaiting(session, EngineError.LeaseExpired, message);
         foreach (var (handle, buffer) in session.Buffers.Entries.ToArray())

@@ -60,6 +60,9 @@ public sealed class Step : IEngineWork
 
     internal bool EndsRequest { get; private set; }
 
+    /// <summary>Past its deadline, and asked to fail rather than run late.</summary>
+    internal bool IsLate(long nowNs) => FailIfLate && DeadlineNs != 0 && nowNs > DeadlineNs;
+
     /// <summary>The handle of the model the step is bound to; 0 when it is bound to none.</summary>
     internal uint ModelHandle => _model;
 

@@ -1,3 +1,4 @@
+using GpuMux.Engine.Sessions;
 using GpuMux.Engine.Tenants;
 
 namespace GpuMux.Engine.Scheduling;
@@ -36,10 +37,32 @@ internal sealed class PriorityClass(int index, PriorityClassOptions options, int
     }
 
     /// <summary>
-    /// Makes a tenant active that had no held steps: it starts level with the furthest-behind
-    /// tenant still active, so that time it spent idle is not credit to take the device with.
+    /// Lists a session that now has held steps in this class. A tenant that had none becomes
+    /// active level with the furthest-behind tenant still active, so that time it spent idle is
+    /// not credit to take the device with.
     /// </summary>
-    public void Activate(ClassTenant tenant)
+    public void Join(SessionState session)
+    {
+        var tenant = TenantFor(session.Tenant);
+        if (tenant.Sessions.Count == 0)
+        {
+            Activate(tenant);
+        }
+        tenant.Sessions.Add(session);
+    }
+
+    /// <summary>Unlists a session that has no held steps in this class any more.</summary>
+    public void Leave(SessionState session)
+    {
+        var tenant = TenantFor(session.Tenant);
+        tenant.Sessions.Remove(session);
+        if (tenant.Sessions.Count == 0)
+        {
+            Active.Remove(tenant);
+        }
+    }
+
+    private void Activate(ClassTenant tenant)
     {
         if (Active.Count > 0)
         {

@@ -67,12 +67,7 @@ internal sealed class StepScheduler(
         Held++;
         if (session.Held.Count == 1)
         {
-            var tenant = priorityClass.TenantFor(session.Tenant);
-            if (tenant.Sessions.Count == 0)
-            {
-                priorityClass.Activate(tenant);
-            }
-            tenant.Sessions.Add(session);
+            priorityClass.Join(session);
         }
         Pump(device);
     }
@@ -150,20 +145,10 @@ internal sealed class StepScheduler(
         {
             return;
         }
-        var tenant = from.TenantFor(session.Tenant);
-        tenant.Sessions.Remove(session);
-        if (tenant.Sessions.Count == 0)
-        {
-            from.Active.Remove(tenant);
-        }
+        from.Leave(session);
         from.Held -= session.Held.Count;
         var to = classes[classIndex];
-        var joining = to.TenantFor(session.Tenant);
-        if (joining.Sessions.Count == 0)
-        {
-            to.Activate(joining);
-        }
-        joining.Sessions.Add(session);
+        to.Join(session);
         to.Held += session.Held.Count;
     }
 
@@ -171,13 +156,13 @@ internal sealed class StepScheduler(
     {
         if (session.Lease is { Expired: true } lease)
         {
-            return (EngineError.LeaseExpired, $"lease {lease.Id} has run out; release it and take another");
+            return (EngineError.LeaseExpired, lease.ExpiredMessage);
         }
         if (session.Tenant.OverDailyTime(now) is { } over)
         {
             return (EngineError.QuotaExceeded, over);
         }
-        if (step.FailIfLate && step.DeadlineNs != 0 && now > step.DeadlineNs)
+        if (step.IsLate(now))
         {
             return (EngineError.DeadlineMissed, $"the step's deadline had passed {(now - step.DeadlineNs) / 1e6:F3} ms before it was submitted");
         }
@@ -307,11 +292,11 @@ internal sealed class StepScheduler(
         while (tenant.NextSession() is { } session)
         {
             var step = session.Held.Peek();
-            if (!(step.FailIfLate && step.DeadlineNs != 0 && now > step.DeadlineNs))
+            if (!step.IsLate(now))
             {
                 return session;
             }
-            Take(session, priorityClass, tenant);
+            Take(session, priorityClass);
             step.LeaveQueue();
             executor.FailUnrun(step, session, EngineError.DeadlineMissed, $"the step's deadline passed {(now - step.DeadlineNs) / 1e6:F3} ms before it could start");
             RunDueReleases(session);
@@ -323,7 +308,7 @@ internal sealed class StepScheduler(
     private bool CanStartNow(Model? model) =>
         options.Policy != SchedulingPolicy.Request || IsWarm(model) || models.HasRoomFor(model!, spareQueued: false);
 
-    private Step Take(SessionState session, PriorityClass priorityClass, ClassTenant tenant)
+    private Step Take(SessionState session, PriorityClass priorityClass)
     {
         var step = session.Held.Dequeue();
         priorityClass.Held--;
@@ -331,11 +316,7 @@ internal sealed class StepScheduler(
         session.HeldTaken++;
         if (session.Held.Count == 0)
         {
-            tenant.Sessions.Remove(session);
-            if (tenant.Sessions.Count == 0)
-            {
-                priorityClass.Active.Remove(tenant);
-            }
+            priorityClass.Leave(session);
         }
         return step;
     }
@@ -343,7 +324,7 @@ internal sealed class StepScheduler(
     private void Issue(SessionState session, PriorityClass priorityClass, DeviceContext device)
     {
         var tenant = priorityClass.TenantFor(session.Tenant);
-        var step = Take(session, priorityClass, tenant);
+        var step = Take(session, priorityClass);
         var model = ModelOf(step, session);
         step.ClassIndex = priorityClass.Index;
         step.EstimatedNs = tenant.EstimateNs;

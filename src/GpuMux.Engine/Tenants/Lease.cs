@@ -34,6 +34,8 @@ internal sealed class Lease(uint id, int classIndex, string className, LeaseRequ
     /// <summary>Fires at <see cref="EndsAtNs"/> to expire the lease on the engine thread.</summary>
     public ITimer? EndTimer { get; set; }
 
+    public string ExpiredMessage => $"lease {Id} has run out; release it and take another";
+
     public bool IsSpent(long nowNs) =>
         (MaxGpuNs != 0 && UsedGpuNs >= MaxGpuNs) || (EndsAtNs != 0 && nowNs >= EndsAtNs);
 
