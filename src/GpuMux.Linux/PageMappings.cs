@@ -91,20 +91,6 @@ public static unsafe class PageMappings
         }
     }
 
-    /// <summary>
-    /// Populates the page tables of a shared read-write mapping now (MADV_POPULATE_WRITE), as a
-    /// GPU's mapping call does, instead of taking a fault on each page's first write. Kernels
-    /// before 5.14 lack it and fault as they go.
-    /// </summary>
-    public static void Prefault(nint address, nuint length)
-    {
-        const int MadvPopulateWrite = 23;
-        if (madvise((void*)address, (size_t)(ulong)length, MadvPopulateWrite) != 0 && errno != EINVAL)
-        {
-            throw LinuxException.FromLastError("madvise(MADV_POPULATE_WRITE)");
-        }
-    }
-
     public static void Unmap(nint address, nuint length)
     {
         if (munmap((void*)address, (size_t)(ulong)length) != 0)

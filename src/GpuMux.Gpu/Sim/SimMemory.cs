@@ -230,10 +230,6 @@ internal sealed class SimMemory : IDisposable
             var write = access == MemoryAccess.ReadWrite;
             WaitForNoAccess();
             PageMappings.Protect((nint)address, (nuint)bytes, read, write);
-            if (write)
-            {
-                PageMappings.Prefault((nint)address, (nuint)bytes);
-            }
 
             _accessible.Remove(address, bytes);
             if (read)
