@@ -71,6 +71,12 @@ internal sealed class EngineRuntime
     /// <summary>Work on the device the engine must watch: steps, swap-ins, reads into the bounce ring.</summary>
     public bool HasStepsInFlight => _executor.InFlight > 0 || _models.HasDeviceWork;
 
+    /// <summary>
+    /// Steps on the device to watch, or held steps that nothing on the device will wake: those
+    /// wait for time to pass (a model's turn to end), so the thread must look again soon.
+    /// </summary>
+    public bool NeedsPolling => HasStepsInFlight || _scheduler.Held > 0;
+
     /// <summary>True once the engine has been told to stop and its last steps have left the device.</summary>
     public bool IsDrained => _draining && !HasStepsInFlight && !_dispatcher.HasWaiting && _scheduler.Held == 0;
 
@@ -477,7 +483,7 @@ internal sealed class EngineRuntime
     /// <summary>Delivers completed steps and notes landed swap-ins, then tries waiting steps; returns how many steps completed (or failed with a reset).</summary>
     public int Poll()
     {
-        if (_device is null || !HasStepsInFlight)
+        if (_device is null || !NeedsPolling)
         {
             return 0;
         }
@@ -491,7 +497,7 @@ internal sealed class EngineRuntime
                 FinishIdleCloses();
             }
             ExpireSpentLeases();
-            if (completed > 0 || changed)
+            if (completed > 0 || changed || !HasStepsInFlight)
             {
                 _dispatcher.Pump(_device);
                 _scheduler.Pump(_device);

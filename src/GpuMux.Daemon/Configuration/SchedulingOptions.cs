@@ -28,6 +28,8 @@ internal sealed class SchedulingOptions : IDaemonSettings
 
     public int ShareWindowMs { get; set; } = (int)EngineDefaults.ShareWindow.TotalMilliseconds;
 
+    public double SwapAmortization { get; set; } = EngineDefaults.SwapAmortization;
+
     public IReadOnlyList<PriorityClassOptions> EffectiveClasses =>
         Classes.Count == 0 ? EngineDefaults.Classes : [.. Classes.Select(c => new PriorityClassOptions(c.Name, c.MinimumShare))];
 
@@ -40,6 +42,7 @@ internal sealed class SchedulingOptions : IDaemonSettings
         DefaultClass = DefaultClass,
         StepsOnDevicePerClass = StepsOnDevicePerClass,
         ShareWindow = TimeSpan.FromMilliseconds(ShareWindowMs),
+        SwapAmortization = SwapAmortization,
     };
 
     public void Validate(SettingErrors errors)
@@ -57,6 +60,10 @@ internal sealed class SchedulingOptions : IDaemonSettings
         }
         errors.RequireRange(nameof(StepsOnDevicePerClass), StepsOnDevicePerClass, 1, 64);
         errors.RequireRange(nameof(ShareWindowMs), ShareWindowMs, 10, 60_000);
+        if (!(SwapAmortization is >= 0 and <= 1000))
+        {
+            errors.Add(nameof(SwapAmortization), $"is {SwapAmortization}; it must be from 0 to 1000.");
+        }
     }
 
     private void ValidateClasses(SettingErrors errors)

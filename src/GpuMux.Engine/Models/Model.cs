@@ -118,6 +118,13 @@ internal sealed class Model
     /// <summary>A request's first step has been issued and its last has not completed: under the Request policy it stays, under the Step policy it is a victim of last resort.</summary>
     public bool InRequest { get; set; }
 
+    /// <summary>
+    /// Under the Step policy, the host's monotonic clock, in nanoseconds, until which the model keeps
+    /// its place while steps want it: its last swap-in's start, plus that swap's time and
+    /// <see cref="Scheduling.SchedulingOptions.SwapAmortization"/> times it again.
+    /// </summary>
+    public long KeepUntilNs { get; set; }
+
     public UsageAccount Usage { get; } = new();
 
     public ref NextUse NextUse => ref _nextUse;

@@ -37,8 +37,10 @@ internal enum ResidencyOutcome : byte
 /// Victims: never a model with steps on the device, or with copies of its swap-in still
 /// landing. Among the others, models no waiting step is bound to go first, then those that
 /// waiting steps are bound to (they would only be swapped in again, but a step at the head of
-/// the queue must not wait for one behind it); within each, the model whose next use is furthest
-/// away (<see cref="NextUse"/>). When that is not enough and models with steps on the device
+/// the queue must not wait for one behind it). Models no step wants go in the order of their next
+/// use, furthest first (<see cref="NextUse"/>); wanted ones take turns, the one whose turn
+/// (<see cref="Model.KeepUntilNs"/>) ended first going first, and under the Step policy one still
+/// within its turn is not a victim at all. When that is not enough and models with steps on the device
 /// would make up the difference, the step waits: those models are claimed, steps newly bound to
 /// them wait too, so that they drain, and the step is retried as steps complete.
 /// </para>
@@ -80,11 +82,8 @@ internal sealed class ModelStore : IDisposable
     /// <summary>What swapping <paramref name="model"/> in would take at the bandwidth swap-ins have measured.</summary>
     public double SwapTimeNs(Model model) => model.Bytes / _swapBytesPerSecond * 1e9;
 
-    /// <summary>
-    /// Whether <paramref name="model"/> could be mapped now by evicting only idle models: with
-    /// <paramref name="spareQueued"/>, only those no held or waiting step is bound to either.
-    /// </summary>
-    public bool HasRoomFor(Model model, bool spareQueued)
+    /// <summary>Whether <paramref name="model"/> could be mapped now by evicting only idle models that no step wants.</summary>
+    public bool HasRoomSparingWanted(Model model)
     {
         if (model.IsMapped || model.Range is not { } range || _device is not { } device)
         {
@@ -94,7 +93,7 @@ internal sealed class ModelStore : IDisposable
         Candidates(model, busy: false);
         foreach (var candidate in _candidates)
         {
-            if (!(spareQueued && IsWanted(candidate)))
+            if (!IsWanted(candidate))
             {
                 reachable += candidate.Range!.MappedBytes;
             }
@@ -102,7 +101,40 @@ internal sealed class ModelStore : IDisposable
         return reachable >= range.MappedBytes;
     }
 
-    /// <summary>Swaps <paramref name="model"/> in ahead of its step, when <see cref="HasRoomFor"/> said it fits sparing queued models.</summary>
+    /// <summary>
+    /// Whether <paramref name="model"/> could be mapped only by evicting models the policy holds
+    /// resident for now (mid-request under the Request policy, within their turn under the Step
+    /// policy): its step waits for them rather than being issued. False when it is mapped, when
+    /// evicting other models would make room, and when nothing could.
+    /// </summary>
+    public bool IsKeptOut(Model model)
+    {
+        if (model.IsMapped || model.Range is not { } range || _device is not { } device)
+        {
+            return false;
+        }
+        var now = MonotonicClock.NowNanoseconds();
+        var reachable = device.Pool.FreeBytes;
+        ulong held = 0;
+        foreach (var other in _models)
+        {
+            if (other == model || other.Pinned || !other.IsMapped || other.Range is not { } mapped)
+            {
+                continue;
+            }
+            if (IsHeldResident(other, now))
+            {
+                held += mapped.MappedBytes;
+            }
+            else
+            {
+                reachable += mapped.MappedBytes;
+            }
+        }
+        return reachable < range.MappedBytes && reachable + held >= range.MappedBytes;
+    }
+
+    /// <summary>Swaps <paramref name="model"/> in ahead of its step, when <see cref="HasRoomSparingWanted"/> said it fits.</summary>
     public void Prefetch(Model model, DeviceContext device)
     {
         var needed = model.Range!.MappedBytes;
@@ -444,6 +476,7 @@ internal sealed class ModelStore : IDisposable
             model.SwapEnd = context.CreateEvent(enableTiming: true);
         }
         model.SwapCount++;
+        model.KeepUntilNs = MonotonicClock.NowNanoseconds() + (long)(SwapTimeNs(model) * (1 + _options.Scheduling.SwapAmortization));
         model.Usage.AddSwap(model.Bytes);
         model.Owner.Tenant.Usage.AddSwap(model.Bytes);
         model.Residency = Residency.Loading;
@@ -547,27 +580,39 @@ internal sealed class ModelStore : IDisposable
     private void Candidates(Model? except, bool busy)
     {
         _candidates.Clear();
+        var now = MonotonicClock.NowNanoseconds();
         foreach (var model in _models)
         {
-            if (model != except && model.IsMapped && model.Range is not null && model.IsBusy == busy && !IsHeldResident(model))
+            if (model != except && model.IsMapped && model.Range is not null && model.IsBusy == busy && !IsHeldResident(model, now))
             {
                 _candidates.Add(model);
             }
         }
-        var now = MonotonicClock.NowNanoseconds();
         _candidates.Sort((a, b) =>
         {
-            var byQueue = IsWanted(a).CompareTo(IsWanted(b));
-            return byQueue != 0 ? byQueue : NextUse.CompareVictims(a.NextUse, b.NextUse, now);
+            var (aWanted, bWanted) = (IsWanted(a), IsWanted(b));
+            if (aWanted != bWanted)
+            {
+                return aWanted.CompareTo(bWanted);
+            }
+            // Models that steps want take turns: the one whose turn ended first goes.
+            return aWanted ? a.KeepUntilNs.CompareTo(b.KeepUntilNs) : NextUse.CompareVictims(a.NextUse, b.NextUse, now);
         });
     }
 
     /// <summary>Steps wait for it, or a request on it is under way: evicting it would only bring it back.</summary>
     private static bool IsWanted(Model model) => model.QueuedSteps > 0 || model.InRequest;
 
-    /// <summary>Neither a victim nor claimable: pinned by the Dedicated policy, or mid-request under the Request policy.</summary>
-    private bool IsHeldResident(Model model) =>
-        model.Pinned || (model.InRequest && _options.Scheduling.Policy == SchedulingPolicy.Request);
+    /// <summary>
+    /// Neither a victim nor claimable: pinned by the Dedicated policy, mid-request under the Request
+    /// policy, or under the Step policy wanted and still within its turn (<see cref="Model.KeepUntilNs"/>).
+    /// </summary>
+    private bool IsHeldResident(Model model, long nowNs) => _options.Scheduling.Policy switch
+    {
+        SchedulingPolicy.Request => model.Pinned || model.InRequest,
+        SchedulingPolicy.Step => model.Pinned || (IsWanted(model) && nowNs < model.KeepUntilNs),
+        _ => model.Pinned,
+    };
 
     /// <summary>A swap-in has queued its last copy (or failed): watch for it to land.</summary>
     private void SwapQueued(Model model)

@@ -44,6 +44,14 @@ public sealed record SchedulingOptions
     /// <summary>The window over which classes' shares of device time are measured for the starvation bound.</summary>
     public TimeSpan ShareWindow { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Under the Step policy, how long a model swapped in keeps its place while steps want it, as
+    /// a multiple of its swap-in's time: until then another model's step waits rather than evict
+    /// it. With 1, a model swapped in stays at least as long again as its swap-in took, so copies
+    /// take at most half of a switching model's time; larger is fewer swaps, longer waits.
+    /// </summary>
+    public double SwapAmortization { get; init; } = 1;
+
     internal int DefaultClassIndex => IndexOf(DefaultClass);
 
     /// <summary>The class's position, 0 the highest; -1 when there is no such class.</summary>
@@ -89,5 +97,9 @@ public sealed record SchedulingOptions
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(StepsOnDevicePerClass, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ShareWindow, TimeSpan.Zero);
+        if (SwapAmortization is < 0 or > 1000 || double.IsNaN(SwapAmortization))
+        {
+            throw new ArgumentException($"the swap amortization must be from 0 to 1000, not {SwapAmortization}");
+        }
     }
 }

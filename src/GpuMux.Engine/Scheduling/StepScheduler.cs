@@ -19,9 +19,11 @@ namespace GpuMux.Engine.Scheduling;
 /// in order. A step still held when its deadline passes fails if it asked to.</item>
 /// <item>Models switch between steps. A step whose model is cold costs a swap-in (its bytes over
 /// the measured swap bandwidth): a warm model's step of another tenant goes first if that
-/// tenant is behind by less than the swap would take, unless the cold step has a deadline; and
-/// when its swap-in would evict a model that steps wait for, any warm model's step goes first
-/// for up to 50 ms of the cold step's wait, so that models do not evict each other in turn.
+/// tenant is behind by less than the swap would take, unless the cold step has a deadline. A
+/// model swapped in keeps its place while steps want it for its turn, its swap's time and
+/// <see cref="SchedulingOptions.SwapAmortization"/> times that again; a cold step whose model
+/// could be mapped only by evicting a model within its turn waits for the turn to end while
+/// warm models' steps go, so that models do not evict each other step by step.
 /// Likewise a step of the model issued last goes ahead of a fairer one that is less than one
 /// step's time ahead, so steps of one model run together. While models compute, the next cold
 /// model the queues will want is swapped in on the copy stream, if that evicts nothing wanted.
@@ -36,11 +38,6 @@ internal sealed class StepScheduler(
     StepExecutor executor,
     ModelStore models)
 {
-    // How long a cold model's step may be passed over for warm models' steps when its swap-in
-    // would evict a model that steps are waiting for: long enough to stop models evicting each
-    // other in turn, short enough to bound what the cold step waits.
-    private static readonly long MaxSwapDeferralNs = TimeSpan.FromMilliseconds(50).Ticks * 100;
-
     private readonly List<ClassTenant> _order = [];
     private readonly bool[] _stuck = new bool[classes.Count];
     private Model? _lastModel;
@@ -242,7 +239,6 @@ internal sealed class StepScheduler(
         SessionState? warm = null;
         SessionState? grouped = null;
         var swapCostNs = 0.0;
-        var deferCold = false;
         foreach (var tenant in _order)
         {
             if (NextLive(priorityClass, tenant) is not { } session)
@@ -263,9 +259,6 @@ internal sealed class StepScheduler(
                     return fair;
                 }
                 swapCostNs = IsWarm(model) || step.DeadlineNs != 0 ? 0 : models.SwapTimeNs(model!);
-                deferCold = swapCostNs > 0
-                    && MonotonicClock.NowNanoseconds() - step.QueuedAtNs < MaxSwapDeferralNs
-                    && !models.HasRoomFor(model!, spareQueued: true);
                 continue;
             }
             var lead = tenant.VirtualNs - fairTenant!.VirtualNs;
@@ -273,11 +266,11 @@ internal sealed class StepScheduler(
             {
                 grouped = session;
             }
-            if (warm is null && IsWarm(model) && (lead <= swapCostNs || deferCold))
+            if (warm is null && IsWarm(model) && lead <= swapCostNs)
             {
                 warm = session;
             }
-            if (lead > Math.Max(swapCostNs, fairTenant.EstimateNs) && !deferCold)
+            if (lead > Math.Max(swapCostNs, fairTenant.EstimateNs))
             {
                 break;
             }
@@ -304,9 +297,8 @@ internal sealed class StepScheduler(
         return null;
     }
 
-    /// <summary>Under the Request policy, a cold model's step waits until its model fits without evicting a model mid-request.</summary>
-    private bool CanStartNow(Model? model) =>
-        options.Policy != SchedulingPolicy.Request || IsWarm(model) || models.HasRoomFor(model!, spareQueued: false);
+    /// <summary>A cold model's step waits while its model could be mapped only by evicting models held resident: mid-request under the Request policy, within their turn under the Step policy.</summary>
+    private bool CanStartNow(Model? model) => IsWarm(model) || !models.IsKeptOut(model!);
 
     private Step Take(SessionState session, PriorityClass priorityClass)
     {
@@ -378,7 +370,7 @@ internal sealed class StepScheduler(
                 continue;
             }
             var model = ModelOf(session.Held.Peek(), session);
-            if (!IsWarm(model) && models.HasRoomFor(model!, spareQueued: true))
+            if (!IsWarm(model) && models.HasRoomSparingWanted(model!))
             {
                 models.Prefetch(model!, device);
             }

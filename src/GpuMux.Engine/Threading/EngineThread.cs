@@ -180,7 +180,7 @@ internal sealed class EngineThread
         {
             return;
         }
-        if (runtime.HasStepsInFlight)
+        if (runtime.NeedsPolling)
         {
             _signal.Wait(BusyWait);
         }

@@ -40,6 +40,54 @@ public sealed class ModelPolicyTests
     }
 
     [Fact]
+    public async Task Under_the_step_policy_a_model_mid_request_keeps_its_place_through_its_turn_and_another_model_s_step_waits_for_it()
+    {
+        // A turn of a thousand swap-ins' time: far longer than this test takes.
+        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 1000 } });
+        await using var holder = await OpenAsync(engine, 7001);
+        await using var other = await OpenAsync(engine, 7002);
+        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
+        await other.RegisterAsync(ModelEngine.Big("big", 9));
+
+        var first = await RequestStepAsync(holder, "a", last: false);
+        var slotBig = await other.SubmitAsync("big", requestId: 1);
+        var middle = await RequestStepAsync(holder, "a", last: false);
+        var duringRequest = await engine.GetModelsAsync(Ct);
+        var last = await RequestStepAsync(holder, "a", last: true);
+        var bigResult = await other.Completions.NextAsync();
+
+        Assert.All([first, middle, last], c => Assert.Equal(EngineError.None, c.Status));
+        Assert.True(ModelEngine.StatusOf(duringRequest, "a").Resident);
+        Assert.False(ModelEngine.StatusOf(duringRequest, "big").Resident);
+        Assert.True(bigResult.Status == EngineError.None, bigResult.Message);
+        Assert.True(bigResult.StartedAtNs >= last.EndedAtNs);
+        other.AssertResults("big", slotBig);
+    }
+
+    [Fact]
+    public async Task Under_the_step_policy_once_its_turn_is_over_a_model_mid_request_gives_way_between_its_steps_and_comes_back_for_the_next()
+    {
+        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 0 } });
+        await using var holder = await OpenAsync(engine, 7001);
+        await using var other = await OpenAsync(engine, 7002);
+        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
+        await other.RegisterAsync(ModelEngine.Big("big", 9));
+
+        var first = await RequestStepAsync(holder, "a", last: false);
+        var slotBig = await other.SubmitAsync("big", requestId: 1);
+        var bigResult = await other.Completions.NextAsync();
+        var betweenSteps = await engine.GetModelsAsync(Ct);
+        var last = await RequestStepAsync(holder, "a", last: true);
+        var after = await engine.GetModelsAsync(Ct);
+
+        Assert.All([first, last], c => Assert.Equal(EngineError.None, c.Status));
+        Assert.True(bigResult.Status == EngineError.None, bigResult.Message);
+        other.AssertResults("big", slotBig);
+        Assert.Equal((false, true), (ModelEngine.StatusOf(betweenSteps, "a").Resident, ModelEngine.StatusOf(betweenSteps, "big").Resident));
+        Assert.Equal((2L, true), (ModelEngine.StatusOf(after, "a").SwapCount, ModelEngine.StatusOf(after, "a").Resident));
+    }
+
+    [Fact]
     public async Task Under_the_dedicated_policy_a_model_that_does_not_fit_is_refused_and_those_that_do_are_never_swapped_again()
     {
         await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { Policy = SchedulingPolicy.Dedicated } });
