@@ -9,7 +9,7 @@ internal sealed record TraceOptions
         usage: GpuMux.Bench trace [--backend auto|cuda|sim] [--models 24] [--model-mib 96] [--pool-mib 768]
                                   [--zipf 1.1] [--rates 3,5,6,7,8,10] [--duration-s 10]
                                   [--steps-per-request 8-32] [--step-us 5000] [--slo-ms 100] [--seed 1]
-                                  [--sim-copy-gbps 4] [--out DIR]
+                                  [--swap-amortization 1] [--sim-copy-gbps 4] [--out DIR]
 
           --backend            auto: CUDA where present, otherwise the simulator (default auto)
           --models             models, each in a session of its own under its own uid (default 24)
@@ -25,6 +25,8 @@ internal sealed record TraceOptions
           --step-us            device time of one decode step, in microseconds (default 5000)
           --slo-ms             time-per-step objective, in milliseconds (default 100)
           --seed               seed of the trace (default 1)
+          --swap-amortization  under the step policy, how long a model swapped in keeps its place while
+                               steps want it, in multiples of its swap-in's time (default 1)
           --sim-copy-gbps      pinned host-to-device bandwidth of the simulated device, in GB/s
                                (default 4: a 96 MiB swap-in takes 25 ms, five decode steps' worth)
           --out                also write a raw results file, trace-<utc time>-<backend>.md, and the
@@ -77,6 +79,7 @@ internal sealed record TraceOptions
                     "--step-us" => p with { StepComputeMicroseconds = OptionValues.Count(name, value, minimum: 1) },
                     "--slo-ms" => p with { SloMilliseconds = OptionValues.Number(name, value, above: 0) },
                     "--seed" => p with { Seed = OptionValues.Count(name, value, minimum: 0) },
+                    "--swap-amortization" => p with { SwapAmortization = OptionValues.Number(name, value, above: -1) },
                     "--sim-copy-gbps" => p with { SimCopyGigabytesPerSecond = OptionValues.Number(name, value, above: 0) },
                     _ => throw new UsageException($"unknown option '{name}'"),
                 } },

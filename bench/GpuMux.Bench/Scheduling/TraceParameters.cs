@@ -37,6 +37,9 @@ internal sealed record TraceParameters
 
     public int Seed { get; init; } = 1;
 
+    /// <summary>The step policy's <see cref="Engine.Scheduling.SchedulingOptions.SwapAmortization"/>.</summary>
+    public double SwapAmortization { get; init; } = new Engine.Scheduling.SchedulingOptions().SwapAmortization;
+
     /// <summary>The simulated device's pinned host-to-device bandwidth; a GPU's own applies on CUDA.</summary>
     public double SimCopyGigabytesPerSecond { get; init; } = 4;
 
@@ -53,5 +56,5 @@ internal sealed record TraceParameters
 
     /// <summary>The options that reproduce this trace.</summary>
     public string CommandLine => string.Create(CultureInfo.InvariantCulture,
-        $"--models {Models} --model-mib {ModelMib} --pool-mib {PoolMib} --zipf {ZipfExponent} --rates {string.Join(',', Rates.Select(r => r.ToString(CultureInfo.InvariantCulture)))} --duration-s {DurationSeconds} --steps-per-request {MinSteps}-{MaxSteps} --step-us {StepComputeMicroseconds} --slo-ms {SloMilliseconds} --seed {Seed} --sim-copy-gbps {SimCopyGigabytesPerSecond}");
+        $"--models {Models} --model-mib {ModelMib} --pool-mib {PoolMib} --zipf {ZipfExponent} --rates {string.Join(',', Rates.Select(r => r.ToString(CultureInfo.InvariantCulture)))} --duration-s {DurationSeconds} --steps-per-request {MinSteps}-{MaxSteps} --step-us {StepComputeMicroseconds} --slo-ms {SloMilliseconds} --seed {Seed} --swap-amortization {SwapAmortization} --sim-copy-gbps {SimCopyGigabytesPerSecond}");
 }

@@ -40,7 +40,7 @@ internal static class TraceReplay
             MaxOpsPerStep = Math.Max(256, (2 * models.Max(m => m.Geometry.Layers)) + 1),
             // Every request of a model may be in flight at once: no step is refused for its session's limit.
             MaxInFlightStepsPerSession = Math.Max(64, requestsPerModel.Max()),
-            Scheduling = new SchedulingOptions { Policy = policy },
+            Scheduling = new SchedulingOptions { Policy = policy, SwapAmortization = parameters.SwapAmortization },
         };
         await using var engine = await GpuEngine.StartAsync(backend, options).ConfigureAwait(false);
         var sessions = new List<ModelSession>();
