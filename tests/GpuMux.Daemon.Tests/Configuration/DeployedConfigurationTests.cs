@@ -38,8 +38,8 @@ public sealed class DeployedConfigurationTests
         Assert.NotEmpty(shipped.Classes);
         Assert.Equal(defaults.EffectiveClasses, shipped.EffectiveClasses);
         Assert.Equal(
-            (defaults.Policy, defaults.DefaultClass, defaults.StepsOnDevicePerClass, defaults.ShareWindowMs),
-            (shipped.Policy, shipped.DefaultClass, shipped.StepsOnDevicePerClass, shipped.ShareWindowMs));
+            (defaults.Policy, defaults.DefaultClass, defaults.StepsOnDevicePerClass, defaults.ShareWindowMs, defaults.SwapAmortization),
+            (shipped.Policy, shipped.DefaultClass, shipped.StepsOnDevicePerClass, shipped.ShareWindowMs, shipped.SwapAmortization));
         var tenants = services.GetRequiredService<IOptions<TenantsOptions>>().Value;
         Assert.Equal(new TenantsOptions().ToEngine().Default, tenants.ToEngine().Default);
         Assert.Empty(tenants.Uids);

@@ -24,7 +24,8 @@ public sealed class SchedulingAndTenantsSettingsTests : IDisposable
                 "Classes": [ { "Name": "realtime", "MinimumShare": 0 }, { "Name": "bulk", "MinimumShare": 0.1 } ],
                 "DefaultClass": "bulk",
                 "StepsOnDevicePerClass": 3,
-                "ShareWindowMs": 250
+                "ShareWindowMs": 250,
+                "SwapAmortization": 2.5
               }
             }
             """);
@@ -33,7 +34,7 @@ public sealed class SchedulingAndTenantsSettingsTests : IDisposable
 
         Assert.Equal(GpuMux.Engine.Scheduling.SchedulingPolicy.Request, scheduling.Policy);
         Assert.Equal([new GpuMux.Engine.Scheduling.PriorityClassOptions("realtime", 0), new GpuMux.Engine.Scheduling.PriorityClassOptions("bulk", 0.1)], scheduling.Classes);
-        Assert.Equal(("bulk", 3, TimeSpan.FromMilliseconds(250)), (scheduling.DefaultClass, scheduling.StepsOnDevicePerClass, scheduling.ShareWindow));
+        Assert.Equal(("bulk", 3, TimeSpan.FromMilliseconds(250), 2.5), (scheduling.DefaultClass, scheduling.StepsOnDevicePerClass, scheduling.ShareWindow, scheduling.SwapAmortization));
     }
 
     [Fact]
@@ -45,6 +46,14 @@ public sealed class SchedulingAndTenantsSettingsTests : IDisposable
 
         Assert.Equal(new GpuMux.Engine.Scheduling.SchedulingOptions().Classes, scheduling.Classes);
         Assert.Equal("standard", scheduling.DefaultClass);
+    }
+
+    [Fact]
+    public async Task A_swap_amortization_out_of_range_stops_the_host_from_starting_and_is_named()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartHostAsync("--Scheduling:SwapAmortization=5000"));
+
+        Assert.Equal("Scheduling:SwapAmortization is 5000; it must be from 0 to 1000.", error.Message);
     }
 
     [Fact]
