@@ -13,11 +13,8 @@ public sealed class ModelPolicyTests
     [Fact]
     public async Task Under_the_request_policy_a_model_mid_request_is_not_evicted_for_another_model_s_step_which_runs_once_the_request_ends()
     {
-        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { Policy = SchedulingPolicy.Request } });
-        await using var holder = await OpenAsync(engine, 7001);
-        await using var other = await OpenAsync(engine, 7002);
-        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
-        await other.RegisterAsync(ModelEngine.Big("big", 9));
+        await using var pair = await HolderAndBig.StartAsync(new SchedulingOptions { Policy = SchedulingPolicy.Request });
+        var (engine, holder, other) = (pair.Engine, pair.Holder, pair.Other);
 
         var first = await RequestStepAsync(holder, "a", last: false);
         var slotBig = await other.SubmitAsync("big", requestId: 1);
@@ -43,11 +40,8 @@ public sealed class ModelPolicyTests
     public async Task Under_the_step_policy_a_model_mid_request_keeps_its_place_through_its_turn_and_another_model_s_step_waits_for_it()
     {
         // A turn of a thousand swap-ins' time: far longer than this test takes.
-        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 1000 } });
-        await using var holder = await OpenAsync(engine, 7001);
-        await using var other = await OpenAsync(engine, 7002);
-        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
-        await other.RegisterAsync(ModelEngine.Big("big", 9));
+        await using var pair = await HolderAndBig.StartAsync(new SchedulingOptions { SwapAmortization = 1000 });
+        var (engine, holder, other) = (pair.Engine, pair.Holder, pair.Other);
 
         var first = await RequestStepAsync(holder, "a", last: false);
         var slotBig = await other.SubmitAsync("big", requestId: 1);
@@ -67,11 +61,8 @@ public sealed class ModelPolicyTests
     [Fact]
     public async Task Under_the_step_policy_once_its_turn_is_over_a_model_mid_request_gives_way_between_its_steps_and_comes_back_for_the_next()
     {
-        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 0 } });
-        await using var holder = await OpenAsync(engine, 7001);
-        await using var other = await OpenAsync(engine, 7002);
-        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
-        await other.RegisterAsync(ModelEngine.Big("big", 9));
+        await using var pair = await HolderAndBig.StartAsync(new SchedulingOptions { SwapAmortization = 0 });
+        var (engine, holder, other) = (pair.Engine, pair.Holder, pair.Other);
 
         var first = await RequestStepAsync(holder, "a", last: false);
         var slotBig = await other.SubmitAsync("big", requestId: 1);
@@ -180,6 +171,34 @@ public sealed class ModelPolicyTests
             {
                 await tenant.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>An engine with a holder of model "a" (16 pages) and another tenant of "big" (43), which fits only once "a" goes.</summary>
+    private sealed class HolderAndBig : IAsyncDisposable
+    {
+        private HolderAndBig(GpuEngine engine, ModelTenant holder, ModelTenant other) => (Engine, Holder, Other) = (engine, holder, other);
+
+        public GpuEngine Engine { get; }
+
+        public ModelTenant Holder { get; }
+
+        public ModelTenant Other { get; }
+
+        public static async Task<HolderAndBig> StartAsync(SchedulingOptions scheduling)
+        {
+            var engine = await ModelEngine.StartAsync(options => options with { Scheduling = scheduling });
+            var pair = new HolderAndBig(engine, await OpenAsync(engine, 7001), await OpenAsync(engine, 7002));
+            await pair.Holder.RegisterAsync(ModelEngine.Sized("a", 1));
+            await pair.Other.RegisterAsync(ModelEngine.Big("big", 9));
+            return pair;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Other.DisposeAsync();
+            await Holder.DisposeAsync();
+            await Engine.DisposeAsync();
         }
     }
 
