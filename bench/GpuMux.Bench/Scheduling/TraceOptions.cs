@@ -79,7 +79,7 @@ internal sealed record TraceOptions
                     "--step-us" => p with { StepComputeMicroseconds = OptionValues.Count(name, value, minimum: 1) },
                     "--slo-ms" => p with { SloMilliseconds = OptionValues.Number(name, value, above: 0) },
                     "--seed" => p with { Seed = OptionValues.Count(name, value, minimum: 0) },
-                    "--swap-amortization" => p with { SwapAmortization = OptionValues.Number(name, value, above: -1) },
+                    "--swap-amortization" => p with { SwapAmortization = SwapAmortization(name, value) },
                     "--sim-copy-gbps" => p with { SimCopyGigabytesPerSecond = OptionValues.Number(name, value, above: 0) },
                     _ => throw new UsageException($"unknown option '{name}'"),
                 } },
@@ -92,6 +92,13 @@ internal sealed record TraceOptions
             throw new UsageException($"--pool-mib: {parameters.PoolMib} MiB cannot hold one model of {parameters.ModelMib} MiB beside {parameters.Models} sessions' {SessionPageMib} MiB of buffers each; give more than {smallest}");
         }
         return options;
+    }
+
+    /// <summary>From 0 to 1000, as the engine takes it.</summary>
+    private static double SwapAmortization(string name, string value)
+    {
+        var amortization = OptionValues.Number(name, value, above: -1);
+        return amortization <= 1000 ? amortization : throw new UsageException($"{name}: expected a number from 0 to 1000, not '{value}'");
     }
 
     private static TraceParameters StepsPerRequest(TraceParameters parameters, string name, string value)
