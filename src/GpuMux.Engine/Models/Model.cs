@@ -119,11 +119,21 @@ internal sealed class Model
     public bool InRequest { get; set; }
 
     /// <summary>
-    /// Under the Step policy, the host's monotonic clock, in nanoseconds, until which the model keeps
-    /// its place while steps want it: its last swap-in's start, plus that swap's time and
-    /// <see cref="Scheduling.SchedulingOptions.SwapAmortization"/> times it again.
+    /// Under the Step policy, the device time its steps may still take in the turn its last
+    /// swap-in began: <see cref="Scheduling.SchedulingOptions.SwapAmortization"/> times that
+    /// swap's time. While some is left, and it is in use, it keeps its place while steps want it.
     /// </summary>
-    public long KeepUntilNs { get; set; }
+    public double TurnLeftNs { get; set; }
+
+    /// <summary>The host's monotonic clock, in nanoseconds, when a step of it was last issued or completed, or its swap-in landed.</summary>
+    public long LastActiveNs { get; set; }
+
+    /// <summary>
+    /// The deadline of the step last bound to the model, 0 for none: how far ahead of its
+    /// deadlines its client runs. Of two models that steps want, the one further ahead can be
+    /// out longer before it is due again.
+    /// </summary>
+    public long LastDeadlineNs { get; set; }
 
     public UsageAccount Usage { get; } = new();
 

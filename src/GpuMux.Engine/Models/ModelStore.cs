@@ -38,9 +38,9 @@ internal enum ResidencyOutcome : byte
 /// landing. Among the others, models no waiting step is bound to go first, then those that
 /// waiting steps are bound to (they would only be swapped in again, but a step at the head of
 /// the queue must not wait for one behind it). Models no step wants go in the order of their next
-/// use, furthest first (<see cref="NextUse"/>); wanted ones take turns, the one whose turn
-/// (<see cref="Model.KeepUntilNs"/>) ended first going first, and under the Step policy one still
-/// within its turn is not a victim at all. When that is not enough and models with steps on the device
+/// use, furthest first (<see cref="NextUse"/>); wanted ones take turns, the one whose client is
+/// furthest ahead of its deadlines going first (<see cref="Model.LastDeadlineNs"/>), and under
+/// the Step policy one still within its turn (<see cref="Model.TurnLeftNs"/>) is not a victim at all. When that is not enough and models with steps on the device
 /// would make up the difference, the step waits: those models are claimed, steps newly bound to
 /// them wait too, so that they drain, and the step is retried as steps complete.
 /// </para>
@@ -340,6 +340,7 @@ internal sealed class ModelStore : IDisposable
             }
             _landing.RemoveAt(i);
             model.Landed = true;
+            model.LastActiveNs = MonotonicClock.NowNanoseconds();
             changed = true;
             if (model.SwapFailure is null)
             {
@@ -476,7 +477,8 @@ internal sealed class ModelStore : IDisposable
             model.SwapEnd = context.CreateEvent(enableTiming: true);
         }
         model.SwapCount++;
-        model.KeepUntilNs = MonotonicClock.NowNanoseconds() + (long)(SwapTimeNs(model) * (1 + _options.Scheduling.SwapAmortization));
+        model.TurnLeftNs = SwapTimeNs(model) * _options.Scheduling.SwapAmortization;
+        model.LastActiveNs = MonotonicClock.NowNanoseconds();
         model.Usage.AddSwap(model.Bytes);
         model.Owner.Tenant.Usage.AddSwap(model.Bytes);
         model.Residency = Residency.Loading;
@@ -595,9 +597,19 @@ internal sealed class ModelStore : IDisposable
             {
                 return aWanted.CompareTo(bWanted);
             }
-            // Models that steps want take turns: the one whose turn ended first goes.
-            return aWanted ? a.KeepUntilNs.CompareTo(b.KeepUntilNs) : NextUse.CompareVictims(a.NextUse, b.NextUse, now);
+            return aWanted ? CompareWanted(a, b) : NextUse.CompareVictims(a.NextUse, b.NextUse, now);
         });
+    }
+
+    /// <summary>
+    /// Models that steps want take turns: the one whose client is furthest ahead of its deadlines
+    /// goes first (one without deadlines before any with), then the one in use least recently.
+    /// </summary>
+    private static int CompareWanted(Model a, Model b)
+    {
+        var aAhead = a.LastDeadlineNs == 0 ? long.MaxValue : a.LastDeadlineNs;
+        var bAhead = b.LastDeadlineNs == 0 ? long.MaxValue : b.LastDeadlineNs;
+        return aAhead != bAhead ? bAhead.CompareTo(aAhead) : a.LastActiveNs.CompareTo(b.LastActiveNs);
     }
 
     /// <summary>Steps wait for it, or a request on it is under way: evicting it would only bring it back.</summary>
@@ -605,14 +617,26 @@ internal sealed class ModelStore : IDisposable
 
     /// <summary>
     /// Neither a victim nor claimable: pinned by the Dedicated policy, mid-request under the Request
-    /// policy, or under the Step policy wanted and still within its turn (<see cref="Model.KeepUntilNs"/>).
+    /// policy, or under the Step policy wanted and within its turn.
     /// </summary>
     private bool IsHeldResident(Model model, long nowNs) => _options.Scheduling.Policy switch
     {
         SchedulingPolicy.Request => model.Pinned || model.InRequest,
-        SchedulingPolicy.Step => model.Pinned || (IsWanted(model) && nowNs < model.KeepUntilNs),
+        SchedulingPolicy.Step => model.Pinned || (IsWanted(model) && IsInTurn(model, nowNs)),
         _ => model.Pinned,
     };
+
+    /// <summary>
+    /// A turn lasts until the model's steps have had <see cref="Scheduling.SchedulingOptions.SwapAmortization"/>
+    /// times its swap's time on the device, so that a swap is paid for by the compute it brings,
+    /// however many other models share the device meanwhile; it ends early when the model goes
+    /// unused for that time and its swap's again, as a client that stopped submitting would.
+    /// </summary>
+    private bool IsInTurn(Model model, long nowNs)
+    {
+        var swapNs = SwapTimeNs(model);
+        return model.TurnLeftNs > 0 && nowNs - model.LastActiveNs < swapNs * (1 + _options.Scheduling.SwapAmortization);
+    }
 
     /// <summary>A swap-in has queued its last copy (or failed): watch for it to land.</summary>
     private void SwapQueued(Model model)

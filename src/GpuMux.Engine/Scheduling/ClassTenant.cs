@@ -30,25 +30,8 @@ internal sealed class ClassTenant(Tenant tenant)
 
     public void Measured(long gpuNs) => EstimateNs += EstimateWeight * (gpuNs - EstimateNs);
 
-    /// <summary>
-    /// The step to take next: the head of each session's queue (a session's steps go in the order
-    /// it submitted them), the one with the earliest deadline, steps without one last; among
-    /// equals, the first submitted.
-    /// </summary>
-    public SessionState? NextSession()
-    {
-        SessionState? best = null;
-        foreach (var session in Sessions)
-        {
-            if (best is null || GoesBefore(session.Held.Peek(), best.Held.Peek()))
-            {
-                best = session;
-            }
-        }
-        return best;
-    }
-
-    private static bool GoesBefore(Step a, Step b)
+    /// <summary>Whether <paramref name="a"/> goes before <paramref name="b"/>: the earlier deadline, steps without one last; among equals, the first submitted.</summary>
+    public static bool GoesBefore(Step a, Step b)
     {
         var aDeadline = a.DeadlineNs == 0 ? long.MaxValue : a.DeadlineNs;
         var bDeadline = b.DeadlineNs == 0 ? long.MaxValue : b.DeadlineNs;

@@ -21,8 +21,46 @@ internal sealed class PriorityClass(int index, PriorityClassOptions options, int
 
     public int Held { get; set; }
 
+    // Steps issued while their model had not landed, until it has or they have completed.
+    private readonly List<Step> _awaitingModel = [];
+
     /// <summary>Steps issued from this class and not yet completed (some may wait for device memory in the dispatcher).</summary>
-    public int OnDevice { get; set; }
+    public int OnDevice { get; private set; }
+
+    /// <summary>
+    /// Steps on the device, less those waiting for their model's swap-in to land: those wait on
+    /// the copy stream, and leave the device's compute to the class's other steps. A step whose
+    /// model waits for room in the pool counts, so the class cannot pile steps up there.
+    /// </summary>
+    public int Computing
+    {
+        get
+        {
+            _awaitingModel.RemoveAll(static step => step.UsedModel!.Landed);
+            var copying = 0;
+            foreach (var step in _awaitingModel)
+            {
+                copying += step.UsedModel!.IsMapped ? 1 : 0;
+            }
+            return OnDevice - copying;
+        }
+    }
+
+    /// <summary>Counts a step about to be handed to the dispatcher, which may complete it at once.</summary>
+    public void Issuing(Step step)
+    {
+        OnDevice++;
+        if (step.UsedModel is { Landed: false })
+        {
+            _awaitingModel.Add(step);
+        }
+    }
+
+    public void Completed(Step step)
+    {
+        OnDevice--;
+        _awaitingModel.Remove(step);
+    }
 
     public ShareMeter Share { get; } = new(shareWindow);
 

@@ -32,7 +32,7 @@ internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes)
         }
         var priorityClass = Classes[step.ClassIndex];
         step.ClassIndex = -1;
-        priorityClass.OnDevice--;
+        priorityClass.Completed(step);
         long charged = 0;
         if (startedAtNs > 0 && endedAtNs > startedAtNs)
         {
@@ -53,9 +53,11 @@ internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes)
             tenant.Usage.AddStep(charged, bytes, delay);
             step.UsedModel?.Usage.AddStep(charged, bytes, delay);
         }
-        if (step.EndsRequest && step.UsedModel is { } model)
+        if (step.UsedModel is { } model)
         {
-            model.InRequest = false;
+            model.TurnLeftNs -= charged;
+            model.LastActiveNs = now;
+            model.InRequest &= !step.EndsRequest;
         }
         if (session.Lease is { Expired: false } lease)
         {

@@ -56,6 +56,7 @@ internal sealed class StepScheduler(
         if (step.ModelHandle != 0 && session.Models.TryGet(step.ModelHandle, out var model))
         {
             step.JoinQueue(model);
+            model.LastDeadlineNs = step.DeadlineNs;
         }
         var priorityClass = classes[session.ClassIndex];
         session.Held.Enqueue(step);
@@ -190,7 +191,7 @@ internal sealed class StepScheduler(
     }
 
     private bool CanIssue(PriorityClass priorityClass) =>
-        priorityClass.Held > 0 && !_stuck[priorityClass.Index] && priorityClass.OnDevice < options.StepsOnDevicePerClass;
+        priorityClass.Held > 0 && !_stuck[priorityClass.Index] && priorityClass.Computing < options.StepsOnDevicePerClass;
 
     /// <summary>
     /// A class below one with work that is owed its minimum share, if any: it issues alone until
@@ -241,16 +242,12 @@ internal sealed class StepScheduler(
         var swapCostNs = 0.0;
         foreach (var tenant in _order)
         {
-            if (NextLive(priorityClass, tenant) is not { } session)
+            if (NextStartable(priorityClass, tenant) is not { } session)
             {
                 continue;
             }
             var step = session.Held.Peek();
             var model = ModelOf(step, session);
-            if (!CanStartNow(model))
-            {
-                continue;
-            }
             if (fair is null)
             {
                 (fair, fairTenant, fairModel) = (session, tenant, model);
@@ -278,27 +275,66 @@ internal sealed class StepScheduler(
         return IsWarm(fairModel) ? grouped ?? fair : warm ?? fair;
     }
 
-    /// <summary>The tenant's next session, after failing held steps whose deadlines have passed and that asked to fail.</summary>
-    private SessionState? NextLive(PriorityClass priorityClass, ClassTenant tenant)
+    /// <summary>
+    /// The tenant's session whose head step goes next among those that can start now: the
+    /// earliest deadline, then the first submitted. A head whose model is kept out waits without
+    /// holding up the tenant's other sessions. Held steps whose deadlines have passed, and that
+    /// asked to fail, fail first.
+    /// </summary>
+    private SessionState? NextStartable(PriorityClass priorityClass, ClassTenant tenant)
     {
+        FailLateHeads(priorityClass, tenant);
         var now = MonotonicClock.NowNanoseconds();
-        while (tenant.NextSession() is { } session)
+        SessionState? next = null;
+        foreach (var session in tenant.Sessions)
         {
             var step = session.Held.Peek();
-            if (!step.IsLate(now))
+            if ((next is null || ClassTenant.GoesBefore(step, next.Held.Peek())) && CanStartNow(step, ModelOf(step, session), now))
             {
-                return session;
+                next = session;
             }
-            Take(session, priorityClass);
-            step.LeaveQueue();
-            executor.FailUnrun(step, session, EngineError.DeadlineMissed, $"the step's deadline passed {(now - step.DeadlineNs) / 1e6:F3} ms before it could start");
-            RunDueReleases(session);
         }
-        return null;
+        return next;
     }
 
-    /// <summary>A cold model's step waits while its model could be mapped only by evicting models held resident: mid-request under the Request policy, within their turn under the Step policy.</summary>
-    private bool CanStartNow(Model? model) => IsWarm(model) || !models.IsKeptOut(model!);
+    private void FailLateHeads(PriorityClass priorityClass, ClassTenant tenant)
+    {
+        var now = MonotonicClock.NowNanoseconds();
+        for (var s = tenant.Sessions.Count - 1; s >= 0; s--)
+        {
+            var session = tenant.Sessions[s];
+            while (session.Held.TryPeek(out var step) && step.IsLate(now))
+            {
+                Take(session, priorityClass);
+                step.LeaveQueue();
+                executor.FailUnrun(step, session, EngineError.DeadlineMissed, $"the step's deadline passed {(now - step.DeadlineNs) / 1e6:F3} ms before it could start");
+                RunDueReleases(session);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A cold model's step waits while its model could be mapped only by evicting models held
+    /// resident (mid-request under the Request policy, within their turn under the Step policy),
+    /// and, when it has a deadline, while mapping it would evict a model that steps want and its
+    /// deadline is further off than its swap's horizon: a model evicted now is one swapped in
+    /// again later, so a swap that evicts is spent on a step that cannot wait.
+    /// </summary>
+    private bool CanStartNow(Step step, Model? model, long now)
+    {
+        if (IsWarm(model))
+        {
+            return true;
+        }
+        if (models.IsKeptOut(model!))
+        {
+            return false;
+        }
+        return step.DeadlineNs == 0 || step.DeadlineNs - now <= SwapHorizonNs(model!) || (!models.IsSwapping && models.HasRoomSparingWanted(model!));
+    }
+
+    /// <summary>How long before its deadline a cold step may evict a wanted model: its swap, the turn that follows it, and a swap's time to spare.</summary>
+    private double SwapHorizonNs(Model model) => models.SwapTimeNs(model) * (2 + options.SwapAmortization);
 
     private Step Take(SessionState session, PriorityClass priorityClass)
     {
@@ -328,12 +364,13 @@ internal sealed class StepScheduler(
             // keeps a tenant whose model keeps getting evicted from evicting others in turn.
             tenant.Charge(models.SwapTimeNs(model!));
         }
-        priorityClass.OnDevice++;
         if (model is not null)
         {
             _lastModel = model;
             model.InRequest = !step.EndsRequest || model.InRequest;
+            model.LastActiveNs = MonotonicClock.NowNanoseconds();
         }
+        priorityClass.Issuing(step);
         dispatcher.Submit(step, session, device);
         RunDueReleases(session);
     }
@@ -346,6 +383,22 @@ internal sealed class StepScheduler(
             session.ReleasesAfterHeld.Dequeue();
             dispatcher.ReleaseAfterWaitingSteps(session, due.Release);
         }
+    }
+
+    /// <summary>The model of the tenant's first head step, in the order they go, whose model is cold; null when every head's model is warm.</summary>
+    private static Model? EarliestCold(ClassTenant tenant)
+    {
+        Step? first = null;
+        Model? cold = null;
+        foreach (var session in tenant.Sessions)
+        {
+            var step = session.Held.Peek();
+            if ((first is null || ClassTenant.GoesBefore(step, first)) && ModelOf(step, session) is { } model && !IsWarm(model))
+            {
+                (first, cold) = (step, model);
+            }
+        }
+        return cold;
     }
 
     /// <summary>Swaps in the model of the step most likely to go next among those whose models are cold, if the copy stream is idle and room needs no wanted model evicted.</summary>
@@ -365,14 +418,13 @@ internal sealed class StepScheduler(
                     next = tenant;
                 }
             }
-            if (next?.NextSession() is not { } session)
+            if (next is null)
             {
                 continue;
             }
-            var model = ModelOf(session.Held.Peek(), session);
-            if (!IsWarm(model) && models.HasRoomSparingWanted(model!))
+            if (EarliestCold(next) is { } model && models.HasRoomSparingWanted(model))
             {
-                models.Prefetch(model!, device);
+                models.Prefetch(model, device);
             }
             return;
         }
