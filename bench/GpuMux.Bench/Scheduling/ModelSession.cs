@@ -6,12 +6,12 @@ using GpuMux.Gpu.Kernels;
 namespace GpuMux.Bench.Scheduling;
 
 /// <summary>
-/// One model of the trace in a session of its own, under its owner's uid, running the decode
-/// steps of its requests side by side. A step is, per layer group, a one-row gemv_f16 over the
-/// group's weights (so the launch waits for that group) and a spin kernel of the group's share of
-/// the step's time; then the gemv results are copied out to the request's own slot of the
-/// session's region and checked, bit for bit, against the host reference for the first and last
-/// layers: no figure can come from a step that ran on weights not yet landed, or on another model's.
+/// One model of the trace in a session of its own, running its decode steps one at a time. A
+/// step is, per layer group, a one-row gemv_f16 over the group's weights (so the launch waits for
+/// that group) and a spin kernel of the group's share of the step's time; then the gemv results
+/// are copied out to the session's region and checked, bit for bit, against the host reference
+/// for the first and last layers: no figure can come from a step that ran on weights not yet
+/// landed, or on another model's.
 /// </summary>
 internal sealed class ModelSession : IAsyncDisposable
 {
@@ -49,15 +49,12 @@ internal sealed class ModelSession : IAsyncDisposable
 
     private int Groups => _model.Geometry.Layers;
 
-    private ulong SlotBytes => (ulong)Groups * sizeof(float);
+    private ulong ResultBytes => (ulong)Groups * sizeof(float);
 
-    /// <summary>
-    /// Opens the session under <paramref name="uid"/>, with a region for x and one result slot for
-    /// each of the model's <paramref name="requests"/> requests, and x on the device.
-    /// </summary>
-    public static async Task<ModelSession> OpenAsync(GpuEngine engine, SyntheticModel model, uint uid, int requests, float[] x, int stepComputeMicroseconds)
+    /// <summary>Opens the session under <paramref name="uid"/>, with a region for x and the results, and x on the device.</summary>
+    public static async Task<ModelSession> OpenAsync(GpuEngine engine, SyntheticModel model, uint uid, float[] x, int stepComputeMicroseconds)
     {
-        var shared = SharedRegion.Create($"gpumux-bench-{model.Name}", InputBytes + ((ulong)Math.Max(1, requests) * (ulong)model.Geometry.Layers * sizeof(float)));
+        var shared = SharedRegion.Create($"gpumux-bench-{model.Name}", InputBytes + ((ulong)model.Geometry.Layers * sizeof(float)));
         var waiters = new StepWaiters();
         var identity = new SessionIdentity(uid, uid, Environment.ProcessId, $"GpuMux.Bench trace ({model.Name})");
         var session = new ModelSession(engine.OpenSession(identity, waiters), waiters, shared, model, SpinShape.FillingDevice(engine.Device), stepComputeMicroseconds);
@@ -101,27 +98,30 @@ internal sealed class ModelSession : IAsyncDisposable
     }
 
     /// <summary>One step, a request of its own, before the trace's window opens: it makes the model resident and touches its pages of the pool.</summary>
-    public async Task WarmUpAsync() => (await RunStepAsync(slot: 0, endsRequest: true).ConfigureAwait(false)).ThrowIfFailed($"the warm-up step of {_model.Name}");
+    public async Task WarmUpAsync() => (await RunStepAsync(deadlineNs: 0, endsRequest: true).ConfigureAwait(false)).ThrowIfFailed($"the warm-up step of {_model.Name}");
 
-    /// <summary>Runs one decode step of the request with result slot <paramref name="slot"/>; a request's steps must run one at a time.</summary>
-    public async Task<StepOutcome> RunStepAsync(int slot, bool endsRequest)
+    /// <summary>Runs one decode step, due by <paramref name="deadlineNs"/> (0: none); the model's steps must run one at a time.</summary>
+    public async Task<StepOutcome> RunStepAsync(long deadlineNs, bool endsRequest)
     {
-        var slotOffset = InputBytes + ((ulong)slot * SlotBytes);
-        MemoryMarshal.AsBytes(Slot(slotOffset)).Fill(0xFF);
+        MemoryMarshal.AsBytes(Results).Fill(0xFF);
         var step = _session.RentStep();
         step.UseModel(_handle);
+        if (deadlineNs != 0)
+        {
+            step.SetDeadline(deadlineNs, failIfLate: false);
+        }
         for (var group = 0; group < Groups; group++)
         {
             GemvLaunch.Add(step, _gemv, _layers[group], _buffer, _buffer, InputBytes + ((ulong)group * sizeof(float)), rows: 1, blocks: 1);
             _shape.AddTo(step, _spin, _spinMicroseconds[group]);
         }
-        step.AddCopyOut(_buffer, InputBytes, _region, slotOffset, SlotBytes);
+        step.AddCopyOut(_buffer, InputBytes, _region, InputBytes, ResultBytes);
         if (endsRequest)
         {
             step.EndRequest();
         }
         var outcome = await _waiters.SubmitAsync(_session, step).ConfigureAwait(false);
-        if (outcome.Succeeded && !Matches(Slot(slotOffset)))
+        if (outcome.Succeeded && !Matches(Results))
         {
             Interlocked.Increment(ref _wrongResults);
         }
@@ -138,7 +138,7 @@ internal sealed class ModelSession : IAsyncDisposable
     {
         x.AsSpan().CopyTo(_shared.Slice<float>(0, x.Length));
         _region = await _session.RegisterRegionAsync(_shared.OpenDescriptor(), _shared.Bytes).ConfigureAwait(false);
-        _buffer = await _session.AllocateBufferAsync(InputBytes + SlotBytes).ConfigureAwait(false);
+        _buffer = await _session.AllocateBufferAsync(InputBytes + ResultBytes).ConfigureAwait(false);
         _gemv = await _session.GetFunctionAsync(0, KernelNames.GemvF16).ConfigureAwait(false);
         _spin = await _session.GetFunctionAsync(0, KernelNames.Spin).ConfigureAwait(false);
         var step = _session.RentStep();
@@ -147,9 +147,9 @@ internal sealed class ModelSession : IAsyncDisposable
     }
 
     // Row 0 of a layer's W·x is the same bits whether the gemv covers one row or all of them.
-    private bool Matches(ReadOnlySpan<float> slot) =>
-        BitConverter.SingleToInt32Bits(slot[0]) == BitConverter.SingleToInt32Bits(_model.FirstLayerY[0])
-        && BitConverter.SingleToInt32Bits(slot[^1]) == BitConverter.SingleToInt32Bits(_model.LastLayerY[0]);
+    private bool Matches(ReadOnlySpan<float> results) =>
+        BitConverter.SingleToInt32Bits(results[0]) == BitConverter.SingleToInt32Bits(_model.FirstLayerY[0])
+        && BitConverter.SingleToInt32Bits(results[^1]) == BitConverter.SingleToInt32Bits(_model.LastLayerY[0]);
 
-    private Span<float> Slot(ulong offset) => _shared.Slice<float>(offset, Groups);
+    private Span<float> Results => _shared.Slice<float>(InputBytes, Groups);
 }

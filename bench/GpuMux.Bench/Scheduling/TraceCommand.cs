@@ -45,7 +45,7 @@ internal static class TraceCommand
                 {
                     Console.Error.Write($"{policy.ToString().ToLowerInvariant(),-9} at {rate,5:0.##} requests/s: {requests.Count} requests, {requests.Sum(r => r.Steps)} steps ... ");
                     var run = await TraceReplay.RunAsync(backend, parameters, policy, rate, models, requests, x).ConfigureAwait(false);
-                    Console.Error.WriteLine($"{run.Attainment:F4} within the objective, {run.Swaps} swaps, {run.ElapsedSeconds:F1} s");
+                    Console.Error.WriteLine($"{run.Attainment:F4} on time, {run.GapAttainment:F4} within the gap, {run.MeanBatch:F2} per step, {run.Swaps} swaps, {run.ElapsedSeconds:F1} s");
                     runs.Add(run);
                 }
             }

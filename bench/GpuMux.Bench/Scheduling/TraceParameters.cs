@@ -32,7 +32,7 @@ internal sealed record TraceParameters
 
     public int StepComputeMicroseconds { get; init; } = 5000;
 
-    /// <summary>The time-per-step objective: a step, or a request's first step from its arrival, that takes longer is a miss.</summary>
+    /// <summary>The time-per-step objective: a request's step i is due (i + 1) objectives after its arrival.</summary>
     public double SloMilliseconds { get; init; } = 100;
 
     public int Seed { get; init; } = 1;
@@ -45,14 +45,12 @@ internal sealed record TraceParameters
 
     /// <summary>
     /// How long after the arrival window a request may still finish: its longest possible run
-    /// with every step within the objective. A request not done by then has missed on some step.
+    /// with every step on time. A request not done by then has missed on some step.
     /// </summary>
     public double DrainSeconds => MaxSteps * SloMilliseconds / 1e3;
 
-    public double MeanStepsPerRequest => (MinSteps + MaxSteps) / 2.0;
-
-    /// <summary>Requests per second the device could complete were it never idle and never swapping: one over a request's mean compute.</summary>
-    public double ComputeBoundRate => 1e6 / (MeanStepsPerRequest * StepComputeMicroseconds);
+    /// <summary>How many models compute alone can keep decoding at the objective's pace, one step each per objective, were swaps free.</summary>
+    public double ModelsAtPace => SloMilliseconds * 1e3 / StepComputeMicroseconds;
 
     /// <summary>The options that reproduce this trace.</summary>
     public string CommandLine => string.Create(CultureInfo.InvariantCulture,

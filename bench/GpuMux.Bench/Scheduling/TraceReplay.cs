@@ -9,8 +9,11 @@ namespace GpuMux.Bench.Scheduling;
 /// <summary>Plays one trace against a fresh engine under one scheduling policy.</summary>
 internal static class TraceReplay
 {
-    /// <summary>Owners' uids: model k belongs to uid FirstUid + k.</summary>
-    public const uint FirstUid = 2000;
+    /// <summary>
+    /// The uid every model's session runs under: one service serving many models, as a
+    /// marketplace's does, so that its steps go in deadline order rather than by tenants' shares.
+    /// </summary>
+    public const uint ServiceUid = 2000;
 
     private const ulong PinnedHeadroomBytes = 64UL << 20;
 
@@ -20,17 +23,12 @@ internal static class TraceReplay
     /// Starts an engine under <paramref name="policy"/>, opens a session per model and registers
     /// the models in popularity order (so that under the Dedicated policy the most popular get
     /// the device), runs one step of each model that the pool holds, then plays
-    /// <paramref name="requests"/> from now.
+    /// <paramref name="requests"/> from now, each model's through its own <see cref="ModelDecoder"/>.
     /// </summary>
     public static async Task<PolicyRun> RunAsync(
         GpuBackend backend, TraceParameters parameters, SchedulingPolicy policy, double rate,
         IReadOnlyList<SyntheticModel> models, IReadOnlyList<TraceRequest> requests, float[] x)
     {
-        var requestsPerModel = new int[models.Count];
-        foreach (var request in requests)
-        {
-            requestsPerModel[request.Model]++;
-        }
         var modelPages = models.Sum(m => (long)((m.Geometry.Bytes + PageBytes - 1) / PageBytes * PageBytes));
         var options = new EngineOptions
         {
@@ -38,8 +36,6 @@ internal static class TraceReplay
             PinnedPoolBytes = (ulong)modelPages + PinnedHeadroomBytes,
             LayerGroupTensors = 1,
             MaxOpsPerStep = Math.Max(256, (2 * models.Max(m => m.Geometry.Layers)) + 1),
-            // Every request of a model may be in flight at once: no step is refused for its session's limit.
-            MaxInFlightStepsPerSession = Math.Max(64, requestsPerModel.Max()),
             Scheduling = new SchedulingOptions { Policy = policy, SwapAmortization = parameters.SwapAmortization },
         };
         await using var engine = await GpuEngine.StartAsync(backend, options).ConfigureAwait(false);
@@ -48,7 +44,7 @@ internal static class TraceReplay
         {
             for (var rank = 0; rank < models.Count; rank++)
             {
-                var session = await ModelSession.OpenAsync(engine, models[rank], FirstUid + (uint)rank, requestsPerModel[rank], x, parameters.StepComputeMicroseconds).ConfigureAwait(false);
+                var session = await ModelSession.OpenAsync(engine, models[rank], ServiceUid, x, parameters.StepComputeMicroseconds).ConfigureAwait(false);
                 sessions.Add(session);
                 await session.RegisterAsync().ConfigureAwait(false);
             }
@@ -63,6 +59,7 @@ internal static class TraceReplay
 
             var startNs = MonotonicClock.NowNanoseconds();
             var cutoffNs = startNs + Nanoseconds(parameters.DurationSeconds + parameters.DrainSeconds);
+            var decoders = sessions.Select(s => new ModelDecoder(s, parameters.SloMilliseconds, cutoffNs)).ToList();
             var running = new List<Task<RequestOutcome>>(requests.Count);
             foreach (var request in requests)
             {
@@ -73,7 +70,7 @@ internal static class TraceReplay
                     // Rounded up: a request never starts before it arrives, and any lateness counts against the engine.
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait / 1e6))).ConfigureAwait(false);
                 }
-                running.Add(RunRequestAsync(sessions[request.Model], request, arrivalNs, cutoffNs));
+                running.Add(decoders[request.Model].ServeAsync(request, arrivalNs));
             }
             var outcomes = await Task.WhenAll(running).ConfigureAwait(false);
             var elapsedSeconds = (MonotonicClock.NowNanoseconds() - startNs) / 1e9;
@@ -85,6 +82,7 @@ internal static class TraceReplay
                 models.Count,
                 outcomes,
                 [.. sessions.Select(s => s.Refusal)],
+                decoders.Sum(d => d.Steps),
                 figures.Sum(m => m.SwapCount) - swapsBefore,
                 sessions.Sum(s => s.WrongResults),
                 elapsedSeconds);
@@ -96,40 +94,6 @@ internal static class TraceReplay
                 await session.DisposeAsync().ConfigureAwait(false);
             }
         }
-    }
-
-    /// <summary>Runs the request's steps one after another, as decoding does, until it is done, a step fails, or the cut-off.</summary>
-    private static async Task<RequestOutcome> RunRequestAsync(ModelSession session, TraceRequest request, long arrivalNs, long cutoffNs)
-    {
-        var times = new double[request.Steps];
-        Array.Fill(times, double.NaN);
-        if (session.Refusal is not null)
-        {
-            return new RequestOutcome(request, times, Refused: true, Failure: null);
-        }
-        for (var i = 0; i < request.Steps; i++)
-        {
-            var left = cutoffNs - MonotonicClock.NowNanoseconds();
-            if (left <= 0)
-            {
-                break;
-            }
-            StepOutcome outcome;
-            try
-            {
-                outcome = await session.RunStepAsync(request.IndexInModel, endsRequest: i == request.Steps - 1).WaitAsync(TimeSpan.FromMilliseconds(left / 1e6)).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                break;
-            }
-            if (!outcome.Succeeded)
-            {
-                return new RequestOutcome(request, times, Refused: false, outcome.Completion.Status);
-            }
-            times[i] = (outcome.DeliveredAtNs - (i == 0 ? arrivalNs : outcome.SubmittedAtNs)) / 1e6;
-        }
-        return new RequestOutcome(request, times, Refused: false, Failure: null);
     }
 
     /// <summary>The fewest models, by rank, whose weights take every page of the pool: one more than fit beside the sessions' buffers.</summary>

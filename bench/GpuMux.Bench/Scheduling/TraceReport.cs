@@ -37,10 +37,10 @@ internal static class TraceReport
                 writer.WriteLine(line);
             }
         });
-        file.Paragraph("Chart", $"![share of steps within {Ms(run.Parameters.SloMilliseconds)} ms against request rate, per policy]({chart})");
+        file.Paragraph("Chart", $"![share of steps on time against request rate, per policy]({chart})");
         file.Section("Per policy and rate (times in ms, on the host's monotonic clock, as the client saw them)", writer => WritePolicies(writer, run));
         file.Section("Models by popularity, and their requests at each rate", writer => WritePopularity(writer, run));
-        file.Section("Per model, by rank: + at least 99% of its steps within the objective, - fewer, . no requests, x refused", writer => WriteModelMatrix(writer, run));
+        file.Section("Per model, by rank: + at least 99% of its steps on time, - fewer, . no requests, x refused", writer => WriteModelMatrix(writer, run));
         file.Section("Refusals (the first of each policy and rate)", writer => WriteRefusals(writer, run));
         AttainmentChart(run).WritePng(Path.Combine(directory, chart));
         return file.Path;
@@ -50,12 +50,17 @@ internal static class TraceReport
     {
         var p = run.Parameters;
         yield return string.Create(Invariant,
-            $"compute alone saturates the device at {p.ComputeBoundRate:0.##} requests/s ({p.MeanStepsPerRequest:0.#} steps x {p.StepComputeMicroseconds} us per request); total weights {(long)p.Models * p.ModelMib} MiB = {(double)p.Models * p.ModelMib / p.PoolMib:F2}x the {p.PoolMib} MiB device pool");
+            $"compute alone keeps at most {p.ModelsAtPace:0.#} models decoding at the objective's pace (a {p.StepComputeMicroseconds} us step each per {Ms(p.SloMilliseconds)} ms); total weights {(long)p.Models * p.ModelMib} MiB = {(double)p.Models * p.ModelMib / p.PoolMib:F2}x the {p.PoolMib} MiB device pool");
         foreach (var policy in TraceRun.Policies)
         {
-            yield return $"sustainable rate ({Share(TraceRun.Target)} of steps within {Ms(p.SloMilliseconds)} ms), {Name(policy)}: {RateText(run, run.SustainableRate(policy))}";
+            yield return $"sustainable rate ({Share(TraceRun.Target)} of steps on time), {Name(policy)}: {RateText(run, run.SustainableRate(policy))}";
         }
-        yield return StepOverRequest(run);
+        yield return StepOverRequest(run, run.SustainableRate, "on time");
+        foreach (var policy in TraceRun.Policies)
+        {
+            yield return $"sustainable rate ({Share(TraceRun.Target)} of steps within {Ms(p.SloMilliseconds)} ms of the step before), {Name(policy)}: {RateText(run, run.SustainableRateByGap(policy))}";
+        }
+        yield return StepOverRequest(run, run.SustainableRateByGap, "within the gap");
         yield return ModelsServed(run);
         yield return run.AllVerified
             ? "results: every completed step's gemv outputs matched the host reference, bit for bit"
@@ -69,16 +74,17 @@ internal static class TraceReport
             : "basis: measured on the GPU, at its own copy bandwidth";
     }
 
-    private static string StepOverRequest(TraceRun run)
+    private static string StepOverRequest(TraceRun run, Func<SchedulingPolicy, double?> sustainable, string reading)
     {
-        var step = run.SustainableRate(SchedulingPolicy.Step);
-        var request = run.SustainableRate(SchedulingPolicy.Request);
+        var step = sustainable(SchedulingPolicy.Step);
+        var request = sustainable(SchedulingPolicy.Request);
         var goal = string.Create(Invariant, $"goal >= {TraceRun.StepOverRequestGoal:0.#}x");
+        var what = $"step / request sustainable rate, steps {reading}";
         return (step, request) switch
         {
-            ({ } s, { } r) => string.Create(Invariant, $"step / request sustainable rate: {s / r:F2}x ({goal}: {(s / r >= TraceRun.StepOverRequestGoal ? "met" : "NOT met")})"),
-            ({ } s, null) => string.Create(Invariant, $"step / request sustainable rate: more than {s / run.LowestRate:F2}x (request sustains none of the swept rates; {goal}: {(s / run.LowestRate >= TraceRun.StepOverRequestGoal ? "met" : "undecided: sweep lower rates")})"),
-            (null, _) => $"step / request sustainable rate: undefined, step sustains none of the swept rates ({goal}: NOT met)",
+            ({ } s, { } r) => string.Create(Invariant, $"{what}: {s / r:F2}x ({goal}: {(s / r >= TraceRun.StepOverRequestGoal ? "met" : "NOT met")})"),
+            ({ } s, null) => string.Create(Invariant, $"{what}: more than {s / run.LowestRate:F2}x (request sustains none of the swept rates; {goal}: {(s / run.LowestRate >= TraceRun.StepOverRequestGoal ? "met" : "undecided: sweep lower rates")})"),
+            (null, _) => $"{what}: undefined, step sustains none of the swept rates ({goal}: NOT met)",
         };
     }
 
@@ -91,7 +97,7 @@ internal static class TraceReport
         var where = rate is null ? "the lowest rate (step sustains none)" : "step's sustainable rate";
         var met = step.ModelsServed >= TraceRun.ModelsServedGoal && rate is not null ? "met" : "NOT met";
         return string.Create(Invariant,
-            $"models with {Share(PolicyRun.ModelTarget)} of their steps within {Ms(run.Parameters.SloMilliseconds)} ms at {at:0.##} requests/s, {where}: step {step.ModelsServed} of {step.ModelsWithRequests} with requests, dedicated {dedicated.ModelsServed} ({run.Parameters.Models - dedicated.RefusedModels} of {run.Parameters.Models} models fit the pool; goal >= {TraceRun.ModelsServedGoal} under step: {met})");
+            $"models with {Share(PolicyRun.ModelTarget)} of their steps on time at {at:0.##} requests/s, {where}: step {step.ModelsServed} of {step.ModelsWithRequests} with requests, dedicated {dedicated.ModelsServed} ({run.Parameters.Models - dedicated.RefusedModels} of {run.Parameters.Models} models fit the pool; goal >= {TraceRun.ModelsServedGoal} under step: {met})");
     }
 
     private static void WriteHeader(TextWriter writer, TraceRun run)
@@ -102,18 +108,21 @@ internal static class TraceReport
         fields.AddRange(
         [
             ["parameters", p.CommandLine],
-            ["models", string.Create(Invariant, $"{p.Models} safetensors in memfds, {geometry.Layers} f16 layers of {geometry.Rows} x {ModelGeometry.Cols} each ({geometry.Bytes} bytes), one layer group per layer; registered in popularity order, each in a session of its own under uid {TraceReplay.FirstUid} + rank, staged in the pinned pool")],
+            ["models", string.Create(Invariant, $"{p.Models} safetensors in memfds, {geometry.Layers} f16 layers of {geometry.Rows} x {ModelGeometry.Cols} each ({geometry.Bytes} bytes), one layer group per layer; registered in popularity order, each in a session of its own, all under uid {TraceReplay.ServiceUid} (one service of many models, so its steps go in deadline order), staged in the pinned pool")],
             ["popularity", string.Create(Invariant, $"Zipf by rank, s = {p.ZipfExponent}: the top model gets {Share(run.Popularity.Shares[0])} of requests, the top 3 {Share(run.Popularity.Shares.Take(3).Sum())}")],
             ["arrivals", string.Create(Invariant, $"Poisson at each rate for {p.DurationSeconds} s, seed {p.Seed}; every rate draws the same sequence, so a faster rate is the same requests arriving sooner, and more of them")],
-            ["requests", string.Create(Invariant, $"{p.MinSteps} to {p.MaxSteps} decode steps (uniform), each submitted when the one before completes; the last ends the request (Step.EndRequest); a model's requests share its session")],
-            ["step", string.Create(Invariant, $"per layer group: gemv_f16 over row 0 of the group's weights (the launch waits for that group) and spin for {p.StepComputeMicroseconds} us / {geometry.Layers}, filling the device; then the gemv outputs copied out to the request's own slot")],
+            ["requests", string.Create(Invariant, $"{p.MinSteps} to {p.MaxSteps} decode steps (uniform), one token each")],
+            ["decoding", "each model batches continuously: one step at a time, each a token of every request of the model under way; a request arriving joins at the next step; a step carries the earliest due time among its requests' next tokens as its deadline (never failing for it), and the step after which none is under way ends the request (Step.EndRequest)"],
+            ["step", string.Create(Invariant, $"per layer group: gemv_f16 over row 0 of the group's weights (the launch waits for that group) and spin for {p.StepComputeMicroseconds} us / {geometry.Layers}, filling the device, whatever the batch; then the gemv outputs copied out")],
             ["engine", string.Create(Invariant, $"in-process GpuEngine, a fresh one per policy and rate; device pool {p.PoolMib} MiB ({p.Models} sessions' buffers take one 2 MiB page each), pinned pool all the models; default classes, every session in the default one")],
             ["warm start", "before the window, one step (a request of its own) of each of the most popular models until the pool's pages have all been mapped once: the models that fit are resident, as in a running service; on Sim, a page's first mapping costs the host allocating it, on the engine thread, which a GPU does not pay"],
             ["policies", "step: models switch between any two steps, the scheduler weighing a swap's cost; request: a model stays resident from a request's first step to its last; dedicated: models made resident at registration, those that do not fit refused (their steps count as missed)"],
-            ["time per step", "from the step's submission to the delivery of its completion; a request's first step from the request's arrival in the trace (time to first step). Steps not completed by the cut-off count as missed"],
-            ["cut-off", string.Create(Invariant, $"the arrival window plus {p.DrainSeconds} s ({p.MaxSteps} steps x {Ms(p.SloMilliseconds)} ms: the longest a request can take with every step within the objective)")],
-            ["attainment", "steps within the objective / all steps of the requests that arrived in the window"],
+            ["on time", string.Create(Invariant, $"a request's step i (from 0) delivered within (i + 1) x {Ms(p.SloMilliseconds)} ms of the request's arrival: the objective's pace, as a client streaming tokens sees it, an early token covering a later gap")],
+            ["within the gap", string.Create(Invariant, $"a step delivered within {Ms(p.SloMilliseconds)} ms of the request's step before it (the first, of its arrival); p50 and p99 are of these gaps. Steps not delivered by the cut-off are misses in both readings")],
+            ["cut-off", string.Create(Invariant, $"the arrival window plus {p.DrainSeconds} s ({p.MaxSteps} steps x {Ms(p.SloMilliseconds)} ms: the longest a request can take with every step on time)")],
+            ["attainment", "steps on time (or within the gap) / all steps of the requests that arrived in the window"],
             ["sustainable", string.Create(Invariant, $"the highest swept rate with attainment >= {TraceRun.Target}")],
+            ["batch", "requests' steps delivered per decode step run"],
             ["swaps", "swap-ins during the window and the drain, from GetModelsAsync (those at registration under Dedicated and of the warm start left out)"],
             ["percentiles", "nearest rank, over completed steps"],
             ["verification", "every completed step's first and last gemv outputs, bit for bit, against KernelReference.Gemv"],
@@ -126,7 +135,7 @@ internal static class TraceReport
     {
         var rows = new List<string[]>
         {
-            new[] { "policy", "req/s", "requests", "steps", "within SLO", "p50", "p99", "TTFS p99", "completed", "unfinished", "refused", "swaps", "models served", "failures", "data", "seconds" },
+            new[] { "policy", "req/s", "requests", "steps", "on time", "within gap", "gap p50", "gap p99", "TTFS p99", "batch", "completed", "unfinished", "refused", "swaps", "models served", "failures", "data", "seconds" },
         };
         foreach (var policy in TraceRun.Policies)
         {
@@ -139,9 +148,11 @@ internal static class TraceReport
                     Count(measured.Requests.Count),
                     Count(measured.TotalSteps),
                     measured.Attainment.ToString("F4", Invariant),
+                    measured.GapAttainment.ToString("F4", Invariant),
                     measured.StepTimes is { } times ? Ms(times.Median) : "-",
                     measured.StepTimes is { } tail ? Ms(tail.P99) : "-",
                     measured.FirstStepTimes is { } first ? Ms(first.P99) : "-",
+                    measured.MeanBatch.ToString("F2", Invariant),
                     Count(measured.CompletedRequests),
                     Count(measured.UnfinishedSteps),
                     Count(measured.RefusedSteps),
@@ -153,18 +164,18 @@ internal static class TraceReport
                 ]);
             }
         }
-        TextTable.Write(writer, rows, rightAligned: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15]);
+        TextTable.Write(writer, rows, rightAligned: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 17]);
     }
 
     private static void WritePopularity(TextWriter writer, TraceRun run)
     {
         var rates = run.Parameters.Rates;
-        var header = new List<string> { "rank", "uid", "share" };
+        var header = new List<string> { "rank", "share" };
         header.AddRange(rates.Select(r => r.ToString("0.##", Invariant) + "/s"));
         var rows = new List<string[]> { header.ToArray() };
         for (var model = 0; model < run.Parameters.Models; model++)
         {
-            var row = new List<string> { Count(model), (TraceReplay.FirstUid + model).ToString(Invariant), run.Popularity.Shares[model].ToString("F4", Invariant) };
+            var row = new List<string> { Count(model), run.Popularity.Shares[model].ToString("F4", Invariant) };
             row.AddRange(rates.Select(rate => Count(run.At(SchedulingPolicy.Step, rate).PerModel[model].Requests)));
             rows.Add([.. row]);
         }
@@ -204,9 +215,9 @@ internal static class TraceReport
     }
 
     private static LineChart AttainmentChart(TraceRun run) => new(
-        string.Create(Invariant, $"Steps within {Ms(run.Parameters.SloMilliseconds)} ms, {run.Parameters.Models} models, Zipf s={run.Parameters.ZipfExponent} ({(run.IsModelled ? "Sim" : "GPU")})"),
+        string.Create(Invariant, $"Steps on time at {Ms(run.Parameters.SloMilliseconds)} ms each, {run.Parameters.Models} models, Zipf s={run.Parameters.ZipfExponent} ({(run.IsModelled ? "Sim" : "GPU")})"),
         "requests per second",
-        "share of steps within the SLO",
+        "share of steps on time",
         [.. TraceRun.Policies.Select(policy => new ChartSeries(Name(policy), [.. run.Of(policy).Select(r => (r.Rate, r.Attainment))]))])
     {
         YMin = 0,

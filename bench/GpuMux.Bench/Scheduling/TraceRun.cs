@@ -14,7 +14,7 @@ internal sealed record TraceRun(
     ZipfPopularity Popularity,
     IReadOnlyList<PolicyRun> Runs)
 {
-    /// <summary>The share of steps within the objective that a rate must reach to count as sustained.</summary>
+    /// <summary>The share of steps on time that a rate must reach to count as sustained.</summary>
     public const double Target = 0.99;
 
     /// <summary>The figures the trace is run for: how much further the step policy goes than the request policy, and how many models it serves.</summary>
@@ -34,8 +34,14 @@ internal sealed record TraceRun(
 
     public PolicyRun At(SchedulingPolicy policy, double rate) => Runs.Single(r => r.Policy == policy && r.Rate == rate);
 
-    /// <summary>The highest swept rate whose share of steps within the objective reached <see cref="Target"/>; null when none did.</summary>
-    public double? SustainableRate(SchedulingPolicy policy) => Of(policy).Where(r => r.Attainment >= Target).Select(r => (double?)r.Rate).Max();
+    /// <summary>The highest swept rate whose share of steps on time reached <see cref="Target"/>; null when none did.</summary>
+    public double? SustainableRate(SchedulingPolicy policy) => Highest(policy, r => r.Attainment);
+
+    /// <summary>The same, by the share of steps within one objective of the step before.</summary>
+    public double? SustainableRateByGap(SchedulingPolicy policy) => Highest(policy, r => r.GapAttainment);
 
     public double LowestRate => Parameters.Rates[0];
+
+    private double? Highest(SchedulingPolicy policy, Func<PolicyRun, double> attainment) =>
+        Of(policy).Where(r => attainment(r) >= Target).Select(r => (double?)r.Rate).Max();
 }
