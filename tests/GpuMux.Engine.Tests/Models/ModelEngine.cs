@@ -18,7 +18,8 @@ internal static class ModelEngine
     public const int PadTensors = 7;
     public const int PadBytes = (int)(((4 << 20) - (64 * 96 * 4) - 4096) / PadTensors / 16 * 16);
 
-    public static Task<GpuEngine> StartAsync(Func<EngineOptions, EngineOptions>? adjust = null)
+    /// <summary>The engine, with <paramref name="adjust"/>'s changes, on a device whose pinned copies move <paramref name="pinnedCopyBytesPerSecond"/> if given.</summary>
+    public static Task<GpuEngine> StartAsync(Func<EngineOptions, EngineOptions>? adjust = null, double? pinnedCopyBytesPerSecond = null)
     {
         var options = new EngineOptions
         {
@@ -32,7 +33,12 @@ internal static class ModelEngine
         var backend = GpuBackends.CreateSim(new GpuBackendOptions
         {
             ModuleCacheDirectory = null,
-            Sim = new SimDeviceOptions { CapacityBytes = 64 << 20, AllocationGranularity = Page },
+            Sim = new SimDeviceOptions
+            {
+                CapacityBytes = 64 << 20,
+                AllocationGranularity = Page,
+                PinnedCopyBytesPerSecond = pinnedCopyBytesPerSecond ?? new SimDeviceOptions().PinnedCopyBytesPerSecond,
+            },
         });
         return GpuEngine.StartAsync(backend, adjust is null ? options : adjust(options), cancellationToken: Ct);
     }

@@ -79,8 +79,12 @@ internal sealed class ModelTenant : IAsyncDisposable
 
     public uint HandleOf(string name) => _models[name].Handle;
 
-    /// <summary>Submits a step bound to the model: gemv over "w", checksum over "tail", after a spin of <paramref name="spinMicroseconds"/> if not 0. Returns the output slot.</summary>
-    public async Task<int> SubmitAsync(string name, ulong spinMicroseconds = 0, uint requestId = 0)
+    /// <summary>
+    /// Submits a step bound to the model: gemv over "w", checksum over "tail", after a spin of
+    /// <paramref name="spinMicroseconds"/> if not 0, with what <paramref name="schedule"/> sets
+    /// (a deadline, the end of a request). Returns the output slot.
+    /// </summary>
+    public async Task<int> SubmitAsync(string name, ulong spinMicroseconds = 0, uint requestId = 0, Action<Step>? schedule = null)
     {
         var (handle, model) = _models[name];
         var w = (await Session.GetTensorAsync(handle, "w", Ct)).Tensor;
@@ -90,6 +94,7 @@ internal sealed class ModelTenant : IAsyncDisposable
         var step = Session.RentStep();
         step.RequestId = requestId;
         step.UseModel(handle);
+        schedule?.Invoke(step);
         if (spinMicroseconds != 0)
         {
             step.AddLaunch(_spin, 1, 32, 0);

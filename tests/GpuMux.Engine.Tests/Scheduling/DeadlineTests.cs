@@ -1,5 +1,3 @@
-using GpuMux.Engine.Device;
-
 namespace GpuMux.Engine.Tests.Scheduling;
 
 /// <summary>Within a tenant, held steps go earliest deadline first, each session's in order; a step that asked to fail when late does.</summary>
@@ -24,7 +22,7 @@ public sealed class DeadlineTests
         sessions[0].Submit(0, 1000);
         for (var i = 1; i < sessions.Length; i++)
         {
-            var deadline = FromNow(TimeSpan.FromSeconds(sessions.Length - i));
+            var deadline = Deadline.FromNow(TimeSpan.FromSeconds(sessions.Length - i));
             sessions[i].Submit((uint)i, 1000, step => step.SetDeadline(deadline, failIfLate: true));
         }
         var results = new List<StepCompletion>();
@@ -48,9 +46,9 @@ public sealed class DeadlineTests
         await using var other = await SpinSession.OpenAsync(engine, TenantUid);
 
         blocker.SubmitMany(2, 50_000);
-        ordered.Submit(1, 1000, step => step.SetDeadline(FromNow(TimeSpan.FromSeconds(3)), failIfLate: false));
-        ordered.Submit(2, 1000, step => step.SetDeadline(FromNow(TimeSpan.FromSeconds(1)), failIfLate: false));
-        other.Submit(3, 1000, step => step.SetDeadline(FromNow(TimeSpan.FromSeconds(2)), failIfLate: false));
+        ordered.Submit(1, 1000, step => step.SetDeadline(Deadline.FromNow(TimeSpan.FromSeconds(3)), failIfLate: false));
+        ordered.Submit(2, 1000, step => step.SetDeadline(Deadline.FromNow(TimeSpan.FromSeconds(1)), failIfLate: false));
+        other.Submit(3, 1000, step => step.SetDeadline(Deadline.FromNow(TimeSpan.FromSeconds(2)), failIfLate: false));
         var results = (await ordered.Completions.NextAsync(2)).Append(await other.Completions.NextAsync());
         await blocker.Completions.NextAsync(2);
 
@@ -65,10 +63,10 @@ public sealed class DeadlineTests
         await using var tenant = await SpinSession.OpenAsync(engine, TenantUid);
 
         blocker.SubmitMany(2, 80_000);
-        var deadline = FromNow(TimeSpan.FromMilliseconds(30));
+        var deadline = Deadline.FromNow(TimeSpan.FromMilliseconds(30));
         tenant.Submit(1, 1000, step => step.SetDeadline(deadline, failIfLate: true));
         tenant.Submit(2, 1000, step => step.SetDeadline(deadline, failIfLate: false));
-        tenant.Submit(3, 1000, step => step.SetDeadline(FromNow(-TimeSpan.FromMilliseconds(1)), failIfLate: true));
+        tenant.Submit(3, 1000, step => step.SetDeadline(Deadline.FromNow(-TimeSpan.FromMilliseconds(1)), failIfLate: true));
         var results = (await tenant.Completions.NextAsync(3)).ToDictionary(c => c.RequestId);
         await blocker.Completions.NextAsync(2);
 
@@ -79,7 +77,4 @@ public sealed class DeadlineTests
         Assert.Equal((EngineError.DeadlineMissed, 0L), (results[3].Status, results[3].StartedAtNs));
         Assert.Contains("before it was submitted", results[3].Message);
     }
-
-    /// <summary>A deadline <paramref name="span"/> from now on the clock steps' deadlines are on.</summary>
-    private static long FromNow(TimeSpan span) => MonotonicClock.NowNanoseconds() + (span.Ticks * 100);
 }

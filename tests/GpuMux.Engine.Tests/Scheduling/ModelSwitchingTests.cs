@@ -1,0 +1,118 @@
+using GpuMux.Engine.Device;
+using GpuMux.Engine.Scheduling;
+using GpuMux.Engine.Tests.Models;
+
+namespace GpuMux.Engine.Tests.Scheduling;
+
+/// <summary>
+/// How steps of models that do not all fit share the device: what a cold step waits for, which
+/// model it evicts, and what it holds meanwhile. The pool is 64 pages; each session's buffers
+/// take three; a sized model takes 16, a big one 43.
+/// </summary>
+public sealed class ModelSwitchingTests
+{
+    private const uint ServiceUid = 7301;
+    private const uint OtherUid = 7302;
+
+    [Fact]
+    public async Task A_tenant_s_step_on_a_cold_model_that_must_wait_does_not_hold_up_the_tenant_s_other_sessions()
+    {
+        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { Policy = SchedulingPolicy.Request } });
+        await using var holder = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = ServiceUid });
+        await using var cold = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = ServiceUid });
+        await using var warm = await SpinSession.OpenAsync(engine, ServiceUid);
+        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
+        await cold.RegisterAsync(ModelEngine.Big("big", 9));
+
+        await holder.SubmitAsync("a");
+        await holder.Completions.NextAsync();
+        var bigSlot = await cold.SubmitAsync("big");
+        warm.Submit(1, 500);
+        var warmResult = await warm.Completions.NextAsync();
+        var meanwhile = await engine.GetModelsAsync(Ct);
+        await holder.SubmitAsync("a", schedule: step => step.EndRequest());
+        await holder.Completions.NextAsync();
+        var bigResult = await cold.Completions.NextAsync();
+
+        Assert.Equal(EngineError.None, warmResult.Status);
+        Assert.Equal((true, false), (ModelEngine.StatusOf(meanwhile, "a").Resident, ModelEngine.StatusOf(meanwhile, "big").Resident));
+        Assert.True(bigResult.Status == EngineError.None, bigResult.Message);
+        Assert.True(bigResult.StartedAtNs > warmResult.EndedAtNs);
+        cold.AssertResults("big", bigSlot);
+    }
+
+    [Fact]
+    public async Task A_step_waiting_for_its_model_s_swap_in_leaves_its_class_s_place_on_the_device_to_a_ready_step()
+    {
+        // One step of the class on the device at a time; a 4 MiB swap-in at 40 MB/s takes a tenth of a second.
+        await using var engine = await ModelEngine.StartAsync(
+            options => options with { Scheduling = new SchedulingOptions { StepsOnDevicePerClass = 1 } },
+            pinnedCopyBytesPerSecond: 40e6);
+        await using var cold = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = ServiceUid });
+        await using var ready = await SpinSession.OpenAsync(engine, OtherUid);
+        await cold.RegisterAsync(ModelEngine.Sized("a", 1));
+
+        var slot = await cold.SubmitAsync("a");
+        ready.Submit(1, 500);
+        var readyResult = await ready.Completions.NextAsync();
+        var coldResult = await cold.Completions.NextAsync();
+
+        Assert.Equal(EngineError.None, readyResult.Status);
+        Assert.True(coldResult.Status == EngineError.None, coldResult.Message);
+        Assert.True(readyResult.EndedAtNs < coldResult.EndedAtNs, "the ready step waited for the swap-in of another's model");
+        cold.AssertResults("a", slot);
+    }
+
+    [Fact]
+    public async Task Of_the_models_steps_want_the_one_evicted_is_the_one_furthest_ahead_of_its_deadlines()
+    {
+        // No turns: every model mid-request is a victim, chosen by how far ahead its client runs.
+        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 0 } });
+        await using var service = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = ServiceUid });
+        foreach (var (name, seed) in new[] { ("a", 1), ("b", 2), ("c", 3), ("d", 4) })
+        {
+            await service.RegisterAsync(ModelEngine.Sized(name, seed));
+        }
+
+        // Three fit beside the buffers. The one furthest ahead runs last, so it is also the one used most recently.
+        foreach (var (name, ahead) in new[] { ("b", 1), ("c", 5), ("a", 10) })
+        {
+            var deadline = Deadline.FromNow(TimeSpan.FromSeconds(ahead));
+            await service.SubmitAsync(name, schedule: step => step.SetDeadline(deadline, failIfLate: false));
+            Assert.Equal(EngineError.None, (await service.Completions.NextAsync()).Status);
+        }
+        var now = MonotonicClock.NowNanoseconds();
+        var slot = await service.SubmitAsync("d", schedule: step => step.SetDeadline(now, failIfLate: false));
+        var result = await service.Completions.NextAsync();
+        var models = await engine.GetModelsAsync(Ct);
+
+        Assert.True(result.Status == EngineError.None, result.Message);
+        service.AssertResults("d", slot);
+        Assert.Equal([("a", false), ("b", true), ("c", true), ("d", true)], models.OrderBy(m => m.Name).Select(m => (m.Name, m.Resident)));
+    }
+
+    [Fact]
+    public async Task A_cold_step_whose_deadline_is_far_off_waits_rather_than_evict_a_model_mid_request_and_runs_as_its_deadline_nears()
+    {
+        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 0 } });
+        await using var holder = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = ServiceUid });
+        await using var other = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = OtherUid });
+        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
+        await other.RegisterAsync(ModelEngine.Big("big", 9));
+
+        await holder.SubmitAsync("a");
+        await holder.Completions.NextAsync();
+        var deadline = Deadline.FromNow(TimeSpan.FromSeconds(1.5));
+        var bigSlot = await other.SubmitAsync("big", schedule: step => step.SetDeadline(deadline, failIfLate: false));
+        await holder.SubmitAsync("a");
+        var warmResult = await holder.Completions.NextAsync();
+        var meanwhile = await engine.GetModelsAsync(Ct);
+        var bigResult = await other.Completions.NextAsync();
+
+        Assert.Equal(EngineError.None, warmResult.Status);
+        Assert.Equal((true, false), (ModelEngine.StatusOf(meanwhile, "a").Resident, ModelEngine.StatusOf(meanwhile, "big").Resident));
+        Assert.True(bigResult.Status == EngineError.None, bigResult.Message);
+        Assert.True(bigResult.StartedAtNs > deadline - Deadline.Nanoseconds(TimeSpan.FromSeconds(0.5)), "the cold step evicted a wanted model a second before its deadline");
+        other.AssertResults("big", bigSlot);
+    }
+}
