@@ -7,26 +7,27 @@ internal sealed record TraceOptions
 {
     public const string Usage = """
         usage: GpuMux.Bench trace [--backend auto|cuda|sim] [--models 24] [--model-mib 96] [--pool-mib 768]
-                                  [--zipf 1.1] [--rates 3,5,6,7,8,10] [--duration-s 10]
-                                  [--steps-per-request 8-32] [--step-us 5000] [--slo-ms 100] [--seed 1]
+                                  [--zipf 1.1] [--rates 1,1.5,2,3,4,5,6] [--duration-s 20]
+                                  [--steps-per-request 64-256] [--step-us 5000] [--slo-ms 100] [--seed 1]
                                   [--swap-amortization 1] [--sim-copy-gbps 4] [--out DIR]
 
           --backend            auto: CUDA where present, otherwise the simulator (default auto)
-          --models             models, each in a session of its own under its own uid (default 24)
+          --models             models, each in a session of its own, all under one service uid (default 24)
           --model-mib          size of each model (default 96): f16 layers of 4096 columns, about 32 MiB
                                each, one layer group each
           --pool-mib           the engine's device pool (default 768), shared by resident models and
                                one 2 MiB page of buffers per session
           --zipf               exponent s of the models' popularity, Zipf by rank (default 1.1)
-          --rates              request arrival rates to sweep, per second (default 3,5,6,7,8,10; compute
-                               alone saturates the device at 10 with the other defaults)
-          --duration-s         arrival window per run, in seconds (default 10)
-          --steps-per-request  decode steps per request, uniform in MIN-MAX, or N (default 8-32)
-          --step-us            device time of one decode step, in microseconds (default 5000)
-          --slo-ms             time-per-step objective, in milliseconds (default 100)
+          --rates              request arrival rates to sweep, per second (default 1,1.5,2,3,4,5,6)
+          --duration-s         arrival window per run, in seconds (default 20)
+          --steps-per-request  decode steps (tokens) per request, uniform in MIN-MAX, or N (default 64-256)
+          --step-us            device time of one decode step, whatever its batch, in microseconds
+                               (default 5000)
+          --slo-ms             time-per-step objective, in milliseconds (default 100): a request's step i
+                               (from 0) is due (i + 1) objectives after its arrival
           --seed               seed of the trace (default 1)
-          --swap-amortization  under the step policy, how long a model swapped in keeps its place while
-                               steps want it, in multiples of its swap-in's time (default 1)
+          --swap-amortization  under the step policy, the device time a model swapped in keeps its place
+                               for while steps want it, in multiples of its swap-in's time (default 1)
           --sim-copy-gbps      pinned host-to-device bandwidth of the simulated device, in GB/s
                                (default 4: a 96 MiB swap-in takes 25 ms, five decode steps' worth)
           --out                also write a raw results file, trace-<utc time>-<backend>.md, and the
@@ -35,15 +36,16 @@ internal sealed record TraceOptions
         Replays a seeded trace of many models with skewed popularity against the engine under each
         scheduling policy (step, request, dedicated), at each rate, each run on an engine of its own,
         warm: before the window, the most popular models that fit have run a step each. Then
-        requests arrive as a Poisson process; a request runs its decode steps one after another,
-        each submitted when the one before completes; a step is, per layer group, a one-row
-        gemv_f16 over that group's weights (so it waits for them) and a spin kernel of its share of
-        the step's time; a request's last step ends the request. After the arrival window, requests
-        may finish for as long as their longest possible run within the objective; what is left is
-        missed. Reported per policy and rate: the share of steps within the objective (a first step
-        counts from its request's arrival), p50 and p99 time per step, p99 time to first step,
-        swaps, and which models had 99% of their steps within it; then the highest rate each
-        policy sustains at 99%, and a chart of the share against the rate.
+        requests arrive as a Poisson process. Each model batches continuously, as an inference
+        server does: one decode step at a time, each a token of every request of the model under
+        way, carrying as its deadline the earliest due time of those tokens; a step is, per layer
+        group, a one-row gemv_f16 over that group's weights (so it waits for them) and a spin kernel
+        of its share of the step's time. After the arrival window, requests may finish for as long
+        as their longest possible run on time; what is left is missed. Reported per policy and
+        rate: the share of steps on time and the share within one objective of the step before,
+        p50 and p99 of those gaps, p99 time to first step, the mean batch, swaps, and which models
+        had 99% of their steps on time; then the highest rate each policy sustains at 99% in either
+        reading, and a chart of the share on time against the rate.
         """;
 
     public BackendPreference Backend { get; init; } = BackendPreference.Auto;

@@ -21,14 +21,14 @@ internal sealed record TraceParameters
     public double ZipfExponent { get; init; } = 1.1;
 
     /// <summary>Requests per second, ascending.</summary>
-    public IReadOnlyList<double> Rates { get; init; } = [3, 5, 6, 7, 8, 10];
+    public IReadOnlyList<double> Rates { get; init; } = [1, 1.5, 2, 3, 4, 5, 6];
 
     /// <summary>The arrival window.</summary>
-    public double DurationSeconds { get; init; } = 10;
+    public double DurationSeconds { get; init; } = 20;
 
-    public int MinSteps { get; init; } = 8;
+    public int MinSteps { get; init; } = 64;
 
-    public int MaxSteps { get; init; } = 32;
+    public int MaxSteps { get; init; } = 256;
 
     public int StepComputeMicroseconds { get; init; } = 5000;
 

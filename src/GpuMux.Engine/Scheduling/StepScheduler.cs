@@ -333,8 +333,8 @@ internal sealed class StepScheduler(
         return step.DeadlineNs == 0 || step.DeadlineNs - now <= SwapHorizonNs(model!) || (!models.IsSwapping && models.HasRoomSparingWanted(model!));
     }
 
-    /// <summary>How long before its deadline a cold step may evict a wanted model: its swap, the turn that follows it, and a swap's time to spare.</summary>
-    private double SwapHorizonNs(Model model) => models.SwapTimeNs(model) * (2 + options.SwapAmortization);
+    /// <summary>How long before its deadline a cold step may evict a wanted model: its swap, and twice that to spare for a swap ahead of it on the copy stream and for its own compute.</summary>
+    private double SwapHorizonNs(Model model) => models.SwapTimeNs(model) * 3;
 
     private Step Take(SessionState session, PriorityClass priorityClass)
     {
