@@ -8,7 +8,7 @@ internal sealed record TraceOptions
     public const string Usage = """
         usage: GpuMux.Bench trace [--backend auto|cuda|sim] [--models 24] [--model-mib 96] [--pool-mib 768]
                                   [--zipf 1.1] [--rates 1,1.5,2,3,4,5,6] [--duration-s 20]
-                                  [--steps-per-request 64-256] [--step-us 5000] [--slo-ms 100] [--seed 1]
+                                  [--steps-per-request 64-256] [--step-us 2500] [--slo-ms 100] [--seed 1]
                                   [--swap-amortization 1] [--sim-copy-gbps 4] [--out DIR]
 
           --backend            auto: CUDA where present, otherwise the simulator (default auto)
@@ -22,14 +22,14 @@ internal sealed record TraceOptions
           --duration-s         arrival window per run, in seconds (default 20)
           --steps-per-request  decode steps (tokens) per request, uniform in MIN-MAX, or N (default 64-256)
           --step-us            device time of one decode step, whatever its batch, in microseconds
-                               (default 5000)
+                               (default 2500: compute alone keeps 40 models at the objective's pace)
           --slo-ms             time-per-step objective, in milliseconds (default 100): a request's step i
                                (from 0) is due (i + 1) objectives after its arrival
           --seed               seed of the trace (default 1)
           --swap-amortization  under the step policy, the device time a model swapped in keeps its place
                                for while steps want it, in multiples of its swap-in's time (default 1)
           --sim-copy-gbps      pinned host-to-device bandwidth of the simulated device, in GB/s
-                               (default 4: a 96 MiB swap-in takes 25 ms, five decode steps' worth)
+                               (default 4: a 96 MiB swap-in takes 25 ms, ten decode steps' worth)
           --out                also write a raw results file, trace-<utc time>-<backend>.md, and the
                                chart, trace-<utc time>-<backend>.png, into DIR
 

@@ -30,7 +30,7 @@ internal sealed record TraceParameters
 
     public int MaxSteps { get; init; } = 256;
 
-    public int StepComputeMicroseconds { get; init; } = 5000;
+    public int StepComputeMicroseconds { get; init; } = 2500;
 
     /// <summary>The time-per-step objective: a request's step i is due (i + 1) objectives after its arrival.</summary>
     public double SloMilliseconds { get; init; } = 100;

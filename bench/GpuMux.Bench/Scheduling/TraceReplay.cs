@@ -20,7 +20,7 @@ internal static class TraceReplay
     private const ulong PageBytes = 2UL << 20;
 
     /// <summary>
-    /// Starts an engine under <paramref name="policy"/>, opens a session per model and registers
+    /// Starts an engine under <paramref name="policy"/>, opens a session per model, then registers
     /// the models in popularity order (so that under the Dedicated policy the most popular get
     /// the device), runs one step of each model that the pool holds, then plays
     /// <paramref name="requests"/> from now, each model's through its own <see cref="ModelDecoder"/>.
@@ -44,8 +44,11 @@ internal static class TraceReplay
         {
             for (var rank = 0; rank < models.Count; rank++)
             {
-                var session = await ModelSession.OpenAsync(engine, models[rank], ServiceUid, x, parameters.StepComputeMicroseconds).ConfigureAwait(false);
-                sessions.Add(session);
+                sessions.Add(await ModelSession.OpenAsync(engine, models[rank], ServiceUid, x, parameters.StepComputeMicroseconds).ConfigureAwait(false));
+            }
+            // Every session's buffers first: under the Dedicated policy, models registered take the pool as they fit.
+            foreach (var session in sessions)
+            {
                 await session.RegisterAsync().ConfigureAwait(false);
             }
             // A warm start, as a running service has: the most popular models that fit are resident, and
