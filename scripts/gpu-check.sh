@@ -15,6 +15,9 @@ SWAP_REPEATS=${SWAP_REPEATS:-5}
 # the host holds twice (the clients' files and the pinned pool).
 TRACE_POOL_MIB=${TRACE_POOL_MIB:-8192}
 TRACE_MODEL_MIB=${TRACE_MODEL_MIB:-1024}
+# Fewer rates and a shorter window than the trace's defaults, so that the sweep fits one call.
+TRACE_RATES=${TRACE_RATES:-1,2,4,6}
+TRACE_DURATION_S=${TRACE_DURATION_S:-10}
 TESTS=.device/app/GpuMux.Gpu.Tests/GpuMux.Gpu.Tests.dll
 BENCH=.device/app/GpuMux.Bench/GpuMux.Bench.dll
 
@@ -101,7 +104,8 @@ interactive_latency() {
 # The trace's models are sized for a simulated pool; on a GPU the pool is the card's, so the
 # models are made large enough that their weights are three times it.
 model_trace() {
-  dotnet "$BENCH" trace --backend cuda --pool-mib "$TRACE_POOL_MIB" --model-mib "$TRACE_MODEL_MIB" --out "$RESULTS"
+  dotnet "$BENCH" trace --backend cuda --pool-mib "$TRACE_POOL_MIB" --model-mib "$TRACE_MODEL_MIB" \
+    --rates "$TRACE_RATES" --duration-s "$TRACE_DURATION_S" --out "$RESULTS"
 }
 
 torch_bandwidth() {

@@ -45,10 +45,11 @@ public sealed record SchedulingOptions
     public TimeSpan ShareWindow { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Under the Step policy, how long a model swapped in keeps its place while steps want it, as
-    /// a multiple of its swap-in's time: until then another model's step waits rather than evict
-    /// it. With 1, a model swapped in stays at least as long again as its swap-in took, so copies
-    /// take at most half of a switching model's time; larger is fewer swaps, longer waits.
+    /// Under the Step policy, how long a model swapped in keeps its place while steps want it:
+    /// until its own steps have had this many times its swap-in's time on the device (or it has
+    /// gone unused that long and a swap's time more). Until then another model's step waits
+    /// rather than evict it. With 1, a swap brings at least as much compute as it took to copy;
+    /// larger is fewer swaps, longer waits.
     /// </summary>
     public double SwapAmortization { get; init; } = 1;
 
