@@ -8,22 +8,26 @@ namespace GpuMux.Engine.Scheduling;
 /// <summary>
 /// Decides which submitted step goes to the device next. Steps are held here, by class, tenant
 /// and session, and issued to the dispatcher while their class has fewer than
-/// <see cref="SchedulingOptions.StepsOnDevicePerClass"/> on the device.
+/// <see cref="SchedulingOptions.StepsOnDevicePerClass"/> on the device, not counting those that
+/// wait for their model's swap-in to land.
 /// <list type="bullet">
 /// <item>Between classes, strict priority: a class issues only while no class above it holds
 /// steps it could issue, unless its share of recent device time is below its minimum share
 /// (the starvation bound): then it issues alone until it has had its share. On the device,
 /// each class's streams run at its own priority.</item>
 /// <item>Within a class, the tenant whose virtual time (device time over weight) is least goes
-/// next; within a tenant, the earliest deadline, then the first submitted, each session's steps
-/// in order. A step still held when its deadline passes fails if it asked to.</item>
+/// next; within a tenant, among its sessions' next steps that can start now, the earliest
+/// deadline, then the first submitted, each session's steps in order. A step still held when its
+/// deadline passes fails if it asked to.</item>
 /// <item>Models switch between steps. A step whose model is cold costs a swap-in (its bytes over
 /// the measured swap bandwidth): a warm model's step of another tenant goes first if that
 /// tenant is behind by less than the swap would take, unless the cold step has a deadline. A
-/// model swapped in keeps its place while steps want it for its turn, its swap's time and
-/// <see cref="SchedulingOptions.SwapAmortization"/> times that again; a cold step whose model
-/// could be mapped only by evicting a model within its turn waits for the turn to end while
-/// warm models' steps go, so that models do not evict each other step by step.
+/// model swapped in keeps its place while steps want it for its turn, until its steps have had
+/// <see cref="SchedulingOptions.SwapAmortization"/> times its swap's time on the device; a cold
+/// step whose model could be mapped only by evicting a model within its turn waits for the turn
+/// to end while warm models' steps go, so that models do not evict each other step by step. A
+/// cold step with a deadline waits, too, rather than evict a model that steps want, until its
+/// deadline is within its swap's horizon.
 /// Likewise a step of the model issued last goes ahead of a fairer one that is less than one
 /// step's time ahead, so steps of one model run together. While models compute, the next cold
 /// model the queues will want is swapped in on the copy stream, if that evicts nothing wanted.
