@@ -92,6 +92,28 @@ public sealed class ModelSwitchingTests
     }
 
     [Fact]
+    public async Task A_turn_ends_early_when_the_model_goes_unused_though_its_request_is_not_over()
+    {
+        // A turn of a thousand swap-ins' device time, which the holder's one step comes nowhere near.
+        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 1000 } });
+        await using var holder = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = ServiceUid });
+        await using var other = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = OtherUid });
+        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
+        await other.RegisterAsync(ModelEngine.Big("big", 9));
+
+        await holder.SubmitAsync("a");
+        var held = await holder.Completions.NextAsync();
+        var bigSlot = await other.SubmitAsync("big");
+        var bigResult = await other.Completions.NextAsync();
+        var after = await engine.GetModelsAsync(Ct);
+
+        Assert.Equal(EngineError.None, held.Status);
+        Assert.True(bigResult.Status == EngineError.None, bigResult.Message);
+        other.AssertResults("big", bigSlot);
+        Assert.Equal((false, true), (ModelEngine.StatusOf(after, "a").Resident, ModelEngine.StatusOf(after, "big").Resident));
+    }
+
+    [Fact]
     public async Task A_cold_step_whose_deadline_is_far_off_waits_rather_than_evict_a_model_mid_request_and_runs_as_its_deadline_nears()
     {
         await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 0 } });
