@@ -72,10 +72,11 @@ internal sealed class EngineRuntime
     public bool HasStepsInFlight => _executor.InFlight > 0 || _models.HasDeviceWork;
 
     /// <summary>
-    /// Steps on the device to watch, or held steps that nothing on the device will wake: those
-    /// wait for time to pass (a model's turn to end), so the thread must look again soon.
+    /// Steps on the device to watch, or held steps and steps waiting for room that nothing on the
+    /// device will wake: those wait for time to pass (a model's turn to end), so the thread must
+    /// look again soon.
     /// </summary>
-    public bool NeedsPolling => HasStepsInFlight || _scheduler.Held > 0;
+    public bool NeedsPolling => HasStepsInFlight || _scheduler.Held > 0 || _dispatcher.HasWaiting;
 
     /// <summary>True once the engine has been told to stop and its last steps have left the device.</summary>
     public bool IsDrained => _draining && !HasStepsInFlight && !_dispatcher.HasWaiting && _scheduler.Held == 0;

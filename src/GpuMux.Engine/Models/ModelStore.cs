@@ -113,8 +113,16 @@ internal sealed class ModelStore : IDisposable
         {
             return false;
         }
+        var (evictable, held) = MappedBytesOfOthers(model);
+        var reachable = device.Pool.FreeBytes + evictable;
+        return reachable < range.MappedBytes && reachable + held >= range.MappedBytes;
+    }
+
+    /// <summary>What the models other than <paramref name="model"/> have mapped, apart from pinned ones: those the policy holds resident for now, and the rest.</summary>
+    private (ulong Evictable, ulong Held) MappedBytesOfOthers(Model model)
+    {
         var now = MonotonicClock.NowNanoseconds();
-        var reachable = device.Pool.FreeBytes;
+        ulong evictable = 0;
         ulong held = 0;
         foreach (var other in _models)
         {
@@ -128,10 +136,10 @@ internal sealed class ModelStore : IDisposable
             }
             else
             {
-                reachable += mapped.MappedBytes;
+                evictable += mapped.MappedBytes;
             }
         }
-        return reachable < range.MappedBytes && reachable + held >= range.MappedBytes;
+        return (evictable, held);
     }
 
     /// <summary>Swaps <paramref name="model"/> in ahead of its step, when <see cref="HasRoomSparingWanted"/> said it fits.</summary>
@@ -568,9 +576,11 @@ internal sealed class ModelStore : IDisposable
             message = null;
             return ResidencyOutcome.Wait;
         }
-        if (stepsOnDevice)
+        if (stepsOnDevice || reachable + MappedBytesOfOthers(model).Held >= needed)
         {
-            // Memory may come back as they complete (buffers freed under them, models unregistered).
+            // Memory may come back as steps complete (buffers freed under them, models
+            // unregistered), or as models held resident for now reach the end of their turn or
+            // request: a model busy when the step was issued may be held once idle.
             message = null;
             return ResidencyOutcome.Wait;
         }

@@ -92,6 +92,28 @@ public sealed class ModelSwitchingTests
     }
 
     [Fact]
+    public async Task A_step_that_waited_for_a_busy_model_to_finish_waits_on_if_that_model_is_then_within_its_turn()
+    {
+        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 1000 } });
+        await using var holder = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = ServiceUid });
+        await using var other = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = OtherUid });
+        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
+        await other.RegisterAsync(ModelEngine.Big("big", 9));
+
+        // "a" is busy and no step wants it after this one, so "big" is issued to wait for it. A
+        // step for "a" that comes meanwhile makes it wanted within its turn once it is idle.
+        await holder.SubmitAsync("a", spinMicroseconds: 100_000, schedule: step => step.EndRequest());
+        var bigSlot = await other.SubmitAsync("big");
+        await holder.SubmitAsync("a", schedule: step => step.EndRequest());
+        var held = await holder.Completions.NextAsync(2);
+        var bigResult = await other.Completions.NextAsync();
+
+        Assert.All(held, c => Assert.Equal(EngineError.None, c.Status));
+        Assert.True(bigResult.Status == EngineError.None, $"{bigResult.Status}: {bigResult.Message}");
+        other.AssertResults("big", bigSlot);
+    }
+
+    [Fact]
     public async Task A_turn_ends_early_when_the_model_goes_unused_though_its_request_is_not_over()
     {
         // A turn of a thousand swap-ins' device time, which the holder's one step comes nowhere near.
