@@ -40,9 +40,11 @@ internal enum ResidencyOutcome : byte
 /// the queue must not wait for one behind it). Models no step wants go in the order of their next
 /// use, furthest first (<see cref="NextUse"/>); wanted ones take turns, the one whose client is
 /// furthest ahead of its deadlines going first (<see cref="Model.LastDeadlineNs"/>), and under
-/// the Step policy one still within its turn (<see cref="Model.TurnLeftNs"/>) is not a victim at all. When that is not enough and models with steps on the device
-/// would make up the difference, the step waits: those models are claimed, steps newly bound to
-/// them wait too, so that they drain, and the step is retried as steps complete.
+/// the Step policy one still within its turn (<see cref="Model.TurnLeftNs"/>) is not a victim
+/// at all. When that is not enough and models with steps on the device would make up the
+/// difference, the step waits: those models are claimed, steps newly bound to them wait too, so
+/// that they drain, and the step is retried as steps complete. It waits, too, while models held
+/// resident for now (within their turn or request) would make up the difference.
 /// </para>
 /// </summary>
 internal sealed class ModelStore : IDisposable
