@@ -1,3 +1,4 @@
+using GpuMux.Engine;
 using GpuMux.Engine.Device;
 
 namespace GpuMux.Bench.Scheduling;
@@ -30,7 +31,7 @@ internal sealed class ModelDecoder(ModelSession session, double sloMilliseconds,
         var inFlight = new InFlight(request, arrivalNs);
         if (session.Refusal is not null)
         {
-            return Task.FromResult(inFlight.Refused());
+            return Task.FromResult(inFlight.Outcome(refused: true, failure: null));
         }
         bool start;
         lock (_gate)
@@ -43,7 +44,7 @@ internal sealed class ModelDecoder(ModelSession session, double sloMilliseconds,
         {
             _ = Task.Run(DecodeAsync);
         }
-        return inFlight.Outcome.Task;
+        return inFlight.Done.Task;
     }
 
     private async Task DecodeAsync()
@@ -94,11 +95,11 @@ internal sealed class ModelDecoder(ModelSession session, double sloMilliseconds,
         }
     }
 
-    private static void Finish(List<InFlight> batch, Engine.EngineError? failure)
+    private static void Finish(List<InFlight> batch, EngineError? failure)
     {
         foreach (var request in batch)
         {
-            request.Outcome.SetResult(new RequestOutcome(request.Request, request.Tokens, Refused: false, failure));
+            request.Done.SetResult(request.Outcome(refused: false, failure));
         }
         batch.Clear();
     }
@@ -108,17 +109,15 @@ internal sealed class ModelDecoder(ModelSession session, double sloMilliseconds,
     {
         private int _done;
 
-        public TraceRequest Request { get; } = request;
+        private readonly double[] _tokens = [.. Enumerable.Repeat(double.NaN, request.Steps)];
 
-        public double[] Tokens { get; } = [.. Enumerable.Repeat(double.NaN, request.Steps)];
+        public TaskCompletionSource<RequestOutcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public TaskCompletionSource<RequestOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public int TokensLeft => Request.Steps - _done;
+        public int TokensLeft => request.Steps - _done;
 
         public long NextDueNs(double sloMilliseconds) => arrivalNs + (long)(RequestOutcome.DueMilliseconds(_done, sloMilliseconds) * 1e6);
 
-        public void Delivered(long deliveredAtNs) => Tokens[_done++] = (deliveredAtNs - arrivalNs) / 1e6;
+        public void Delivered(long deliveredAtNs) => _tokens[_done++] = (deliveredAtNs - arrivalNs) / 1e6;
 
         public bool TryComplete()
         {
@@ -126,10 +125,10 @@ internal sealed class ModelDecoder(ModelSession session, double sloMilliseconds,
             {
                 return false;
             }
-            Outcome.SetResult(new RequestOutcome(Request, Tokens, Refused: false, Failure: null));
+            Done.SetResult(Outcome(refused: false, failure: null));
             return true;
         }
 
-        public RequestOutcome Refused() => new(Request, Tokens, Refused: true, Failure: null);
+        public RequestOutcome Outcome(bool refused, EngineError? failure) => new(request, _tokens, refused, failure);
     }
 }

@@ -8,6 +8,9 @@ internal sealed class PriorityClass(int index, PriorityClassOptions options, int
 {
     private readonly Dictionary<uint, ClassTenant> _tenants = [];
 
+    // Steps issued while their model had not landed, until it has or they have completed.
+    private readonly List<Step> _awaitingModel = [];
+
     public int Index { get; } = index;
 
     public string Name => options.Name;
@@ -20,9 +23,6 @@ internal sealed class PriorityClass(int index, PriorityClassOptions options, int
     public List<ClassTenant> Active { get; } = [];
 
     public int Held { get; set; }
-
-    // Steps issued while their model had not landed, until it has or they have completed.
-    private readonly List<Step> _awaitingModel = [];
 
     /// <summary>Steps issued from this class and not yet completed (some may wait for device memory in the dispatcher).</summary>
     public int OnDevice { get; private set; }

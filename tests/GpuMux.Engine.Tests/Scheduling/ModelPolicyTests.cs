@@ -174,34 +174,6 @@ public sealed class ModelPolicyTests
         }
     }
 
-    /// <summary>An engine with a holder of model "a" (16 pages) and another tenant of "big" (43), which fits only once "a" goes.</summary>
-    private sealed class HolderAndBig : IAsyncDisposable
-    {
-        private HolderAndBig(GpuEngine engine, ModelTenant holder, ModelTenant other) => (Engine, Holder, Other) = (engine, holder, other);
-
-        public GpuEngine Engine { get; }
-
-        public ModelTenant Holder { get; }
-
-        public ModelTenant Other { get; }
-
-        public static async Task<HolderAndBig> StartAsync(SchedulingOptions scheduling)
-        {
-            var engine = await ModelEngine.StartAsync(options => options with { Scheduling = scheduling });
-            var pair = new HolderAndBig(engine, await OpenAsync(engine, 7001), await OpenAsync(engine, 7002));
-            await pair.Holder.RegisterAsync(ModelEngine.Sized("a", 1));
-            await pair.Other.RegisterAsync(ModelEngine.Big("big", 9));
-            return pair;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Other.DisposeAsync();
-            await Holder.DisposeAsync();
-            await Engine.DisposeAsync();
-        }
-    }
-
     private static Task<ModelTenant> OpenAsync(GpuEngine engine, uint uid) => ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = uid });
 
     /// <summary>A step of a request on <paramref name="model"/>: it only needs the model resident.</summary>

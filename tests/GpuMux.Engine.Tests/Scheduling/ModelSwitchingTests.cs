@@ -94,11 +94,8 @@ public sealed class ModelSwitchingTests
     [Fact]
     public async Task A_step_that_waited_for_a_busy_model_to_finish_waits_on_if_that_model_is_then_within_its_turn()
     {
-        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 1000 } });
-        await using var holder = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = ServiceUid });
-        await using var other = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = OtherUid });
-        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
-        await other.RegisterAsync(ModelEngine.Big("big", 9));
+        await using var pair = await HolderAndBig.StartAsync(new SchedulingOptions { SwapAmortization = 1000 });
+        var (engine, holder, other) = (pair.Engine, pair.Holder, pair.Other);
 
         // "a" is busy and no step wants it after this one, so "big" is issued to wait for it. A
         // step for "a" that comes meanwhile makes it wanted within its turn once it is idle.
@@ -117,11 +114,8 @@ public sealed class ModelSwitchingTests
     public async Task A_turn_ends_early_when_the_model_goes_unused_though_its_request_is_not_over()
     {
         // A turn of a thousand swap-ins' device time, which the holder's one step comes nowhere near.
-        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 1000 } });
-        await using var holder = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = ServiceUid });
-        await using var other = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = OtherUid });
-        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
-        await other.RegisterAsync(ModelEngine.Big("big", 9));
+        await using var pair = await HolderAndBig.StartAsync(new SchedulingOptions { SwapAmortization = 1000 });
+        var (engine, holder, other) = (pair.Engine, pair.Holder, pair.Other);
 
         await holder.SubmitAsync("a");
         var held = await holder.Completions.NextAsync();
@@ -138,11 +132,8 @@ public sealed class ModelSwitchingTests
     [Fact]
     public async Task A_cold_step_whose_deadline_is_far_off_waits_rather_than_evict_a_model_mid_request_and_runs_as_its_deadline_nears()
     {
-        await using var engine = await ModelEngine.StartAsync(options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 0 } });
-        await using var holder = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = ServiceUid });
-        await using var other = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = OtherUid });
-        await holder.RegisterAsync(ModelEngine.Sized("a", 1));
-        await other.RegisterAsync(ModelEngine.Big("big", 9));
+        await using var pair = await HolderAndBig.StartAsync(new SchedulingOptions { SwapAmortization = 0 });
+        var (engine, holder, other) = (pair.Engine, pair.Holder, pair.Other);
 
         await holder.SubmitAsync("a");
         await holder.Completions.NextAsync();
