@@ -98,7 +98,16 @@ public sealed class TenantReloadTests : IAsyncLifetime
         Assert.Equal("standard", Assert.NotNull(status.Scheduling).Sessions.Single(s => s.Lease is null).Class);
     }
 
-    private void WriteConfiguration(string json) => File.WriteAllText(ConfigurationFile, json);
+    /// <summary>
+    /// Replaces the file whole, as editors and configuration tools do, so that the daemon's poll
+    /// never reads it half written.
+    /// </summary>
+    private void WriteConfiguration(string json)
+    {
+        var next = ConfigurationFile + ".next";
+        File.WriteAllText(next, json);
+        File.Move(next, ConfigurationFile, overwrite: true);
+    }
 
     /// <summary>Waits until the daemon reports the lease limit, which a reload (asked for, or noticed) applies in the background.</summary>
     private async Task WaitForMaxLeasesAsync(uint maxLeases)
