@@ -58,6 +58,12 @@ public sealed class Step : IEngineWork
 
     internal bool FailIfLate { get; private set; }
 
+    /// <summary>
+    /// The deadline the scheduler orders the step by while it is held: its own, or an earlier one
+    /// of a step held behind it in its session, which cannot start before it. 0 when neither has one.
+    /// </summary>
+    internal long EffectiveDeadlineNs { get; set; }
+
     internal bool EndsRequest { get; private set; }
 
     /// <summary>Past its deadline, and asked to fail rather than run late.</summary>
@@ -221,6 +227,7 @@ public sealed class Step : IEngineWork
         _lastOpIsLaunch = false;
         _model = 0;
         DeadlineNs = 0;
+        EffectiveDeadlineNs = 0;
         FailIfLate = false;
         EndsRequest = false;
         RequestedOps = 0;

@@ -30,11 +30,11 @@ internal sealed class ClassTenant(Tenant tenant)
 
     public void Measured(long gpuNs) => EstimateNs += EstimateWeight * (gpuNs - EstimateNs);
 
-    /// <summary>Whether <paramref name="a"/> goes before <paramref name="b"/>: the earlier deadline, steps without one last; among equals, the first submitted.</summary>
+    /// <summary>Whether <paramref name="a"/> goes before <paramref name="b"/>: the earlier effective deadline, steps without one last; among equals, the first submitted.</summary>
     public static bool GoesBefore(Step a, Step b)
     {
-        var aDeadline = a.DeadlineNs == 0 ? long.MaxValue : a.DeadlineNs;
-        var bDeadline = b.DeadlineNs == 0 ? long.MaxValue : b.DeadlineNs;
+        var aDeadline = a.EffectiveDeadlineNs == 0 ? long.MaxValue : a.EffectiveDeadlineNs;
+        var bDeadline = b.EffectiveDeadlineNs == 0 ? long.MaxValue : b.EffectiveDeadlineNs;
         return aDeadline != bDeadline ? aDeadline < bDeadline : a.QueuedAtNs < b.QueuedAtNs;
     }
 }

@@ -63,6 +63,7 @@ internal sealed class StepScheduler(
             model.LastDeadlineNs = step.DeadlineNs;
         }
         var priorityClass = classes[session.ClassIndex];
+        InheritDeadline(session, step);
         session.Held.Enqueue(step);
         session.HeldCount++;
         priorityClass.Held++;
@@ -152,6 +153,27 @@ internal sealed class StepScheduler(
         var to = classes[classIndex];
         to.Join(session);
         to.Held += session.Held.Count;
+    }
+
+    /// <summary>
+    /// Gives <paramref name="step"/> its own deadline as its effective one, and the steps held
+    /// ahead of it in its session its deadline where it is earlier than theirs: a step waiting
+    /// behind one due later would otherwise wait as long as that one can.
+    /// </summary>
+    private static void InheritDeadline(SessionState session, Step step)
+    {
+        step.EffectiveDeadlineNs = step.DeadlineNs;
+        if (step.DeadlineNs == 0)
+        {
+            return;
+        }
+        foreach (var ahead in session.Held)
+        {
+            if (ahead.EffectiveDeadlineNs == 0 || ahead.EffectiveDeadlineNs > step.DeadlineNs)
+            {
+                ahead.EffectiveDeadlineNs = step.DeadlineNs;
+            }
+        }
     }
 
     private static (EngineError Error, string Message)? Refusal(Step step, SessionState session, long now)
@@ -259,7 +281,7 @@ internal sealed class StepScheduler(
                 {
                     return fair;
                 }
-                swapCostNs = IsWarm(model) || step.DeadlineNs != 0 ? 0 : models.SwapTimeNs(model!);
+                swapCostNs = IsWarm(model) || step.EffectiveDeadlineNs != 0 ? 0 : models.SwapTimeNs(model!);
                 continue;
             }
             var lead = tenant.VirtualNs - fairTenant!.VirtualNs;
@@ -334,7 +356,7 @@ internal sealed class StepScheduler(
         {
             return false;
         }
-        return step.DeadlineNs == 0 || step.DeadlineNs - now <= SwapHorizonNs(model!) || (!models.IsSwapping && models.HasRoomSparingWanted(model!));
+        return step.EffectiveDeadlineNs == 0 || step.EffectiveDeadlineNs - now <= SwapHorizonNs(model!) || (!models.IsSwapping && models.HasRoomSparingWanted(model!));
     }
 
     /// <summary>How long before its deadline a cold step may evict a wanted model: its swap, and twice that to spare for a swap ahead of it on the copy stream and for its own compute.</summary>

@@ -38,21 +38,24 @@ public sealed class DeadlineTests
     }
 
     [Fact]
-    public async Task A_session_s_steps_keep_their_order_though_a_later_one_has_the_tenant_s_earliest_deadline()
+    public async Task A_session_s_steps_keep_their_order_the_first_going_by_the_earlier_deadline_of_one_behind_it()
     {
         await using var engine = await TestEngine.StartAsync();
         await using var blocker = await SpinSession.OpenAsync(engine, BlockerUid);
         await using var ordered = await SpinSession.OpenAsync(engine, TenantUid);
-        await using var other = await SpinSession.OpenAsync(engine, TenantUid);
+        await using var sooner = await SpinSession.OpenAsync(engine, TenantUid);
+        await using var later = await SpinSession.OpenAsync(engine, TenantUid);
 
         blocker.SubmitMany(2, 50_000);
-        ordered.Submit(1, 1000, step => step.SetDeadline(Deadline.FromNow(TimeSpan.FromSeconds(3)), failIfLate: false));
-        ordered.Submit(2, 1000, step => step.SetDeadline(Deadline.FromNow(TimeSpan.FromSeconds(1)), failIfLate: false));
-        other.Submit(3, 1000, step => step.SetDeadline(Deadline.FromNow(TimeSpan.FromSeconds(2)), failIfLate: false));
-        var results = (await ordered.Completions.NextAsync(2)).Append(await other.Completions.NextAsync());
+        ordered.Submit(1, 1000, step => step.SetDeadline(Deadline.FromNow(TimeSpan.FromSeconds(4)), failIfLate: false));
+        ordered.Submit(2, 1000, step => step.SetDeadline(Deadline.FromNow(TimeSpan.FromSeconds(2)), failIfLate: false));
+        later.Submit(3, 1000, step => step.SetDeadline(Deadline.FromNow(TimeSpan.FromSeconds(3)), failIfLate: false));
+        sooner.Submit(4, 1000, step => step.SetDeadline(Deadline.FromNow(TimeSpan.FromSeconds(1)), failIfLate: false));
+        var results = (await ordered.Completions.NextAsync(2)).Append(await later.Completions.NextAsync()).Append(await sooner.Completions.NextAsync());
         await blocker.Completions.NextAsync(2);
 
-        Assert.Equal([3u, 1u, 2u], results.OrderBy(c => c.EndedAtNs).Select(c => c.RequestId));
+        // Step 1 cannot start before step 2, due in 2 s, so it goes as if due then: after step 4, before step 3.
+        Assert.Equal([4u, 1u, 2u, 3u], results.OrderBy(c => c.EndedAtNs).Select(c => c.RequestId));
     }
 
     [Fact]
