@@ -6,7 +6,8 @@ using GpuMux.Gpu.Kernels;
 namespace GpuMux.Bench.Scheduling;
 
 /// <summary>
-/// One model of the trace in a session of its own, running its decode steps one at a time. A
+/// One model of the trace in a session of its own, running its decode steps in order, at most
+/// <see cref="StepsSubmittedAtOnce"/> submitted at once, each with a result slot of its own. A
 /// step is, per layer group, a one-row gemv_f16 over the group's weights (so the launch waits for
 /// that group) and a spin kernel of the group's share of the step's time; then the gemv results
 /// are copied out to the session's region and checked, bit for bit, against the host reference
@@ -15,6 +16,9 @@ namespace GpuMux.Bench.Scheduling;
 /// </summary>
 internal sealed class ModelSession : IAsyncDisposable
 {
+    /// <summary>The most decode steps of the model submitted and not yet completed.</summary>
+    public const int StepsSubmittedAtOnce = 2;
+
     private const ulong InputBytes = ModelGeometry.Cols * sizeof(float);
 
     private readonly EngineSession _session;
@@ -30,6 +34,7 @@ internal sealed class ModelSession : IAsyncDisposable
     private uint _handle;
     private uint[] _layers = [];
     private int _wrongResults;
+    private int _submittedSteps;
 
     private ModelSession(EngineSession session, StepWaiters waiters, SharedRegion shared, SyntheticModel model, SpinShape shape, int stepComputeMicroseconds)
     {
@@ -54,7 +59,7 @@ internal sealed class ModelSession : IAsyncDisposable
     /// <summary>Opens the session under <paramref name="uid"/>, with a region for x and the results, and x on the device.</summary>
     public static async Task<ModelSession> OpenAsync(GpuEngine engine, SyntheticModel model, uint uid, float[] x, int stepComputeMicroseconds)
     {
-        var shared = SharedRegion.Create($"gpumux-bench-{model.Name}", InputBytes + ((ulong)model.Geometry.Layers * sizeof(float)));
+        var shared = SharedRegion.Create($"gpumux-bench-{model.Name}", InputBytes + (StepsSubmittedAtOnce * (ulong)model.Geometry.Layers * sizeof(float)));
         var waiters = new StepWaiters();
         var identity = new SessionIdentity(uid, uid, Environment.ProcessId, $"GpuMux.Bench trace ({model.Name})");
         var session = new ModelSession(engine.OpenSession(identity, waiters), waiters, shared, model, SpinShape.FillingDevice(engine.Device), stepComputeMicroseconds);
@@ -100,10 +105,11 @@ internal sealed class ModelSession : IAsyncDisposable
     /// <summary>One step, a request of its own, before the trace's window opens: it makes the model resident and touches its pages of the pool.</summary>
     public async Task WarmUpAsync() => (await RunStepAsync(deadlineNs: 0, endsRequest: true).ConfigureAwait(false)).ThrowIfFailed($"the warm-up step of {_model.Name}");
 
-    /// <summary>Runs one decode step, due by <paramref name="deadlineNs"/> (0: none); the model's steps must run one at a time.</summary>
+    /// <summary>Submits one decode step, due by <paramref name="deadlineNs"/> (0: none), and waits for it; at most <see cref="StepsSubmittedAtOnce"/> may be under way.</summary>
     public async Task<StepOutcome> RunStepAsync(long deadlineNs, bool endsRequest)
     {
-        MemoryMarshal.AsBytes(Results).Fill(0xFF);
+        var slot = _submittedSteps++ % StepsSubmittedAtOnce;
+        MemoryMarshal.AsBytes(Results(slot)).Fill(0xFF);
         var step = _session.RentStep();
         step.UseModel(_handle);
         if (deadlineNs != 0)
@@ -115,13 +121,13 @@ internal sealed class ModelSession : IAsyncDisposable
             GemvLaunch.Add(step, _gemv, _layers[group], _buffer, _buffer, InputBytes + ((ulong)group * sizeof(float)), rows: 1, blocks: 1);
             _shape.AddTo(step, _spin, _spinMicroseconds[group]);
         }
-        step.AddCopyOut(_buffer, InputBytes, _region, InputBytes, ResultBytes);
+        step.AddCopyOut(_buffer, InputBytes, _region, InputBytes + ((ulong)slot * ResultBytes), ResultBytes);
         if (endsRequest)
         {
             step.EndRequest();
         }
         var outcome = await _waiters.SubmitAsync(_session, step).ConfigureAwait(false);
-        if (outcome.Succeeded && !Matches(Results))
+        if (outcome.Succeeded && !Matches(Results(slot)))
         {
             Interlocked.Increment(ref _wrongResults);
         }
@@ -151,5 +157,5 @@ internal sealed class ModelSession : IAsyncDisposable
         BitConverter.SingleToInt32Bits(results[0]) == BitConverter.SingleToInt32Bits(_model.FirstLayerY[0])
         && BitConverter.SingleToInt32Bits(results[^1]) == BitConverter.SingleToInt32Bits(_model.LastLayerY[0]);
 
-    private Span<float> Results => _shared.Slice<float>(InputBytes, Groups);
+    private Span<float> Results(int slot) => _shared.Slice<float>(InputBytes + ((ulong)slot * ResultBytes), Groups);
 }
