@@ -296,7 +296,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
         return new ModelTensor(model, found.Tensor, name, found.Bytes, found.Group);
     }
 
-    /// <summary>Every session's models and the daemon's memory pools, as <c>gpumuxctl models</c> shows them.</summary>
+    /// <summary>Every session's models and the daemon's memory pools, as <c>gpumuxctl models</c> shows them; each model's usage too, from a daemon that speaks 1.3.</summary>
     /// <exception cref="NotSupportedException">The daemon speaks protocol 1.0, which has no models.</exception>
     public Task<ModelList> ListModelsAsync(CancellationToken cancellationToken = default)
     {

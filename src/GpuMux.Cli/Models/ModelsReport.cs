@@ -1,3 +1,4 @@
+using GpuMux.Cli.Output;
 using GpuMux.Protocol.Messages;
 
 namespace GpuMux.Cli.Models;
@@ -10,7 +11,7 @@ internal sealed record ModelsReport(string Socket, PoolStatus DevicePool, PoolSt
         PoolStatus.From(list.DevicePoolBytes, list.DevicePoolFreeBytes),
         PoolStatus.From(list.PinnedPoolBytes, list.PinnedPoolFreeBytes),
         list.ModelsTotal,
-        [.. list.Models.Select(ModelStatus.From)]);
+        [.. list.Models.Select((entry, i) => ModelStatus.From(entry, list.Usage?[i]))]);
 }
 
 internal sealed record PoolStatus(ulong TotalBytes, ulong FreeBytes, ulong UsedBytes)
@@ -20,6 +21,7 @@ internal sealed record PoolStatus(ulong TotalBytes, ulong FreeBytes, ulong UsedB
 
 /// <param name="LastUsedAt">When a step last used the model; null if none has.</param>
 /// <param name="MedianSwapInBytesPerSecond">Over its swaps onto the device; null until it has swapped in.</param>
+/// <param name="Usage">What its steps have used; null from a daemon that speaks 1.2, which does not say.</param>
 internal sealed record ModelStatus(
     ulong Session,
     uint Handle,
@@ -32,9 +34,10 @@ internal sealed record ModelStatus(
     bool Resident,
     DateTimeOffset? LastUsedAt,
     ulong Swaps,
-    double? MedianSwapInBytesPerSecond)
+    double? MedianSwapInBytesPerSecond,
+    ModelUsage? Usage)
 {
-    public static ModelStatus From(ModelEntry entry) => new(
+    public static ModelStatus From(ModelEntry entry, UsageEntry? usage) => new(
         entry.SessionId,
         entry.Model,
         entry.Name,
@@ -47,5 +50,17 @@ internal sealed record ModelStatus(
         entry.LastUsedUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(entry.LastUsedUnixMs) : null,
         entry.SwapCount,
         // JSON has no NaN or infinity, and a rate that is not positive was never measured.
-        double.IsFinite(entry.MedianSwapInBytesPerSecond) && entry.MedianSwapInBytesPerSecond > 0 ? entry.MedianSwapInBytesPerSecond : null);
+        double.IsFinite(entry.MedianSwapInBytesPerSecond) && entry.MedianSwapInBytesPerSecond > 0 ? entry.MedianSwapInBytesPerSecond : null,
+        usage is { } used ? ModelUsage.From(used) : null);
+}
+
+/// <summary>A model's steps since the daemon started: device time, how many ran, bytes they and its swap-ins moved, and their waits before the device (null before any ran).</summary>
+internal sealed record ModelUsage(double GpuSeconds, ulong Steps, ulong BytesMoved, double? QueueDelayP50Ms, double? QueueDelayP99Ms)
+{
+    public static ModelUsage From(UsageEntry usage) => new(
+        usage.GpuSeconds,
+        usage.Steps,
+        usage.BytesMoved,
+        WireNumbers.Measured(usage.QueueDelayP50Ms),
+        WireNumbers.Measured(usage.QueueDelayP99Ms));
 }

@@ -28,4 +28,8 @@ internal static class Durations
         < 1000 => seconds.ToString("0.0", Invariant),
         _ => seconds.ToString("0", Invariant),
     };
+
+    /// <summary>Two percentiles of waits in milliseconds: <c>0.25 / 4.50 ms</c>; <c>-</c> before anything waited.</summary>
+    public static string Percentiles(double? p50Ms, double? p99Ms) =>
+        p50Ms is { } p50 && p99Ms is { } p99 ? $"{p50.ToString("0.00", Invariant)} / {p99.ToString("0.00", Invariant)} ms" : "-";
 }

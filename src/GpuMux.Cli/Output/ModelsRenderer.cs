@@ -6,7 +6,7 @@ namespace GpuMux.Cli.Output;
 
 /// <summary>
 /// <c>gpumuxctl models</c> for people, laid out like <c>status</c>: a block on the daemon's memory
-/// pools, then one row per model.
+/// pools, then one row per model, with what its steps have used (<c>-</c> where the daemon does not say).
 /// </summary>
 internal static class ModelsRenderer
 {
@@ -66,7 +66,11 @@ internal static class ModelsRenderer
             .AddColumn(new TableColumn("Resident").NoWrap())
             .AddColumn(new TableColumn("Last use").RightAligned().NoWrap())
             .AddColumn(new TableColumn("Swaps").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Swap-in GB/s").RightAligned().NoWrap());
+            .AddColumn(new TableColumn("Swap-in GB/s").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("GPU s").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Steps").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Moved").RightAligned().NoWrap())
+            .AddColumn(new TableColumn("Queue p50 / p99").RightAligned().NoWrap());
         foreach (var model in models)
         {
             table.AddRow(
@@ -80,7 +84,11 @@ internal static class ModelsRenderer
                 new Text(model.Resident ? "yes" : "no"),
                 new Text(LastUse(model.LastUsedAt, now)),
                 Plain(model.Swaps),
-                new Text(GigabytesPerSecond(model.MedianSwapInBytesPerSecond)));
+                new Text(GigabytesPerSecond(model.MedianSwapInBytesPerSecond)),
+                new Text(model.Usage is { } usage ? Durations.Seconds(usage.GpuSeconds) : "-"),
+                new Text(model.Usage?.Steps.ToString(Invariant) ?? "-"),
+                new Text(model.Usage is { } moved ? ByteSize.Format(moved.BytesMoved) : "-"),
+                new Text(Durations.Percentiles(model.Usage?.QueueDelayP50Ms, model.Usage?.QueueDelayP99Ms)));
         }
 
         return table;

@@ -71,7 +71,7 @@ internal static class TenantsRenderer
                 new Text(tenant.Steps.ToString(Invariant)),
                 new Text(tenant.Swaps.ToString(Invariant)),
                 new Text(ByteSize.Format(tenant.BytesMoved)),
-                new Text(QueueDelay(tenant)));
+                new Text(Durations.Percentiles(tenant.QueueDelayP50Ms, tenant.QueueDelayP99Ms)));
         }
 
         return table;
@@ -79,9 +79,4 @@ internal static class TenantsRenderer
 
     private static string Limit<T>(T? limit, Func<T, string> format)
         where T : struct => limit is { } value ? format(value) : "unlimited";
-
-    private static string QueueDelay(TenantStatus tenant) =>
-        tenant is { QueueDelayP50Ms: { } p50, QueueDelayP99Ms: { } p99 }
-            ? $"{p50.ToString("0.00", Invariant)} / {p99.ToString("0.00", Invariant)} ms"
-            : "-";
 }

@@ -1,3 +1,4 @@
+using GpuMux.Cli.Output;
 using GpuMux.Protocol.Messages;
 
 namespace GpuMux.Cli.Tenants;
@@ -50,11 +51,10 @@ internal sealed record TenantStatus(
         entry.GpuSecondsPerDay > 0 ? Math.Max(0, entry.GpuSecondsPerDay - entry.GpuSecondsToday) : null,
         entry.ResetsAtUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(entry.ResetsAtUnixMs) : null,
         entry.HighestClass.Length > 0 ? entry.HighestClass : null,
-        entry.GpuSeconds,
-        entry.Steps,
-        entry.Swaps,
-        entry.BytesMoved,
-        // JSON has no NaN, which the wire uses for "none yet".
-        double.IsFinite(entry.QueueDelayP50Ms) ? entry.QueueDelayP50Ms : null,
-        double.IsFinite(entry.QueueDelayP99Ms) ? entry.QueueDelayP99Ms : null);
+        entry.Usage.GpuSeconds,
+        entry.Usage.Steps,
+        entry.Usage.Swaps,
+        entry.Usage.BytesMoved,
+        WireNumbers.Measured(entry.Usage.QueueDelayP50Ms),
+        WireNumbers.Measured(entry.Usage.QueueDelayP99Ms));
 }

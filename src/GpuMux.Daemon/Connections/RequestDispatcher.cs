@@ -142,19 +142,22 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
         await replies.SendAsync(MessageType.ModelRegistered, id, reply, cancellationToken);
     }
 
+    /// <summary>The models, as many as fit in a frame; a 1.3 session also gets each one's usage, an older one the layout it knows.</summary>
     private async ValueTask<ModelList> ModelListAsync(CancellationToken cancellationToken)
     {
         var status = await engine.GetStatusAsync(cancellationToken);
         var models = await engine.GetModelsAsync(cancellationToken);
-        var room = (replies.MaxPayloadBytes - ModelList.FixedBytes) / ModelEntry.MaxEncodedBytes;
-        var entries = models.Take(room).Select(m => m.ToWire()).ToArray();
+        var withUsage = minor >= 3;
+        var entryBytes = ModelEntry.MaxEncodedBytes + (withUsage ? UsageEntry.EncodedBytes : 0);
+        var listed = models.Take((replies.MaxPayloadBytes - ModelList.FixedBytes) / entryBytes).ToArray();
         return new ModelList(
             status.DevicePoolBytes,
             status.DevicePoolFreeBytes,
             status.PinnedPoolBytes,
             status.PinnedPoolFreeBytes,
             (uint)models.Count,
-            entries);
+            [.. listed.Select(m => m.ToWire())],
+            withUsage ? [.. listed.Select(m => m.Usage.ToWire())] : null);
     }
 
     /// <summary>

@@ -92,12 +92,15 @@ internal static class WireDescriptions
         tenant.Limits.GpuSecondsPerDay,
         tenant.ResetsAt?.ToUnixTimeMilliseconds() ?? 0,
         tenant.Limits.HighestClass ?? string.Empty,
-        tenant.Usage.GpuSeconds,
-        (ulong)tenant.Usage.Steps,
-        (ulong)tenant.Usage.Swaps,
-        tenant.Usage.BytesMoved,
-        tenant.Usage.QueueDelayP50Milliseconds ?? double.NaN,
-        tenant.Usage.QueueDelayP99Milliseconds ?? double.NaN);
+        tenant.Usage.ToWire());
+
+    public static UsageEntry ToWire(this UsageFigures usage) => new(
+        usage.GpuSeconds,
+        (ulong)usage.Steps,
+        (ulong)usage.Swaps,
+        usage.BytesMoved,
+        usage.QueueDelayP50Milliseconds ?? double.NaN,
+        usage.QueueDelayP99Milliseconds ?? double.NaN);
 
     private static ulong Nanoseconds(TimeSpan time) => (ulong)Math.Max(0, time.Ticks) * 100;
 }

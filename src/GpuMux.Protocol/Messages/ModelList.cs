@@ -4,7 +4,8 @@ namespace GpuMux.Protocol.Messages;
 
 /// <summary>
 /// The daemon's memory pools and every session's models; as many entries as fit in one frame, with
-/// <see cref="ModelsTotal"/> saying how many there are.
+/// <see cref="ModelsTotal"/> saying how many there are. <see cref="Usage"/>, one per entry in the
+/// same order, follows the entries for a session that speaks 1.3 or later, and is null otherwise.
 /// </summary>
 public readonly record struct ModelList(
     ulong DevicePoolBytes,
@@ -12,7 +13,8 @@ public readonly record struct ModelList(
     ulong PinnedPoolBytes,
     ulong PinnedPoolFreeBytes,
     uint ModelsTotal,
-    IReadOnlyList<ModelEntry> Models) : IMessage<ModelList>
+    IReadOnlyList<ModelEntry> Models,
+    IReadOnlyList<UsageEntry>? Usage = null) : IMessage<ModelList>
 {
     public const int FixedBytes = 4 * 8 + 4 + 2;
 
@@ -29,7 +31,18 @@ public readonly record struct ModelList(
             models[i] = ModelEntry.Read(ref reader);
         }
 
-        return new(devicePool, deviceFree, pinnedPool, pinnedFree, total, models);
+        // A 1.2 list ends after its entries; a 1.3 list goes on with their usage.
+        UsageEntry[]? usage = null;
+        if (reader.Remaining > 0)
+        {
+            usage = new UsageEntry[models.Length];
+            for (var i = 0; i < usage.Length; i++)
+            {
+                usage[i] = UsageEntry.Read(ref reader);
+            }
+        }
+
+        return new(devicePool, deviceFree, pinnedPool, pinnedFree, total, models, usage);
     }
 
     public void Write(ref FrameWriter writer)
@@ -43,6 +56,19 @@ public readonly record struct ModelList(
         foreach (var model in Models)
         {
             model.Write(ref writer);
+        }
+
+        if (Usage is { } usage)
+        {
+            if (usage.Count != Models.Count)
+            {
+                throw new InvalidOperationException($"{usage.Count} models' usage for {Models.Count} models");
+            }
+
+            foreach (var entry in usage)
+            {
+                entry.Write(ref writer);
+            }
         }
     }
 }

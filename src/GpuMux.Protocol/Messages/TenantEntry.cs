@@ -4,9 +4,8 @@ namespace GpuMux.Protocol.Messages;
 
 /// <summary>
 /// One tenant (a uid) as TenantReport lists it: its usage against its limits (0 is no limit; an
-/// empty highest class allows any), then its accounting since the daemon started. Queue delay
-/// percentiles are NaN before any of its steps ran; resets_at is 0 when nothing counts against
-/// its daily GPU time.
+/// empty highest class allows any), then its accounting since the daemon started. Resets_at is 0
+/// when nothing counts against its daily GPU time.
 /// </summary>
 public readonly record struct TenantEntry(
     uint Uid,
@@ -20,20 +19,14 @@ public readonly record struct TenantEntry(
     double GpuSecondsPerDay,
     long ResetsAtUnixMs,
     string HighestClass,
-    double GpuSeconds,
-    ulong Steps,
-    ulong Swaps,
-    ulong BytesMoved,
-    double QueueDelayP50Ms,
-    double QueueDelayP99Ms) : IMessage<TenantEntry>
+    UsageEntry Usage) : IMessage<TenantEntry>
 {
-    public const int MaxEncodedBytes = 4 + 8 + 4 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 2 + LeaseInfo.MaxClassNameBytes + 8 + 8 + 8 + 8 + 8 + 8;
+    public const int MaxEncodedBytes = 4 + 8 + 4 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 2 + LeaseInfo.MaxClassNameBytes + UsageEntry.EncodedBytes;
 
     public static TenantEntry Read(ref PayloadReader reader) => new(
         reader.ReadUInt32(), reader.ReadDouble(), reader.ReadUInt32(), reader.ReadUInt64(), reader.ReadUInt64(),
         reader.ReadUInt32(), reader.ReadUInt32(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt64(),
-        reader.ReadString(), reader.ReadDouble(), reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadUInt64(),
-        reader.ReadDouble(), reader.ReadDouble());
+        reader.ReadString(), UsageEntry.Read(ref reader));
 
     public void Write(ref FrameWriter writer)
     {
@@ -48,11 +41,6 @@ public readonly record struct TenantEntry(
         writer.WriteDouble(GpuSecondsPerDay);
         writer.WriteInt64(ResetsAtUnixMs);
         writer.WriteString(HighestClass, LeaseInfo.MaxClassNameBytes);
-        writer.WriteDouble(GpuSeconds);
-        writer.WriteUInt64(Steps);
-        writer.WriteUInt64(Swaps);
-        writer.WriteUInt64(BytesMoved);
-        writer.WriteDouble(QueueDelayP50Ms);
-        writer.WriteDouble(QueueDelayP99Ms);
+        Usage.Write(ref writer);
     }
 }

@@ -11,10 +11,10 @@ public sealed class TenantsRendererTests
 
     private static readonly TenantEntry Limited = new(
         1000, 2, 3, 4UL << 20, 8UL << 30, 1, 2, 12.5, 3600, Now.AddHours(3).ToUnixTimeMilliseconds(), "standard",
-        99.5, 1234, 7, 3UL << 30, 0.25, 4.5);
+        new UsageEntry(99.5, 1234, 7, 3UL << 30, 0.25, 4.5));
 
     private static readonly TenantEntry Unlimited = new(
-        1001, 1, 1, 0, 0, 0, 0, 0, 0, 0, "", 0, 0, 0, 0, double.NaN, double.NaN);
+        1001, 1, 1, 0, 0, 0, 0, 0, 0, 0, "", new UsageEntry(0, 0, 0, 0, double.NaN, double.NaN));
 
     [Fact]
     public void Each_tenant_shows_its_usage_against_its_limits()

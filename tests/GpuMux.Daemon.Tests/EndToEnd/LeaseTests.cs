@@ -126,10 +126,10 @@ public sealed class LeaseTests : IAsyncLifetime
         var tenant = Assert.Single(report.Tenants, t => t.Uid == uid);
         Assert.Equal(1u, report.TenantsTotal);
         Assert.Equal((1u, 1u, 2u), (tenant.Sessions, tenant.Leases, tenant.MaxLeases));
-        Assert.InRange(tenant.Steps, 3UL, ulong.MaxValue);
-        Assert.InRange(tenant.BytesMoved, 3UL * 3 * 4096 * sizeof(float), ulong.MaxValue);
-        Assert.True(tenant.GpuSeconds > 0);
-        Assert.True(double.IsFinite(tenant.QueueDelayP50Ms));
+        Assert.InRange(tenant.Usage.Steps, 3UL, ulong.MaxValue);
+        Assert.InRange(tenant.Usage.BytesMoved, 3UL * 3 * 4096 * sizeof(float), ulong.MaxValue);
+        Assert.True(tenant.Usage.GpuSeconds > 0);
+        Assert.True(double.IsFinite(tenant.Usage.QueueDelayP50Ms));
         Assert.Equal((1.0, 0UL, 0.0, ""), (tenant.Weight, tenant.MaxDeviceBytes, tenant.GpuSecondsPerDay, tenant.HighestClass));
     }
 

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using GpuMux.Client;
 using GpuMux.Gpu.Kernels;
+using GpuMux.Protocol;
 using GpuMux.Protocol.Messages;
 
 namespace GpuMux.Daemon.Tests.EndToEnd;
@@ -75,6 +76,12 @@ public sealed class ModelTests : IAsyncLifetime
         }
 
         var list = await _client.ListModelsAsync(Cancellation);
+        Assert.NotNull(list.Usage);
+        var usage = list.Usage;
+        var stepsByName = list.Models.Select((entry, i) => KeyValuePair.Create(entry.Name, usage[i].Steps)).ToDictionary();
+        Assert.Equal(new Dictionary<string, ulong> { ["m0"] = 3, ["m1"] = 2, ["m2"] = 2, ["m3"] = 3 }, stepsByName);
+        Assert.All(usage, used => Assert.True(used.GpuSeconds > 0 && double.IsFinite(used.QueueDelayP99Ms)));
+        Assert.Equal(list.Models.Select(entry => entry.SwapCount), usage.Select(used => used.Swaps));
         Assert.Equal(4u, list.ModelsTotal);
         Assert.Equal(DevicePoolBytes, list.DevicePoolBytes);
         Assert.All(list.Models, entry => Assert.Equal(ModelTier.Pinned, entry.Tier));
@@ -84,6 +91,25 @@ public sealed class ModelTests : IAsyncLifetime
         foreach (var model in models)
         {
             await model.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_1_2_session_gets_the_model_list_without_usage()
+    {
+        await using var model = await _client.RegisterModelAsync(WriteModel("m", ("w", new float[Rows * Cols])), "m", cancellationToken: Cancellation);
+        var connection = await _daemon.ConnectRawAsync();
+        await using (connection)
+        {
+            await connection.SendAsync(RawFrames.Encode(MessageType.Hello, 1, Hello.ForThisVersion("old") with { Minor = 2 }), Cancellation);
+            var welcome = await connection.ReadFrameAsync(Cancellation);
+            Assert.Equal(2, Message.Decode<Welcome>(welcome!.Payload.Span).Minor);
+            await connection.SendAsync(RawFrames.Encode(MessageType.ListModels, 2, new EmptyMessage()), Cancellation);
+            var reply = await connection.ReadFrameAsync(Cancellation);
+
+            var list = Message.Decode<ModelList>(reply!.Payload.Span);
+            Assert.Equal("m", Assert.Single(list.Models).Name);
+            Assert.Null(list.Usage);
         }
     }
 

@@ -62,6 +62,20 @@ public sealed class MessageRoundTripTests
         var listed = RoundTrip(MessageType.ModelList, list);
         Assert.Equal(list with { Models = [] }, listed with { Models = [] });
         Assert.Equal(list.Models, listed.Models);
+        Assert.Null(listed.Usage);
+    }
+
+    [Fact]
+    public void A_1_3_model_list_carries_each_model_s_usage_after_the_entries()
+    {
+        var entry = new ModelEntry(4, 3, "llama-7b", 1000, 13UL << 30, 291, 33, ModelTier.Pinned, true, 1_700_000_000_000, 12, 24.5e9);
+        var list = new ModelList(60UL << 30, 20UL << 30, 64UL << 30, 1UL << 30, 2, [entry, entry with { Model = 4 }], [new UsageEntry(1.5, 300, 12, 1UL << 34, 0.5, 7.25), new UsageEntry(0, 0, 0, 0, double.NaN, double.NaN)]);
+
+        var listed = RoundTrip(MessageType.ModelList, list);
+
+        Assert.Equal(list.Models, listed.Models);
+        Assert.Equal(list.Usage, listed.Usage);
+        Assert.Throws<InvalidOperationException>(() => Payload(MessageType.ModelList, list with { Usage = [new UsageEntry(1, 1, 1, 1, 1, 1)] }));
     }
 
     [Fact]
@@ -172,15 +186,15 @@ public sealed class MessageRoundTripTests
     [Fact]
     public void Tenant_report_round_trips_with_percentiles_that_are_not_there_yet()
     {
-        var tenant = new TenantEntry(1000, 2, 3, 4UL << 20, 8UL << 30, 1, 2, 12.5, 3600, 1_700_000_000_000, "standard", 99.5, 1234, 7, 1UL << 33, 0.25, 4.5);
-        var idle = tenant with { Uid = 1001, Steps = 0, QueueDelayP50Ms = double.NaN, QueueDelayP99Ms = double.NaN, HighestClass = "" };
+        var tenant = new TenantEntry(1000, 2, 3, 4UL << 20, 8UL << 30, 1, 2, 12.5, 3600, 1_700_000_000_000, "standard", new UsageEntry(99.5, 1234, 7, 1UL << 33, 0.25, 4.5));
+        var idle = tenant with { Uid = 1001, Usage = new UsageEntry(0, 0, 0, 0, double.NaN, double.NaN), HighestClass = "" };
         var report = new TenantReport(3, [tenant, idle]);
 
         var decoded = RoundTrip(MessageType.TenantReport, report);
 
         Assert.Equal(3u, decoded.TenantsTotal);
         Assert.Equal(report.Tenants, decoded.Tenants);
-        Assert.True(double.IsNaN(decoded.Tenants[1].QueueDelayP99Ms));
+        Assert.True(double.IsNaN(decoded.Tenants[1].Usage.QueueDelayP99Ms));
     }
 
     [Fact]
@@ -199,7 +213,7 @@ public sealed class MessageRoundTripTests
         Assert.Equal(LeaseInfo.MaxEncodedBytes, Payload(MessageType.LeaseGranted, Lease with { Class = longName }).Length);
         Assert.Equal(SessionClassEntry.MaxEncodedBytes, Payload(MessageType.StatusReport, new SessionClassEntry(longName, Lease with { Class = longName })).Length);
         Assert.Equal(PriorityClassEntry.MaxEncodedBytes, Payload(MessageType.StatusReport, new PriorityClassEntry(longName, -1, 1, 1, 1, 1)).Length);
-        var tenant = new TenantEntry(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, longName, 1, 1, 1, 1, 1, 1);
+        var tenant = new TenantEntry(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, longName, new UsageEntry(1, 1, 1, 1, 1, 1));
         Assert.Equal(TenantEntry.MaxEncodedBytes, Payload(MessageType.TenantReport, tenant).Length);
     }
 
