@@ -27,7 +27,7 @@ namespace GpuMux.Engine.Scheduling;
 /// step whose model could be mapped only by evicting a model within its turn waits for the turn
 /// to end while warm models' steps go, so that models do not evict each other step by step. A
 /// cold step with a deadline waits, too, rather than evict a model that steps want, until its
-/// deadline is within its swap's horizon.
+/// deadline is within its swap's horizon, and then until the copy stream is free of other swaps.
 /// Likewise a step of the model issued last goes ahead of a fairer one that is less than one
 /// step's time ahead, so steps of one model run together. While models compute, the next cold
 /// model the queues will want is swapped in on the copy stream, if that evicts nothing wanted.
@@ -344,7 +344,11 @@ internal sealed class StepScheduler(
     /// resident (mid-request under the Request policy, within their turn under the Step policy),
     /// and, when it has a deadline, while mapping it would evict a model that steps want and its
     /// deadline is further off than its swap's horizon: a model evicted now is one swapped in
-    /// again later, so a swap that evicts is spent on a step that cannot wait.
+    /// again later, so a swap that evicts is spent on a step that cannot wait. Such a step also
+    /// waits while a swap-in lands or an issued step waits for room: one at a time, the most
+    /// urgent when the copy stream frees, while warm models' steps go meanwhile. Issued together,
+    /// cold steps would each claim a model to evict, and the device would idle while those
+    /// drained for swaps queued behind each other.
     /// </summary>
     private bool CanStartNow(Step step, Model? model, long now)
     {
@@ -356,7 +360,12 @@ internal sealed class StepScheduler(
         {
             return false;
         }
-        return step.EffectiveDeadlineNs == 0 || step.EffectiveDeadlineNs - now <= SwapHorizonNs(model!) || (!models.IsSwapping && models.HasRoomSparingWanted(model!));
+        if (step.EffectiveDeadlineNs == 0)
+        {
+            return true;
+        }
+        var copyStreamIdle = !models.IsSwapping && !dispatcher.HasWaiting;
+        return copyStreamIdle && (step.EffectiveDeadlineNs - now <= SwapHorizonNs(model!) || models.HasRoomSparingWanted(model!));
     }
 
     /// <summary>How long before its deadline a cold step may evict a wanted model: its swap, and twice that to spare for a swap ahead of it on the copy stream and for its own compute.</summary>

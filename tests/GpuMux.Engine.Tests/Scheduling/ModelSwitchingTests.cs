@@ -150,4 +150,36 @@ public sealed class ModelSwitchingTests
         Assert.True(bigResult.StartedAtNs > deadline - Deadline.Nanoseconds(TimeSpan.FromSeconds(0.5)), "the cold step evicted a wanted model a second before its deadline");
         other.AssertResults("big", bigSlot);
     }
+
+    [Fact]
+    public async Task Cold_steps_due_now_evict_one_at_a_time_each_when_the_swap_before_it_has_landed()
+    {
+        // No turns, so every resident model is a victim; a 4 MiB swap-in at 10 MB/s takes 0.4 s.
+        await using var engine = await ModelEngine.StartAsync(
+            options => options with { Scheduling = new SchedulingOptions { SwapAmortization = 0 } },
+            pinnedCopyBytesPerSecond: 10e6);
+        await using var service = await ModelTenant.OpenAsync(engine, TestEngine.Identity with { Uid = ServiceUid });
+        foreach (var (name, seed) in new[] { ("a", 1), ("b", 2), ("c", 3), ("d", 4), ("e", 5) })
+        {
+            await service.RegisterAsync(ModelEngine.Sized(name, seed));
+        }
+        // Three fit beside the buffers.
+        foreach (var name in new[] { "a", "b", "c" })
+        {
+            await service.RunAndCheckAsync(name);
+        }
+
+        var now = MonotonicClock.NowNanoseconds();
+        var dSlot = await service.SubmitAsync("d", schedule: step => step.SetDeadline(now, failIfLate: false));
+        var eSlot = await service.SubmitAsync("e", schedule: step => step.SetDeadline(now, failIfLate: false));
+        var meanwhile = await engine.GetModelsAsync(Ct);
+        var results = await service.Completions.NextAsync(2);
+
+        Assert.All(results, c => Assert.True(c.Status == EngineError.None, c.Message));
+        service.AssertResults("d", dSlot);
+        service.AssertResults("e", eSlot);
+        // While d's swap-in lands, e's step is held: it has evicted nothing yet.
+        Assert.Equal((true, false), (ModelEngine.StatusOf(meanwhile, "d").Resident, ModelEngine.StatusOf(meanwhile, "e").Resident));
+        Assert.Equal(2, new[] { "a", "b", "c" }.Count(name => ModelEngine.StatusOf(meanwhile, name).Resident));
+    }
 }
