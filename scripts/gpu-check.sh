@@ -16,7 +16,7 @@ SWAP_REPEATS=${SWAP_REPEATS:-5}
 TRACE_POOL_MIB=${TRACE_POOL_MIB:-8192}
 TRACE_MODEL_MIB=${TRACE_MODEL_MIB:-1024}
 # Fewer rates and a shorter window than the trace's defaults, so that the sweep fits one call.
-TRACE_RATES=${TRACE_RATES:-1,2,4,8}
+TRACE_RATES=${TRACE_RATES:-2,4,8,16}
 TRACE_DURATION_S=${TRACE_DURATION_S:-10}
 TESTS=.device/app/GpuMux.Gpu.Tests/GpuMux.Gpu.Tests.dll
 BENCH=.device/app/GpuMux.Bench/GpuMux.Bench.dll

@@ -7,7 +7,7 @@ internal sealed record TraceOptions
 {
     public const string Usage = """
         usage: GpuMux.Bench trace [--backend auto|cuda|sim] [--models 24] [--model-mib 96] [--pool-mib 768]
-                                  [--zipf 1.1] [--rates 1,2,3,4,5,6,8,10] [--duration-s 20]
+                                  [--zipf 1.1] [--rates 1,2,3,4,6,8,12,16,20,24] [--duration-s 20]
                                   [--steps-per-request 64-256] [--step-us 2500] [--slo-ms 100] [--seed 1]
                                   [--swap-amortization 1] [--sim-copy-gbps 4] [--out DIR]
 
@@ -18,7 +18,7 @@ internal sealed record TraceOptions
           --pool-mib           the engine's device pool (default 768), shared by resident models and
                                one 2 MiB page of buffers per session
           --zipf               exponent s of the models' popularity, Zipf by rank (default 1.1)
-          --rates              request arrival rates to sweep, per second (default 1,2,3,4,5,6,8,10)
+          --rates              request arrival rates to sweep, per second (default 1,2,3,4,6,8,12,16,20,24)
           --duration-s         arrival window per run, in seconds (default 20)
           --steps-per-request  decode steps (tokens) per request, uniform in MIN-MAX, or N (default 64-256)
           --step-us            device time of one decode step, whatever its batch, in microseconds

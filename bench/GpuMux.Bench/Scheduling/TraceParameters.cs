@@ -21,7 +21,7 @@ internal sealed record TraceParameters
     public double ZipfExponent { get; init; } = 1.1;
 
     /// <summary>Requests per second, ascending.</summary>
-    public IReadOnlyList<double> Rates { get; init; } = [1, 2, 3, 4, 5, 6, 8, 10];
+    public IReadOnlyList<double> Rates { get; init; } = [1, 2, 3, 4, 6, 8, 12, 16, 20, 24];
 
     /// <summary>The arrival window.</summary>
     public double DurationSeconds { get; init; } = 20;
