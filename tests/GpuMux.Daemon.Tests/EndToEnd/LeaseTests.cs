@@ -157,19 +157,13 @@ public sealed class LeaseTests : IAsyncLifetime
         Assert.Equal(0.05, scheduling.Classes[1].MinimumShare);
         Assert.Equal(status.Sessions.Count, scheduling.Sessions.Count);
 
-        var connection = await _daemon.ConnectRawAsync();
-        await using (connection)
-        {
-            await connection.SendAsync(RawFrames.Encode(MessageType.Hello, 1, Hello.ForThisVersion("old") with { Minor = 1 }), Cancellation);
-            var welcome = await connection.ReadFrameAsync(Cancellation);
-            Assert.Equal(1, Message.Decode<Welcome>(welcome!.Payload.Span).Minor);
-            await connection.SendAsync(RawFrames.Encode(MessageType.GetStatus, 2, new EmptyMessage()), Cancellation);
-            var reply = await connection.ReadFrameAsync(Cancellation);
+        await using var connection = await _daemon.ConnectRawAsync();
 
-            var old = Message.Decode<StatusReport>(reply!.Payload.Span);
-            Assert.Null(old.Scheduling);
-            Assert.Equal(2u, old.SessionsTotal);
-        }
+        Assert.Equal(1, await RawFrames.HelloAsync(connection, minor: 1));
+        var old = await RawFrames.AskAsync<StatusReport>(connection, MessageType.GetStatus, 2);
+
+        Assert.Null(old.Scheduling);
+        Assert.Equal(2u, old.SessionsTotal);
     }
 
     private async Task<(string Class, LeaseInfo? Lease)> OwnClassAsync()

@@ -98,19 +98,13 @@ public sealed class ModelTests : IAsyncLifetime
     public async Task A_1_2_session_gets_the_model_list_without_usage()
     {
         await using var model = await _client.RegisterModelAsync(WriteModel("m", ("w", new float[Rows * Cols])), "m", cancellationToken: Cancellation);
-        var connection = await _daemon.ConnectRawAsync();
-        await using (connection)
-        {
-            await connection.SendAsync(RawFrames.Encode(MessageType.Hello, 1, Hello.ForThisVersion("old") with { Minor = 2 }), Cancellation);
-            var welcome = await connection.ReadFrameAsync(Cancellation);
-            Assert.Equal(2, Message.Decode<Welcome>(welcome!.Payload.Span).Minor);
-            await connection.SendAsync(RawFrames.Encode(MessageType.ListModels, 2, new EmptyMessage()), Cancellation);
-            var reply = await connection.ReadFrameAsync(Cancellation);
+        await using var connection = await _daemon.ConnectRawAsync();
 
-            var list = Message.Decode<ModelList>(reply!.Payload.Span);
-            Assert.Equal("m", Assert.Single(list.Models).Name);
-            Assert.Null(list.Usage);
-        }
+        Assert.Equal(2, await RawFrames.HelloAsync(connection, minor: 2));
+        var list = await RawFrames.AskAsync<ModelList>(connection, MessageType.ListModels, 2);
+
+        Assert.Equal("m", Assert.Single(list.Models).Name);
+        Assert.Null(list.Usage);
     }
 
     [Fact]

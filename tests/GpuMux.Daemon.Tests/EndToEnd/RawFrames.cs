@@ -23,11 +23,22 @@ internal static class RawFrames
         return header;
     }
 
-    public static async Task HelloAsync(FrameConnection connection)
+    /// <summary>Greets the daemon as a client of this protocol's major and <paramref name="minor"/>; returns the minor the daemon's Welcome says both speak.</summary>
+    public static async Task<ushort> HelloAsync(FrameConnection connection, ushort minor = ProtocolVersion.Minor)
     {
-        await connection.SendAsync(Encode(MessageType.Hello, 1, Hello.ForThisVersion("raw")), TestContext.Current.CancellationToken);
+        await connection.SendAsync(Encode(MessageType.Hello, 1, Hello.ForThisVersion("raw") with { Minor = minor }), TestContext.Current.CancellationToken);
         var reply = await connection.ReadFrameAsync(TestContext.Current.CancellationToken);
         Assert.Equal((ushort)MessageType.Welcome, reply!.Header.Type);
+        return Message.Decode<Welcome>(reply.Payload.Span).Minor;
+    }
+
+    /// <summary>Sends a request of <paramref name="type"/> with an empty payload and decodes the reply as <typeparamref name="T"/>.</summary>
+    public static async Task<T> AskAsync<T>(FrameConnection connection, MessageType type, uint requestId)
+        where T : struct, IMessage<T>
+    {
+        await connection.SendAsync(Encode(type, requestId, new EmptyMessage()), TestContext.Current.CancellationToken);
+        var reply = await connection.ReadFrameAsync(TestContext.Current.CancellationToken);
+        return Message.Decode<T>(reply!.Payload.Span);
     }
 
     /// <summary>The next frame, which must be an Error; returns its code and text.</summary>
