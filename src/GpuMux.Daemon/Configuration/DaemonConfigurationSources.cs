@@ -33,7 +33,7 @@ internal static class DaemonConfigurationSources
         file.ThrowIfRequiredAndMissing();
 
         return configuration
-            .AddJsonFile(source => WatchedFile(source, file))
+            .Add<DaemonFileSource>(source => WatchedFile(source, file))
             .AddEnvironmentVariables(EnvironmentPrefix)
             .Add(commandLine);
     }

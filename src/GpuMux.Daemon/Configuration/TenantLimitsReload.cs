@@ -9,7 +9,7 @@ using Microsoft.Extensions.Primitives;
 namespace GpuMux.Daemon.Configuration;
 
 /// <summary>
-/// Applies the Tenants section again each time the configuration is reloaded (the file changed, or
+/// Applies the Tenants section again each time the daemon's file is reloaded (it changed, or
 /// SIGHUP): bound and checked as at start, then handed to the engine. Invalid limits are logged,
 /// naming the setting, and the ones in force stay. The other sections take effect only at a
 /// restart; a reload that changed them says so.
@@ -35,7 +35,7 @@ internal sealed class TenantLimitsReload(
         // Reloads that come while one is applied collapse into one more: the newest file is what counts.
         var reloads = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         var atStart = Snapshot();
-        using var registration = ChangeToken.OnChange(configuration.GetReloadToken, () => reloads.Writer.TryWrite(true));
+        using var registration = ChangeToken.OnChange(ReloadToken(), () => reloads.Writer.TryWrite(true));
         try
         {
             await foreach (var _ in reloads.Reader.ReadAllAsync(stoppingToken))
@@ -48,6 +48,15 @@ internal sealed class TenantLimitsReload(
         {
         }
     }
+
+    /// <summary>
+    /// The daemon's file's reload token, where there is one: it fires once the file's new contents
+    /// are loaded, whether it changed or SIGHUP reloaded everything. The configuration's own fires
+    /// as each provider reloads, the host's before the file's, so a reload handled on it could read
+    /// the file's sections half old and half new.
+    /// </summary>
+    private Func<IChangeToken> ReloadToken() =>
+        DaemonFileSource.ProviderIn(configuration) is { } file ? file.GetReloadToken : configuration.GetReloadToken;
 
     private async Task ApplyTenantsAsync(CancellationToken cancellationToken)
     {
