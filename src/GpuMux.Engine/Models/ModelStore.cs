@@ -59,6 +59,7 @@ internal sealed class ModelStore : IDisposable
     private readonly List<Model> _releasing = [];
     private readonly List<Model> _advanced = [];
     private readonly List<Model> _candidates = [];
+    private readonly VictimOrder _victimOrder = new();
     private PinnedStagingPool? _pinned;
     private BounceStreaming? _files;
     private DeviceContext? _device;
@@ -602,15 +603,8 @@ internal sealed class ModelStore : IDisposable
                 _candidates.Add(model);
             }
         }
-        _candidates.Sort((a, b) =>
-        {
-            var (aWanted, bWanted) = (IsWanted(a), IsWanted(b));
-            if (aWanted != bWanted)
-            {
-                return aWanted.CompareTo(bWanted);
-            }
-            return aWanted ? CompareWanted(a, b) : NextUse.CompareVictims(a.NextUse, b.NextUse, now);
-        });
+        _victimOrder.NowNs = now;
+        _candidates.Sort(_victimOrder);
     }
 
     /// <summary>
@@ -626,6 +620,22 @@ internal sealed class ModelStore : IDisposable
 
     /// <summary>Steps wait for it, or a request on it is under way: evicting it would only bring it back.</summary>
     private static bool IsWanted(Model model) => model.QueuedSteps > 0 || model.InRequest;
+
+    /// <summary>Best victims first: models no step wants, by next use, then wanted ones by <see cref="CompareWanted"/>. One instance, so that sorting allocates nothing.</summary>
+    private sealed class VictimOrder : IComparer<Model>
+    {
+        public long NowNs { get; set; }
+
+        public int Compare(Model? a, Model? b)
+        {
+            var (aWanted, bWanted) = (IsWanted(a!), IsWanted(b!));
+            if (aWanted != bWanted)
+            {
+                return aWanted.CompareTo(bWanted);
+            }
+            return aWanted ? CompareWanted(a!, b!) : NextUse.CompareVictims(a!.NextUse, b!.NextUse, NowNs);
+        }
+    }
 
     /// <summary>
     /// Neither a victim nor claimable: pinned by the Dedicated policy, mid-request under the Request
