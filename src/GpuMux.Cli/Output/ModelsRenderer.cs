@@ -73,6 +73,7 @@ internal static class ModelsRenderer
             .AddColumn(new TableColumn("Queue p50 / p99").RightAligned().NoWrap());
         foreach (var model in models)
         {
+            var usage = model.Usage;
             table.AddRow(
                 Plain(model.Session),
                 new Text(model.Name),
@@ -85,10 +86,10 @@ internal static class ModelsRenderer
                 new Text(LastUse(model.LastUsedAt, now)),
                 Plain(model.Swaps),
                 new Text(GigabytesPerSecond(model.MedianSwapInBytesPerSecond)),
-                new Text(model.Usage is { } usage ? Durations.Seconds(usage.GpuSeconds) : "-"),
-                new Text(model.Usage?.Steps.ToString(Invariant) ?? "-"),
-                new Text(model.Usage is { } moved ? ByteSize.Format(moved.BytesMoved) : "-"),
-                new Text(Durations.Percentiles(model.Usage?.QueueDelayP50Ms, model.Usage?.QueueDelayP99Ms)));
+                new Text(usage is null ? "-" : Durations.Seconds(usage.GpuSeconds)),
+                new Text(usage?.Steps.ToString(Invariant) ?? "-"),
+                new Text(usage is null ? "-" : ByteSize.Format(usage.BytesMoved)),
+                new Text(Durations.Percentiles(usage?.QueueDelayP50Ms, usage?.QueueDelayP99Ms)));
         }
 
         return table;

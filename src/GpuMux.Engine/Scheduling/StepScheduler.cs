@@ -364,8 +364,8 @@ internal sealed class StepScheduler(
         {
             return true;
         }
-        var copyStreamIdle = !models.IsSwapping && !dispatcher.HasWaiting;
-        return copyStreamIdle && (step.EffectiveDeadlineNs - now <= SwapHorizonNs(model!) || models.HasRoomSparingWanted(model!));
+        var noOtherSwapPending = !models.IsSwapping && !dispatcher.HasWaiting;
+        return noOtherSwapPending && (step.EffectiveDeadlineNs - now <= SwapHorizonNs(model!) || models.HasRoomSparingWanted(model!));
     }
 
     /// <summary>How long before its deadline a cold step may evict a wanted model: its swap, and twice that to spare for a swap ahead of it on the copy stream and for its own compute.</summary>
