@@ -35,6 +35,14 @@ public sealed record EngineOptions
 
     public double DevicePoolFraction { get; init; } = 0.9;
 
+    /// <summary>
+    /// The device pool's page: one physical allocation, always mapped whole. A swap-in maps a
+    /// model's weights, and an eviction unmaps them, one page per driver call; a buffer takes whole
+    /// pages. Rounded up to the device's allocation granularity (2 MiB on current GPUs); 0 is the
+    /// granularity itself.
+    /// </summary>
+    public ulong DevicePageBytes { get; init; }
+
     /// <summary>Pinned host memory that registered models' weights are staged in; 0: none, every model is of the File tier.</summary>
     public ulong PinnedPoolBytes { get; init; } = 1UL << 30;
 

@@ -13,6 +13,13 @@ internal sealed class MemoryOptions : IDaemonSettings
 
     public double DevicePoolFraction { get; set; } = 0.9;
 
+    // The allocation granularity of every current GPU: the driver maps nothing smaller.
+    private const ulong DevicePageGranularity = 2UL << 20;
+    private const ulong MaxDevicePageBytes = 1UL << 30;
+
+    /// <summary>The device pool's page, one physical allocation mapped whole: a multiple of 2 MiB; 0 is the device's allocation granularity.</summary>
+    public ulong DevicePageBytes { get; set; }
+
     /// <summary>0: no pinned tier; every model streams from its file.</summary>
     public ulong PinnedPoolBytes { get; set; } = 1UL << 30;
 
@@ -29,6 +36,10 @@ internal sealed class MemoryOptions : IDaemonSettings
     public void Validate(SettingErrors errors)
     {
         errors.RequireRange(nameof(DevicePoolFraction), DevicePoolFraction, 0.01, 1.0);
+        if (DevicePageBytes > MaxDevicePageBytes || DevicePageBytes % DevicePageGranularity != 0)
+        {
+            errors.Add(nameof(DevicePageBytes), $"is {DevicePageBytes}; it must be a multiple of {DevicePageGranularity} (2 MiB) up to {MaxDevicePageBytes} (1 GiB), or 0 for the device's allocation granularity.");
+        }
         errors.RequireRange(nameof(BounceBuffers), BounceBuffers, 2, 64);
         errors.RequireRange(nameof(BounceBufferBytes), BounceBufferBytes, 1UL << 20, 1UL << 30);
         errors.RequireRange(nameof(SwapChunkBytes), SwapChunkBytes, 1UL << 20, 1UL << 30);

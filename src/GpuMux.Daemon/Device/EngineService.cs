@@ -67,6 +67,7 @@ internal sealed class EngineService(
             MaxOpsPerStep = value.MaxOpsPerStep,
             DevicePoolBytes = pools.DevicePoolBytes,
             DevicePoolFraction = pools.DevicePoolFraction,
+            DevicePageBytes = pools.DevicePageBytes,
             PinnedPoolBytes = pools.PinnedPoolBytes,
             BounceBuffers = pools.BounceBuffers,
             BounceBufferBytes = pools.BounceBufferBytes,

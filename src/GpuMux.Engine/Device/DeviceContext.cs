@@ -19,12 +19,12 @@ internal sealed class DeviceContext : IDisposable
 {
     private readonly EventPool _events;
 
-    private DeviceContext(GpuContext context, ulong poolBudget)
+    private DeviceContext(GpuContext context, ulong poolBudget, ulong pageBytes)
     {
         Context = context;
         _events = new EventPool(context);
         Timeline = new GpuTimeline(context);
-        Pool = new DevicePagePool(context, poolBudget);
+        Pool = new DevicePagePool(context, poolBudget, pageBytes);
         // Swap-ins gate the steps that wait for them, so they go first among copies.
         CopyStream = context.CreateStream(context.StreamPriorities.Greatest);
     }
@@ -47,7 +47,8 @@ internal sealed class DeviceContext : IDisposable
 
     /// <summary>
     /// A new context on device <paramref name="ordinal"/> and a device pool of <paramref name="poolBudget"/>
-    /// bytes, or, when that is 0, of the share of the device's free memory that the options give.
+    /// bytes, or, when that is 0, of the share of the device's free memory that the options give,
+    /// in pages of the options' size.
     /// </summary>
     public static DeviceContext Create(GpuBackend backend, int ordinal, EngineOptions options, ulong poolBudget = 0)
     {
@@ -60,7 +61,7 @@ internal sealed class DeviceContext : IDisposable
                     ? options.DevicePoolBytes
                     : (ulong)(context.GetMemoryInfo().FreeBytes * options.DevicePoolFraction);
             }
-            return new DeviceContext(context, poolBudget);
+            return new DeviceContext(context, poolBudget, options.DevicePageBytes);
         }
         catch
         {

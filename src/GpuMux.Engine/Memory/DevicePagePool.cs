@@ -3,10 +3,14 @@ using GpuMux.Gpu;
 namespace GpuMux.Engine.Memory;
 
 /// <summary>
-/// The daemon's share of device memory, taken once when the engine starts: physical memory in a
-/// few large slabs (one driver allocation each), handed out as pages mapped into reserved virtual
-/// ranges. A range is contiguous in virtual space whatever pages back it, so no pattern of frees
-/// can strand memory. Like everything on a context, use it from the context's thread.
+/// The daemon's share of device memory, taken once when the engine starts as pages of one size,
+/// each its own physical allocation (one <c>cuMemCreate</c>), handed out by mapping whole pages
+/// side by side into reserved virtual ranges. The driver maps physical memory from its start
+/// only (<c>cuMemMap</c>'s offset "currently must be zero"), so a page is never cut up; a range
+/// is contiguous in virtual space whatever pages back it, so no pattern of frees can strand
+/// memory. The page size trades the driver calls of a swap-in (one map and one unmap per page)
+/// against the memory a small buffer or a model's last page leaves unused. Like everything on a
+/// context, use it from the context's thread.
 /// <para>
 /// Device memory does not survive a context: after a device fault the pool is disposed and a new
 /// one built on the new context.
@@ -14,40 +18,30 @@ namespace GpuMux.Engine.Memory;
 /// </summary>
 internal sealed class DevicePagePool : IDisposable
 {
-    public const ulong DefaultSlabBytes = 64UL << 20;
-
     private readonly GpuContext _context;
-    private readonly PhysicalMemory[] _slabs;
-    private readonly Stack<DevicePage> _free;
+    private readonly PhysicalMemory[] _pages;
+    private readonly Stack<PhysicalMemory> _free;
     private readonly HashSet<DeviceRange> _ranges = [];
+    private long _maps;
+    private long _accessChanges;
+    private long _unmaps;
     private bool _disposed;
 
     /// <summary>
-    /// Takes <paramref name="budgetBytes"/>, rounded down to whole pages, from the device, or throws
-    /// a <see cref="GpuException"/> saying how much the device could give.
+    /// Takes <paramref name="budgetBytes"/>, rounded down to whole pages, from the device as pages of
+    /// <paramref name="pageBytes"/> rounded up to the device's allocation granularity (0: the
+    /// granularity itself), or throws a <see cref="GpuException"/> saying how much the device could give.
     /// </summary>
-    public DevicePagePool(GpuContext context, ulong budgetBytes, ulong slabBytes = DefaultSlabBytes)
+    public DevicePagePool(GpuContext context, ulong budgetBytes, ulong pageBytes)
     {
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
-        PageBytes = context.AllocationGranularity;
-        if (slabBytes < PageBytes)
-        {
-            throw new ArgumentOutOfRangeException(nameof(slabBytes), slabBytes, $"a slab must hold at least one page of {PageBytes} bytes");
-        }
+        var granularity = context.AllocationGranularity;
+        PageBytes = Math.Max(1, checked(pageBytes + granularity - 1) / granularity) * granularity;
         BudgetBytes = budgetBytes / PageBytes * PageBytes;
-        _slabs = CreateSlabs(context, BudgetBytes, slabBytes / PageBytes * PageBytes);
-        _free = new Stack<DevicePage>(checked((int)(BudgetBytes / PageBytes)));
-        // Pushed last page first, so that a fresh pool hands out pages in slab order and a
-        // range mostly maps in a few long runs.
-        for (var slab = _slabs.Length - 1; slab >= 0; slab--)
-        {
-            for (var offset = _slabs[slab].Length; offset > 0;)
-            {
-                offset -= PageBytes;
-                _free.Push(new DevicePage(slab, offset));
-            }
-        }
+        _pages = CreatePages(context, BudgetBytes, PageBytes);
+        // Pushed last page first, so that a fresh pool hands them out in the order they were made.
+        _free = new Stack<PhysicalMemory>(_pages.Reverse());
     }
 
     public ulong PageBytes { get; }
@@ -57,6 +51,9 @@ internal sealed class DevicePagePool : IDisposable
     public ulong FreeBytes => (ulong)_free.Count * PageBytes;
 
     public ulong UsedBytes => BudgetBytes - FreeBytes;
+
+    /// <summary>How many map, access and unmap calls the pool has made of the driver.</summary>
+    public MappingCalls Calls => new(_maps, _accessChanges, _unmaps);
 
     /// <summary>A mapped, read-write range of at least <paramref name="bytes"/>, or null when there are not enough free pages.</summary>
     public DeviceRange? TryAllocate(ulong bytes)
@@ -96,8 +93,8 @@ internal sealed class DevicePagePool : IDisposable
     }
 
     /// <summary>
-    /// Maps free pages into all of <paramref name="range"/> and makes it read-write; false, with
-    /// nothing mapped, when there are not enough free pages.
+    /// Maps free pages into all of <paramref name="range"/>, one after another, and makes it
+    /// read-write; false, with nothing mapped, when there are not enough free pages.
     /// </summary>
     public bool TryMap(DeviceRange range)
     {
@@ -130,7 +127,7 @@ internal sealed class DevicePagePool : IDisposable
         {
             return;
         }
-        UnmapRuns(range, range.HeldPages.Count);
+        UnmapPages(range, range.HeldPages.Count);
         ReturnPages(range, reusable: true);
     }
 
@@ -157,37 +154,35 @@ internal sealed class DevicePagePool : IDisposable
         }
         _ranges.Clear();
         _free.Clear();
-        foreach (var slab in _slabs)
+        foreach (var page in _pages)
         {
-            slab.Dispose();
+            page.Dispose();
         }
     }
 
-    private static PhysicalMemory[] CreateSlabs(GpuContext context, ulong budget, ulong slabBytes)
+    private static PhysicalMemory[] CreatePages(GpuContext context, ulong budget, ulong pageBytes)
     {
-        var slabs = new List<PhysicalMemory>();
+        var pages = new List<PhysicalMemory>(checked((int)(budget / pageBytes)));
         try
         {
-            for (ulong taken = 0; taken < budget;)
+            while ((ulong)pages.Count * pageBytes < budget)
             {
-                var bytes = Math.Min(slabBytes, budget - taken);
-                var status = context.TryCreatePhysicalMemory(bytes, out var slab);
+                var status = context.TryCreatePhysicalMemory(pageBytes, out var page);
                 if (status != GpuStatus.Success)
                 {
                     throw new GpuException(
                         status,
-                        $"cannot take {budget} bytes of device memory for the page pool: the device gave {taken} bytes ({slabs.Count} slabs) and then refused a slab of {bytes} bytes with {status}");
+                        $"cannot take {budget} bytes of device memory for the page pool: the device gave {(ulong)pages.Count * pageBytes} bytes ({pages.Count} pages of {pageBytes}) and then refused another with {status}");
                 }
-                slabs.Add(slab!);
-                taken += bytes;
+                pages.Add(page!);
             }
-            return [.. slabs];
+            return [.. pages];
         }
         catch
         {
-            foreach (var slab in slabs)
+            foreach (var page in pages)
             {
-                slab.Dispose();
+                page.Dispose();
             }
             throw;
         }
@@ -199,40 +194,37 @@ internal sealed class DevicePagePool : IDisposable
         var mapped = 0;
         try
         {
-            while (mapped < pages.Count)
+            for (; mapped < pages.Count; mapped++)
             {
-                var run = RunLength(pages, mapped, pages.Count);
-                var first = pages[mapped];
-                _context.Map(range.Start + (ulong)mapped * PageBytes, (ulong)run * PageBytes, _slabs[first.Slab], first.Offset);
-                mapped += run;
+                _context.Map(PageAddress(range, mapped), PageBytes, pages[mapped]);
+                _maps++;
             }
-            // Once for the whole range: access may span mappings, and one call is one driver round trip.
+            // Once for the whole range: access is set across mappings, and one call is one driver round trip.
             _context.SetAccess(range.Start, range.MappedBytes, MemoryAccess.ReadWrite);
+            _accessChanges++;
         }
         catch
         {
-            ReturnPages(range, reusable: TryUnmapRuns(range, mapped));
+            ReturnPages(range, reusable: TryUnmapPages(range, mapped));
             throw;
         }
     }
 
-    /// <summary>Unmaps the first <paramref name="pageCount"/> pages of the range, one driver call per run of pages mapped together.</summary>
-    private void UnmapRuns(DeviceRange range, int pageCount)
+    /// <summary>Unmaps the first <paramref name="pageCount"/> pages of the range, one driver call each: an unmap takes exactly one mapping.</summary>
+    private void UnmapPages(DeviceRange range, int pageCount)
     {
-        var pages = range.HeldPages;
-        for (var index = 0; index < pageCount;)
+        for (var i = 0; i < pageCount; i++)
         {
-            var run = RunLength(pages, index, pageCount);
-            _context.Unmap(range.Start + (ulong)index * PageBytes, (ulong)run * PageBytes);
-            index += run;
+            _context.Unmap(PageAddress(range, i), PageBytes);
+            _unmaps++;
         }
     }
 
-    private bool TryUnmapRuns(DeviceRange range, int pageCount)
+    private bool TryUnmapPages(DeviceRange range, int pageCount)
     {
         try
         {
-            UnmapRuns(range, pageCount);
+            UnmapPages(range, pageCount);
             return true;
         }
         catch (Exception e) when (e is GpuException or InvalidOperationException)
@@ -247,7 +239,7 @@ internal sealed class DevicePagePool : IDisposable
     {
         if (range.IsMapped)
         {
-            ReturnPages(range, reusable: TryUnmapRuns(range, range.HeldPages.Count));
+            ReturnPages(range, reusable: TryUnmapPages(range, range.HeldPages.Count));
         }
         range.Reservation.Dispose();
     }
@@ -257,7 +249,7 @@ internal sealed class DevicePagePool : IDisposable
         var pages = range.HeldPages;
         if (reusable)
         {
-            // Last page first, so the next range to take them maps them in the same long runs.
+            // Last page first, so the next range to take them maps them in the same order.
             for (var i = pages.Count - 1; i >= 0; i--)
             {
                 _free.Push(pages[i]);
@@ -266,19 +258,7 @@ internal sealed class DevicePagePool : IDisposable
         pages.Clear();
     }
 
-    /// <summary>How many pages from <paramref name="index"/> (before <paramref name="end"/>) lie one after another in the same slab, so one map call covers them.</summary>
-    private int RunLength(List<DevicePage> pages, int index, int end)
-    {
-        var first = pages[index];
-        var length = 1;
-        while (index + length < end
-            && pages[index + length].Slab == first.Slab
-            && pages[index + length].Offset == first.Offset + (ulong)length * PageBytes)
-        {
-            length++;
-        }
-        return length;
-    }
+    private DevicePtr PageAddress(DeviceRange range, int index) => range.Start + ((ulong)index * PageBytes);
 
     private ulong PagesFor(ulong bytes) => (bytes / PageBytes) + (bytes % PageBytes == 0 ? 0UL : 1UL);
 
@@ -303,3 +283,6 @@ internal sealed class DevicePagePool : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 }
+
+/// <summary>Driver calls the page pool has made: maps (one per page), access changes (one per mapped range) and unmaps (one per page).</summary>
+internal readonly record struct MappingCalls(long Maps, long AccessChanges, long Unmaps);

@@ -27,13 +27,13 @@ internal sealed class DeviceRange
     public bool IsMapped => HeldPages.Count > 0;
 
     /// <summary>The pages behind the range, in address order; empty while unmapped.</summary>
-    public IReadOnlyList<DevicePage> Pages => HeldPages;
+    public IReadOnlyList<PhysicalMemory> Pages => HeldPages;
 
     internal DevicePagePool Pool { get; }
 
     internal AddressReservation Reservation { get; }
 
-    internal List<DevicePage> HeldPages { get; } = [];
+    internal List<PhysicalMemory> HeldPages { get; } = [];
 
     public override string ToString() => $"{Bytes} bytes at {Start}{(IsMapped ? "" : " (unmapped)")}";
 }
