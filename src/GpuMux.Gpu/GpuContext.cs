@@ -90,7 +90,10 @@ public abstract class GpuContext : GpuResource
         return AllocatePinnedCore(bytes);
     }
 
-    /// <summary>Pins existing host pages for DMA until the registration is disposed.</summary>
+    /// <summary>
+    /// Pins existing host pages for DMA until the registration is disposed. The range starts on a
+    /// page boundary: older drivers refuse any other start, and a mapping always has one.
+    /// </summary>
     public HostRegistration RegisterHostMemory(nint address, ulong bytes)
     {
         VerifyAccess();
@@ -98,6 +101,10 @@ public abstract class GpuContext : GpuResource
         if (address == 0)
         {
             throw new ArgumentNullException(nameof(address));
+        }
+        if ((ulong)address % (ulong)Environment.SystemPageSize != 0)
+        {
+            throw new GpuException(GpuStatus.InvalidValue, $"host memory to register must start on a page boundary, not at 0x{address:x}");
         }
         return RegisterHostMemoryCore(address, bytes);
     }
@@ -150,7 +157,12 @@ public abstract class GpuContext : GpuResource
             : throw new GpuException(status, $"cannot create {bytes} bytes of physical device memory: {status}");
     }
 
-    /// <summary>Maps <paramref name="bytes"/> of <paramref name="memory"/>, from <paramref name="offset"/>, at <paramref name="address"/> inside a reservation.</summary>
+    /// <summary>
+    /// Maps the first <paramref name="bytes"/> of <paramref name="memory"/> at <paramref name="address"/>,
+    /// unmapped addresses inside one reservation. The mapping gives no access until
+    /// <see cref="SetAccess"/>. <paramref name="offset"/> is the driver's, which currently refuses
+    /// anything but 0 (<c>cuMemMap</c>: "currently must be zero"): memory is mapped whole or by a prefix.
+    /// </summary>
     public void Map(DevicePtr address, ulong bytes, PhysicalMemory memory, ulong offset = 0)
     {
         VerifyAccess();
@@ -164,6 +176,7 @@ public abstract class GpuContext : GpuResource
         MapCore(address, bytes, memory, offset);
     }
 
+    /// <summary>Sets the device's access to a range that is wholly mapped and holds each of its mappings whole, however many.</summary>
     public void SetAccess(DevicePtr address, ulong bytes, MemoryAccess access)
     {
         VerifyAccess();
@@ -172,6 +185,7 @@ public abstract class GpuContext : GpuResource
         SetAccessCore(address, bytes, access);
     }
 
+    /// <summary>Unmaps exactly the range that one <see cref="Map"/> mapped; the addresses stay reserved.</summary>
     public void Unmap(DevicePtr address, ulong bytes)
     {
         VerifyAccess();

@@ -34,7 +34,7 @@ public sealed unsafe class MemoryFile : SafeHandle
         var file = new MemoryFile(fd);
         try
         {
-            Retry.OnInterrupt(() => ftruncate(fd, (long)length), "ftruncate");
+            file.SetLength(length);
             return file;
         }
         catch
@@ -44,5 +44,29 @@ public sealed unsafe class MemoryFile : SafeHandle
         }
     }
 
+    /// <summary>Grows or shrinks the file; growing adds holes, which cost no memory until touched.</summary>
+    public void SetLength(ulong length) => WithDescriptor(fd => Retry.OnInterrupt(() => ftruncate(fd, (long)length), "ftruncate"));
+
+    /// <summary>Gives the memory behind a range back to the system; the range reads as zeros afterwards.</summary>
+    public void Discard(ulong offset, ulong length) =>
+        WithDescriptor(fd => Retry.OnInterrupt(() => fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (long)offset, (long)length), "fallocate(punch hole)"));
+
     protected override bool ReleaseHandle() => close((int)handle) == 0;
+
+    private void WithDescriptor(Action<int> call)
+    {
+        var added = false;
+        DangerousAddRef(ref added);
+        try
+        {
+            call((int)DangerousGetHandle());
+        }
+        finally
+        {
+            if (added)
+            {
+                DangerousRelease();
+            }
+        }
+    }
 }

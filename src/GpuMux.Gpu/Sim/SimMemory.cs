@@ -5,9 +5,11 @@ namespace GpuMux.Gpu.Sim;
 /// <summary>
 /// Device memory of the simulated device. Its addresses are real host virtual addresses, so
 /// kernels run on spans, and the virtual-memory calls are real mappings: a reservation is
-/// inaccessible address space, physical memory is a memory file, and mapping it places its
-/// pages at a fixed address. Every access by simulated work is checked against
-/// <see cref="SimAddressSpace"/> first, so a bad pointer is an error, never a crash.
+/// inaccessible address space, physical memory is a stretch of one memory file per device, and
+/// mapping it places its pages at a fixed address. Every access by simulated work is checked
+/// against <see cref="SimAddressSpace"/> first, so a bad pointer is an error, never a crash.
+/// The virtual-memory calls refuse what the driver refuses (see the rule table in
+/// docs/design.md), with the status the CUDA backend would report.
 /// <para>
 /// Work running on the engines holds an access scope; calls that take pages away wait for the
 /// scopes to end, so a free cannot pull memory from under a copy in progress.
@@ -25,6 +27,11 @@ internal sealed class SimMemory : IDisposable
     private readonly Dictionary<ulong, Allocation> _allocations = [];
     private readonly List<Reservation> _reservations = [];
     private readonly List<SimPhysicalBacking> _physical = [];
+    private readonly MemoryFile _deviceFile = MemoryFile.Create("gpumux-sim-device", 0);
+
+    // Physical memory takes the next stretch of the file and never reuses one: offsets are free
+    // (the file is sparse, and a dead stretch is punched out), so no pattern of frees fragments it.
+    private ulong _deviceFileEnd;
     private ulong _used;
     private int _activeAccesses;
     private int _waitingToChange;
@@ -178,7 +185,9 @@ internal sealed class SimMemory : IDisposable
             {
                 return GpuStatus.OutOfMemory;
             }
-            backing = new SimPhysicalBacking(MemoryFile.Create("gpumux-sim-physical", bytes), bytes);
+            _deviceFile.SetLength(_deviceFileEnd + bytes);
+            backing = new SimPhysicalBacking(_deviceFileEnd, bytes);
+            _deviceFileEnd += bytes;
             _physical.Add(backing);
             _used += bytes;
             return GpuStatus.Success;
@@ -198,6 +207,7 @@ internal sealed class SimMemory : IDisposable
         }
     }
 
+    /// <summary>cuMemMap: from offset 0 of the physical memory, into unmapped addresses of one reservation.</summary>
     public void Map(ulong address, ulong bytes, SimPhysicalBacking backing, ulong offset)
     {
         lock (_gate)
@@ -206,23 +216,33 @@ internal sealed class SimMemory : IDisposable
             {
                 throw new GpuException(GpuStatus.InvalidHandle, "physical memory has been released");
             }
+            if (offset != 0)
+            {
+                throw new GpuException(GpuStatus.InvalidValue, $"cannot map from offset {offset} of physical memory: the driver maps from offset 0 only");
+            }
             var reservation = ReservationHolding(address, bytes);
             if (reservation.Mappings.Exists(m => m.Start < address + bytes && address < m.Start + m.Length))
             {
                 throw new GpuException(GpuStatus.InvalidValue, $"range {new DevicePtr(address)} (+{bytes}) is already mapped");
             }
-            PageMappings.MapFileFixed((nint)address, (nuint)bytes, backing.File, offset);
+            PageMappings.MapFileFixed((nint)address, (nuint)bytes, _deviceFile, backing.FileOffset);
             reservation.Mappings.Add(new Mapping(address, bytes, backing));
             backing.Mappings++;
         }
     }
 
+    /// <summary>cuMemSetAccess: on a range that is wholly mapped and holds each mapping it touches whole.</summary>
     public void SetAccess(ulong address, ulong bytes, MemoryAccess access)
     {
         lock (_gate)
         {
             var reservation = ReservationHolding(address, bytes);
-            if (MappedBytesWithin(reservation, address, bytes) != bytes)
+            var touched = MappingsTouching(reservation, address, bytes);
+            if (touched.Exists(m => !Contains(address, bytes, m)))
+            {
+                throw new GpuException(GpuStatus.InvalidValue, $"range {new DevicePtr(address)} (+{bytes}) holds part of a mapping: access is set on whole mappings");
+            }
+            if (touched.Aggregate(0UL, (sum, m) => sum + m.Length) != bytes)
             {
                 throw new GpuException(GpuStatus.InvalidValue, $"range {new DevicePtr(address)} (+{bytes}) is not entirely mapped");
             }
@@ -239,23 +259,17 @@ internal sealed class SimMemory : IDisposable
         }
     }
 
+    /// <summary>cuMemUnmap: exactly the range one cuMemMap mapped, no part of it and no more.</summary>
     public void Unmap(ulong address, ulong bytes)
     {
         lock (_gate)
         {
             var reservation = ReservationHolding(address, bytes);
-            var end = address + bytes;
-            var inside = reservation.Mappings.FindAll(m => m.Start < end && address < m.Start + m.Length);
-            if (inside.Count == 0 || inside.Exists(m => m.Start < address || m.Start + m.Length > end))
-            {
-                throw new GpuException(GpuStatus.InvalidValue, $"unmapping {new DevicePtr(address)} (+{bytes}) must cover whole mappings");
-            }
+            var mapping = reservation.Mappings.Find(m => m.Start == address && m.Length == bytes)
+                ?? throw new GpuException(GpuStatus.InvalidValue, $"unmapping {new DevicePtr(address)} (+{bytes}) must name the whole range of one mapping");
             WaitForNoAccess();
-            foreach (var mapping in inside)
-            {
-                reservation.Mappings.Remove(mapping);
-                DropMapping(mapping);
-            }
+            reservation.Mappings.Remove(mapping);
+            DropMapping(mapping);
             _accessible.Remove(address, bytes);
             PageMappings.ResetToReserved((nint)address, (nuint)bytes);
         }
@@ -276,11 +290,8 @@ internal sealed class SimMemory : IDisposable
                 PageMappings.Unmap((nint)reservation.Start, (nuint)reservation.Length);
             }
             _reservations.Clear();
-            foreach (var backing in _physical)
-            {
-                backing.File.Dispose();
-            }
             _physical.Clear();
+            _deviceFile.Dispose();
             _used = 0;
         }
     }
@@ -289,21 +300,11 @@ internal sealed class SimMemory : IDisposable
         _reservations.Find(r => address >= r.Start && address + bytes <= r.Start + r.Length)
         ?? throw new GpuException(GpuStatus.InvalidValue, $"range {new DevicePtr(address)} (+{bytes}) does not lie inside one reserved address range");
 
-    private static ulong MappedBytesWithin(Reservation reservation, ulong address, ulong bytes)
-    {
-        var end = address + bytes;
-        ulong covered = 0;
-        foreach (var mapping in reservation.Mappings)
-        {
-            var from = Math.Max(address, mapping.Start);
-            var to = Math.Min(end, mapping.Start + mapping.Length);
-            if (to > from)
-            {
-                covered += to - from;
-            }
-        }
-        return covered;
-    }
+    private static List<Mapping> MappingsTouching(Reservation reservation, ulong address, ulong bytes) =>
+        reservation.Mappings.FindAll(m => m.Start < address + bytes && address < m.Start + m.Length);
+
+    private static bool Contains(ulong address, ulong bytes, Mapping mapping) =>
+        mapping.Start >= address && mapping.Start + mapping.Length <= address + bytes;
 
     private void DropMapping(Mapping mapping)
     {
@@ -316,7 +317,7 @@ internal sealed class SimMemory : IDisposable
         if (backing.IsDead && _physical.Remove(backing))
         {
             _used -= backing.Length;
-            backing.File.Dispose();
+            _deviceFile.Discard(backing.FileOffset, backing.Length);
         }
     }
 

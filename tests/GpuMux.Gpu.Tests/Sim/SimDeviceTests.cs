@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using GpuMux.Gpu.Sim;
 
 namespace GpuMux.Gpu.Tests.Sim;
@@ -176,24 +177,25 @@ public sealed class SimDeviceTests
     }
 
     [Fact]
-    public void Pinned_and_registered_host_memory_get_the_pinned_bandwidth()
+    public unsafe void Pinned_and_registered_host_memory_get_the_pinned_bandwidth()
     {
         using var gpu = new TestGpu(_backend);
         var sim = (SimContext)gpu.Context;
         using var pinned = gpu.Context.AllocatePinned(1 << 20);
-        var pageable = new byte[1 << 20];
-
-        unsafe
+        const int Bytes = 1 << 20;
+        var pageable = (nint)NativeMemory.AlignedAlloc(Bytes, (nuint)Environment.SystemPageSize);
+        try
         {
-            fixed (byte* pointer = pageable)
+            Assert.Equal(sim.Options.PageableCopyBytesPerSecond, sim.CopyBandwidth(pageable, Bytes));
+            using (gpu.Context.RegisterHostMemory(pageable, Bytes))
             {
-                Assert.Equal(sim.Options.PageableCopyBytesPerSecond, sim.CopyBandwidth((nint)pointer, (ulong)pageable.Length));
-                using (gpu.Context.RegisterHostMemory((nint)pointer, (ulong)pageable.Length))
-                {
-                    Assert.Equal(sim.Options.PinnedCopyBytesPerSecond, sim.CopyBandwidth((nint)pointer, (ulong)pageable.Length));
-                }
-                Assert.Equal(sim.Options.PageableCopyBytesPerSecond, sim.CopyBandwidth((nint)pointer, (ulong)pageable.Length));
+                Assert.Equal(sim.Options.PinnedCopyBytesPerSecond, sim.CopyBandwidth(pageable, Bytes));
             }
+            Assert.Equal(sim.Options.PageableCopyBytesPerSecond, sim.CopyBandwidth(pageable, Bytes));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree((void*)pageable);
         }
         Assert.Equal(sim.Options.PinnedCopyBytesPerSecond, sim.CopyBandwidth(pinned.Pointer, pinned.Length));
         Assert.Equal(sim.Options.PageableCopyBytesPerSecond, sim.CopyBandwidth(pinned.Pointer, pinned.Length + 1));
