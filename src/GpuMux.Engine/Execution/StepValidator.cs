@@ -7,8 +7,8 @@ namespace GpuMux.Engine.Execution;
 /// Checks a step against its session before anything of it reaches the device: every handle is
 /// the session's, the model it is bound to too, every copy lies inside its region and its
 /// buffer, every pointer argument inside its buffer or tensor, every tensor is one of the step's
-/// model. Kernel arguments are not checked against the kernel's parameters, which the driver
-/// cannot tell us. Nothing is allocated unless the step is refused.
+/// model. A launch's arguments are checked against the kernel's parameters as it is issued, by
+/// <see cref="Gpu.GpuStream.Launch"/>. Nothing is allocated unless the step is refused.
 /// </summary>
 internal static class StepValidator
 {

@@ -41,6 +41,10 @@ public abstract class GpuStream(GpuContext context, int priority) : GpuContextRe
         Memset32Core(destination, value, count);
     }
 
+    /// <summary>
+    /// Queues <paramref name="function"/>. Its arguments must match its parameters in number and
+    /// size, or the launch is an <see cref="GpuStatus.InvalidValue"/> error naming the parameter.
+    /// </summary>
     public void Launch(GpuFunction function, LaunchConfig config, KernelArguments arguments)
     {
         EnterCall();
@@ -48,6 +52,7 @@ public abstract class GpuStream(GpuContext context, int priority) : GpuContextRe
         {
             throw new GpuException(GpuStatus.InvalidHandle, $"kernel {function.Name} does not belong to a live module of this context");
         }
+        KernelLaunchCheck.Check(function.Name, function.Parameters, arguments.Items);
         LaunchCore(function, config, arguments);
     }
 

@@ -12,29 +12,31 @@ public enum KernelArgumentKind : byte
 }
 
 /// <summary>
-/// One kernel parameter: its type and its bits, little-endian in the low bytes of a 64-bit
-/// slot, which is exactly what the driver reads through the parameter's pointer.
+/// One kernel argument: the type the caller gives it and its bits, little-endian in the low bytes
+/// of a 64-bit slot, which is exactly what the driver reads through the parameter's pointer. The
+/// kernel reads the bits as its own parameter's type, as a GPU does: only the size is checked
+/// (<see cref="KernelLaunchCheck"/>), since the driver knows no more of a parameter than that.
 /// </summary>
 public readonly record struct KernelArgument(KernelArgumentKind Kind, ulong Bits)
 {
-    public int Size => Kind is KernelArgumentKind.Int32 or KernelArgumentKind.UInt32 or KernelArgumentKind.Float32 ? 4 : 8;
+    public int Size => SizeOf(Kind);
 
-    public DevicePtr AsPointer() => new(Expect(KernelArgumentKind.Pointer));
+    public DevicePtr AsPointer() => new(Bits);
 
-    public int AsInt32() => (int)Expect(KernelArgumentKind.Int32);
+    public int AsInt32() => (int)Bits;
 
-    public uint AsUInt32() => (uint)Expect(KernelArgumentKind.UInt32);
+    public uint AsUInt32() => (uint)Bits;
 
-    public long AsInt64() => (long)Expect(KernelArgumentKind.Int64);
+    public long AsInt64() => (long)Bits;
 
-    public ulong AsUInt64() => Expect(KernelArgumentKind.UInt64);
+    public ulong AsUInt64() => Bits;
 
-    public float AsFloat32() => BitConverter.Int32BitsToSingle((int)Expect(KernelArgumentKind.Float32));
+    public float AsFloat32() => BitConverter.Int32BitsToSingle((int)Bits);
 
-    public double AsFloat64() => BitConverter.Int64BitsToDouble((long)Expect(KernelArgumentKind.Float64));
+    public double AsFloat64() => BitConverter.Int64BitsToDouble((long)Bits);
 
-    private ulong Expect(KernelArgumentKind kind) =>
-        Kind == kind ? Bits : throw new GpuException(GpuStatus.InvalidValue, $"kernel argument is {Kind}, the kernel expects {kind}");
+    public static int SizeOf(KernelArgumentKind kind) =>
+        kind is KernelArgumentKind.Int32 or KernelArgumentKind.UInt32 or KernelArgumentKind.Float32 ? 4 : 8;
 
     public override string ToString() => Kind switch
     {

@@ -44,9 +44,13 @@ public sealed class BuiltinKernels : IDisposable
     /// <summary>All built-in kernel sources as one translation unit, with <c>#line</c> marks so that errors name the original file.</summary>
     public static KernelSource Source { get; } = LoadSource();
 
+    /// <summary>The built-ins compiled for the context's device, with their declared parameters for a driver that cannot report them.</summary>
+    public static ModuleImage Compile(GpuContext context) =>
+        context.Compile(Source).Image with { DeclaredParameters = BuiltinSignatures.Parameters };
+
     public static BuiltinKernels Load(GpuContext context)
     {
-        var module = context.LoadModule(Source);
+        var module = context.LoadModule(Compile(context));
         try
         {
             return new BuiltinKernels(module, context.Device);

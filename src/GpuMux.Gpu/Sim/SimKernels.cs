@@ -1,5 +1,4 @@
 using GpuMux.Gpu.Kernels;
-using Kind = GpuMux.Gpu.KernelArgumentKind;
 
 namespace GpuMux.Gpu.Sim;
 
@@ -8,13 +7,13 @@ internal static class SimKernels
 {
     public static IReadOnlyDictionary<string, SimKernel> Builtin { get; } = new SimKernel[]
     {
-        new(KernelNames.FillF32, [Kind.Pointer, Kind.Float32, Kind.UInt64], Fill),
-        new(KernelNames.AxpyF32, [Kind.Pointer, Kind.Pointer, Kind.Float32, Kind.UInt64], Axpy),
-        new(KernelNames.GemvF32, [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32], k => Gemv<float>(k, KernelReference.GemvF32)),
-        new(KernelNames.GemvF16, [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32], k => Gemv<ushort>(k, KernelReference.GemvF16)),
-        new(KernelNames.GemvBf16, [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32], k => Gemv<ushort>(k, KernelReference.GemvBf16)),
-        new(KernelNames.Spin, [Kind.UInt64], k => SimClock.Ticks(TimeSpan.FromMicroseconds(k[0].AsUInt64()))),
-        new(KernelNames.Checksum, [Kind.Pointer, Kind.UInt64, Kind.Pointer], Checksum),
+        new(KernelNames.FillF32, Fill),
+        new(KernelNames.AxpyF32, Axpy),
+        new(KernelNames.GemvF32, k => Gemv<float>(k, KernelReference.GemvF32)),
+        new(KernelNames.GemvF16, k => Gemv<ushort>(k, KernelReference.GemvF16)),
+        new(KernelNames.GemvBf16, k => Gemv<ushort>(k, KernelReference.GemvBf16)),
+        new(KernelNames.Spin, k => SimClock.Ticks(TimeSpan.FromMicroseconds(k[0].AsUInt64()))),
+        new(KernelNames.Checksum, Checksum),
     }.ToDictionary(kernel => kernel.Name);
 
     private delegate void GemvBody<TWeight>(ReadOnlySpan<TWeight> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols);

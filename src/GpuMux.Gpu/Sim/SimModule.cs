@@ -19,7 +19,7 @@ internal sealed class SimModule(SimContext context, IReadOnlyList<string> entryP
     }
 }
 
-internal sealed class SimFunction(SimModule module, SimKernel kernel) : GpuFunction(module, kernel.Name)
+internal sealed class SimFunction(SimModule module, SimKernel kernel) : GpuFunction(module, kernel.Name, kernel.Parameters)
 {
     public SimKernel Kernel { get; } = kernel;
 }

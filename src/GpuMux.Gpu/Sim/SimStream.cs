@@ -56,9 +56,7 @@ internal sealed class SimStream : GpuStream
     {
         _context.Scheduler.ThrowIfFaulted();
         SimLaunchLimits.Check(_context.Device, function.Name, config);
-        var kernel = ((SimFunction)function).Kernel;
-        kernel.CheckArguments(arguments);
-        _context.Scheduler.Enqueue(new SimLaunch(this, kernel, arguments.Items.ToArray()));
+        _context.Scheduler.Enqueue(new SimLaunch(this, ((SimFunction)function).Kernel, arguments.Items.ToArray()));
     }
 
     protected override void RecordCore(GpuEvent marker)

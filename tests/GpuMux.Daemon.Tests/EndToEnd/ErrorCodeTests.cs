@@ -172,5 +172,26 @@ public sealed class ErrorCodeTests : IAsyncLifetime
         Assert.Equal(1u, Assert.Single(status.Sessions, s => s.ClientName == "other").Buffers);
     }
 
+    [Fact]
+    public async Task A_module_kernel_launched_with_an_argument_too_few_or_of_the_wrong_size_is_an_invalid_argument_and_everyone_carries_on()
+    {
+        await using var bystander = await _daemon.ConnectAsync("bystander");
+        var ptx = Encoding.ASCII.GetBytes(".version 7.0\n.target sm_75\n.address_size 64\n.visible .entry fill_f32(.param .u64 dst, .param .f32 value, .param .u64 count)\n{\n    ret;\n}\n");
+        await using var module = await _client.LoadModuleAsync(ModuleFormat.Ptx, "fill.ptx", ptx, Cancellation);
+        var fill = await _client.GetFunctionAsync(module, "fill_f32", Cancellation);
+        await using var buffer = await _client.AllocateBufferAsync(4096, Cancellation);
+
+        var tooFew = await Assert.ThrowsAsync<InvalidArgumentException>(
+            () => _client.SubmitAsync(new StepBuilder().Launch(fill, 1, 32).Buffer(buffer).Float32(1f), Cancellation).AsTask());
+        var wrongSize = await Assert.ThrowsAsync<InvalidArgumentException>(
+            () => _client.SubmitAsync(new StepBuilder().Launch(fill, 1, 32).Buffer(buffer).Float32(1f).UInt32(16), Cancellation).AsTask());
+
+        Assert.Contains("kernel fill_f32 takes 3 arguments, the launch passed 2", tooFew.Message, StringComparison.Ordinal);
+        Assert.Contains("parameter 2 of kernel fill_f32 is 8 bytes, the launch passed a 4-byte UInt32", wrongSize.Message, StringComparison.Ordinal);
+        await _client.SubmitAsync(new StepBuilder().Launch(fill, 1, 32).Buffer(buffer).Float32(1f).UInt64(16), Cancellation);
+        await Workloads.AxpyAsync(bystander, seed: 98, steps: 2);
+        await AssertSessionWorksAsync();
+    }
+
     private async Task AssertSessionWorksAsync() => await Workloads.AxpyAsync(_client, seed: 99, steps: 1);
 }

@@ -8,7 +8,7 @@ namespace GpuMux.Gpu.Tests.Contract;
 /// a test that passes on one and fails on the other is a bug in the simulator or the bindings.
 /// Each test opens its context in its own body, on its own thread, as the contract requires.
 /// </summary>
-public abstract class GpuContractTests
+public abstract partial class GpuContractTests
 {
     private const ulong MiB = 1UL << 20;
 

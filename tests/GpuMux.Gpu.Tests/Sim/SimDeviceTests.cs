@@ -93,24 +93,6 @@ public sealed class SimDeviceTests
     }
 
     [Fact]
-    public void Arguments_of_the_wrong_type_or_number_are_refused_at_launch_and_harm_nothing()
-    {
-        using var gpu = new TestGpu(_backend);
-        using var buffer = gpu.Context.Allocate(64);
-        using var module = gpu.Context.LoadModule(GpuMux.Gpu.Kernels.BuiltinKernels.Source);
-        var fill = module.GetFunction(GpuMux.Gpu.Kernels.KernelNames.FillF32);
-        var config = new LaunchConfig(1, 32);
-
-        var wrongType = Assert.ThrowsAny<GpuException>(() => gpu.Stream.Launch(fill, config, new KernelArguments().Add(buffer.Pointer).Add(1.0).Add(16UL)));
-        var tooFew = Assert.ThrowsAny<GpuException>(() => gpu.Stream.Launch(fill, config, new KernelArguments().Add(buffer.Pointer)));
-
-        Assert.Equal(GpuStatus.InvalidValue, wrongType.Status);
-        Assert.Equal(GpuStatus.InvalidValue, tooFew.Status);
-        gpu.Kernels.Fill(gpu.Stream, buffer.Pointer, 5f, 16);
-        Assert.All(gpu.Download<float>(buffer.Pointer, 16), v => Assert.Equal(5f, v));
-    }
-
-    [Fact]
     public void Copies_into_memory_that_is_not_mapped_are_refused_when_queued()
     {
         using var gpu = new TestGpu(_backend);
@@ -130,6 +112,42 @@ public sealed class SimDeviceTests
         Assert.Equal(GpuStatus.InvalidValue, unmapped.Status);
         Assert.Equal(GpuStatus.InvalidValue, across.Status);
         gpu.Context.Unmap(range.Start, page);
+    }
+
+    [Fact]
+    public void One_unmap_of_two_mappings_side_by_side_is_refused_and_both_stay()
+    {
+        using var gpu = new TestGpu(_backend);
+        var page = gpu.Context.AllocationGranularity;
+        using var range = gpu.Context.ReserveAddressRange(2 * page);
+        using var first = gpu.Context.CreatePhysicalMemory(page);
+        using var second = gpu.Context.CreatePhysicalMemory(page);
+        gpu.Context.Map(range.Start, page, first);
+        gpu.Context.Map(range.Start + page, page, second);
+        gpu.Context.SetAccess(range.Start, 2 * page, MemoryAccess.ReadWrite);
+
+        var spanning = Assert.ThrowsAny<GpuException>(() => gpu.Context.Unmap(range.Start, 2 * page));
+
+        Assert.Equal(GpuStatus.InvalidValue, spanning.Status);
+        gpu.Stream.Upload<byte>(range.Start + (page - 8), new byte[16]);
+        gpu.Context.Unmap(range.Start, page);
+        gpu.Context.Unmap(range.Start + page, page);
+    }
+
+    [Fact]
+    public void Access_set_on_part_of_a_mapping_is_refused()
+    {
+        using var gpu = new TestGpu(_backend);
+        var page = gpu.Context.AllocationGranularity;
+        using var range = gpu.Context.ReserveAddressRange(2 * page);
+        using var physical = gpu.Context.CreatePhysicalMemory(2 * page);
+        gpu.Context.Map(range.Start, 2 * page, physical);
+
+        var part = Assert.ThrowsAny<GpuException>(() => gpu.Context.SetAccess(range.Start, page, MemoryAccess.ReadWrite));
+
+        Assert.Equal(GpuStatus.InvalidValue, part.Status);
+        Assert.ThrowsAny<GpuException>(() => gpu.Stream.Upload<byte>(range.Start, new byte[16]));
+        gpu.Context.Unmap(range.Start, 2 * page);
     }
 
     [Fact]

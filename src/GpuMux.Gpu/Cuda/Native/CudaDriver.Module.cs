@@ -15,6 +15,10 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(CudaLibraries.DriverLibraryName)]
     internal static partial CUresult cuModuleGetFunction(nint* hfunc, nint hmod, byte* name);
 
+    // CUDA 12.4 and later; CUDA_ERROR_INVALID_VALUE once paramIndex reaches the kernel's parameter count.
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuFuncGetParamInfo(nint func, nuint paramIndex, nuint* paramOffset, nuint* paramSize);
+
     [LibraryImport(CudaLibraries.DriverLibraryName)]
     internal static partial CUresult cuLaunchKernel(
         nint f,

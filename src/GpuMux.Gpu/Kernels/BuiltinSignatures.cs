@@ -1,0 +1,26 @@
+using Kind = GpuMux.Gpu.KernelArgumentKind;
+
+namespace GpuMux.Gpu.Kernels;
+
+/// <summary>
+/// The parameters of the built-in kernels in native/kernels, in declaration order. The simulated
+/// device lays its kernels out from them, and a driver too old to report a kernel's parameters
+/// is given them for the built-in module, which the daemon compiles from its own sources.
+/// </summary>
+public static class BuiltinSignatures
+{
+    public static IReadOnlyDictionary<string, Kind[]> ByName { get; } = new Dictionary<string, Kind[]>
+    {
+        [KernelNames.FillF32] = [Kind.Pointer, Kind.Float32, Kind.UInt64],
+        [KernelNames.AxpyF32] = [Kind.Pointer, Kind.Pointer, Kind.Float32, Kind.UInt64],
+        [KernelNames.GemvF32] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32],
+        [KernelNames.GemvF16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32],
+        [KernelNames.GemvBf16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32],
+        [KernelNames.Spin] = [Kind.UInt64],
+        [KernelNames.Checksum] = [Kind.Pointer, Kind.UInt64, Kind.Pointer],
+    };
+
+    /// <summary>Each built-in kernel's parameters, laid out as the compiler does.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<KernelParameter>> Parameters { get; } =
+        ByName.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<KernelParameter>)KernelParameter.LayOut(entry.Value));
+}
