@@ -228,6 +228,9 @@ int main(int argc, char **argv)
         stream_rules(&p);
     }
 
+    section("timing: map, access and unmap of a range in units");
+    vm_timing(&p);
+
 
     const int status = probe_exit_status();
     printf("\ngpu-probe: %s\n", status == 0   ? "the driver behaves as the Sim does"

@@ -81,5 +81,6 @@ void memory_copy_unallocated(probe *p);
 void host_memory_rules(probe *p);
 void launch_rules(probe *p);
 void stream_rules(probe *p);
+void vm_timing(probe *p);
 
 #endif
