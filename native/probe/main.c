@@ -231,6 +231,11 @@ int main(int argc, char **argv)
     section("timing: map, access and unmap of a range in units");
     vm_timing(&p);
 
+    if (modules)
+    {
+        section("fault and reset");
+        fault_and_reset(&p);
+    }
 
     const int status = probe_exit_status();
     printf("\ngpu-probe: %s\n", status == 0   ? "the driver behaves as the Sim does"

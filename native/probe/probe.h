@@ -82,5 +82,6 @@ void host_memory_rules(probe *p);
 void launch_rules(probe *p);
 void stream_rules(probe *p);
 void vm_timing(probe *p);
+void fault_and_reset(probe *p);
 
 #endif
