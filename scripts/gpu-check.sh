@@ -11,6 +11,8 @@ REPEATS=${REPEATS:-10}
 # Model sizes of the swap benchmark (and of the PyTorch copies compared with it), in MiB.
 SWAP_SIZES_MIB=${SWAP_SIZES_MIB:-256,1024,4096}
 SWAP_REPEATS=${SWAP_REPEATS:-5}
+# The probe takes about a minute on an H100; this stops one that hangs in the driver.
+PROBE_TIMEOUT_S=${PROBE_TIMEOUT_S:-300}
 # The many-model trace: an 8 GiB device pool and 24 models of 1 GiB (three times the pool), which
 # the host holds twice (the clients' files and the pinned pool).
 TRACE_POOL_MIB=${TRACE_POOL_MIB:-8192}
@@ -52,6 +54,18 @@ show_machine() {
   else
     echo "nvcc: not found (no CUDA toolkit on PATH; the driver API and NVRTC are what the code needs)"
   fi
+}
+
+# What the Sim takes on trust from cuda.h, asked of the driver itself (native/probe): one RULE line
+# per finding, and the timings that choose the unit weights are mapped in. Needs the CUDA toolkit
+# and gcc, not .NET. Fails when the probe does not build, or when a finding DIFFERS from the Sim.
+gpu_probe() {
+  local build=build/gpu-probe
+  if ! native/probe/build.sh "$build"; then
+    echo "!!! the probe did not build"
+    return 1
+  fi
+  timeout -k 10 "$PROBE_TIMEOUT_S" "$build/gpu-probe" "$build" 2>&1 | tee "$RESULTS/gpu-probe.txt"
 }
 
 dotnet_runtime() {
@@ -125,6 +139,7 @@ main() {
   echo "gpu-check $(date -u '+%Y-%m-%d %H:%M:%SZ') on $(hostname), commit $GPUMUX_COMMIT"
   echo "results: $RESULTS"
   step "machine" show_machine
+  step "GPU probe" gpu_probe
   step ".NET runtime" dotnet_runtime
   step "GPU tests" gpu_tests
   step "bandwidth probe" bandwidth_probe
