@@ -111,6 +111,12 @@ swap_benchmark() {
   dotnet "$BENCH" swap --backend cuda --sizes-mib "$SWAP_SIZES_MIB" --repeats "$SWAP_REPEATS" --out "$RESULTS"
 }
 
+# What a swap-in's mapping costs beyond its copy, per device pool page size: the figure that
+# chooses Memory:DevicePageBytes (the goal is at most 1 ms for a 16 GiB model).
+pool_mapping() {
+  dotnet "$BENCH" pool --backend cuda --out "$RESULTS"
+}
+
 interactive_latency() {
   dotnet "$BENCH" interactive --backend cuda --out "$RESULTS"
 }
@@ -144,6 +150,7 @@ main() {
   step "GPU tests" gpu_tests
   step "bandwidth probe" bandwidth_probe
   step "swap benchmark" swap_benchmark
+  step "pool mapping" pool_mapping
   step "interactive latency" interactive_latency
   step "many-model trace" model_trace
   if python3 -c 'import torch' 2>/dev/null; then

@@ -1,4 +1,5 @@
 using GpuMux.Bench.Copies;
+using GpuMux.Bench.Memory;
 using GpuMux.Bench.Models;
 using GpuMux.Bench.Protocol;
 using GpuMux.Bench.Scheduling;
@@ -20,6 +21,8 @@ internal static class Program
           trace       a many-model trace with skewed popularity under the step, request and dedicated
                       scheduling policies: the share of steps within a time-per-step objective against
                       request rate (GpuMux.Bench trace --help)
+          pool        the driver calls and host time of mapping a 1 to 16 GiB model into the device pool,
+                      per page size (GpuMux.Bench pool --help)
           protocol    frame encode/decode, and an empty step's round trip through the daemon
                       against a raw Unix-socket ping-pong (GpuMux.Bench protocol --help)
         """;
@@ -30,6 +33,7 @@ internal static class Program
         ["swap", .. var rest] => SwapCommand.Run(rest),
         ["interactive", .. var rest] => InteractiveCommand.Run(rest),
         ["trace", .. var rest] => TraceCommand.Run(rest),
+        ["pool", .. var rest] => PoolCommand.Run(rest),
         ["protocol", "-h" or "--help"] => PrintUsage(Console.Out, ProtocolCommand.Usage, exitCode: 0),
         ["protocol", .. var rest] => ProtocolCommand.Run(rest),
         [] or ["-h" or "--help" or "help"] => PrintUsage(Console.Out, Usage, exitCode: 0),
