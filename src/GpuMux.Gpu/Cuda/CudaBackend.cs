@@ -10,10 +10,12 @@ namespace GpuMux.Gpu.Cuda;
 /// <summary>NVIDIA GPUs through the CUDA driver API, with NVRTC for run-time compilation where it is installed.</summary>
 internal sealed unsafe class CudaBackend : GpuBackend
 {
+    private readonly CUdevice[] _handles;
     private readonly ModuleCompiler _compiler;
 
-    private CudaBackend(IReadOnlyList<GpuDeviceInfo> devices, string description, ModuleCompiler compiler)
+    private CudaBackend(CUdevice[] handles, IReadOnlyList<GpuDeviceInfo> devices, string description, ModuleCompiler compiler)
     {
+        _handles = handles;
         Devices = devices;
         Description = description;
         _compiler = compiler;
@@ -50,11 +52,12 @@ internal sealed unsafe class CudaBackend : GpuBackend
                 unavailableReason = "the NVIDIA driver sees no CUDA device";
                 return null;
             }
-            var devices = Enumerable.Range(0, count).Select(Describe).ToArray();
+            var handles = Enumerable.Range(0, count).Select(GetDevice).ToArray();
+            var devices = handles.Select((handle, ordinal) => Describe(ordinal, handle)).ToArray();
             var (compiler, nvrtcDescription) = CreateCompiler();
             var description = $"CUDA driver {driverVersion / 1000}.{driverVersion % 1000 / 10}, {nvrtcDescription}";
             unavailableReason = null;
-            return new CudaBackend(devices, description, new ModuleCompiler(compiler, options.ModuleCacheDirectory));
+            return new CudaBackend(handles, devices, description, new ModuleCompiler(compiler, options.ModuleCacheDirectory));
         }
         catch (Exception e) when (e is GpuException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -62,6 +65,9 @@ internal sealed unsafe class CudaBackend : GpuBackend
             return null;
         }
     }
+
+    /// <summary>The driver's handle of <paramref name="device"/>, for the calls that take a <c>CUdevice</c>.</summary>
+    internal CUdevice Handle(GpuDeviceInfo device) => _handles[device.Ordinal];
 
     protected override GpuContext CreateContextCore(GpuDeviceInfo device) => CudaContext.Create(this, device, _compiler);
 
@@ -75,11 +81,15 @@ internal sealed unsafe class CudaBackend : GpuBackend
         return (nvrtc, $"NVRTC {nvrtc.Version} ({CudaLibraries.NvrtcPath})");
     }
 
-    private static GpuDeviceInfo Describe(int ordinal)
+    private static CUdevice GetDevice(int ordinal)
     {
-        int handle;
-        ThrowIfFailed(cuDeviceGet(&handle, ordinal));
-        var device = handle;
+        CUdevice device;
+        ThrowIfFailed(cuDeviceGet(&device, ordinal));
+        return device;
+    }
+
+    private static GpuDeviceInfo Describe(int ordinal, CUdevice device)
+    {
         nuint totalMemory;
         ThrowIfFailed(cuDeviceTotalMem_v2(&totalMemory, device));
         return new GpuDeviceInfo
@@ -107,7 +117,7 @@ internal sealed unsafe class CudaBackend : GpuBackend
         };
     }
 
-    private static int Read(Attribute attribute, int device)
+    private static int Read(Attribute attribute, CUdevice device)
     {
         int value;
         ThrowIfFailed(cuDeviceGetAttribute(&value, attribute, device), $"cuDeviceGetAttribute({attribute})");

@@ -13,13 +13,15 @@ namespace GpuMux.Gpu.Cuda;
 internal sealed unsafe class CudaContext : GpuContext
 {
     private readonly CudaBackend _backend;
+    private readonly CUdevice _cuDevice;
     private readonly Lock _releaseGate = new();
     private bool _released;
 
-    private CudaContext(CudaBackend backend, GpuDeviceInfo device, nint handle, StreamPriorityRange priorities, ulong granularity, ModuleCompiler compiler)
+    private CudaContext(CudaBackend backend, GpuDeviceInfo device, CUdevice cuDevice, nint handle, StreamPriorityRange priorities, ulong granularity, ModuleCompiler compiler)
         : base(device, priorities, granularity, compiler)
     {
         _backend = backend;
+        _cuDevice = cuDevice;
         Handle = handle;
     }
 
@@ -27,19 +29,20 @@ internal sealed unsafe class CudaContext : GpuContext
 
     public static CudaContext Create(CudaBackend backend, GpuDeviceInfo device, ModuleCompiler compiler)
     {
+        var cuDevice = backend.Handle(device);
         nint handle;
-        ThrowIfFailed(cuDevicePrimaryCtxRetain(&handle, device.Ordinal));
+        ThrowIfFailed(cuDevicePrimaryCtxRetain(&handle, cuDevice));
         try
         {
             ThrowIfFailed(cuCtxSetCurrent(handle));
             int least, greatest;
             ThrowIfFailed(cuCtxGetStreamPriorityRange(&least, &greatest));
             var granularity = device.SupportsVirtualMemory ? MinimumGranularity(device.Ordinal) : 2UL << 20;
-            return new CudaContext(backend, device, handle, new StreamPriorityRange(least, greatest), granularity, compiler);
+            return new CudaContext(backend, device, cuDevice, handle, new StreamPriorityRange(least, greatest), granularity, compiler);
         }
         catch
         {
-            cuDevicePrimaryCtxRelease_v2(device.Ordinal);
+            cuDevicePrimaryCtxRelease_v2(cuDevice);
             throw;
         }
     }
@@ -160,7 +163,7 @@ internal sealed unsafe class CudaContext : GpuContext
         lock (_releaseGate)
         {
             _released = true;
-            cuDevicePrimaryCtxRelease_v2(Device.Ordinal);
+            cuDevicePrimaryCtxRelease_v2(_cuDevice);
         }
         _backend.ContextReleased(Device.Ordinal);
     }

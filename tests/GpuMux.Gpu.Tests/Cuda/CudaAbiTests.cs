@@ -53,6 +53,7 @@ public sealed partial class CudaAbiTests
         AddLayout(values, typeof(CUmemLocation), "CUmemLocation");
         AddLayout(values, typeof(CUmemAllocationProp), "CUmemAllocationProp");
         AddLayout(values, typeof(CUmemAccessDesc), "CUmemAccessDesc");
+        AddLayout(values, typeof(CUdevice), "CUdevice");
         return values;
     }
 

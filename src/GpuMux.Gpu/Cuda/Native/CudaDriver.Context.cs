@@ -5,11 +5,11 @@ namespace GpuMux.Gpu.Cuda.Native;
 internal static unsafe partial class CudaDriver
 {
     [LibraryImport(CudaLibraries.DriverLibraryName)]
-    internal static partial CUresult cuDevicePrimaryCtxRetain(nint* pctx, int dev);
+    internal static partial CUresult cuDevicePrimaryCtxRetain(nint* pctx, CUdevice dev);
 
     // The unversioned export is the pre-11.0 ABI; cuda.h maps the name onto _v2.
     [LibraryImport(CudaLibraries.DriverLibraryName)]
-    internal static partial CUresult cuDevicePrimaryCtxRelease_v2(int dev);
+    internal static partial CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev);
 
     [LibraryImport(CudaLibraries.DriverLibraryName)]
     internal static partial CUresult cuCtxSetCurrent(nint ctx);
