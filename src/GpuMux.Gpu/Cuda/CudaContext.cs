@@ -30,6 +30,7 @@ internal sealed unsafe class CudaContext : GpuContext
     public static CudaContext Create(CudaBackend backend, GpuDeviceInfo device, ModuleCompiler compiler)
     {
         var cuDevice = backend.Handle(device);
+        PreferBlockingSync(cuDevice);
         nint handle;
         ThrowIfFailed(cuDevicePrimaryCtxRetain(&handle, cuDevice));
         try
@@ -166,6 +167,27 @@ internal sealed unsafe class CudaContext : GpuContext
             cuDevicePrimaryCtxRelease_v2(_cuDevice);
         }
         _backend.ContextReleased(Device.Ordinal);
+    }
+
+    /// <summary>
+    /// Has the primary context block the waiting thread on a synchronisation primitive. Under the
+    /// default, CU_CTX_SCHED_AUTO, the driver spins while the process has no more contexts than the
+    /// machine has logical processors, which for the daemon is always: every synchronise would hold
+    /// a core for as long as the device works. A primary context that is already active was set up by another
+    /// user in the process (the daemon is normally the only one), so its flags are that user's
+    /// choice and stay; cuda.h documents no refusal of _v2 on an active context, nor what a change
+    /// does to one.
+    /// </summary>
+    private static void PreferBlockingSync(CUdevice device)
+    {
+        uint flags;
+        int active;
+        ThrowIfFailed(cuDevicePrimaryCtxGetState(device, &flags, &active));
+        var wanted = (flags & ~CudaConstants.CU_CTX_SCHED_MASK) | CudaConstants.CU_CTX_SCHED_BLOCKING_SYNC;
+        if (active == 0 && wanted != flags)
+        {
+            ThrowIfFailed(cuDevicePrimaryCtxSetFlags_v2(device, wanted));
+        }
     }
 
     private static ulong MinimumGranularity(int ordinal)
