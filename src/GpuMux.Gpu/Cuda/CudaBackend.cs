@@ -13,17 +13,24 @@ internal sealed unsafe class CudaBackend : GpuBackend
     private readonly CUdevice[] _handles;
     private readonly ModuleCompiler _compiler;
 
-    private CudaBackend(CUdevice[] handles, IReadOnlyList<GpuDeviceInfo> devices, string description, ModuleCompiler compiler)
+    private CudaBackend(CUdevice[] handles, IReadOnlyList<GpuDeviceInfo> devices, Version driverVersion, KernelCompilerInfo compilerInfo, ModuleCompiler compiler)
     {
         _handles = handles;
         Devices = devices;
-        Description = description;
+        DriverVersion = driverVersion;
+        Compiler = compilerInfo;
         _compiler = compiler;
     }
 
     public override GpuBackendKind Kind => GpuBackendKind.Cuda;
 
-    public override string Description { get; }
+    public override string Description => Compiler.Version is { } version
+        ? $"CUDA driver {DriverVersion}, {Compiler.Name} {version} ({Compiler.LoadedFrom})"
+        : $"CUDA driver {DriverVersion}, {Compiler.Name} unavailable ({Compiler.UnavailableReason})";
+
+    public override Version DriverVersion { get; }
+
+    public override KernelCompilerInfo Compiler { get; }
 
     public override IReadOnlyList<GpuDeviceInfo> Devices { get; }
 
@@ -44,9 +51,9 @@ internal sealed unsafe class CudaBackend : GpuBackend
                     : $"the NVIDIA driver failed to initialise: {new CudaException(init, "cuInit").Message}";
                 return null;
             }
-            int count, driverVersion;
+            int count, encodedVersion;
             ThrowIfFailed(cuDeviceGetCount(&count));
-            ThrowIfFailed(cuDriverGetVersion(&driverVersion));
+            ThrowIfFailed(cuDriverGetVersion(&encodedVersion));
             if (count == 0)
             {
                 unavailableReason = "the NVIDIA driver sees no CUDA device";
@@ -54,10 +61,11 @@ internal sealed unsafe class CudaBackend : GpuBackend
             }
             var handles = Enumerable.Range(0, count).Select(GetDevice).ToArray();
             var devices = handles.Select((handle, ordinal) => Describe(ordinal, handle)).ToArray();
-            var (compiler, nvrtcDescription) = CreateCompiler();
-            var description = $"CUDA driver {driverVersion / 1000}.{driverVersion % 1000 / 10}, {nvrtcDescription}";
+            // cuda.h encodes the version as 1000 * major + 10 * minor.
+            var driverVersion = new Version(encodedVersion / 1000, encodedVersion % 1000 / 10);
+            var (compiler, compilerInfo) = CreateCompiler(driverVersion);
             unavailableReason = null;
-            return new CudaBackend(handles, devices, description, new ModuleCompiler(compiler, options.ModuleCacheDirectory));
+            return new CudaBackend(handles, devices, driverVersion, compilerInfo, new ModuleCompiler(compiler, options.ModuleCacheDirectory));
         }
         catch (Exception e) when (e is GpuException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -71,14 +79,16 @@ internal sealed unsafe class CudaBackend : GpuBackend
 
     protected override GpuContext CreateContextCore(GpuDeviceInfo device) => CudaContext.Create(this, device, _compiler);
 
-    private static (IKernelCompiler Compiler, string Description) CreateCompiler()
+    /// <summary>NVRTC, if one no newer than the driver is installed; otherwise a compiler that refuses with the reason.</summary>
+    private static (IKernelCompiler Compiler, KernelCompilerInfo Info) CreateCompiler(Version driverVersion)
     {
-        if (!CudaLibraries.TryLoadNvrtc(out var reason))
+        const string Name = "NVRTC";
+        if (!CudaLibraries.TryLoadNvrtc(driverVersion, out var reason))
         {
-            return (new UnavailableCompiler(reason ?? "NVRTC not found"), $"NVRTC unavailable ({reason})");
+            return (new UnavailableCompiler(reason), new KernelCompilerInfo { Name = Name, UnavailableReason = reason });
         }
         var nvrtc = new NvrtcCompiler();
-        return (nvrtc, $"NVRTC {nvrtc.Version} ({CudaLibraries.NvrtcPath})");
+        return (nvrtc, new KernelCompilerInfo { Name = Name, Version = nvrtc.Version, LoadedFrom = CudaLibraries.NvrtcPath });
     }
 
     private static CUdevice GetDevice(int ordinal)

@@ -1,3 +1,4 @@
+using GpuMux.Gpu.Compilation;
 using GpuMux.Gpu.Cuda;
 using GpuMux.Gpu.Cuda.Native;
 using GpuMux.Gpu.Tests.Contract;
@@ -9,6 +10,20 @@ namespace GpuMux.Gpu.Tests.Cuda;
 [Collection(nameof(CudaContractTests))]
 public sealed unsafe class CudaBackendTests
 {
+    [Fact]
+    public void The_backend_names_its_driver_and_an_nvrtc_no_newer_than_it()
+    {
+        var backend = CudaBackendFixture.RequireBackend();
+
+        var driver = Assert.IsType<Version>(backend.DriverVersion);
+        var compiler = Assert.IsType<KernelCompilerInfo>(backend.Compiler);
+        var nvrtc = Assert.IsType<Version>(compiler.Version);
+
+        Assert.InRange(nvrtc.Major, 11, driver.Major);
+        Assert.False(string.IsNullOrEmpty(compiler.LoadedFrom));
+        Assert.Contains($"CUDA driver {driver}", backend.Description);
+    }
+
     [Fact]
     public void The_primary_context_blocks_rather_than_spins_while_it_waits_for_the_device()
     {
