@@ -1,3 +1,5 @@
+using GpuMux.Gpu.Compilation;
+
 namespace GpuMux.Gpu;
 
 public enum GpuBackendKind
@@ -17,8 +19,14 @@ public abstract class GpuBackend
 
     public abstract GpuBackendKind Kind { get; }
 
-    /// <summary>What this backend is, for logs and status output (driver and compiler versions).</summary>
+    /// <summary>What this backend is, in one line for logs: on CUDA, <see cref="DriverVersion"/> and <see cref="Compiler"/> put into words.</summary>
     public abstract string Description { get; }
+
+    /// <summary>The CUDA version the driver supports (<c>cuDriverGetVersion</c>); null on the Sim, which drives no GPU.</summary>
+    public abstract Version? DriverVersion { get; }
+
+    /// <summary>What compiles CUDA C here; null on the Sim, which runs its built-in kernels and compiles nothing.</summary>
+    public abstract KernelCompilerInfo? Compiler { get; }
 
     public abstract IReadOnlyList<GpuDeviceInfo> Devices { get; }
 

@@ -19,5 +19,5 @@ public class GpuException : Exception
     /// True when the error poisoned the context: every later call on it fails the same way,
     /// and the only way on is a new context.
     /// </summary>
-    public bool IsContextFatal => Status is GpuStatus.IllegalAddress or GpuStatus.KernelFault or GpuStatus.LaunchTimeout;
+    public bool IsContextFatal => Status is GpuStatus.IllegalAddress or GpuStatus.KernelFault or GpuStatus.LaunchTimeout or GpuStatus.ContextLost;
 }

@@ -28,5 +28,9 @@ public enum GpuStatus
     KernelFault,
     LaunchTimeout,
 
+    // Raised by no kernel, yet as sticky: the MPS server ended this client, or an external device
+    // signalled that data it shared is invalid.
+    ContextLost,
+
     Unknown,
 }

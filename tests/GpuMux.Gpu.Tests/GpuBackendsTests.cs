@@ -46,6 +46,8 @@ public sealed class GpuBackendsTests
 
         Assert.Equal(GpuBackendKind.Sim, sim.Kind);
         Assert.Contains("Sim", sim.Description);
+        Assert.Null(sim.DriverVersion);
+        Assert.Null(sim.Compiler);
         Assert.All(sim.Devices, d => Assert.True(d.IsSimulated));
     }
 

@@ -8,12 +8,7 @@ internal static class DeviceInspector
     public static DevicesReport InspectAll(BackendSelection selection)
     {
         var backend = selection.Backend;
-        var description = new BackendReport(
-            backend.Kind.ToString().ToLowerInvariant(),
-            backend.Description,
-            backend.Kind == GpuBackendKind.Sim,
-            selection.CudaUnavailableReason);
-        return new DevicesReport(description, [.. backend.Devices.Select(device => Inspect(backend, device))]);
+        return new DevicesReport(BackendReport.From(selection), [.. backend.Devices.Select(device => Inspect(backend, device))]);
     }
 
     public static DeviceReport Inspect(GpuBackend backend, GpuDeviceInfo device)

@@ -26,9 +26,7 @@ internal static class DeviceReportRenderer
 
     public static void Write(IAnsiConsole console, DevicesReport report)
     {
-        console.Write(new Text("Backend: ", Dim));
-        console.Write(new Text(report.Backend.Description));
-        console.WriteLine();
+        WriteBackend(console, report.Backend);
         console.Write(DeviceTable(report.Devices));
         foreach (var device in report.Devices)
         {
@@ -42,6 +40,31 @@ internal static class DeviceReportRenderer
             console.Write(CheckTable(device));
         }
         console.Write(Verdict(report));
+        console.WriteLine();
+    }
+
+    // The driver and the compiler line by line where the backend has them; the Sim's description
+    // alone, which says that it is simulated.
+    private static void WriteBackend(IAnsiConsole console, BackendReport backend)
+    {
+        if (backend.DriverVersion is null)
+        {
+            Fact(console, "Backend", new Text(backend.Description));
+            return;
+        }
+        Fact(console, "Backend", new Text($"{backend.Kind.ToUpperInvariant()}, driver {backend.DriverVersion}"));
+        if (backend.Compiler is { } compiler)
+        {
+            Fact(console, "Compiler", compiler.Version is { } version
+                ? new Text($"{compiler.Name} {version}, loaded from {compiler.Path}")
+                : new Text($"{compiler.Name} unavailable: {compiler.UnavailableReason}. PTX and cubins still load; CUDA C is refused.", Warning));
+        }
+    }
+
+    private static void Fact(IAnsiConsole console, string name, Text value)
+    {
+        console.Write(new Text($"{name}: ", Dim));
+        console.Write(value);
         console.WriteLine();
     }
 

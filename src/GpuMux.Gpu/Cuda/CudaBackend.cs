@@ -10,18 +10,27 @@ namespace GpuMux.Gpu.Cuda;
 /// <summary>NVIDIA GPUs through the CUDA driver API, with NVRTC for run-time compilation where it is installed.</summary>
 internal sealed unsafe class CudaBackend : GpuBackend
 {
+    private readonly CUdevice[] _handles;
     private readonly ModuleCompiler _compiler;
 
-    private CudaBackend(IReadOnlyList<GpuDeviceInfo> devices, string description, ModuleCompiler compiler)
+    private CudaBackend(CUdevice[] handles, IReadOnlyList<GpuDeviceInfo> devices, Version driverVersion, KernelCompilerInfo compilerInfo, ModuleCompiler compiler)
     {
+        _handles = handles;
         Devices = devices;
-        Description = description;
+        DriverVersion = driverVersion;
+        Compiler = compilerInfo;
         _compiler = compiler;
     }
 
     public override GpuBackendKind Kind => GpuBackendKind.Cuda;
 
-    public override string Description { get; }
+    public override string Description => Compiler.Version is { } version
+        ? $"CUDA driver {DriverVersion}, {Compiler.Name} {version} ({Compiler.LoadedFrom})"
+        : $"CUDA driver {DriverVersion}, {Compiler.Name} unavailable ({Compiler.UnavailableReason})";
+
+    public override Version DriverVersion { get; }
+
+    public override KernelCompilerInfo Compiler { get; }
 
     public override IReadOnlyList<GpuDeviceInfo> Devices { get; }
 
@@ -42,19 +51,21 @@ internal sealed unsafe class CudaBackend : GpuBackend
                     : $"the NVIDIA driver failed to initialise: {new CudaException(init, "cuInit").Message}";
                 return null;
             }
-            int count, driverVersion;
+            int count, encodedVersion;
             ThrowIfFailed(cuDeviceGetCount(&count));
-            ThrowIfFailed(cuDriverGetVersion(&driverVersion));
+            ThrowIfFailed(cuDriverGetVersion(&encodedVersion));
             if (count == 0)
             {
                 unavailableReason = "the NVIDIA driver sees no CUDA device";
                 return null;
             }
-            var devices = Enumerable.Range(0, count).Select(Describe).ToArray();
-            var (compiler, nvrtcDescription) = CreateCompiler();
-            var description = $"CUDA driver {driverVersion / 1000}.{driverVersion % 1000 / 10}, {nvrtcDescription}";
+            var handles = Enumerable.Range(0, count).Select(GetDevice).ToArray();
+            var devices = handles.Select((handle, ordinal) => Describe(ordinal, handle)).ToArray();
+            // cuda.h encodes the version as 1000 * major + 10 * minor.
+            var driverVersion = new Version(encodedVersion / 1000, encodedVersion % 1000 / 10);
+            var (compiler, compilerInfo) = CreateCompiler(driverVersion);
             unavailableReason = null;
-            return new CudaBackend(devices, description, new ModuleCompiler(compiler, options.ModuleCacheDirectory));
+            return new CudaBackend(handles, devices, driverVersion, compilerInfo, new ModuleCompiler(compiler, options.ModuleCacheDirectory));
         }
         catch (Exception e) when (e is GpuException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -63,23 +74,32 @@ internal sealed unsafe class CudaBackend : GpuBackend
         }
     }
 
+    /// <summary>The driver's handle of <paramref name="device"/>, for the calls that take a <c>CUdevice</c>.</summary>
+    internal CUdevice Handle(GpuDeviceInfo device) => _handles[device.Ordinal];
+
     protected override GpuContext CreateContextCore(GpuDeviceInfo device) => CudaContext.Create(this, device, _compiler);
 
-    private static (IKernelCompiler Compiler, string Description) CreateCompiler()
+    /// <summary>NVRTC, if one no newer than the driver is installed; otherwise a compiler that refuses with the reason.</summary>
+    private static (IKernelCompiler Compiler, KernelCompilerInfo Info) CreateCompiler(Version driverVersion)
     {
-        if (!CudaLibraries.TryLoadNvrtc(out var reason))
+        const string Name = "NVRTC";
+        if (!CudaLibraries.TryLoadNvrtc(driverVersion, out var reason))
         {
-            return (new UnavailableCompiler(reason ?? "NVRTC not found"), $"NVRTC unavailable ({reason})");
+            return (new UnavailableCompiler(reason), new KernelCompilerInfo { Name = Name, UnavailableReason = reason });
         }
         var nvrtc = new NvrtcCompiler();
-        return (nvrtc, $"NVRTC {nvrtc.Version} ({CudaLibraries.NvrtcPath})");
+        return (nvrtc, new KernelCompilerInfo { Name = Name, Version = nvrtc.Version, LoadedFrom = CudaLibraries.NvrtcPath });
     }
 
-    private static GpuDeviceInfo Describe(int ordinal)
+    private static CUdevice GetDevice(int ordinal)
     {
-        int handle;
-        ThrowIfFailed(cuDeviceGet(&handle, ordinal));
-        var device = handle;
+        CUdevice device;
+        ThrowIfFailed(cuDeviceGet(&device, ordinal));
+        return device;
+    }
+
+    private static GpuDeviceInfo Describe(int ordinal, CUdevice device)
+    {
         nuint totalMemory;
         ThrowIfFailed(cuDeviceTotalMem_v2(&totalMemory, device));
         return new GpuDeviceInfo
@@ -107,7 +127,7 @@ internal sealed unsafe class CudaBackend : GpuBackend
         };
     }
 
-    private static int Read(Attribute attribute, int device)
+    private static int Read(Attribute attribute, CUdevice device)
     {
         int value;
         ThrowIfFailed(cuDeviceGetAttribute(&value, attribute, device), $"cuDeviceGetAttribute({attribute})");

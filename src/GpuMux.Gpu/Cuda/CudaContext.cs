@@ -13,13 +13,15 @@ namespace GpuMux.Gpu.Cuda;
 internal sealed unsafe class CudaContext : GpuContext
 {
     private readonly CudaBackend _backend;
+    private readonly CUdevice _cuDevice;
     private readonly Lock _releaseGate = new();
     private bool _released;
 
-    private CudaContext(CudaBackend backend, GpuDeviceInfo device, nint handle, StreamPriorityRange priorities, ulong granularity, ModuleCompiler compiler)
+    private CudaContext(CudaBackend backend, GpuDeviceInfo device, CUdevice cuDevice, nint handle, StreamPriorityRange priorities, ulong granularity, ModuleCompiler compiler)
         : base(device, priorities, granularity, compiler)
     {
         _backend = backend;
+        _cuDevice = cuDevice;
         Handle = handle;
     }
 
@@ -27,19 +29,21 @@ internal sealed unsafe class CudaContext : GpuContext
 
     public static CudaContext Create(CudaBackend backend, GpuDeviceInfo device, ModuleCompiler compiler)
     {
+        var cuDevice = backend.Handle(device);
+        PreferBlockingSync(cuDevice);
         nint handle;
-        ThrowIfFailed(cuDevicePrimaryCtxRetain(&handle, device.Ordinal));
+        ThrowIfFailed(cuDevicePrimaryCtxRetain(&handle, cuDevice));
         try
         {
             ThrowIfFailed(cuCtxSetCurrent(handle));
             int least, greatest;
             ThrowIfFailed(cuCtxGetStreamPriorityRange(&least, &greatest));
             var granularity = device.SupportsVirtualMemory ? MinimumGranularity(device.Ordinal) : 2UL << 20;
-            return new CudaContext(backend, device, handle, new StreamPriorityRange(least, greatest), granularity, compiler);
+            return new CudaContext(backend, device, cuDevice, handle, new StreamPriorityRange(least, greatest), granularity, compiler);
         }
         catch
         {
-            cuDevicePrimaryCtxRelease_v2(device.Ordinal);
+            cuDevicePrimaryCtxRelease_v2(cuDevice);
             throw;
         }
     }
@@ -160,9 +164,30 @@ internal sealed unsafe class CudaContext : GpuContext
         lock (_releaseGate)
         {
             _released = true;
-            cuDevicePrimaryCtxRelease_v2(Device.Ordinal);
+            cuDevicePrimaryCtxRelease_v2(_cuDevice);
         }
         _backend.ContextReleased(Device.Ordinal);
+    }
+
+    /// <summary>
+    /// Has the primary context block the waiting thread on a synchronisation primitive. Under the
+    /// default, CU_CTX_SCHED_AUTO, the driver spins while the process has no more contexts than the
+    /// machine has logical processors, which for the daemon is always: every synchronise would hold
+    /// a core for as long as the device works. A primary context that is already active was set up by another
+    /// user in the process (the daemon is normally the only one), so its flags are that user's
+    /// choice and stay; cuda.h documents no refusal of _v2 on an active context, nor what a change
+    /// does to one.
+    /// </summary>
+    private static void PreferBlockingSync(CUdevice device)
+    {
+        uint flags;
+        int active;
+        ThrowIfFailed(cuDevicePrimaryCtxGetState(device, &flags, &active));
+        var wanted = (flags & ~CudaConstants.CU_CTX_SCHED_MASK) | CudaConstants.CU_CTX_SCHED_BLOCKING_SYNC;
+        if (active == 0 && wanted != flags)
+        {
+            ThrowIfFailed(cuDevicePrimaryCtxSetFlags_v2(device, wanted));
+        }
     }
 
     private static ulong MinimumGranularity(int ordinal)

@@ -25,10 +25,10 @@ internal sealed unsafe class NvrtcCompiler : IKernelCompiler
         {
             NvrtcCheck.ThrowIfFailed(nvrtcGetSupportedArchs(architectures));
         }
-        Version = $"{major}.{minor}";
+        Version = new Version(major, minor);
     }
 
-    public string Version { get; }
+    public Version Version { get; }
 
     public string Identity => $"nvrtc {Version}";
 

@@ -188,9 +188,11 @@ public static class KernelReference
         }
 
         x = x[..cols];
-        for (var r = 0; r < rows; r++)
+        // Each row is sliced off the front of what is left rather than found at r * cols, so no
+        // index is an int product that only the length check above keeps from overflowing.
+        for (var r = 0; r < rows; r++, w = w[cols..])
         {
-            var row = w.Slice(r * cols, cols);
+            var row = w[..cols];
             y[r] = Vector256.IsHardwareAccelerated ? RowDotVector<TWeights, T>(row, x) : RowDotScalar<TWeights, T>(row, x);
         }
     }

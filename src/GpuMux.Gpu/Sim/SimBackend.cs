@@ -22,6 +22,10 @@ internal sealed class SimBackend : GpuBackend
 
     public override string Description => "Sim: simulated device on the CPU, no GPU in use";
 
+    public override Version? DriverVersion => null;
+
+    public override KernelCompilerInfo? Compiler => null;
+
     public override IReadOnlyList<GpuDeviceInfo> Devices { get; }
 
     protected override GpuContext CreateContextCore(GpuDeviceInfo device) => new SimContext(this, device, _options, _compiler);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -21,7 +20,7 @@ public sealed partial class CudaAbiTests
     {
         var include = CudaIncludeDirectory();
         Assert.SkipWhen(include is null, "needs cuda.h and nvrtc.h: none under $CUDA_HOME, $CUDA_PATH or /usr/local/cuda");
-        var compiler = new[] { "cc", "gcc", "clang" }.FirstOrDefault(OnPath);
+        var compiler = CCompiler.Find();
         Assert.SkipWhen(compiler is null, "needs a C compiler (cc, gcc or clang) on PATH");
 
         var expected = ExpectedValues();
@@ -53,6 +52,7 @@ public sealed partial class CudaAbiTests
         AddLayout(values, typeof(CUmemLocation), "CUmemLocation");
         AddLayout(values, typeof(CUmemAllocationProp), "CUmemAllocationProp");
         AddLayout(values, typeof(CUmemAccessDesc), "CUmemAccessDesc");
+        AddLayout(values, typeof(CUdevice), "CUdevice");
         return values;
     }
 
@@ -83,10 +83,10 @@ public sealed partial class CudaAbiTests
         for (var attempt = 0; attempt < 5; attempt++)
         {
             File.WriteAllText(source, PrinterSource(expressions.Except(absent)));
-            var (exitCode, output) = Run(compiler, $"-I{include} -o {program} {source}");
+            var (exitCode, output) = CCompiler.Run(compiler, $"-I{include} -o {program} {source}");
             if (exitCode == 0)
             {
-                var values = Run(program, "").Output
+                var values = CCompiler.Run(program, "").Output
                     .Split('\n', StringSplitOptions.RemoveEmptyEntries)
                     .Select(line => line.Split('\t'))
                     .ToDictionary(parts => parts[0], parts => long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
@@ -114,21 +114,6 @@ public sealed partial class CudaAbiTests
             .Where(root => !string.IsNullOrEmpty(root))
             .Select(root => Path.Combine(root!, "include"))
             .FirstOrDefault(directory => File.Exists(Path.Combine(directory, "cuda.h")) && File.Exists(Path.Combine(directory, "nvrtc.h")));
-
-    private static bool OnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(directory => File.Exists(Path.Combine(directory, program)));
-
-    private static (int ExitCode, string Output) Run(string program, string arguments)
-    {
-        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        // Plain ASCII quotes in the compiler's messages, which the name parser reads.
-        start.Environment["LC_ALL"] = "C";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error);
-    }
 
     // gcc: 'X' undeclared; clang: use of undeclared identifier 'X'.
     [GeneratedRegex(@"['‘](?<gcc>\w+)['’] undeclared|undeclared identifier ['‘](?<clang>\w+)['’]")]

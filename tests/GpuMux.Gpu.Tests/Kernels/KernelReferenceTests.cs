@@ -82,6 +82,18 @@ public sealed class KernelReferenceTests
     }
 
     [Fact]
+    public void A_gemv_with_more_weights_than_int_counts_is_refused_before_any_row_is_read()
+    {
+        // 65536 x 65536 is 2^32 weights: 0 in int arithmetic, so a check made in int would pass
+        // and the first row past the buffer would fail with a different exception.
+        const int side = 1 << 16;
+
+        var error = Assert.Throws<ArgumentException>(() => KernelReference.GemvF32(new float[side], new float[side], new float[side], side, side));
+
+        Assert.Contains("4294967296 weights", error.Message);
+    }
+
+    [Fact]
     public void Gemv_agrees_with_a_double_precision_product()
     {
         const int rows = 37, cols = 1003;

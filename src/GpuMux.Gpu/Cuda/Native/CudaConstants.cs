@@ -4,6 +4,10 @@ namespace GpuMux.Gpu.Cuda.Native;
 // VMM structs or passed by value as an enum) are int.
 internal static class CudaConstants
 {
+    // CUctx_flags: the scheduling modes are the values under CU_CTX_SCHED_MASK
+    internal const uint CU_CTX_SCHED_BLOCKING_SYNC = 0x04;
+    internal const uint CU_CTX_SCHED_MASK = 0x07;
+
     // CUstream_flags
     internal const uint CU_STREAM_DEFAULT = 0x0;
     internal const uint CU_STREAM_NON_BLOCKING = 0x1;

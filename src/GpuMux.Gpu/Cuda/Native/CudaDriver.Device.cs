@@ -8,18 +8,18 @@ internal static unsafe partial class CudaDriver
     internal static partial CUresult cuDeviceGetCount(int* count);
 
     [LibraryImport(CudaLibraries.DriverLibraryName)]
-    internal static partial CUresult cuDeviceGet(int* device, int ordinal);
+    internal static partial CUresult cuDeviceGet(CUdevice* device, int ordinal);
 
     [LibraryImport(CudaLibraries.DriverLibraryName)]
-    internal static partial CUresult cuDeviceGetName(byte* name, int len, int dev);
+    internal static partial CUresult cuDeviceGetName(byte* name, int len, CUdevice dev);
 
     // cuDeviceTotalMem is #defined to the _v2 export, which reports size_t rather than unsigned int.
     [LibraryImport(CudaLibraries.DriverLibraryName)]
-    internal static partial CUresult cuDeviceTotalMem_v2(nuint* bytes, int dev);
+    internal static partial CUresult cuDeviceTotalMem_v2(nuint* bytes, CUdevice dev);
 
     [LibraryImport(CudaLibraries.DriverLibraryName)]
-    internal static partial CUresult cuDeviceGetAttribute(int* pi, CUdevice_attribute attrib, int dev);
+    internal static partial CUresult cuDeviceGetAttribute(int* pi, CUdevice_attribute attrib, CUdevice dev);
 
     [LibraryImport(CudaLibraries.DriverLibraryName)]
-    internal static partial CUresult cuDeviceGetPCIBusId(byte* pciBusId, int len, int dev);
+    internal static partial CUresult cuDeviceGetPCIBusId(byte* pciBusId, int len, CUdevice dev);
 }

@@ -69,6 +69,9 @@ public sealed class CudaException : GpuException
             or CUresult.CUDA_ERROR_CONTAINED
             or CUresult.CUDA_ERROR_TENSOR_MEMORY_LEAK => GpuStatus.KernelFault,
         CUresult.CUDA_ERROR_LAUNCH_TIMEOUT => GpuStatus.LaunchTimeout,
+        // cuda.h: "To continue using CUDA, the process must be terminated and relaunched", as for
+        // the launch faults, though no kernel of ours raised them.
+        CUresult.CUDA_ERROR_MPS_CLIENT_TERMINATED or CUresult.CUDA_ERROR_EXTERNAL_DEVICE => GpuStatus.ContextLost,
         _ => GpuStatus.Unknown,
     };
 

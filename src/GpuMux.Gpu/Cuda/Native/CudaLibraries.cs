@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
@@ -14,20 +15,17 @@ internal static class CudaLibraries
     internal const string DriverLibraryName = "cuda";
     internal const string NvrtcLibraryName = "nvrtc";
 
+    /// <summary>The newest NVRTC major these bindings are written against; none newer is probed.</summary>
+    internal const int NewestNvrtcMajor = 13;
+
     private const string DriverSoname = "libcuda.so.1";
 
-    // CUDA 12 and 13 use the major version as the soname suffix; CUDA 11.x shipped
+    // CUDA 12 and later use the major version alone as the soname suffix; CUDA 11.x shipped
     // libnvrtc.so.11.2 (11.2 onwards), .11.1 and .11.0 instead.
-    private static readonly string[] NvrtcSonames =
-    [
-        "libnvrtc.so.13",
-        "libnvrtc.so.12",
-        "libnvrtc.so.11",
-        "libnvrtc.so.11.2",
-        "libnvrtc.so.11.1",
-        "libnvrtc.so.11.0",
-        "libnvrtc.so",
-    ];
+    private static readonly string[] Nvrtc11Sonames = ["libnvrtc.so.11", "libnvrtc.so.11.2", "libnvrtc.so.11.1", "libnvrtc.so.11.0"];
+
+    // A development install's link, whose version only the library itself can tell.
+    private const string UnversionedNvrtc = "libnvrtc.so";
 
     private static readonly string[] ToolkitRootVariables = ["CUDA_HOME", "CUDA_PATH"];
 
@@ -85,7 +83,7 @@ internal static class CudaLibraries
         {
             if (_driver == 0)
             {
-                var handle = TryLoadFirst([DriverSoname, "libcuda.so"], "cuInit", out var loadError, out _);
+                var handle = TryLoadFirst([DriverSoname, "libcuda.so"], "cuInit", reject: null, out var loadError, out _);
                 if (handle == 0)
                 {
                     reason = loadError is null
@@ -100,7 +98,12 @@ internal static class CudaLibraries
         return reason is null;
     }
 
-    internal static bool TryLoadNvrtc(out string? reason)
+    /// <summary>
+    /// Loads the newest NVRTC no newer than the <paramref name="driver"/>'s CUDA major: the driver
+    /// cannot load the PTX or cubins of a newer NVRTC. Where the only NVRTC installed is newer,
+    /// the reason says so, naming both versions.
+    /// </summary>
+    internal static bool TryLoadNvrtc(Version driver, [NotNullWhen(false)] out string? reason)
     {
         EnsureResolver();
         if (IsNvrtcLoaded)
@@ -113,12 +116,16 @@ internal static class CudaLibraries
             if (_nvrtc == 0)
             {
                 var directories = ToolkitLibraryDirectories().ToList();
-                var handle = TryLoadFirst(NvrtcCandidates(directories), "nvrtcVersion", out var loadError, out var loadedFrom);
+                var usable = NvrtcSonames(driver.Major);
+                // The newer ones come last, only to be found and refused, so that the reason can
+                // name the NVRTC that is there rather than say there is none.
+                List<string> candidates = [.. InDirectories(usable, directories), .. InDirectories(NewerNvrtcSonames(driver.Major), directories)];
+                var handle = LoadNvrtc(candidates, driver, out var loadError, out var loadedFrom);
                 if (handle == 0)
                 {
                     reason = loadError is null
-                        ? $"libnvrtc not found: no CUDA toolkit NVRTC ({string.Join(", ", NvrtcSonames)} are neither on the library path nor in {string.Join(", ", directories)})"
-                        : $"libnvrtc could not be loaded: {loadError}";
+                        ? $"libnvrtc not found: no NVRTC for the CUDA {driver} driver ({string.Join(", ", usable)} are neither on the library path nor in {string.Join(", ", directories)})"
+                        : $"no usable libnvrtc: {loadError}";
                     return false;
                 }
                 Volatile.Write(ref _nvrtcPath, loadedFrom);
@@ -129,34 +136,73 @@ internal static class CudaLibraries
         return reason is null;
     }
 
+    /// <summary>
+    /// The NVRTC sonames to try under a driver of CUDA major <paramref name="driverMajor"/>, newest
+    /// first and none newer than the driver (CUDA 11's under an 11.x driver only), then the
+    /// unversioned link, whose version is checked once it is loaded.
+    /// </summary>
+    internal static IReadOnlyList<string> NvrtcSonames(int driverMajor)
+    {
+        var sonames = new List<string>();
+        for (var major = Math.Min(driverMajor, NewestNvrtcMajor); major >= 12; major--)
+        {
+            sonames.Add($"libnvrtc.so.{major}");
+        }
+        if (driverMajor >= 11)
+        {
+            sonames.AddRange(Nvrtc11Sonames);
+        }
+        sonames.Add(UnversionedNvrtc);
+        return sonames;
+    }
+
+    /// <summary>The sonames of the NVRTC majors newer than the driver, newest first.</summary>
+    internal static IReadOnlyList<string> NewerNvrtcSonames(int driverMajor) =>
+        [.. NvrtcSonames(NewestNvrtcMajor).Except(NvrtcSonames(driverMajor))];
+
     private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
     {
         // Returning 0 lets the runtime fall back to its own probing, which then fails with a
         // DllNotFoundException at the call: callers are expected to have asked TryLoad* first.
+        // NVRTC is never loaded from here, since which one may be used depends on the driver.
         switch (libraryName)
         {
             case DriverLibraryName:
                 TryLoadDriver(out _);
                 return Volatile.Read(ref _driver);
             case NvrtcLibraryName:
-                TryLoadNvrtc(out _);
                 return Volatile.Read(ref _nvrtc);
             default:
                 return 0;
         }
     }
 
-    private static List<string> NvrtcCandidates(List<string> directories)
+    /// <summary>Each soname as the loader finds it, then in each toolkit directory.</summary>
+    private static IEnumerable<string> InDirectories(IReadOnlyList<string> sonames, List<string> directories) =>
+        sonames.Concat(directories.SelectMany(directory => sonames.Select(soname => Path.Combine(directory, soname))));
+
+    /// <summary>
+    /// The first of <paramref name="candidates"/> that loads and is an NVRTC no newer than the
+    /// <paramref name="driver"/>'s major, or 0 with the first failure or refusal in
+    /// <paramref name="error"/>. Touches none of this class's state, so a probe can be tested.
+    /// </summary>
+    internal static nint LoadNvrtc(IReadOnlyList<string> candidates, Version driver, out string? error, out string? loadedFrom) =>
+        TryLoadFirst(candidates, "nvrtcVersion", (candidate, nvrtcVersion) => CheckVersion(candidate, nvrtcVersion, driver), out error, out loadedFrom);
+
+    /// <summary>Why an NVRTC of <paramref name="nvrtc"/> cannot serve the <paramref name="driver"/>, or null if it can.</summary>
+    internal static string? NewerThanDriver(string candidate, Version nvrtc, Version driver) =>
+        nvrtc.Major > driver.Major
+            ? $"NVRTC {nvrtc} ({candidate}) is newer than the CUDA {driver} driver, which cannot load what it compiles"
+            : null;
+
+    // Asked through the candidate's own export: the "nvrtc" binding resolves only to the library
+    // finally chosen.
+    private static unsafe string? CheckVersion(string candidate, nint nvrtcVersion, Version driver)
     {
-        var candidates = new List<string>(NvrtcSonames);
-        foreach (var directory in directories)
-        {
-            foreach (var name in NvrtcSonames)
-            {
-                candidates.Add(Path.Combine(directory, name));
-            }
-        }
-        return candidates;
+        int major, minor;
+        return ((delegate* unmanaged<int*, int*, nvrtcResult>)nvrtcVersion)(&major, &minor) == nvrtcResult.NVRTC_SUCCESS
+            ? NewerThanDriver(candidate, new Version(major, minor), driver)
+            : $"{candidate}: nvrtcVersion failed";
     }
 
     private static IEnumerable<string> ToolkitLibraryDirectories()
@@ -179,11 +225,13 @@ internal static class CudaLibraries
     }
 
     /// <summary>
-    /// Loads the first candidate that opens and exports <paramref name="requiredExport"/>.
-    /// <paramref name="error"/> stays null when every candidate was simply absent, and otherwise
-    /// carries the first failure that was not "no such file" (a broken or foreign library).
+    /// Loads the first candidate that opens, exports <paramref name="requiredExport"/> and is not
+    /// refused by <paramref name="reject"/> (given the candidate and the export's address, it
+    /// returns why not, or null). <paramref name="error"/> stays null when every candidate was
+    /// simply absent, and otherwise carries the first failure that was not "no such file" (a
+    /// broken, foreign or refused library).
     /// </summary>
-    private static nint TryLoadFirst(IReadOnlyList<string> candidates, string requiredExport, out string? error, out string? loadedFrom)
+    private static nint TryLoadFirst(IReadOnlyList<string> candidates, string requiredExport, Func<string, nint, string?>? reject, out string? error, out string? loadedFrom)
     {
         error = null;
         loadedFrom = null;
@@ -207,9 +255,15 @@ internal static class CudaLibraries
                 }
                 continue;
             }
-            if (!NativeLibrary.TryGetExport(handle, requiredExport, out _))
+            if (!NativeLibrary.TryGetExport(handle, requiredExport, out var export))
             {
                 error ??= $"{candidate} does not export {requiredExport}";
+                NativeLibrary.Free(handle);
+                continue;
+            }
+            if (reject?.Invoke(candidate, export) is { } refusal)
+            {
+                error ??= refusal;
                 NativeLibrary.Free(handle);
                 continue;
             }

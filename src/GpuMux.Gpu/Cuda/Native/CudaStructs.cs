@@ -9,6 +9,8 @@ namespace GpuMux.Gpu.Cuda.Native;
 internal struct CUmemLocation
 {
     public int type;
+
+    // For CU_MEM_LOCATION_TYPE_DEVICE cuda.h calls this a device ordinal, not a CUdevice.
     public int id;
 }
 
