@@ -78,9 +78,13 @@ dotnet_runtime() {
   dotnet --info | sed -n '/Host:/,/Commit:/p'
 }
 
+# Runs the GPU tests of one trait in a test process of their own: Gpu (the contract), or
+# GpuFault (faults the GPU on purpose, then resets it: a reset that does not work would poison
+# every test after it in the same process).
 gpu_tests() {
-  local log=$RESULTS/gpu-tests.log rc=0
-  dotnet "$TESTS" -trait "Category=Gpu" -noColor -result-junit "$RESULTS/gpu-tests.junit.xml" 2>&1 | tee "$log" || rc=$?
+  local trait=$1 name=$2
+  local log=$RESULTS/$name.log rc=0
+  dotnet "$TESTS" -trait "Category=$trait" -noColor -result-junit "$RESULTS/$name.junit.xml" 2>&1 | tee "$log" || rc=$?
   # xunit's summary line: "Total: 25, Errors: 0, Failed: 0, Skipped: 0, Not Run: 0, Time: ..."
   local summary total skipped
   summary=$(grep -E 'Total: [0-9]+' "$log" | tail -n 1 || true)
@@ -91,7 +95,7 @@ gpu_tests() {
     return 1
   fi
   if [[ $total == 0 ]]; then
-    echo "!!! no GPU tests ran: nothing matched -trait Category=Gpu"
+    echo "!!! no GPU tests ran: nothing matched -trait Category=$trait"
     return 1
   fi
   # On a GPU machine a skip means the CUDA backend did not come up: that is a failure here.
@@ -147,7 +151,8 @@ main() {
   step "machine" show_machine
   step "GPU probe" gpu_probe
   step ".NET runtime" dotnet_runtime
-  step "GPU tests" gpu_tests
+  step "GPU tests" gpu_tests Gpu gpu-tests
+  step "device reset after a fault" gpu_tests GpuFault gpu-fault-tests
   step "bandwidth probe" bandwidth_probe
   step "swap benchmark" swap_benchmark
   step "pool mapping" pool_mapping

@@ -40,6 +40,7 @@ public abstract class GpuMuxException(ErrorCode code, string message) : Exceptio
         ErrorCode.UnknownTensor => new UnknownTensorException(message),
         ErrorCode.DeadlineMissed => new DeadlineMissedException(message),
         ErrorCode.LeaseExpired => new LeaseExpiredException(message),
+        ErrorCode.DeviceLost => new DeviceLostException(message),
         ErrorCode.None => throw new ArgumentOutOfRangeException(nameof(code), code, "0 is success, not an error"),
         _ => new UnrecognizedErrorException(code, message),
     };
@@ -105,6 +106,15 @@ public sealed class DeadlineMissedException(string message) : GpuMuxException(Er
 /// allocated under it were freed, and steps fail until the session releases it and takes another.
 /// </summary>
 public sealed class LeaseExpiredException(string message) : GpuMuxException(ErrorCode.LeaseExpired, message);
+
+/// <summary>
+/// After a fault the daemon could not set its GPU up again: everything the session held is gone
+/// (its regions, buffers, modules and models) and the daemon is exiting, for its service manager
+/// to start it again. Not <see cref="GpuMuxException.IsRetryable"/>, since nothing sent on this
+/// connection can succeed any more; connect again once the daemon is back, set the session up
+/// again, and send the work again there.
+/// </summary>
+public sealed class DeviceLostException(string message) : GpuMuxException(ErrorCode.DeviceLost, message);
 
 /// <summary>A code from a later minor version of the protocol than this client knows.</summary>
 public sealed class UnrecognizedErrorException(ErrorCode code, string message) : GpuMuxException(code, message);

@@ -27,8 +27,10 @@ public static class DaemonHost
 
         // Registration order is start order, and stop runs in reverse: the engine starts before the
         // socket accepts anyone, and stops after every session has been closed.
+        builder.Services.AddSingleton<DaemonExitCode>();
         builder.Services.AddSingleton<EngineService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<EngineService>());
+        builder.Services.AddHostedService<DeviceLossWatch>();
         builder.Services.AddHostedService<TenantLimitsReload>();
         if (reloadOnHangup)
         {
@@ -37,5 +39,15 @@ public static class DaemonHost
 
         builder.Services.AddHostedService<SocketServer>();
         return builder.Build();
+    }
+
+    /// <summary>Runs gpumuxd until it stops, and returns the status its process exits with (<see cref="DaemonExitCode"/>).</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var host = Build(args);
+        // Taken before the run, which disposes the host and its services when it ends.
+        var exitCode = host.Services.GetRequiredService<DaemonExitCode>();
+        await host.RunAsync();
+        return exitCode.Value;
     }
 }

@@ -1,4 +1,3 @@
 using GpuMux.Daemon;
-using Microsoft.Extensions.Hosting;
 
-await DaemonHost.Build(args).RunAsync();
+return await DaemonHost.RunAsync(args);

@@ -46,4 +46,11 @@ public enum EngineError : ushort
 
     /// <summary>The session's lease has run out (its device time or its duration): its steps fail until it takes a new one.</summary>
     LeaseExpired,
+
+    /// <summary>
+    /// After a fault the device could not be set up again (its reset, a new context or the check
+    /// of what the new context computes failed): everything the engine held is gone, and every
+    /// step and request fails with this until the engine is restarted.
+    /// </summary>
+    DeviceLost,
 }

@@ -34,6 +34,7 @@ internal sealed class EngineRuntime
     private readonly StepScheduler _scheduler;
     private readonly TenantBook _tenants;
     private readonly Action<IEngineWork> _post;
+    private readonly Action<string> _reportDeviceLost;
     private readonly DeviceRecovery _recovery;
     private readonly ILogger _engineLogger;
     private readonly ILogger _sessionLogger;
@@ -48,7 +49,7 @@ internal sealed class EngineRuntime
     private int _recoveries;
     private uint _lastLeaseId;
 
-    private EngineRuntime(GpuBackend backend, EngineOptions options, DeviceContext device, LoadedModule builtins, ILoggerFactory loggers, Action<IEngineWork> post)
+    private EngineRuntime(GpuBackend backend, EngineOptions options, DeviceContext device, LoadedModule builtins, ILoggerFactory loggers, Action<IEngineWork> post, Action<string> deviceLost)
     {
         _backend = backend;
         _options = options;
@@ -58,6 +59,7 @@ internal sealed class EngineRuntime
         _sessionLogger = loggers.CreateLogger<EngineSession>();
         _faultLogger = loggers.CreateLogger<DeviceRecovery>();
         _post = post;
+        _reportDeviceLost = deviceLost;
         _classes = CreateClasses(options.Scheduling, device.Context.StreamPriorities);
         _ledger = new StepLedger(_classes);
         _executor = new StepExecutor(_sessionLogger, _ledger);
@@ -85,15 +87,17 @@ internal sealed class EngineRuntime
     /// Creates the context on the calling thread, which owns it from then on, takes the device
     /// pool, sets up the pinned pool, and loads the built-in kernels. <paramref name="post"/>
     /// queues work for this thread from others (reads of model files report through it).
+    /// <paramref name="deviceLost"/> is told why, once, if the device cannot be set up again
+    /// after a fault, when every step has been failed.
     /// </summary>
-    public static EngineRuntime Start(GpuBackend backend, EngineOptions options, ILoggerFactory loggers, Action<IEngineWork> post)
+    public static EngineRuntime Start(GpuBackend backend, EngineOptions options, ILoggerFactory loggers, Action<IEngineWork> post, Action<string> deviceLost)
     {
         var device = DeviceContext.Create(backend, options.DeviceOrdinal, options);
         LoadedModule? builtins = null;
         try
         {
             builtins = BuiltinModule.Load(device.Context);
-            var runtime = new EngineRuntime(backend, options, device, builtins, loggers, post);
+            var runtime = new EngineRuntime(backend, options, device, builtins, loggers, post, deviceLost);
             runtime._models.Start(device);
             EngineLog.Started(runtime._engineLogger, device.Context.Device.Name, backend.Description);
             return runtime;
@@ -119,7 +123,8 @@ internal sealed class EngineRuntime
 
     /// <summary>
     /// Runs a request, turning failures into what the caller is told: an <see cref="EngineException"/>
-    /// as it is; a sticky fault resets the device and asks for a retry; anything else is internal.
+    /// as it is; a sticky fault resets the device and asks for a retry (or, when the device is lost,
+    /// says so); anything else is internal.
     /// </summary>
     public T Run<T>(Func<EngineRuntime, T> body)
     {
@@ -134,7 +139,9 @@ internal sealed class EngineRuntime
         catch (GpuException e) when (e.IsContextFatal && _device is not null)
         {
             Recover(e);
-            throw new EngineException(EngineError.DeviceReset, $"the device was reset after a fault ({e.Status}); retry", e);
+            throw _device is null
+                ? new EngineException(EngineError.DeviceLost, DeviceLostMessage, e)
+                : new EngineException(EngineError.DeviceReset, $"the device was reset after a fault ({e.Status}); retry", e);
         }
         catch (Exception e)
         {
@@ -464,7 +471,7 @@ internal sealed class EngineRuntime
             step.RejectedAsTooManyInFlight ? (EngineError.TooManyInFlight, $"the session already has {_options.MaxInFlightStepsPerSession} steps submitted and not completed")
             : _shuttingDown ? (EngineError.ShuttingDown, "the engine is shutting down")
             : owner.IsClosing ? (EngineError.ShuttingDown, "the session is closing")
-            : _device is null ? (EngineError.DeviceReset, DeviceLostMessage)
+            : _device is null ? (EngineError.DeviceLost, DeviceLostMessage)
             : (EngineError.None, null);
         if (refusal != EngineError.None)
         {
@@ -600,7 +607,7 @@ internal sealed class EngineRuntime
         SessionLog.LeaseReleased(_sessionLogger, session.Session.Id, lease.Id);
     }
 
-    private string DeviceLostMessage => $"the device could not be set up again after a fault: {_deviceLost}";
+    private string DeviceLostMessage => $"the device is lost: after a fault it could not be set up again ({_deviceLost}); what the session held is gone, and nothing runs until the engine restarts";
 
     private static ulong RoundUp(ulong bytes, ulong unit) => (bytes + unit - 1) / unit * unit;
 
@@ -622,24 +629,30 @@ internal sealed class EngineRuntime
     }
 
     /// <summary>
-    /// Replaces a context a sticky fault has poisoned: fails the steps on it, lets everything on
+    /// Replaces a context a sticky fault has poisoned: takes the steps off it, lets everything on
     /// it go, makes it all again on a new one (models become non-resident, their ranges reserved
-    /// again), and puts the steps waiting to start on the new device.
+    /// again), fails the steps that were on it, and puts the steps waiting to start on the new
+    /// device. When no new device can be made, the device is lost: every step fails, and the
+    /// engine says so.
     /// </summary>
     private void Recover(GpuException fault)
     {
         var broken = _device!;
         broken.MarkFaulted();
-        var suspects = _executor.FailAfterFault(fault, _dispatcher.TakeIssuing(), broken);
+        var faulted = _executor.TakeAfterFault(fault, _dispatcher.TakeIssuing(), broken);
         _dispatcher.AfterFault();
-        FaultLog.DeviceFaulted(_faultLogger, fault.Status, suspects, fault.Message);
-        FinishIdleCloses();
+        FaultLog.DeviceFaulted(_faultLogger, fault.Status, faulted.Suspects, fault.Message);
         _models.DetachFromDevice();
         _device = _recovery.Rebuild(broken, _sessions, _models, out _deviceLost);
+        // Failed only now, since what they are told depends on whether the device came back;
+        // closing sessions finish once they are, so a session's close follows its last completion.
+        _executor.FailFaulted(faulted, _deviceLost);
+        FinishIdleCloses();
         if (_device is null)
         {
-            _scheduler.FailHeld(null, EngineError.DeviceReset, DeviceLostMessage);
-            _dispatcher.FailWaiting(null, EngineError.DeviceReset, DeviceLostMessage);
+            _scheduler.FailHeld(null, EngineError.DeviceLost, DeviceLostMessage);
+            _dispatcher.FailWaiting(null, EngineError.DeviceLost, DeviceLostMessage);
+            _reportDeviceLost(_deviceLost!);
             return;
         }
         if (!_dispatcher.HasWaiting && _scheduler.Held == 0)
@@ -675,7 +688,7 @@ internal sealed class EngineRuntime
         {
             throw new EngineException(EngineError.ShuttingDown, "the engine is shutting down");
         }
-        return _device ?? throw new EngineException(EngineError.DeviceReset, DeviceLostMessage);
+        return _device ?? throw new EngineException(EngineError.DeviceLost, DeviceLostMessage);
     }
 
     private static void ThrowIfClosing(SessionState session)

@@ -17,14 +17,16 @@ public sealed class GpuEngine : IAsyncDisposable
     private readonly GpuBackend _backend;
     private readonly EngineOptions _options;
     private readonly EngineThread _thread;
+    private readonly Task<string> _deviceLost;
     private readonly StepPool _steps = new();
     private long _lastSessionId;
 
-    private GpuEngine(GpuBackend backend, EngineOptions options, EngineThread thread)
+    private GpuEngine(GpuBackend backend, EngineOptions options, EngineThread thread, Task<string> deviceLost)
     {
         _backend = backend;
         _options = options;
         _thread = thread;
+        _deviceLost = deviceLost;
     }
 
     public GpuBackendKind BackendKind => _backend.Kind;
@@ -32,6 +34,15 @@ public sealed class GpuEngine : IAsyncDisposable
     public string BackendDescription => _backend.Description;
 
     public GpuDeviceInfo Device => _backend.Devices[_options.DeviceOrdinal];
+
+    /// <summary>
+    /// Completes, with why, if after a fault the device cannot be set up again: its reset, a new
+    /// context or the new context's check of what it computes failed. By then every step on the
+    /// device, held or waiting has failed with <see cref="EngineError.DeviceLost"/>, as every later
+    /// step and request will; everything the sessions held is gone. Only a new engine, in a new
+    /// process (the driver promises nothing more to this one), can use the device again.
+    /// </summary>
+    public Task<string> DeviceLost => _deviceLost;
 
     /// <summary>The kernels of module 0, which every session can use without loading anything.</summary>
     public IReadOnlyList<string> BuiltinFunctions => BuiltinModule.FunctionNames;
@@ -48,8 +59,12 @@ public sealed class GpuEngine : IAsyncDisposable
         options.Validate();
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(options.DeviceOrdinal, backend.Devices.Count, nameof(options));
         var loggers = loggerFactory ?? NullLoggerFactory.Instance;
+        var deviceLost = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         EngineThread? thread = null;
-        thread = new EngineThread(() => EngineRuntime.Start(backend, options, loggers, work => thread!.Post(work)), options.DeviceOrdinal, loggers.CreateLogger<GpuEngine>());
+        thread = new EngineThread(
+            () => EngineRuntime.Start(backend, options, loggers, work => thread!.Post(work), reason => deviceLost.TrySetResult(reason)),
+            options.DeviceOrdinal,
+            loggers.CreateLogger<GpuEngine>());
         var started = thread.StartAsync();
         try
         {
@@ -60,7 +75,7 @@ public sealed class GpuEngine : IAsyncDisposable
             _ = thread.StopAsync();
             throw;
         }
-        return new GpuEngine(backend, options, thread);
+        return new GpuEngine(backend, options, thread, deviceLost.Task);
     }
 
     /// <summary>A new session; its steps' outcomes go to <paramref name="sink"/>, on the engine thread.</summary>

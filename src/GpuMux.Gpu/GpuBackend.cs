@@ -15,7 +15,7 @@ public enum GpuBackendKind
 public abstract class GpuBackend
 {
     private readonly Lock _gate = new();
-    private readonly HashSet<int> _devicesWithContext = [];
+    private readonly HashSet<int> _claimedDevices = [];
 
     public abstract GpuBackendKind Kind { get; }
 
@@ -35,15 +35,7 @@ public abstract class GpuBackend
     /// </summary>
     public GpuContext CreateContext(int ordinal)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(ordinal, Devices.Count);
-        lock (_gate)
-        {
-            if (!_devicesWithContext.Add(ordinal))
-            {
-                throw new InvalidOperationException($"device {ordinal} already has a live context; a device has one context, owned by one thread");
-            }
-        }
+        Claim(ordinal, "already has a live context; a device has one context, owned by one thread");
         try
         {
             return CreateContextCore(Devices[ordinal]);
@@ -55,14 +47,49 @@ public abstract class GpuBackend
         }
     }
 
+    /// <summary>
+    /// Destroys whatever is left of device <paramref name="ordinal"/>'s context, as after a sticky
+    /// fault: releasing a context destroys it only when nothing else in the process still holds
+    /// it, and a reset destroys it whatever holds it. Call it once the device's context has been
+    /// disposed, and create a new one afterwards. Throws when the device cannot be reset.
+    /// </summary>
+    public void ResetDevice(int ordinal)
+    {
+        Claim(ordinal, "has a live context; dispose it before resetting the device");
+        try
+        {
+            ResetDeviceCore(Devices[ordinal]);
+        }
+        finally
+        {
+            ContextReleased(ordinal);
+        }
+    }
+
     protected abstract GpuContext CreateContextCore(GpuDeviceInfo device);
+
+    protected abstract void ResetDeviceCore(GpuDeviceInfo device);
+
+    /// <summary>Takes device <paramref name="ordinal"/> for a context or a reset, which exclude each other.</summary>
+    private void Claim(int ordinal, string refusal)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(ordinal, Devices.Count);
+        lock (_gate)
+        {
+            if (!_claimedDevices.Add(ordinal))
+            {
+                throw new InvalidOperationException($"device {ordinal} {refusal}");
+            }
+        }
+    }
 
     /// <summary>Called by a context's release so that the device may have a context again.</summary>
     internal void ContextReleased(int ordinal)
     {
         lock (_gate)
         {
-            _devicesWithContext.Remove(ordinal);
+            _claimedDevices.Remove(ordinal);
         }
     }
 }

@@ -29,6 +29,7 @@ public enum ErrorCode : ushort
     UnknownTensor = 23,
     DeadlineMissed = 24,
     LeaseExpired = 25,
+    DeviceLost = 26,
 }
 
 public static class ErrorCodes

@@ -1,10 +1,14 @@
+using GpuMux.Gpu;
 using GpuMux.Gpu.Kernels;
+using GpuMux.Gpu.Sim;
 
 namespace GpuMux.Engine.Tests;
 
 /// <summary>
-/// A kernel writing far past its buffer is an illegal address: sticky, so the engine replaces the
-/// context. Sessions keep their handles and carry on; their buffers come back zeroed.
+/// A kernel writing far past its buffer is an illegal address: sticky, so the engine resets the
+/// device and replaces the context once the new one has computed a check correctly. Sessions
+/// keep their handles and carry on; their buffers come back zeroed. A device that does not come
+/// back is lost: every step and request fails with <see cref="EngineError.DeviceLost"/>.
 /// </summary>
 public sealed class FaultRecoveryTests
 {
@@ -64,6 +68,82 @@ public sealed class FaultRecoveryTests
         Assert.Equal(EngineError.None, (await bystander.FillAsync(5f)).Status);
         Assert.Equal(Enumerable.Repeat(5f, Count), bystander.Shared.Read<float>(Bytes, Count));
     }
+
+    [Fact]
+    public async Task A_fault_resets_the_device_and_sessions_carry_on_once_the_new_context_has_computed_its_check()
+    {
+        var backend = Backend(SimResetOutcome.Recovers);
+        await using var engine = await GpuEngine.StartAsync(backend, new EngineOptions(), cancellationToken: Ct);
+        var culprit = await Tenant.OpenAsync(engine);
+
+        var fault = await culprit.RunAsync(step => culprit.AddFill(step, 1f, count: 1UL << 28));
+
+        Assert.Equal(EngineError.KernelFault, fault.Status);
+        Assert.Equal(1, backend.Resets(0));
+        Assert.Equal(EngineError.None, (await culprit.AxpyAsync(2f)).Status);
+        var expected = culprit.Y.ToArray();
+        KernelReference.Axpy(expected, culprit.X, 2f);
+        Assert.Equal(expected, culprit.Shared.Read<float>(Bytes, Count));
+        Assert.False(engine.DeviceLost.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_device_whose_new_context_fails_its_check_is_lost_and_every_step_and_later_request_fails_with_DeviceLost()
+    {
+        var backend = Backend(SimResetOutcome.KernelsDoNotRun);
+        await using var engine = await GpuEngine.StartAsync(backend, new EngineOptions(), cancellationToken: Ct);
+        var culprit = await Tenant.OpenAsync(engine);
+        var bystander = await Tenant.OpenAsync(engine);
+
+        // The culprit's fill runs after its spin. Meanwhile the bystander's first step is on the
+        // device beside it (two steps of a class may be), and its second is held behind that.
+        var faulting = culprit.Session.RentStep();
+        culprit.AddSpin(faulting, 300_000);
+        culprit.AddFill(faulting, 1f, count: 1UL << 28);
+        culprit.Session.Submit(faulting);
+        foreach (var microseconds in new ulong[] { 1_000, 2_000 })
+        {
+            var waiting = bystander.Session.RentStep();
+            bystander.AddSpin(waiting, microseconds);
+            bystander.Session.Submit(waiting);
+        }
+
+        var reason = await engine.DeviceLost.WaitAsync(Ct);
+
+        Assert.Contains("wrong axpy", reason);
+        Assert.Equal(1, backend.Resets(0));
+        Assert.Equal(EngineError.DeviceLost, (await culprit.Completions.NextAsync()).Status);
+        var bystanderResults = await bystander.Completions.NextAsync(2);
+        Assert.All(bystanderResults, result => Assert.Equal(EngineError.DeviceLost, result.Status));
+        Assert.Contains("could not be set up again", bystanderResults[1].Message);
+        Assert.Equal(EngineError.DeviceLost, (await bystander.FillAsync(3f)).Status);
+        var refused = await Assert.ThrowsAsync<EngineException>(() => bystander.Session.AllocateBufferAsync(Bytes, Ct));
+        Assert.Equal(EngineError.DeviceLost, refused.Error);
+    }
+
+    [Fact]
+    public async Task A_device_that_fails_its_reset_is_lost_but_the_step_that_faulted_it_is_still_told_KernelFault()
+    {
+        var backend = Backend(SimResetOutcome.ResetFails);
+        await using var engine = await GpuEngine.StartAsync(backend, new EngineOptions(), cancellationToken: Ct);
+        var culprit = await Tenant.OpenAsync(engine);
+
+        var fault = await culprit.RunAsync(step => culprit.AddFill(step, 1f, count: 1UL << 28));
+
+        Assert.Equal(EngineError.KernelFault, fault.Status);
+        Assert.Contains("could not be set up again", fault.Message);
+        Assert.Contains("did not come back from its reset", await engine.DeviceLost.WaitAsync(Ct));
+        Assert.Equal(EngineError.DeviceLost, (await culprit.AxpyAsync(1f)).Status);
+        var refused = await Assert.ThrowsAsync<EngineException>(() => culprit.Session.GetFunctionAsync(0, KernelNames.FillF32, Ct));
+        Assert.Equal(EngineError.DeviceLost, refused.Error);
+    }
+
+    private static SimBackend Backend(SimResetOutcome afterReset) =>
+        (SimBackend)GpuBackends.CreateSim(new GpuBackendOptions
+        {
+            ModuleCacheDirectory = null,
+            Sim = new SimDeviceOptions { CapacityBytes = TestEngine.Capacity, AfterReset = afterReset },
+        });
 
     /// <summary>A session with a region holding x at 0 and the output at <see cref="Bytes"/>, and buffers for x and y.</summary>
     private sealed class Tenant

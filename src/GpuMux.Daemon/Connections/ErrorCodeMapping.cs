@@ -26,6 +26,7 @@ internal static class ErrorCodeMapping
         EngineError.UnknownTensor => ErrorCode.UnknownTensor,
         EngineError.DeadlineMissed => ErrorCode.DeadlineMissed,
         EngineError.LeaseExpired => ErrorCode.LeaseExpired,
+        EngineError.DeviceLost => ErrorCode.DeviceLost,
         _ => ErrorCode.Internal,
     };
 }

@@ -46,7 +46,7 @@ internal sealed class EngineService(
 
     private GpuBackendOptions BackendOptions()
     {
-        var options = new GpuBackendOptions { Sim = new() { CapacityBytes = (ulong)sim.Value.MemoryMiB << 20 } };
+        var options = new GpuBackendOptions { Sim = new() { CapacityBytes = (ulong)sim.Value.MemoryMiB << 20, AfterReset = sim.Value.AfterReset } };
         var cache = device.Value.ModuleCacheDirectory;
         return string.IsNullOrEmpty(cache) ? options : options with { ModuleCacheDirectory = cache };
     }

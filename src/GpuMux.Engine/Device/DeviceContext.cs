@@ -48,13 +48,15 @@ internal sealed class DeviceContext : IDisposable
     /// <summary>
     /// A new context on device <paramref name="ordinal"/> and a device pool of <paramref name="poolBudget"/>
     /// bytes, or, when that is 0, of the share of the device's free memory that the options give,
-    /// in pages of the options' size.
+    /// in pages of the options' size. <paramref name="verify"/>, where given, runs on the bare
+    /// context before the pool takes its memory, and refuses the context by throwing.
     /// </summary>
-    public static DeviceContext Create(GpuBackend backend, int ordinal, EngineOptions options, ulong poolBudget = 0)
+    public static DeviceContext Create(GpuBackend backend, int ordinal, EngineOptions options, ulong poolBudget = 0, Action<GpuContext>? verify = null)
     {
         var context = backend.CreateContext(ordinal);
         try
         {
+            verify?.Invoke(context);
             if (poolBudget == 0)
             {
                 poolBudget = options.DevicePoolBytes != 0

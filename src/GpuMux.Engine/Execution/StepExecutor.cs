@@ -141,40 +141,42 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
         Deliver(step, session, error, message, 0, 0);
 
     /// <summary>
-    /// Fails every step on the device after a sticky fault; returns how many steps could have
-    /// caused it. <paramref name="issuing"/> is the step whose ops were being queued when it
-    /// surfaced, if any: with none of its ops queued, it cannot have caused it. A sticky fault
-    /// names no stream, so it is pinned on a step only when exactly one could have caused it: a
-    /// step whose kernel faults never completes. That step gets <see cref="EngineError.KernelFault"/>.
-    /// With several suspects (several sessions' steps, or several of one session's, as which had
-    /// started is unknown), each gets <see cref="EngineError.DeviceReset"/>, which says that
-    /// retrying is safe.
+    /// Takes every step off the device after a sticky fault, to be failed by
+    /// <see cref="FailFaulted"/> once the engine knows whether the device came back.
+    /// <paramref name="issuing"/> is the step whose ops were being queued when the fault surfaced,
+    /// if any: with none of its ops queued, it cannot have caused it.
     /// </summary>
-    public int FailAfterFault(GpuException fault, Step? issuing, DeviceContext device)
+    public FaultedSteps TakeAfterFault(GpuException fault, Step? issuing, DeviceContext device)
     {
         var innocent = issuing is { IssuedOps: 0, Sequence: > 0 } ? 1 : 0;
-        var suspects = InFlight - innocent;
-        var (error, message) = suspects == 1
-            ? (EngineError.KernelFault, $"the step faulted the device: {fault.Message}. The device was reset; handles stay valid, buffer contents are lost (zeroed)")
-            : (EngineError.DeviceReset, $"the device was reset after a fault ({fault.Status}) with {suspects} steps on it, which cannot be pinned on one of them; retry. Handles stay valid, buffer contents are lost (zeroed)");
+        var faulted = new FaultedSteps(fault, InFlight - innocent);
+        var role = faulted.Suspects == 1 ? FaultedSteps.Role.Culprit : FaultedSteps.Role.Suspect;
         foreach (var session in _busy)
         {
             session.Suspended = null;
             while (session.InFlight.TryDequeue(out var step))
             {
-                if (step == issuing && innocent == 1)
+                LeaveModel(step);
+                if (step.Timing.IsHeld)
                 {
-                    Abort(step, session, device, EngineError.DeviceReset, "the device was reset after a fault while this step was being queued; retry");
+                    device.ReturnTiming(step.Timing);
                 }
-                else
-                {
-                    Abort(step, session, device, error, message);
-                }
+                faulted.Steps.Add((step, session, step == issuing && innocent == 1 ? FaultedSteps.Role.Queuing : role));
             }
         }
         _busy.Clear();
         InFlight = 0;
-        return suspects;
+        return faulted;
+    }
+
+    /// <summary>Fails the steps a fault took off the device; <paramref name="lost"/> says why the device did not come back, or is null when it did.</summary>
+    public void FailFaulted(FaultedSteps faulted, string? lost)
+    {
+        foreach (var (step, session, role) in faulted.Steps)
+        {
+            var (error, message) = faulted.OutcomeOf(role, lost);
+            Deliver(step, session, error, message, 0, 0);
+        }
     }
 
     /// <summary>Queues one validated op: every handle it names is the session's.</summary>
@@ -275,16 +277,6 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
             model.InFlightSteps--;
             step.BoundModel = null;
         }
-    }
-
-    private void Abort(Step step, SessionState session, DeviceContext device, EngineError error, string message)
-    {
-        LeaveModel(step);
-        if (step.Timing.IsHeld)
-        {
-            device.ReturnTiming(step.Timing);
-        }
-        Deliver(step, session, error, message, 0, 0);
     }
 
     /// <summary>

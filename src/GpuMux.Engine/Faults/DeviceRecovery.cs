@@ -8,7 +8,9 @@ namespace GpuMux.Engine.Faults;
 
 /// <summary>
 /// Replaces a context that a sticky fault has poisoned. CUDA offers no way back for such a
-/// context, so every object on it is let go and made again on a new one: a device pool of the
+/// context, so every object on it is let go, the device is reset (a release alone destroys the
+/// context only when nothing else in the process holds it), and a new context must prove that
+/// it computes (<see cref="DeviceCheck"/>) before everything is made again on it: a device pool of the
 /// same budget, the built-ins and each session's modules loaded from their kept images, regions
 /// pinned again, buffers allocated again from the new pool at their sizes and zeroed (their
 /// contents went with the old context), streams made again, every model's range reserved again
@@ -18,7 +20,10 @@ namespace GpuMux.Engine.Faults;
 /// </summary>
 internal sealed class DeviceRecovery(GpuBackend backend, EngineOptions options, LoadedModule builtins, ILogger logger)
 {
-    /// <summary>The new device, or null with the reason when it could not be made; <paramref name="models"/> have been detached already.</summary>
+    /// <summary>
+    /// The new device, or null with the reason when the reset, the new context or its check
+    /// failed: the device is lost. <paramref name="models"/> have been detached already.
+    /// </summary>
     public DeviceContext? Rebuild(DeviceContext broken, IReadOnlyList<SessionState> sessions, ModelStore models, out string? failure)
     {
         var budget = broken.Pool.BudgetBytes;
@@ -27,7 +32,8 @@ internal sealed class DeviceRecovery(GpuBackend backend, EngineOptions options, 
         DeviceContext? device = null;
         try
         {
-            device = DeviceContext.Create(backend, options.DeviceOrdinal, options, budget);
+            backend.ResetDevice(options.DeviceOrdinal);
+            device = DeviceContext.Create(backend, options.DeviceOrdinal, options, budget, context => DeviceCheck.Verify(context, builtins.Image));
             builtins.Attach(device.Context);
             foreach (var session in sessions)
             {

@@ -12,12 +12,15 @@ internal sealed class LoadedModule(string name, ModuleImage image) : IDisposable
 
     public string Name { get; } = name;
 
+    /// <summary>What it was loaded from, and is loaded from again into a new context.</summary>
+    public ModuleImage Image { get; } = image;
+
     public GpuModule Module => _module ?? throw new InvalidOperationException($"module {Name} is not loaded");
 
     /// <summary>Unloaded by a request that waits for the session's queued steps to start first; requests no longer see it.</summary>
     public bool Releasing { get; set; }
 
-    public void Attach(GpuContext context) => _module = context.LoadModule(image);
+    public void Attach(GpuContext context) => _module = context.LoadModule(Image);
 
     public void Detach()
     {

@@ -79,6 +79,14 @@ internal sealed unsafe class CudaBackend : GpuBackend
 
     protected override GpuContext CreateContextCore(GpuDeviceInfo device) => CudaContext.Create(this, device, _compiler);
 
+    /// <summary>
+    /// cuDevicePrimaryCtxReset destroys the primary context and everything in it even while some
+    /// other part of the process still holds a retain on it, which a release alone would leave
+    /// alive, poisoned. The header warns that it may also return errors of earlier asynchronous
+    /// launches; any error counts as a failed reset.
+    /// </summary>
+    protected override void ResetDeviceCore(GpuDeviceInfo device) => ThrowIfFailed(cuDevicePrimaryCtxReset_v2(Handle(device)));
+
     /// <summary>NVRTC, if one no newer than the driver is installed; otherwise a compiler that refuses with the reason.</summary>
     private static (IKernelCompiler Compiler, KernelCompilerInfo Info) CreateCompiler(Version driverVersion)
     {

@@ -48,9 +48,12 @@ public sealed class BuiltinKernels : IDisposable
     public static ModuleImage Compile(GpuContext context) =>
         context.Compile(Source).Image with { DeclaredParameters = BuiltinSignatures.Parameters };
 
-    public static BuiltinKernels Load(GpuContext context)
+    public static BuiltinKernels Load(GpuContext context) => Load(context, Compile(context));
+
+    /// <summary>The built-ins from an image <see cref="Compile"/> made earlier for this device, so nothing is compiled again.</summary>
+    public static BuiltinKernels Load(GpuContext context, ModuleImage image)
     {
-        var module = context.LoadModule(Compile(context));
+        var module = context.LoadModule(image);
         try
         {
             return new BuiltinKernels(module, context.Device);

@@ -10,12 +10,14 @@ internal sealed class SimBackend : GpuBackend
 {
     private readonly SimDeviceOptions _options;
     private readonly ModuleCompiler _compiler;
+    private readonly int[] _resets;
 
     public SimBackend(GpuBackendOptions options)
     {
         _options = options.Sim;
         _compiler = new ModuleCompiler(new SimCompiler(), options.ModuleCacheDirectory);
         Devices = [.. Enumerable.Range(0, _options.DeviceCount).Select(Describe)];
+        _resets = new int[Devices.Count];
     }
 
     public override GpuBackendKind Kind => GpuBackendKind.Sim;
@@ -28,7 +30,23 @@ internal sealed class SimBackend : GpuBackend
 
     public override IReadOnlyList<GpuDeviceInfo> Devices { get; }
 
-    protected override GpuContext CreateContextCore(GpuDeviceInfo device) => new SimContext(this, device, _options, _compiler);
+    /// <summary>How many times device <paramref name="ordinal"/> has been asked to reset.</summary>
+    public int Resets(int ordinal) => Volatile.Read(ref _resets[ordinal]);
+
+    protected override GpuContext CreateContextCore(GpuDeviceInfo device)
+    {
+        var damaged = _options.AfterReset == SimResetOutcome.KernelsDoNotRun && Resets(device.Ordinal) > 0;
+        return new SimContext(this, device, _options, _compiler, kernelsRun: !damaged);
+    }
+
+    protected override void ResetDeviceCore(GpuDeviceInfo device)
+    {
+        Interlocked.Increment(ref _resets[device.Ordinal]);
+        if (_options.AfterReset == SimResetOutcome.ResetFails)
+        {
+            throw new GpuException(GpuStatus.NoDevice, $"device {device.Ordinal} did not come back from its reset (simulated: the Sim device's AfterReset is {_options.AfterReset})");
+        }
+    }
 
     private GpuDeviceInfo Describe(int ordinal) => new()
     {

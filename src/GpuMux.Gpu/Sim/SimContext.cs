@@ -7,16 +7,20 @@ internal sealed class SimContext : GpuContext
 {
     private readonly SimBackend _backend;
 
-    public SimContext(SimBackend backend, GpuDeviceInfo device, SimDeviceOptions options, ModuleCompiler compiler)
+    public SimContext(SimBackend backend, GpuDeviceInfo device, SimDeviceOptions options, ModuleCompiler compiler, bool kernelsRun)
         : base(device, options.StreamPriorities, options.AllocationGranularity, compiler)
     {
         _backend = backend;
         Options = options;
+        KernelsRun = kernelsRun;
         Memory = new SimMemory(options.CapacityBytes, options.AllocationGranularity);
         Scheduler = new SimScheduler(Memory, options, device.Ordinal);
     }
 
     public SimDeviceOptions Options { get; }
+
+    /// <summary>False on a device that did not come back from a reset (<see cref="SimResetOutcome.KernelsDoNotRun"/>): kernels complete without doing their work.</summary>
+    public bool KernelsRun { get; }
 
     public SimMemory Memory { get; }
 

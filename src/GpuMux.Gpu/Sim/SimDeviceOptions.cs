@@ -29,4 +29,7 @@ public sealed record SimDeviceOptions
     public StreamPriorityRange StreamPriorities { get; init; } = new(Least: 0, Greatest: -5);
 
     public ulong AllocationGranularity { get; init; } = 2UL << 20;
+
+    /// <summary>Whether the device comes back after <see cref="GpuBackend.ResetDevice"/>: tests of a device that is lost set another outcome.</summary>
+    public SimResetOutcome AfterReset { get; init; } = SimResetOutcome.Recovers;
 }

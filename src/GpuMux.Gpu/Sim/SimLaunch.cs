@@ -4,6 +4,9 @@ internal sealed class SimLaunch(SimStream stream, SimKernel kernel, KernelArgume
 {
     public override SimEngine Engine => SimEngine.Compute;
 
-    public override long Execute(SimMemory memory, SimDeviceOptions device) =>
-        SimClock.Ticks(device.OperationLatency) + kernel.Run(new SimKernelInvocation(arguments, memory, device));
+    public override long Execute(SimMemory memory, SimDeviceOptions device)
+    {
+        var latency = SimClock.Ticks(device.OperationLatency);
+        return ((SimContext)Stream.Context).KernelsRun ? latency + kernel.Run(new SimKernelInvocation(arguments, memory, device)) : latency;
+    }
 }

@@ -48,6 +48,17 @@ public sealed class GpuMuxExceptionTests
     }
 
     [Fact]
+    public void A_lost_device_has_its_own_exception_and_code_26_and_is_not_retryable_on_the_same_connection()
+    {
+        var exception = GpuMuxException.For(ErrorCode.DeviceLost, "the device is lost");
+
+        Assert.IsType<DeviceLostException>(exception);
+        Assert.Equal(26, (int)ErrorCode.DeviceLost);
+        Assert.False(exception.IsRetryable);
+        Assert.False(ErrorCode.DeviceLost.ClosesConnection());
+    }
+
+    [Fact]
     public void Out_of_memory_is_retryable_and_does_not_pose_as_the_runtime_s()
     {
         var exception = GpuMuxException.For(ErrorCode.OutOfMemory, "full");

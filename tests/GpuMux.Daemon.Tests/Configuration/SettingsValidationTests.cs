@@ -89,6 +89,15 @@ public sealed class SettingsValidationTests
     }
 
     [Fact]
+    public void What_a_reset_does_to_the_simulated_device_must_be_one_of_the_named_outcomes()
+    {
+        Assert.True(Validate(new SimOptions { AfterReset = Gpu.Sim.SimResetOutcome.KernelsDoNotRun }).Succeeded);
+        Assert.Equal(
+            ["Sim:AfterReset is 9; it must be Recovers, ResetFails or KernelsDoNotRun."],
+            Validate(new SimOptions { AfterReset = (Gpu.Sim.SimResetOutcome)9 }).Failures);
+    }
+
+    [Fact]
     public void Bad_classes_are_each_named_by_their_position()
     {
         var result = Validate(new SchedulingOptions

@@ -1,4 +1,5 @@
 using GpuMux.Client;
+using GpuMux.Daemon.Hosting;
 using GpuMux.Protocol.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -86,6 +87,16 @@ internal sealed class TestDaemon : IAsyncDisposable
 
             await Task.Delay(10, cancellation);
         }
+    }
+
+    /// <summary>The status gpumuxd's process would exit with, once the daemon has stopped.</summary>
+    public int ExitCode => _host.Services.GetRequiredService<DaemonExitCode>().Value;
+
+    /// <summary>Waits, as gpumuxd's own process does, until the daemon decides to stop, and stops it.</summary>
+    public async Task WaitForShutdownAsync()
+    {
+        await _host.WaitForShutdownAsync(TestContext.Current.CancellationToken);
+        _stopped = true;
     }
 
     public async Task StopAsync()

@@ -437,6 +437,34 @@ public abstract partial class GpuContractTests
         Assert.False(again.IsDisposed);
     }
 
+    [Fact]
+    public void A_device_reset_after_its_context_is_gone_gives_a_new_context_that_computes()
+    {
+        using (var first = new TestGpu(Backend))
+        {
+            using var buffer = first.Context.Allocate(64);
+        }
+
+        Backend.ResetDevice(0);
+
+        using var gpu = new TestGpu(Backend);
+        using var filled = gpu.Context.Allocate(64 * sizeof(float));
+        gpu.Kernels.Fill(gpu.Stream, filled.Pointer, 6f, 64);
+        Assert.All(gpu.Download<float>(filled.Pointer, 64), v => Assert.Equal(6f, v));
+    }
+
+    [Fact]
+    public void A_device_is_not_reset_under_its_live_context()
+    {
+        using var gpu = new TestGpu(Backend);
+
+        Assert.Throws<InvalidOperationException>(() => Backend.ResetDevice(0));
+
+        using var buffer = gpu.Context.Allocate(16 * sizeof(float));
+        gpu.Kernels.Fill(gpu.Stream, buffer.Pointer, 7f, 16);
+        Assert.All(gpu.Download<float>(buffer.Pointer, 16), v => Assert.Equal(7f, v));
+    }
+
     private static ulong RoundUp(ulong value, ulong unit) => (value + unit - 1) / unit * unit;
 
     // fill_f32 written directly in PTX: one element per thread, no grid-stride loop, so the

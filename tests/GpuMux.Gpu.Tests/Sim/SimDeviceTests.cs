@@ -81,6 +81,36 @@ public sealed class SimDeviceTests
     }
 
     [Fact]
+    public void A_device_that_does_not_come_back_fails_its_reset_and_the_reset_is_counted()
+    {
+        var backend = LostAfterReset(SimResetOutcome.ResetFails);
+
+        var refusal = Assert.Throws<GpuException>(() => backend.ResetDevice(0));
+
+        Assert.Equal(GpuStatus.NoDevice, refusal.Status);
+        Assert.Equal(1, backend.Resets(0));
+    }
+
+    [Fact]
+    public void On_a_device_damaged_by_its_reset_kernels_complete_without_doing_their_work()
+    {
+        var backend = LostAfterReset(SimResetOutcome.KernelsDoNotRun);
+        using (var before = new TestGpu(backend))
+        {
+            using var buffer = before.Context.Allocate(16 * sizeof(float));
+            before.Kernels.Fill(before.Stream, buffer.Pointer, 5f, 16);
+            Assert.All(before.Download<float>(buffer.Pointer, 16), v => Assert.Equal(5f, v));
+        }
+
+        backend.ResetDevice(0);
+
+        using var after = new TestGpu(backend);
+        using var zeros = after.Upload<float>(new float[16]);
+        after.Kernels.Fill(after.Stream, zeros.Pointer, 5f, 16);
+        Assert.All(after.Download<float>(zeros.Pointer, 16), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void A_misaligned_kernel_pointer_is_a_fault()
     {
         using var gpu = new TestGpu(_backend);
@@ -255,4 +285,7 @@ public sealed class SimDeviceTests
 
         Assert.Equal(GpuStatus.InvalidImage, error.Status);
     }
+
+    private static SimBackend LostAfterReset(SimResetOutcome outcome) =>
+        (SimBackend)GpuBackends.CreateSim(new GpuBackendOptions { ModuleCacheDirectory = null, Sim = new SimDeviceOptions { AfterReset = outcome } });
 }

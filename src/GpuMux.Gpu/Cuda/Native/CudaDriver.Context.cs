@@ -19,6 +19,10 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(CudaLibraries.DriverLibraryName)]
     internal static partial CUresult cuDevicePrimaryCtxGetState(CUdevice dev, uint* flags, int* active);
 
+    // cuda.h maps cuDevicePrimaryCtxReset onto this export too (11.0), like the release above.
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev);
+
     [LibraryImport(CudaLibraries.DriverLibraryName)]
     internal static partial CUresult cuCtxSetCurrent(nint ctx);
 

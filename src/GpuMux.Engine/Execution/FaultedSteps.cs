@@ -1,0 +1,43 @@
+using GpuMux.Engine.Sessions;
+using GpuMux.Gpu;
+
+namespace GpuMux.Engine.Execution;
+
+/// <summary>
+/// The steps a sticky fault took off the device, held until the engine knows whether the device
+/// came back: what each is told depends on it. A fault names no stream, so it is pinned on a step
+/// only when exactly one could have caused it (a step whose kernel faults never completes).
+/// </summary>
+internal sealed class FaultedSteps(GpuException fault, int suspects)
+{
+    public enum Role
+    {
+        /// <summary>The one step that could have caused the fault.</summary>
+        Culprit,
+
+        /// <summary>One of several steps that could have caused it.</summary>
+        Suspect,
+
+        /// <summary>Being queued, with none of its ops on the device yet: it cannot have caused it.</summary>
+        Queuing,
+    }
+
+    public int Suspects => suspects;
+
+    public List<(Step Step, SessionState Session, Role Role)> Steps { get; } = [];
+
+    /// <summary>
+    /// What a step is told: the culprit <see cref="EngineError.KernelFault"/>, rebuilt or not,
+    /// since sending it again would fault the next device too; the others a retryable
+    /// <see cref="EngineError.DeviceReset"/> when the device was rebuilt, else
+    /// <see cref="EngineError.DeviceLost"/>; <paramref name="lost"/> is why it did not come back.
+    /// </summary>
+    public (EngineError Error, string Message) OutcomeOf(Role role, string? lost) => (role, lost) switch
+    {
+        (Role.Culprit, null) => (EngineError.KernelFault, $"the step faulted the device: {fault.Message}. The device was reset; handles stay valid, buffer contents are lost (zeroed)"),
+        (Role.Culprit, _) => (EngineError.KernelFault, $"the step faulted the device: {fault.Message}. The device could not be set up again ({lost}) and is lost"),
+        (Role.Suspect, null) => (EngineError.DeviceReset, $"the device was reset after a fault ({fault.Status}) with {suspects} steps on it, which cannot be pinned on one of them; retry. Handles stay valid, buffer contents are lost (zeroed)"),
+        (Role.Queuing, null) => (EngineError.DeviceReset, "the device was reset after a fault while this step was being queued; retry"),
+        _ => (EngineError.DeviceLost, $"the device faulted ({fault.Status}) under this step and could not be set up again ({lost}): it is lost, with everything the session held"),
+    };
+}
