@@ -24,6 +24,13 @@ internal sealed class FaultedSteps(GpuException fault, int suspects)
 
     public int Suspects => suspects;
 
+    /// <summary>
+    /// What the steps that could have caused the fault are: the culprit when there is one, except
+    /// after a fault no kernel raises (<see cref="GpuStatus.ContextLost"/>: the MPS server ended
+    /// the client, an external device failed), which no step caused.
+    /// </summary>
+    public Role SuspectRole => suspects == 1 && fault.Status != GpuStatus.ContextLost ? Role.Culprit : Role.Suspect;
+
     public List<(Step Step, SessionState Session, Role Role)> Steps { get; } = [];
 
     /// <summary>

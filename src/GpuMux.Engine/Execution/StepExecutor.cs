@@ -150,7 +150,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
     {
         var innocent = issuing is { IssuedOps: 0, Sequence: > 0 } ? 1 : 0;
         var faulted = new FaultedSteps(fault, InFlight - innocent);
-        var role = faulted.Suspects == 1 ? FaultedSteps.Role.Culprit : FaultedSteps.Role.Suspect;
+        var role = faulted.SuspectRole;
         foreach (var session in _busy)
         {
             session.Suspended = null;
