@@ -18,6 +18,7 @@ public abstract partial class GpuContractTests
         using var range = gpu.Context.ReserveAddressRange(2 * page);
         using var physical = gpu.Context.CreatePhysicalMemory(2 * page);
 
+        // What a pool that cut large allocations into pages would do for its second page.
         var offset = Assert.ThrowsAny<GpuException>(() => gpu.Context.Map(range.Start, page, physical, offset: page));
         gpu.Context.Map(range.Start, page, physical);
         gpu.Context.SetAccess(range.Start, page, MemoryAccess.ReadWrite);
