@@ -25,7 +25,7 @@ public sealed class FaultRecoveryTests
         Assert.Equal(Enumerable.Repeat(2f, Count), bystander.Shared.Read<float>(Bytes, Count));
         var before = await engine.GetStatusAsync(Ct);
 
-        var fault = await culprit.RunAsync(step => culprit.AddFill(step, 1f, count: 1UL << 28));
+        var fault = await culprit.RunAsync(step => culprit.AddRunaway(step));
 
         Assert.Equal(EngineError.KernelFault, fault.Status);
         Assert.Contains("illegal address", fault.Message);
@@ -53,7 +53,7 @@ public sealed class FaultRecoveryTests
         // The culprit's fill runs after its spin, by which time the bystander's step is queued behind it.
         var faulting = culprit.Session.RentStep();
         culprit.AddSpin(faulting, 300_000);
-        culprit.AddFill(faulting, 1f, count: 1UL << 28);
+        culprit.AddRunaway(faulting);
         culprit.Session.Submit(faulting);
         var waiting = bystander.Session.RentStep();
         bystander.AddSpin(waiting, 1_000);
@@ -76,7 +76,7 @@ public sealed class FaultRecoveryTests
         await using var engine = await GpuEngine.StartAsync(backend, new EngineOptions(), cancellationToken: Ct);
         var culprit = await Tenant.OpenAsync(engine);
 
-        var fault = await culprit.RunAsync(step => culprit.AddFill(step, 1f, count: 1UL << 28));
+        var fault = await culprit.RunAsync(step => culprit.AddRunaway(step));
 
         Assert.Equal(EngineError.KernelFault, fault.Status);
         Assert.Equal(1, backend.Resets(0));
@@ -99,7 +99,7 @@ public sealed class FaultRecoveryTests
         // device beside it (two steps of a class may be), and its second is held behind that.
         var faulting = culprit.Session.RentStep();
         culprit.AddSpin(faulting, 300_000);
-        culprit.AddFill(faulting, 1f, count: 1UL << 28);
+        culprit.AddRunaway(faulting);
         culprit.Session.Submit(faulting);
         foreach (var microseconds in new ulong[] { 1_000, 2_000 })
         {
@@ -128,7 +128,7 @@ public sealed class FaultRecoveryTests
         await using var engine = await GpuEngine.StartAsync(backend, new EngineOptions(), cancellationToken: Ct);
         var culprit = await Tenant.OpenAsync(engine);
 
-        var fault = await culprit.RunAsync(step => culprit.AddFill(step, 1f, count: 1UL << 28));
+        var fault = await culprit.RunAsync(step => culprit.AddRunaway(step));
 
         Assert.Equal(EngineError.KernelFault, fault.Status);
         Assert.Contains("could not be set up again", fault.Message);
@@ -154,6 +154,7 @@ public sealed class FaultRecoveryTests
         private uint _fill;
         private uint _axpy;
         private uint _spin;
+        private uint _runaway;
 
         private Tenant(EngineSession session, CompletionRecorder completions)
         {
@@ -183,6 +184,7 @@ public sealed class FaultRecoveryTests
             tenant._fill = await session.GetFunctionAsync(0, KernelNames.FillF32, Ct);
             tenant._axpy = await session.GetFunctionAsync(0, KernelNames.AxpyF32, Ct);
             tenant._spin = await session.GetFunctionAsync(0, KernelNames.Spin, Ct);
+            tenant._runaway = await RunawayFill.LoadAsync(session);
             return tenant;
         }
 
@@ -190,7 +192,7 @@ public sealed class FaultRecoveryTests
 
         public Task<StepCompletion> FillAsync(float value) => RunAsync(step =>
         {
-            AddFill(step, value, Count);
+            AddFill(step, value);
             step.AddCopyOut(_y, 0, _region, Bytes, Bytes);
         });
 
@@ -208,14 +210,16 @@ public sealed class FaultRecoveryTests
             step.AddCopyOut(_y, 0, _region, Bytes, Bytes);
         });
 
-        /// <summary>Fills y; a <paramref name="count"/> far past its size writes outside any allocation.</summary>
-        public void AddFill(Step step, float value, ulong count)
+        public void AddFill(Step step, float value)
         {
             step.AddLaunch(_fill, 4, 256, 0);
             step.AddBufferArgument(_y, 0);
             step.AddScalarArgument(value);
-            step.AddScalarArgument(count);
+            step.AddScalarArgument((ulong)Count);
         }
+
+        /// <summary>A fill from y far past its size, outside any allocation: an illegal address.</summary>
+        public void AddRunaway(Step step) => RunawayFill.Add(step, _runaway, _y);
 
         public void AddSpin(Step step, ulong microseconds)
         {

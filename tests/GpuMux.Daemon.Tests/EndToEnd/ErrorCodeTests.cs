@@ -115,8 +115,8 @@ public sealed class ErrorCodeTests : IAsyncLifetime
     public async Task A_kernel_writing_outside_its_buffer_faults_and_the_session_carries_on()
     {
         await using var buffer = await _client.AllocateBufferAsync(4096, Cancellation);
-        var fill = await _client.GetBuiltinAsync("fill_f32", Cancellation);
-        var runaway = new StepBuilder().Launch(fill, 1024, 256).Buffer(buffer).Float32(1f).UInt64(1UL << 30);
+        var fill = await RunawayFill.LoadAsync(_client);
+        var runaway = new StepBuilder().Runaway(fill, buffer);
 
         var error = await Assert.ThrowsAsync<KernelFaultException>(() => _client.SubmitAsync(runaway, Cancellation).AsTask());
         Assert.False(error.IsRetryable);

@@ -17,15 +17,12 @@ public sealed class ModelFaultTests
         var before = await engine.GetStatusAsync(Ct);
         Assert.All(await engine.GetModelsAsync(Ct), m => Assert.True(m.Resident));
         var victim = await tenant.Session.AllocateBufferAsync(1024, Ct);
-        var fill = await tenant.Session.GetFunctionAsync(0, KernelNames.FillF32, Ct);
+        var runaway = await RunawayFill.LoadAsync(tenant.Session);
 
         var fault = await tenant.Session.RunAsync(tenant.Completions, step =>
         {
             step.UseModel(tenant.HandleOf("pinned"));
-            step.AddLaunch(fill, 4, 256, 0);
-            step.AddBufferArgument(victim, 0);
-            step.AddScalarArgument(1f);
-            step.AddScalarArgument(1UL << 28);
+            RunawayFill.Add(step, runaway, victim);
         });
 
         Assert.True(fault.Status == EngineError.KernelFault, fault.Message);
