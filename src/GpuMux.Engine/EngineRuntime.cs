@@ -256,9 +256,27 @@ internal sealed class EngineRuntime
     public ModuleLoadResult LoadModule(SessionState session, ModuleFormat format, string name, ReadOnlyMemory<byte> image)
     {
         var device = DeviceFor(session);
+        ThrowUnlessModulesAllowed(session);
         session.ThrowIfModulesFull();
         var compiled = ModuleImages.FromClient(device.Context, format, name, image);
         return new ModuleLoadResult(session.AddModule(device.Context, name, compiled.Image), compiled.FromCache, compiled.Log);
+    }
+
+    /// <summary>A tenant without the trusted right runs module 0 and its models only: any module of its own could address every session's memory.</summary>
+    private void ThrowUnlessModulesAllowed(SessionState session)
+    {
+        var tenant = session.Tenant;
+        if (tenant.Limits.Kernels == KernelPolicy.Trusted)
+        {
+            return;
+        }
+        if (session.NoteModuleRefused())
+        {
+            SessionLog.ModuleRefused(_sessionLogger, session.Session.Id, tenant.Uid);
+        }
+        throw new EngineException(
+            EngineError.PermissionDenied,
+            $"uid {tenant.Uid} may run the built-in kernels and its registered models only: loading a module needs the tenant's Kernels to be trusted in the daemon's Tenants configuration");
     }
 
     public bool UnloadModule(SessionState session, uint handle)

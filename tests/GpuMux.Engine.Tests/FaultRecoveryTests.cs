@@ -18,7 +18,7 @@ public sealed class FaultRecoveryTests
     [Fact]
     public async Task The_faulting_step_fails_alone_and_every_session_carries_on_after_the_reset()
     {
-        await using var engine = await TestEngine.StartAsync();
+        await using var engine = await TestEngine.StartAsync(TestEngine.TrustingModules());
         var culprit = await Tenant.OpenAsync(engine);
         var bystander = await Tenant.OpenAsync(engine);
         Assert.Equal(EngineError.None, (await bystander.FillAsync(2f)).Status);
@@ -46,7 +46,7 @@ public sealed class FaultRecoveryTests
     [Fact]
     public async Task A_fault_with_steps_of_several_sessions_on_the_device_fails_each_as_a_retryable_reset()
     {
-        await using var engine = await TestEngine.StartAsync();
+        await using var engine = await TestEngine.StartAsync(TestEngine.TrustingModules());
         var culprit = await Tenant.OpenAsync(engine);
         var bystander = await Tenant.OpenAsync(engine);
 
@@ -73,7 +73,7 @@ public sealed class FaultRecoveryTests
     public async Task A_fault_resets_the_device_and_sessions_carry_on_once_the_new_context_has_computed_its_check()
     {
         var backend = Backend(SimResetOutcome.Recovers);
-        await using var engine = await GpuEngine.StartAsync(backend, new EngineOptions(), cancellationToken: Ct);
+        await using var engine = await GpuEngine.StartAsync(backend, TestEngine.TrustingModules(), cancellationToken: Ct);
         var culprit = await Tenant.OpenAsync(engine);
 
         var fault = await culprit.RunAsync(step => culprit.AddRunaway(step));
@@ -91,7 +91,7 @@ public sealed class FaultRecoveryTests
     public async Task A_device_whose_new_context_fails_its_check_is_lost_and_every_step_and_later_request_fails_with_DeviceLost()
     {
         var backend = Backend(SimResetOutcome.KernelsDoNotRun);
-        await using var engine = await GpuEngine.StartAsync(backend, new EngineOptions(), cancellationToken: Ct);
+        await using var engine = await GpuEngine.StartAsync(backend, TestEngine.TrustingModules(), cancellationToken: Ct);
         var culprit = await Tenant.OpenAsync(engine);
         var bystander = await Tenant.OpenAsync(engine);
 
@@ -125,7 +125,7 @@ public sealed class FaultRecoveryTests
     public async Task A_device_that_fails_its_reset_is_lost_but_the_step_that_faulted_it_is_still_told_KernelFault()
     {
         var backend = Backend(SimResetOutcome.ResetFails);
-        await using var engine = await GpuEngine.StartAsync(backend, new EngineOptions(), cancellationToken: Ct);
+        await using var engine = await GpuEngine.StartAsync(backend, TestEngine.TrustingModules(), cancellationToken: Ct);
         var culprit = await Tenant.OpenAsync(engine);
 
         var fault = await culprit.RunAsync(step => culprit.AddRunaway(step));

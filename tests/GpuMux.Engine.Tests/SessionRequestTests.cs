@@ -80,7 +80,7 @@ public sealed class SessionRequestTests
     [Fact]
     public async Task Modules_that_do_not_compile_or_load_are_refused_with_the_reason()
     {
-        await using var engine = await TestEngine.StartAsync(new EngineOptions { MaxModulesPerSession = 1 });
+        await using var engine = await TestEngine.StartAsync(TestEngine.TrustingModules(new EngineOptions { MaxModulesPerSession = 1 }));
         var (session, _) = engine.Open();
 
         var compile = await Assert.ThrowsAsync<EngineException>(() =>
@@ -103,7 +103,7 @@ public sealed class SessionRequestTests
     [Fact]
     public async Task Functions_are_found_by_name_once_and_forgotten_with_their_module()
     {
-        await using var engine = await TestEngine.StartAsync();
+        await using var engine = await TestEngine.StartAsync(TestEngine.TrustingModules());
         var (session, completions) = engine.Open();
 
         foreach (var name in engine.BuiltinFunctions)

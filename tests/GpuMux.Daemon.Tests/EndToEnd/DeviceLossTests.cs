@@ -15,7 +15,7 @@ public sealed class DeviceLossTests
     [Fact]
     public async Task A_lost_device_fails_the_clients_steps_with_DeviceLost_and_the_daemon_stops_with_status_75()
     {
-        await using var daemon = await TestDaemon.StartAsync("--Sim:AfterReset=KernelsDoNotRun");
+        await using var daemon = await TestDaemon.StartAsync("--Sim:AfterReset=KernelsDoNotRun", TestDaemon.TrustingModules);
         await using var culprit = await daemon.ConnectAsync("culprit");
         await using var bystander = await daemon.ConnectAsync("bystander");
         await using var buffer = await culprit.AllocateBufferAsync(4096, Cancellation);

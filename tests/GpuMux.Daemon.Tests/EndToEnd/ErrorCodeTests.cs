@@ -16,7 +16,7 @@ public sealed class ErrorCodeTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _daemon = await TestDaemon.StartAsync();
+        _daemon = await TestDaemon.StartAsync(TestDaemon.TrustingModules);
         _client = await _daemon.ConnectAsync();
     }
 

@@ -8,7 +8,7 @@ public sealed class ModelFaultTests
     [Fact]
     public async Task After_a_fault_resident_models_swap_in_again_and_give_the_reference_s_results()
     {
-        await using var engine = await ModelEngine.StartAsync(options => options with { PinnedPoolBytes = 6 << 20 });
+        await using var engine = await ModelEngine.StartAsync(options => TestEngine.TrustingModules(options with { PinnedPoolBytes = 6 << 20 }));
         await using var tenant = await ModelTenant.OpenAsync(engine);
         Assert.Equal(ModelTier.Pinned, (await tenant.RegisterAsync(ModelEngine.Sized("pinned", 1))).Tier);
         Assert.Equal(ModelTier.File, (await tenant.RegisterAsync(ModelEngine.Sized("file", 2, WeightType.F16))).Tier);
