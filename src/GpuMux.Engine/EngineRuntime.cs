@@ -253,12 +253,27 @@ internal sealed class EngineRuntime
         return true;
     }
 
-    public ModuleLoadResult LoadModule(SessionState session, ModuleFormat format, string name, ReadOnlyMemory<byte> image)
+    /// <summary>
+    /// The first part of a module load: the tenant's right and the session's room are checked, and
+    /// what a compile needs of the device is handed out, so that CUDA C compiles off this thread.
+    /// </summary>
+    public CompileTarget BeginModuleLoad(SessionState session)
     {
         var device = DeviceFor(session);
         ThrowUnlessModulesAllowed(session);
         session.ThrowIfModulesFull();
-        var compiled = ModuleImages.FromClient(device.Context, format, name, image);
+        return new CompileTarget(device.Context.Compiler, device.Context.Device.ComputeCapability);
+    }
+
+    /// <summary>
+    /// The last part: loads the image into the context. The right and the room are checked again,
+    /// since a reload of the tenant limits, or the session's other loads, may have changed them meanwhile.
+    /// </summary>
+    public ModuleLoadResult CompleteModuleLoad(SessionState session, string name, CompiledModule compiled)
+    {
+        var device = DeviceFor(session);
+        ThrowUnlessModulesAllowed(session);
+        session.ThrowIfModulesFull();
         return new ModuleLoadResult(session.AddModule(device.Context, name, compiled.Image), compiled.FromCache, compiled.Log);
     }
 

@@ -10,12 +10,14 @@ namespace GpuMux.Gpu.Sim;
 /// simulated implementation for every kernel) and reports problems the way NVRTC does, as
 /// <c>name(line): error: ...</c> lines in the log of a <see cref="CompileException"/>.
 /// </summary>
-internal sealed partial class SimCompiler : IKernelCompiler
+/// <param name="beforeCompile">Called first for each source: <see cref="SimDeviceOptions.BeforeCompileForTests"/>.</param>
+internal sealed partial class SimCompiler(Action<KernelSource>? beforeCompile = null) : IKernelCompiler
 {
     public string Identity => "gpumux-sim-compiler 1";
 
     public CompiledModule Compile(KernelSource source, ComputeCapability target)
     {
+        beforeCompile?.Invoke(source);
         var errors = new List<string>();
         var code = StripCommentsAndCheckBrackets(source, errors);
         var entryPoints = new List<string>();
