@@ -78,6 +78,20 @@ public sealed class ErrorCodeTests : IAsyncLifetime
         await AssertSessionWorksAsync();
     }
 
+    [Theory]
+    [InlineData("#include \"/etc/passwd\"")]
+    [InlineData("#include \"passwd\"")]
+    [InlineData("#include <stdio.h>")]
+    public async Task Source_that_includes_a_file_fails_to_compile_and_nothing_of_the_file_reaches_the_client(string include)
+    {
+        var source = Encoding.UTF8.GetBytes(include + "\n" + Gpu.Kernels.BuiltinKernels.Source.Code);
+
+        var error = await Assert.ThrowsAsync<CompileFailedException>(() => _client.LoadModuleAsync(ModuleFormat.CudaC, "includes.cu", source, Cancellation));
+        Assert.Contains("includes.cu(1): catastrophic error", error.Message);
+        Assert.DoesNotContain(File.ReadAllText("/etc/passwd").Split('\n')[0], error.Message);
+        await AssertSessionWorksAsync();
+    }
+
     [Fact]
     public async Task Ptx_the_driver_refuses_fails_to_load()
     {
