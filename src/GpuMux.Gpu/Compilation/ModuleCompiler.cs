@@ -21,6 +21,8 @@ public sealed class ModuleCompiler
 
     public CompiledModule Compile(KernelSource source, ComputeCapability target)
     {
+        // Before the cache too: a cache kept from before the rules may hold what they refuse.
+        SourceRules.ThrowIfBroken(source, _compiler.Identity);
         var key = _cache is null ? null : ModuleCache.Key(_compiler.Identity, target, source);
         if (key is not null && _cache!.TryRead(key) is { } cached)
         {

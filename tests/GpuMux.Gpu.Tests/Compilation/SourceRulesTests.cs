@@ -1,3 +1,4 @@
+using GpuMux.Gpu.Compilation;
 using GpuMux.Gpu.Sim;
 
 namespace GpuMux.Gpu.Tests.Compilation;
@@ -94,6 +95,28 @@ public sealed class SourceRulesTests
     public void Options_that_change_only_the_code_generated_are_taken(string option)
     {
         Assert.NotNull(Compile(Kernel, option));
+    }
+
+    [Fact]
+    public void A_cache_entry_for_a_source_that_includes_a_file_is_not_served()
+    {
+        var directory = Directory.CreateTempSubdirectory("gpumux-rules-test-");
+        try
+        {
+            var compiler = new SimCompiler();
+            var source = new KernelSource("k.cu", "#include \"/etc/passwd\"\n" + Kernel);
+            var target = new ComputeCapability(8, 0);
+            // As a daemon from before the rules would have left it.
+            new ModuleCache(directory.FullName).TryWrite(ModuleCache.Key(compiler.Identity, target, source), ModuleImage.FromPtx(".version 8.0\n"));
+
+            var error = Assert.Throws<CompileException>(() => new ModuleCompiler(compiler, directory.FullName).Compile(source, target));
+
+            Assert.Contains("k.cu(1): catastrophic error", error.Log);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     private static CompiledModule Compile(string code, params string[] options) =>
