@@ -41,6 +41,7 @@ public abstract class GpuMuxException(ErrorCode code, string message) : Exceptio
         ErrorCode.DeadlineMissed => new DeadlineMissedException(message),
         ErrorCode.LeaseExpired => new LeaseExpiredException(message),
         ErrorCode.DeviceLost => new DeviceLostException(message),
+        ErrorCode.PermissionDenied => new PermissionDeniedException(message),
         ErrorCode.None => throw new ArgumentOutOfRangeException(nameof(code), code, "0 is success, not an error"),
         _ => new UnrecognizedErrorException(code, message),
     };
@@ -115,6 +116,13 @@ public sealed class LeaseExpiredException(string message) : GpuMuxException(Erro
 /// again, and send the work again there.
 /// </summary>
 public sealed class DeviceLostException(string message) : GpuMuxException(ErrorCode.DeviceLost, message);
+
+/// <summary>
+/// The daemon's configuration does not give the client's uid the right the request needs:
+/// loading a module (CUDA C, PTX or cubin) needs the tenant's <c>Kernels</c> to be
+/// <c>trusted</c>; without it a session runs the built-in kernels only. Not retryable.
+/// </summary>
+public sealed class PermissionDeniedException(string message) : GpuMuxException(ErrorCode.PermissionDenied, message);
 
 /// <summary>A code from a later minor version of the protocol than this client knows.</summary>
 public sealed class UnrecognizedErrorException(ErrorCode code, string message) : GpuMuxException(code, message);

@@ -53,4 +53,7 @@ public enum EngineError : ushort
     /// step and request fails with this until the engine is restarted.
     /// </summary>
     DeviceLost,
+
+    /// <summary>The tenant lacks the right the request needs: loading a module needs <see cref="Tenants.KernelPolicy.Trusted"/>.</summary>
+    PermissionDenied,
 }

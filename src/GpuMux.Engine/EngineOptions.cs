@@ -22,6 +22,12 @@ public sealed record EngineOptions
 
     public int MaxModulesPerSession { get; init; } = 64;
 
+    /// <summary>
+    /// CUDA C compiles one tenant may have under way at once, off the engine thread; one more
+    /// waits for one of them to finish. NVRTC takes a core and up to hundreds of megabytes per compile.
+    /// </summary>
+    public int MaxConcurrentCompilesPerTenant { get; init; } = 2;
+
     /// <summary>Models a session may have registered at once; each File-tier model keeps a descriptor open.</summary>
     public int MaxModelsPerSession { get; init; } = 64;
 
@@ -72,6 +78,7 @@ public sealed record EngineOptions
         ArgumentOutOfRangeException.ThrowIfNegative(MaxBuffersPerSession);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRegionsPerSession);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxModulesPerSession);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxConcurrentCompilesPerTenant);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxModelsPerSession);
         ArgumentOutOfRangeException.ThrowIfNegative(MaxOpsPerStep);
         if (!(DevicePoolFraction > 0 && DevicePoolFraction <= 1))

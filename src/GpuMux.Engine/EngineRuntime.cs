@@ -253,12 +253,45 @@ internal sealed class EngineRuntime
         return true;
     }
 
-    public ModuleLoadResult LoadModule(SessionState session, ModuleFormat format, string name, ReadOnlyMemory<byte> image)
+    /// <summary>
+    /// The first part of a module load: the tenant's right and the session's room are checked, and
+    /// what a compile needs of the device is handed out, so that CUDA C compiles off this thread.
+    /// </summary>
+    public CompileTarget BeginModuleLoad(SessionState session)
     {
         var device = DeviceFor(session);
+        ThrowUnlessModulesAllowed(session);
         session.ThrowIfModulesFull();
-        var compiled = ModuleImages.FromClient(device.Context, format, name, image);
+        return new CompileTarget(device.Context.Compiler, device.Context.Device.ComputeCapability);
+    }
+
+    /// <summary>
+    /// The last part: loads the image into the context. The right and the room are checked again,
+    /// since a reload of the tenant limits, or the session's other loads, may have changed them meanwhile.
+    /// </summary>
+    public ModuleLoadResult CompleteModuleLoad(SessionState session, string name, CompiledModule compiled)
+    {
+        var device = DeviceFor(session);
+        ThrowUnlessModulesAllowed(session);
+        session.ThrowIfModulesFull();
         return new ModuleLoadResult(session.AddModule(device.Context, name, compiled.Image), compiled.FromCache, compiled.Log);
+    }
+
+    /// <summary>A tenant without the trusted right runs module 0 and its models only: any module of its own could address every session's memory.</summary>
+    private void ThrowUnlessModulesAllowed(SessionState session)
+    {
+        var tenant = session.Tenant;
+        if (tenant.Limits.Kernels == KernelPolicy.Trusted)
+        {
+            return;
+        }
+        if (session.NoteModuleRefused())
+        {
+            SessionLog.ModuleRefused(_sessionLogger, session.Session.Id, tenant.Uid);
+        }
+        throw new EngineException(
+            EngineError.PermissionDenied,
+            $"uid {tenant.Uid} may run the built-in kernels and its registered models only: loading a module needs the tenant's Kernels to be trusted in the daemon's Tenants configuration");
     }
 
     public bool UnloadModule(SessionState session, uint handle)

@@ -20,18 +20,20 @@ public sealed class EngineSession : IAsyncDisposable
     private readonly EngineThread _thread;
     private readonly StepPool _steps;
     private readonly EngineOptions _options;
+    private readonly CompileSlots _compiles;
     private readonly Lock _closeGate = new();
     private Task? _close;
     private int _outstanding;
     private volatile bool _closing;
 
-    internal EngineSession(long id, SessionIdentity identity, IStepCompletionSink sink, EngineThread thread, StepPool steps, EngineOptions options)
+    internal EngineSession(long id, SessionIdentity identity, IStepCompletionSink sink, EngineThread thread, StepPool steps, CompileSlots compiles, EngineOptions options)
     {
         Id = id;
         Identity = identity;
         Sink = sink;
         _thread = thread;
         _steps = steps;
+        _compiles = compiles;
         _options = options;
         State = new SessionState(this, options);
     }
@@ -79,13 +81,19 @@ public sealed class EngineSession : IAsyncDisposable
         _thread.Invoke(runtime => runtime.FreeBuffer(State, buffer), ct);
 
     /// <summary>
-    /// Loads a module: CUDA C is compiled for the device through the disk cache, PTX and cubin
-    /// are loaded as they are. <paramref name="image"/> is read before the task completes.
+    /// Loads a module, if the session's tenant may (<see cref="Tenants.KernelPolicy.Trusted"/>):
+    /// CUDA C is compiled for the device through the disk cache, off the engine thread and within
+    /// <see cref="EngineOptions.MaxConcurrentCompilesPerTenant"/>, so that no step waits for it;
+    /// PTX and cubin are loaded as they are. <paramref name="image"/> is read before the task completes.
     /// </summary>
-    public Task<ModuleLoadResult> LoadModuleAsync(ModuleFormat format, string name, ReadOnlyMemory<byte> image, CancellationToken ct = default)
+    public async Task<ModuleLoadResult> LoadModuleAsync(ModuleFormat format, string name, ReadOnlyMemory<byte> image, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return _thread.Invoke(runtime => runtime.LoadModule(State, format, name.Length == 0 ? "module" : name, image), ct);
+        var moduleName = name.Length == 0 ? "module" : name;
+        var target = await _thread.Invoke(runtime => runtime.BeginModuleLoad(State), ct).ConfigureAwait(false);
+        var compiled = ModuleImages.AsIs(format, moduleName, image)
+            ?? await _compiles.RunAsync(Identity.Uid, () => ModuleImages.Compile(target, moduleName, image), ct).ConfigureAwait(false);
+        return await _thread.Invoke(runtime => runtime.CompleteModuleLoad(State, moduleName, compiled), ct).ConfigureAwait(false);
     }
 
     /// <summary>Unloads a module and forgets its functions' handles; module 0, the built-ins, stays.</summary>

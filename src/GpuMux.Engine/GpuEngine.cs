@@ -19,6 +19,7 @@ public sealed class GpuEngine : IAsyncDisposable
     private readonly EngineThread _thread;
     private readonly Task<string> _deviceLost;
     private readonly StepPool _steps = new();
+    private readonly CompileSlots _compiles;
     private long _lastSessionId;
 
     private GpuEngine(GpuBackend backend, EngineOptions options, EngineThread thread, Task<string> deviceLost)
@@ -27,6 +28,7 @@ public sealed class GpuEngine : IAsyncDisposable
         _options = options;
         _thread = thread;
         _deviceLost = deviceLost;
+        _compiles = new CompileSlots(options.MaxConcurrentCompilesPerTenant);
     }
 
     public GpuBackendKind BackendKind => _backend.Kind;
@@ -83,7 +85,7 @@ public sealed class GpuEngine : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(sink);
         ObjectDisposedException.ThrowIf(_thread.HasExited, this);
-        var session = new EngineSession(Interlocked.Increment(ref _lastSessionId), identity, sink, _thread, _steps, _options);
+        var session = new EngineSession(Interlocked.Increment(ref _lastSessionId), identity, sink, _thread, _steps, _compiles, _options);
         _thread.Post(new SessionOpening(session));
         return session;
     }

@@ -109,7 +109,14 @@ public abstract class GpuContext : GpuResource
         return RegisterHostMemoryCore(address, bytes);
     }
 
-    /// <summary>Compiles CUDA C for this device, through the disk cache.</summary>
+    /// <summary>
+    /// The compiler this context compiles CUDA C with, which any thread may use: compiling needs no
+    /// context (NVRTC runs on the host), so a long compile can run off the context's thread, for
+    /// <see cref="Device"/>'s compute capability, and only the load of its image on it.
+    /// </summary>
+    public ModuleCompiler Compiler => _compiler;
+
+    /// <summary>Compiles CUDA C for this device, through the disk cache, on the context's thread.</summary>
     public CompiledModule Compile(KernelSource source)
     {
         VerifyAccess();

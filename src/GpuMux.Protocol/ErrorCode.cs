@@ -30,6 +30,7 @@ public enum ErrorCode : ushort
     DeadlineMissed = 24,
     LeaseExpired = 25,
     DeviceLost = 26,
+    PermissionDenied = 27,
 }
 
 public static class ErrorCodes

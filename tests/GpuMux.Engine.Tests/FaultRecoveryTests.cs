@@ -18,14 +18,14 @@ public sealed class FaultRecoveryTests
     [Fact]
     public async Task The_faulting_step_fails_alone_and_every_session_carries_on_after_the_reset()
     {
-        await using var engine = await TestEngine.StartAsync();
+        await using var engine = await TestEngine.StartAsync(TestEngine.TrustingModules());
         var culprit = await Tenant.OpenAsync(engine);
         var bystander = await Tenant.OpenAsync(engine);
         Assert.Equal(EngineError.None, (await bystander.FillAsync(2f)).Status);
         Assert.Equal(Enumerable.Repeat(2f, Count), bystander.Shared.Read<float>(Bytes, Count));
         var before = await engine.GetStatusAsync(Ct);
 
-        var fault = await culprit.RunAsync(step => culprit.AddFill(step, 1f, count: 1UL << 28));
+        var fault = await culprit.RunAsync(step => culprit.AddRunaway(step));
 
         Assert.Equal(EngineError.KernelFault, fault.Status);
         Assert.Contains("illegal address", fault.Message);
@@ -46,14 +46,14 @@ public sealed class FaultRecoveryTests
     [Fact]
     public async Task A_fault_with_steps_of_several_sessions_on_the_device_fails_each_as_a_retryable_reset()
     {
-        await using var engine = await TestEngine.StartAsync();
+        await using var engine = await TestEngine.StartAsync(TestEngine.TrustingModules());
         var culprit = await Tenant.OpenAsync(engine);
         var bystander = await Tenant.OpenAsync(engine);
 
         // The culprit's fill runs after its spin, by which time the bystander's step is queued behind it.
         var faulting = culprit.Session.RentStep();
         culprit.AddSpin(faulting, 300_000);
-        culprit.AddFill(faulting, 1f, count: 1UL << 28);
+        culprit.AddRunaway(faulting);
         culprit.Session.Submit(faulting);
         var waiting = bystander.Session.RentStep();
         bystander.AddSpin(waiting, 1_000);
@@ -73,10 +73,10 @@ public sealed class FaultRecoveryTests
     public async Task A_fault_resets_the_device_and_sessions_carry_on_once_the_new_context_has_computed_its_check()
     {
         var backend = Backend(SimResetOutcome.Recovers);
-        await using var engine = await GpuEngine.StartAsync(backend, new EngineOptions(), cancellationToken: Ct);
+        await using var engine = await GpuEngine.StartAsync(backend, TestEngine.TrustingModules(), cancellationToken: Ct);
         var culprit = await Tenant.OpenAsync(engine);
 
-        var fault = await culprit.RunAsync(step => culprit.AddFill(step, 1f, count: 1UL << 28));
+        var fault = await culprit.RunAsync(step => culprit.AddRunaway(step));
 
         Assert.Equal(EngineError.KernelFault, fault.Status);
         Assert.Equal(1, backend.Resets(0));
@@ -91,7 +91,7 @@ public sealed class FaultRecoveryTests
     public async Task A_device_whose_new_context_fails_its_check_is_lost_and_every_step_and_later_request_fails_with_DeviceLost()
     {
         var backend = Backend(SimResetOutcome.KernelsDoNotRun);
-        await using var engine = await GpuEngine.StartAsync(backend, new EngineOptions(), cancellationToken: Ct);
+        await using var engine = await GpuEngine.StartAsync(backend, TestEngine.TrustingModules(), cancellationToken: Ct);
         var culprit = await Tenant.OpenAsync(engine);
         var bystander = await Tenant.OpenAsync(engine);
 
@@ -99,7 +99,7 @@ public sealed class FaultRecoveryTests
         // device beside it (two steps of a class may be), and its second is held behind that.
         var faulting = culprit.Session.RentStep();
         culprit.AddSpin(faulting, 300_000);
-        culprit.AddFill(faulting, 1f, count: 1UL << 28);
+        culprit.AddRunaway(faulting);
         culprit.Session.Submit(faulting);
         foreach (var microseconds in new ulong[] { 1_000, 2_000 })
         {
@@ -125,10 +125,10 @@ public sealed class FaultRecoveryTests
     public async Task A_device_that_fails_its_reset_is_lost_but_the_step_that_faulted_it_is_still_told_KernelFault()
     {
         var backend = Backend(SimResetOutcome.ResetFails);
-        await using var engine = await GpuEngine.StartAsync(backend, new EngineOptions(), cancellationToken: Ct);
+        await using var engine = await GpuEngine.StartAsync(backend, TestEngine.TrustingModules(), cancellationToken: Ct);
         var culprit = await Tenant.OpenAsync(engine);
 
-        var fault = await culprit.RunAsync(step => culprit.AddFill(step, 1f, count: 1UL << 28));
+        var fault = await culprit.RunAsync(step => culprit.AddRunaway(step));
 
         Assert.Equal(EngineError.KernelFault, fault.Status);
         Assert.Contains("could not be set up again", fault.Message);
@@ -154,6 +154,7 @@ public sealed class FaultRecoveryTests
         private uint _fill;
         private uint _axpy;
         private uint _spin;
+        private uint _runaway;
 
         private Tenant(EngineSession session, CompletionRecorder completions)
         {
@@ -183,6 +184,7 @@ public sealed class FaultRecoveryTests
             tenant._fill = await session.GetFunctionAsync(0, KernelNames.FillF32, Ct);
             tenant._axpy = await session.GetFunctionAsync(0, KernelNames.AxpyF32, Ct);
             tenant._spin = await session.GetFunctionAsync(0, KernelNames.Spin, Ct);
+            tenant._runaway = await RunawayFill.LoadAsync(session);
             return tenant;
         }
 
@@ -190,7 +192,7 @@ public sealed class FaultRecoveryTests
 
         public Task<StepCompletion> FillAsync(float value) => RunAsync(step =>
         {
-            AddFill(step, value, Count);
+            AddFill(step, value);
             step.AddCopyOut(_y, 0, _region, Bytes, Bytes);
         });
 
@@ -208,14 +210,16 @@ public sealed class FaultRecoveryTests
             step.AddCopyOut(_y, 0, _region, Bytes, Bytes);
         });
 
-        /// <summary>Fills y; a <paramref name="count"/> far past its size writes outside any allocation.</summary>
-        public void AddFill(Step step, float value, ulong count)
+        public void AddFill(Step step, float value)
         {
             step.AddLaunch(_fill, 4, 256, 0);
             step.AddBufferArgument(_y, 0);
             step.AddScalarArgument(value);
-            step.AddScalarArgument(count);
+            step.AddScalarArgument((ulong)Count);
         }
+
+        /// <summary>A fill from y far past its size, outside any allocation: an illegal address.</summary>
+        public void AddRunaway(Step step) => RunawayFill.Add(step, _runaway, _y);
 
         public void AddSpin(Step step, ulong microseconds)
         {

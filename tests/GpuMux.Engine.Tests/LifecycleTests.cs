@@ -8,7 +8,7 @@ public sealed class LifecycleTests
     [Fact]
     public async Task Closing_a_session_with_steps_on_the_device_waits_for_them_and_returns_device_memory_to_the_baseline()
     {
-        await using var engine = await TestEngine.StartAsync();
+        await using var engine = await TestEngine.StartAsync(TestEngine.TrustingModules());
         var baseline = await engine.GetStatusAsync(Ct);
         var (session, completions) = engine.Open();
         using var shared = new SharedMemoryFile(1 << 20);

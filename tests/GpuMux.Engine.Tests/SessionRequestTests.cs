@@ -80,17 +80,21 @@ public sealed class SessionRequestTests
     [Fact]
     public async Task Modules_that_do_not_compile_or_load_are_refused_with_the_reason()
     {
-        await using var engine = await TestEngine.StartAsync(new EngineOptions { MaxModulesPerSession = 1 });
+        await using var engine = await TestEngine.StartAsync(TestEngine.TrustingModules(new EngineOptions { MaxModulesPerSession = 1 }));
         var (session, _) = engine.Open();
 
         var compile = await Assert.ThrowsAsync<EngineException>(() =>
             session.LoadModuleAsync(ModuleFormat.CudaC, "broken.cu", Encoding.UTF8.GetBytes("__global__ void spin(unsigned long long us) {}\n"), Ct));
+        var include = await Assert.ThrowsAsync<EngineException>(() =>
+            session.LoadModuleAsync(ModuleFormat.CudaC, "includer.cu", Encoding.UTF8.GetBytes("#include \"/etc/passwd\"\nextern \"C\" __global__ void spin(unsigned long long us) {}\n"), Ct));
         var ptx = await Assert.ThrowsAsync<EngineException>(() => session.LoadModuleAsync(ModuleFormat.Ptx, "bad.ptx", Encoding.UTF8.GetBytes("hello"), Ct));
         var cubin = await Assert.ThrowsAsync<EngineException>(() => session.LoadModuleAsync(ModuleFormat.Cubin, "bad.cubin", new byte[] { 0x7f, 0x45, 0x4c, 0x46 }, Ct));
         var empty = await Assert.ThrowsAsync<EngineException>(() => session.LoadModuleAsync(ModuleFormat.Ptx, "empty.ptx", ReadOnlyMemory<byte>.Empty, Ct));
 
         Assert.Equal(EngineError.CompileFailed, compile.Error);
         Assert.Contains("broken.cu(1): error: kernel \"spin\" must be declared extern \"C\"", compile.Message);
+        Assert.Equal(EngineError.CompileFailed, include.Error);
+        Assert.Contains("includer.cu(1): catastrophic error: a source compiled by the daemon may include nothing", include.Message);
         Assert.Equal(EngineError.ModuleLoadFailed, ptx.Error);
         Assert.Equal(EngineError.ModuleLoadFailed, cubin.Error);
         Assert.Equal(EngineError.InvalidArgument, empty.Error);
@@ -103,7 +107,7 @@ public sealed class SessionRequestTests
     [Fact]
     public async Task Functions_are_found_by_name_once_and_forgotten_with_their_module()
     {
-        await using var engine = await TestEngine.StartAsync();
+        await using var engine = await TestEngine.StartAsync(TestEngine.TrustingModules());
         var (session, completions) = engine.Open();
 
         foreach (var name in engine.BuiltinFunctions)

@@ -130,7 +130,7 @@ public sealed class StepExecutionTests
         var cache = Directory.CreateTempSubdirectory("gpumux-engine-tests-");
         try
         {
-            await using var engine = await TestEngine.StartAsync(moduleCache: cache.FullName);
+            await using var engine = await TestEngine.StartAsync(TestEngine.TrustingModules(), cache.FullName);
             var (session, completions) = engine.Open();
             const string Source = """
                 // y = a*x + y, as a client would write it

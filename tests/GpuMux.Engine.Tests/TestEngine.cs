@@ -1,3 +1,4 @@
+using GpuMux.Engine.Tenants;
 using GpuMux.Gpu;
 using GpuMux.Gpu.Sim;
 
@@ -12,6 +13,16 @@ internal static class TestEngine
 
     public static Task<GpuEngine> StartAsync(EngineOptions? options = null, string? moduleCache = null) =>
         GpuEngine.StartAsync(Backend(moduleCache), options ?? new EngineOptions(), cancellationToken: TestContext.Current.CancellationToken);
+
+    /// <summary>
+    /// <paramref name="options"/> with the right to load modules given to <see cref="Identity"/>'s
+    /// uid, which tenants have only where the configuration gives it.
+    /// </summary>
+    public static EngineOptions TrustingModules(EngineOptions? options = null) =>
+        (options ?? new EngineOptions()) with
+        {
+            Tenants = new TenantLimitsOptions { ByUid = new Dictionary<uint, TenantLimits> { [Identity.Uid] = new() { Kernels = KernelPolicy.Trusted } } },
+        };
 
     public static GpuBackend Backend(string? moduleCache = null) =>
         GpuBackends.CreateSim(new GpuBackendOptions

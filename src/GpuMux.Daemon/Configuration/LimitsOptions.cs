@@ -24,6 +24,9 @@ internal sealed class LimitsOptions : IDaemonSettings
 
     public int MaxModuleBytes { get; set; } = 64 << 20;
 
+    /// <summary>CUDA C compiles one uid may have under way at once; one more waits its turn.</summary>
+    public int MaxConcurrentCompilesPerTenant { get; set; } = 2;
+
     public int MaxOpsPerStep { get; set; } = 256;
 
     public void Validate(SettingErrors errors)
@@ -36,6 +39,7 @@ internal sealed class LimitsOptions : IDaemonSettings
         errors.RequireRange(nameof(MaxRegionBytes), MaxRegionBytes, 4096UL, 1UL << 40);
         errors.RequireRange(nameof(MaxModulesPerSession), MaxModulesPerSession, 1, 65_536);
         errors.RequireRange(nameof(MaxModuleBytes), MaxModuleBytes, 1, 1 << 30);
+        errors.RequireRange(nameof(MaxConcurrentCompilesPerTenant), MaxConcurrentCompilesPerTenant, 1, 64);
         errors.RequireRange(nameof(MaxOpsPerStep), MaxOpsPerStep, 1, 65_536);
     }
 }

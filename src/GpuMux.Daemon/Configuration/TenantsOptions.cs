@@ -49,7 +49,7 @@ internal sealed class TenantsOptions
 /// <summary>
 /// One tenant's limits; 0 is no limit. A setting left out (null) is inherited: by a uid's entry
 /// from the default tenant, and by the default tenant from the built-in defaults (weight 1, no
-/// limits, any class).
+/// limits, any class, built-in kernels only).
 /// </summary>
 internal sealed class TenantLimitOptions
 {
@@ -64,6 +64,12 @@ internal sealed class TenantLimitOptions
     /// <summary>The highest class the tenant's leases may ask for; empty allows any.</summary>
     public string? HighestClass { get; set; }
 
+    /// <summary>
+    /// <c>builtin</c>: module 0 and registered models only; <c>trusted</c>: any module too, whose
+    /// kernels can read and write every session's device memory (all share one context).
+    /// </summary>
+    public string? Kernels { get; set; }
+
     public TenantLimits Over(TenantLimits inherited) => new()
     {
         Weight = Weight ?? inherited.Weight,
@@ -71,6 +77,7 @@ internal sealed class TenantLimitOptions
         MaxLeases = MaxLeases ?? inherited.MaxLeases,
         GpuSecondsPerDay = GpuSecondsPerDay ?? inherited.GpuSecondsPerDay,
         HighestClass = HighestClass is null ? inherited.HighestClass : HighestClass.Length == 0 ? null : HighestClass,
+        Kernels = Kernels is null ? inherited.Kernels : Enum.Parse<KernelPolicy>(Kernels, ignoreCase: true),
     };
 
     public void Validate(SettingErrors errors, string key, IReadOnlyList<string> classes)
@@ -90,6 +97,10 @@ internal sealed class TenantLimitOptions
         if (HighestClass is { Length: > 0 } highest && !classes.Contains(highest, StringComparer.Ordinal))
         {
             errors.Add($"{key}:{nameof(HighestClass)}", $"is '{highest}'; it must be one of the classes ({string.Join(", ", classes)}), or empty for any.");
+        }
+        if (Kernels is { } kernels && !Enum.GetNames<KernelPolicy>().Contains(kernels, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add($"{key}:{nameof(Kernels)}", $"is '{kernels}'; it must be builtin (module 0 and registered models only) or trusted (any module).");
         }
     }
 }

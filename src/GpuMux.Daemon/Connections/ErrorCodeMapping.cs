@@ -27,6 +27,7 @@ internal static class ErrorCodeMapping
         EngineError.DeadlineMissed => ErrorCode.DeadlineMissed,
         EngineError.LeaseExpired => ErrorCode.LeaseExpired,
         EngineError.DeviceLost => ErrorCode.DeviceLost,
+        EngineError.PermissionDenied => ErrorCode.PermissionDenied,
         _ => ErrorCode.Internal,
     };
 }

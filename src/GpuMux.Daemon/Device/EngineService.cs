@@ -64,6 +64,7 @@ internal sealed class EngineService(
             MaxRegionsPerSession = value.MaxRegionsPerSession,
             MaxRegionBytes = value.MaxRegionBytes,
             MaxModulesPerSession = value.MaxModulesPerSession,
+            MaxConcurrentCompilesPerTenant = value.MaxConcurrentCompilesPerTenant,
             MaxOpsPerStep = value.MaxOpsPerStep,
             DevicePoolBytes = pools.DevicePoolBytes,
             DevicePoolFraction = pools.DevicePoolFraction,

@@ -7,7 +7,9 @@ namespace GpuMux.Engine.Execution;
 /// Checks a step against its session before anything of it reaches the device: every handle is
 /// the session's, the model it is bound to too, every copy lies inside its region and its
 /// buffer, every pointer argument inside its buffer or tensor, every tensor is one of the step's
-/// model. A launch's arguments are checked against the kernel's parameters as it is issued, by
+/// model. A launch of a built-in kernel is checked whole here (<see cref="BuiltinLaunchRule"/>:
+/// pointers are buffers or tensors, never raw integers, and stay inside them); any other
+/// launch's arguments are checked against the kernel's parameters as it is issued, by
 /// <see cref="Gpu.GpuStream.Launch"/>. Nothing is allocated unless the step is refused.
 /// </summary>
 internal static class StepValidator
@@ -75,7 +77,7 @@ internal static class StepValidator
 
     private static EngineError ValidateLaunch(Step step, SessionState session, Model? model, in StepOp op, int index, out string? message)
     {
-        if (!session.Functions.TryGet(op.Function, out _))
+        if (!session.Functions.TryGet(op.Function, out var function))
         {
             message = $"{op.Describe(index)}: function {op.Function} is not a function of this session";
             return EngineError.UnknownHandle;
@@ -107,6 +109,15 @@ internal static class StepValidator
             {
                 message = $"{op.Describe(index)}, argument {k}: offset {argument.Bits} lies outside buffer {argument.Handle} of {buffer.Length} bytes";
                 return EngineError.InvalidArgument;
+            }
+        }
+        if (function.Builtin is { } rule)
+        {
+            var refused = rule.Validate(arguments, session, model, out message);
+            if (refused != EngineError.None)
+            {
+                message = $"{op.Describe(index)}: {message}";
+                return refused;
             }
         }
         message = null;

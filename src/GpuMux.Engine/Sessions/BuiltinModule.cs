@@ -22,7 +22,7 @@ internal static class BuiltinModule
     /// <summary>Compiles the built-ins for the context's device (through the disk cache) and loads them.</summary>
     public static LoadedModule Load(GpuContext context)
     {
-        var module = new LoadedModule(BuiltinKernels.Source.Name, BuiltinKernels.Compile(context));
+        var module = new LoadedModule(BuiltinKernels.Source.Name, BuiltinKernels.Compile(context)) { IsBuiltin = true };
         module.Attach(context);
         return module;
     }

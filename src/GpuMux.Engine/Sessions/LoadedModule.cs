@@ -1,3 +1,4 @@
+using GpuMux.Engine.Execution;
 using GpuMux.Gpu;
 
 namespace GpuMux.Engine.Sessions;
@@ -16,6 +17,9 @@ internal sealed class LoadedModule(string name, ModuleImage image) : IDisposable
     public ModuleImage Image { get; } = image;
 
     public GpuModule Module => _module ?? throw new InvalidOperationException($"module {Name} is not loaded");
+
+    /// <summary>Module 0, whose kernels every session may run, launched only as <see cref="BuiltinLaunchRule"/> allows.</summary>
+    public bool IsBuiltin { get; init; }
 
     /// <summary>Unloaded by a request that waits for the session's queued steps to start first; requests no longer see it.</summary>
     public bool Releasing { get; set; }
@@ -39,6 +43,7 @@ internal sealed class KernelFunction
         Module = module;
         Name = name;
         Function = function;
+        Builtin = module.IsBuiltin ? BuiltinLaunchRule.For(name) : null;
     }
 
     public LoadedModule Module { get; }
@@ -46,6 +51,9 @@ internal sealed class KernelFunction
     public string Name { get; }
 
     public GpuFunction Function { get; private set; }
+
+    /// <summary>How a launch must be given, for a kernel of module 0; null for a kernel of a module the session loaded.</summary>
+    public BuiltinLaunchRule? Builtin { get; }
 
     /// <summary>The kernel <paramref name="name"/> of <paramref name="module"/>; a <see cref="GpuStatus.NotFound"/> error if it has none.</summary>
     public static KernelFunction Find(LoadedModule module, string name) => new(module, name, module.Module.GetFunction(name));

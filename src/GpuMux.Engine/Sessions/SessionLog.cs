@@ -24,4 +24,7 @@ internal static partial class SessionLog
 
     [LoggerMessage(EventId = 206, Level = LogLevel.Debug, Message = "Session {SessionId} released lease {Lease}")]
     public static partial void LeaseReleased(ILogger logger, long sessionId, uint lease);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Session {SessionId} of uid {Uid} was refused a module: the tenant may run the built-in kernels only (Tenants Kernels is builtin); the session's later refusals are not logged")]
+    public static partial void ModuleRefused(ILogger logger, long sessionId, uint uid);
 }

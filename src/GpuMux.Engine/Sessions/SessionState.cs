@@ -24,6 +24,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     private long _lastIssued;
     private uint _nextTensor = 1;
     private Tenant? _tenant;
+    private bool _moduleRefused;
 
     public EngineSession Session { get; } = session;
 
@@ -212,6 +213,14 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         var region = Regions.Remove(handle, out var removed) ? removed : throw Unknown("region", handle);
         RegionBytes -= region.Length;
         Release(region);
+    }
+
+    /// <summary>Notes that the session was refused a module; true the first time only, so that a client asking again and again is logged once.</summary>
+    public bool NoteModuleRefused()
+    {
+        var first = !_moduleRefused;
+        _moduleRefused = true;
+        return first;
     }
 
     public void ThrowIfModulesFull()

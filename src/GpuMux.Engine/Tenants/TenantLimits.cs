@@ -20,6 +20,9 @@ public sealed record TenantLimits
     /// <summary>The highest class the tenant's leases may ask for; null for any.</summary>
     public string? HighestClass { get; init; }
 
+    /// <summary>Whether the tenant's sessions may load modules of their own, or run the built-in kernels only.</summary>
+    public KernelPolicy Kernels { get; init; } = KernelPolicy.Builtin;
+
     internal void Validate(string who)
     {
         if (!(Weight > 0 && Weight <= 1000))
@@ -33,6 +36,10 @@ public sealed record TenantLimits
         if (!(GpuSecondsPerDay >= 0))
         {
             throw new ArgumentException($"the GPU seconds per day of {who} must not be negative");
+        }
+        if (!Enum.IsDefined(Kernels))
+        {
+            throw new ArgumentException($"the kernel policy of {who} must be builtin or trusted, not {(int)Kernels}");
         }
     }
 }

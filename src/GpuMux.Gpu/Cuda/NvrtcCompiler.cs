@@ -34,6 +34,7 @@ internal sealed unsafe class NvrtcCompiler : IKernelCompiler
 
     public CompiledModule Compile(KernelSource source, ComputeCapability target)
     {
+        SourceRules.ThrowIfBroken(source, Identity);
         var wanted = target.Major * 10 + target.Minor;
         var cubin = _supportedArchitectures.Contains(wanted);
         var architecture = cubin ? wanted : _supportedArchitectures.Where(a => a <= wanted).DefaultIfEmpty(0).Max();
@@ -41,7 +42,11 @@ internal sealed unsafe class NvrtcCompiler : IKernelCompiler
         {
             throw new CompileException(source.Name, $"NVRTC {Version} cannot target {target.SmName}", Identity);
         }
-        string[] options = [.. source.Options, cubin ? $"--gpu-architecture=sm_{architecture}" : $"--gpu-architecture=compute_{architecture}"];
+        // NVRTC adds the directory of the source (for a name with none, the daemon's working
+        // directory) to the include path unless told not to; with it, and no -I, it looks for
+        // headers among those given to nvrtcCreateProgram (none) only. SourceRules has already
+        // refused every #include, since an absolute path is opened whatever the include path.
+        string[] options = [.. source.Options, "--no-source-include", cubin ? $"--gpu-architecture=sm_{architecture}" : $"--gpu-architecture=compute_{architecture}"];
 
         nint program;
         fixed (byte* code = NullTerminated(source.Code))

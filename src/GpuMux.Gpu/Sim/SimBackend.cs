@@ -15,7 +15,7 @@ internal sealed class SimBackend : GpuBackend
     public SimBackend(GpuBackendOptions options)
     {
         _options = options.Sim;
-        _compiler = new ModuleCompiler(new SimCompiler(), options.ModuleCacheDirectory);
+        _compiler = new ModuleCompiler(new SimCompiler(_options.BeforeCompileForTests), options.ModuleCacheDirectory);
         Devices = [.. Enumerable.Range(0, _options.DeviceCount).Select(Describe)];
         _resets = new int[Devices.Count];
     }

@@ -8,14 +8,19 @@ namespace GpuMux.Gpu.Sim;
 /// Stands in for NVRTC on the simulated device. It cannot compile CUDA C, so it checks what it
 /// can (comments, strings and brackets that close, kernels declared <c>extern "C"</c>, and a
 /// simulated implementation for every kernel) and reports problems the way NVRTC does, as
-/// <c>name(line): error: ...</c> lines in the log of a <see cref="CompileException"/>.
+/// <c>name(line): error: ...</c> lines in the log of a <see cref="CompileException"/>. Like
+/// NVRTC behind the daemon, it first refuses what <see cref="SourceRules"/> refuses: an
+/// <c>#include</c> of anything, and options that reach for files.
 /// </summary>
-internal sealed partial class SimCompiler : IKernelCompiler
+/// <param name="beforeCompile">Called first for each source: <see cref="SimDeviceOptions.BeforeCompileForTests"/>.</param>
+internal sealed partial class SimCompiler(Action<KernelSource>? beforeCompile = null) : IKernelCompiler
 {
     public string Identity => "gpumux-sim-compiler 1";
 
     public CompiledModule Compile(KernelSource source, ComputeCapability target)
     {
+        beforeCompile?.Invoke(source);
+        SourceRules.ThrowIfBroken(source, Identity);
         var errors = new List<string>();
         var code = StripCommentsAndCheckBrackets(source, errors);
         var entryPoints = new List<string>();

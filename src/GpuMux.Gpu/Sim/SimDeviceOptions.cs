@@ -32,4 +32,12 @@ public sealed record SimDeviceOptions
 
     /// <summary>Whether the device comes back after <see cref="GpuBackend.ResetDevice"/>: tests of a device that is lost set another outcome.</summary>
     public SimResetOutcome AfterReset { get; init; } = SimResetOutcome.Recovers;
+
+    /// <summary>
+    /// A test seam: called on the compiling thread before the Sim's compiler takes each CUDA C
+    /// source (a source the disk cache holds is not compiled, and not seen here). The Sim compiles
+    /// in microseconds where NVRTC takes up to seconds; a test makes a compile as slow as it needs,
+    /// deterministically, by blocking here until it releases it.
+    /// </summary>
+    public Action<KernelSource>? BeforeCompileForTests { get; init; }
 }

@@ -80,6 +80,37 @@ public sealed class SchedulingAndTenantsSettingsTests : IDisposable
     }
 
     [Fact]
+    public void Tenants_run_the_built_in_kernels_only_unless_the_configuration_trusts_them()
+    {
+        using var services = Bind("""
+            {
+              "Tenants": {
+                "Uids": { "1000": { "Kernels": "trusted" }, "1001": { "Kernels": "Builtin" } }
+              }
+            }
+            """, "--Tenants:Uids:1002:Kernels=TRUSTED");
+
+        var tenants = services.GetRequiredService<IOptions<TenantsOptions>>().Value.ToEngine();
+
+        Assert.Equal(KernelPolicy.Builtin, tenants.Default.Kernels);
+        Assert.Equal(KernelPolicy.Trusted, tenants.For(1000).Kernels);
+        Assert.Equal(KernelPolicy.Builtin, tenants.For(1001).Kernels);
+        Assert.Equal(KernelPolicy.Trusted, tenants.For(1002).Kernels);
+        Assert.Equal(KernelPolicy.Builtin, tenants.For(1003).Kernels);
+    }
+
+    [Theory]
+    [InlineData("all")]
+    [InlineData("1")]
+    [InlineData("")]
+    public async Task A_kernel_policy_other_than_builtin_or_trusted_stops_the_host_from_starting_and_is_named(string value)
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartHostAsync($"--Tenants:Default:Kernels={value}"));
+
+        Assert.Equal($"Tenants:Default:Kernels is '{value}'; it must be builtin (module 0 and registered models only) or trusted (any module).", error.Message);
+    }
+
+    [Fact]
     public async Task A_highest_class_that_is_not_a_class_stops_the_host_from_starting_and_is_named()
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartHostAsync("--Tenants:Uids:1000:HighestClass=gold"));

@@ -15,18 +15,20 @@ public sealed class DeviceLossTests
     [Fact]
     public async Task A_lost_device_fails_the_clients_steps_with_DeviceLost_and_the_daemon_stops_with_status_75()
     {
-        await using var daemon = await TestDaemon.StartAsync("--Sim:AfterReset=KernelsDoNotRun");
+        await using var daemon = await TestDaemon.StartAsync("--Sim:AfterReset=KernelsDoNotRun", TestDaemon.TrustingModules);
         await using var culprit = await daemon.ConnectAsync("culprit");
         await using var bystander = await daemon.ConnectAsync("bystander");
         await using var buffer = await culprit.AllocateBufferAsync(4096, Cancellation);
-        var fill = await culprit.GetBuiltinAsync("fill_f32", Cancellation);
+        var fill = await RunawayFill.LoadAsync(culprit);
         var culpritSpin = await culprit.GetBuiltinAsync("spin", Cancellation);
         var bystanderSpin = await bystander.GetBuiltinAsync("spin", Cancellation);
 
-        // The runaway fill runs after the spin, by which time the bystander's step is on the device too.
+        // The runaway fill runs after the spin; the bystander's step, sent once the culprit's is
+        // on the device, is queued behind it there.
         var faulting = culprit.SubmitAsync(
-            new StepBuilder().Launch(culpritSpin, 1, 32).UInt64(300_000).Launch(fill, 1024, 256).Buffer(buffer).Float32(1f).UInt64(1UL << 30),
+            new StepBuilder().Launch(culpritSpin, 1, 32).UInt64(300_000).Runaway(fill, buffer),
             Cancellation).AsTask();
+        await daemon.WaitForStatusAsync(culprit, status => status.Sessions.Any(s => s.ClientName == "culprit" && s.StepsRunning > 0));
         var waiting = bystander.SubmitAsync(new StepBuilder().Launch(bystanderSpin, 1, 32).UInt64(1_000), Cancellation).AsTask();
 
         var lost = await Assert.ThrowsAsync<DeviceLostException>(() => waiting);

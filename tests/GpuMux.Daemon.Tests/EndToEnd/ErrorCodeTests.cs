@@ -16,7 +16,7 @@ public sealed class ErrorCodeTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _daemon = await TestDaemon.StartAsync();
+        _daemon = await TestDaemon.StartAsync(TestDaemon.TrustingModules);
         _client = await _daemon.ConnectAsync();
     }
 
@@ -78,6 +78,20 @@ public sealed class ErrorCodeTests : IAsyncLifetime
         await AssertSessionWorksAsync();
     }
 
+    [Theory]
+    [InlineData("#include \"/etc/passwd\"")]
+    [InlineData("#include \"passwd\"")]
+    [InlineData("#include <stdio.h>")]
+    public async Task Source_that_includes_a_file_fails_to_compile_and_nothing_of_the_file_reaches_the_client(string include)
+    {
+        var source = Encoding.UTF8.GetBytes(include + "\n" + Gpu.Kernels.BuiltinKernels.Source.Code);
+
+        var error = await Assert.ThrowsAsync<CompileFailedException>(() => _client.LoadModuleAsync(ModuleFormat.CudaC, "includes.cu", source, Cancellation));
+        Assert.Contains("includes.cu(1): catastrophic error", error.Message);
+        Assert.DoesNotContain(File.ReadAllText("/etc/passwd").Split('\n')[0], error.Message);
+        await AssertSessionWorksAsync();
+    }
+
     [Fact]
     public async Task Ptx_the_driver_refuses_fails_to_load()
     {
@@ -115,8 +129,8 @@ public sealed class ErrorCodeTests : IAsyncLifetime
     public async Task A_kernel_writing_outside_its_buffer_faults_and_the_session_carries_on()
     {
         await using var buffer = await _client.AllocateBufferAsync(4096, Cancellation);
-        var fill = await _client.GetBuiltinAsync("fill_f32", Cancellation);
-        var runaway = new StepBuilder().Launch(fill, 1024, 256).Buffer(buffer).Float32(1f).UInt64(1UL << 30);
+        var fill = await RunawayFill.LoadAsync(_client);
+        var runaway = new StepBuilder().Runaway(fill, buffer);
 
         var error = await Assert.ThrowsAsync<KernelFaultException>(() => _client.SubmitAsync(runaway, Cancellation).AsTask());
         Assert.False(error.IsRetryable);

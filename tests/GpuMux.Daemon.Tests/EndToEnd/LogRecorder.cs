@@ -23,6 +23,17 @@ internal sealed class LogRecorder : ILoggerProvider
         }
     }
 
+    /// <summary>How many of the entries logged so far <typeparamref name="TSource"/> logged with <paramref name="eventId"/>; takes every entry logged so far.</summary>
+    public int CountSoFar<TSource>(int eventId)
+    {
+        var count = 0;
+        while (_entries.Reader.TryRead(out var entry))
+        {
+            count += entry.Category == typeof(TSource).FullName && entry.EventId == eventId ? 1 : 0;
+        }
+        return count;
+    }
+
     public void Dispose() => _entries.Writer.TryComplete();
 
     private readonly record struct Entry(string Category, int EventId, string Message);

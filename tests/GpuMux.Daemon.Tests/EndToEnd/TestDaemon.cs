@@ -18,6 +18,9 @@ internal sealed class TestDaemon : IAsyncDisposable
     public const int MaxRegionsPerSession = 4;
     public const int MaxInFlightStepsPerSession = 4;
 
+    /// <summary>An argument that gives every tenant the right to load modules, which none has unless the configuration says so.</summary>
+    public const string TrustingModules = "--Tenants:Default:Kernels=trusted";
+
     private readonly IHost _host;
     private readonly DirectoryInfo _directory;
     private bool _stopped;

@@ -8,7 +8,7 @@ public sealed class ModelFaultTests
     [Fact]
     public async Task After_a_fault_resident_models_swap_in_again_and_give_the_reference_s_results()
     {
-        await using var engine = await ModelEngine.StartAsync(options => options with { PinnedPoolBytes = 6 << 20 });
+        await using var engine = await ModelEngine.StartAsync(options => TestEngine.TrustingModules(options with { PinnedPoolBytes = 6 << 20 }));
         await using var tenant = await ModelTenant.OpenAsync(engine);
         Assert.Equal(ModelTier.Pinned, (await tenant.RegisterAsync(ModelEngine.Sized("pinned", 1))).Tier);
         Assert.Equal(ModelTier.File, (await tenant.RegisterAsync(ModelEngine.Sized("file", 2, WeightType.F16))).Tier);
@@ -17,15 +17,12 @@ public sealed class ModelFaultTests
         var before = await engine.GetStatusAsync(Ct);
         Assert.All(await engine.GetModelsAsync(Ct), m => Assert.True(m.Resident));
         var victim = await tenant.Session.AllocateBufferAsync(1024, Ct);
-        var fill = await tenant.Session.GetFunctionAsync(0, KernelNames.FillF32, Ct);
+        var runaway = await RunawayFill.LoadAsync(tenant.Session);
 
         var fault = await tenant.Session.RunAsync(tenant.Completions, step =>
         {
             step.UseModel(tenant.HandleOf("pinned"));
-            step.AddLaunch(fill, 4, 256, 0);
-            step.AddBufferArgument(victim, 0);
-            step.AddScalarArgument(1f);
-            step.AddScalarArgument(1UL << 28);
+            RunawayFill.Add(step, runaway, victim);
         });
 
         Assert.True(fault.Status == EngineError.KernelFault, fault.Message);

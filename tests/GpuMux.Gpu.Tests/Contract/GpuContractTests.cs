@@ -305,6 +305,22 @@ public abstract partial class GpuContractTests
         Assert.Contains("error", error.Log);
     }
 
+    [Theory]
+    [InlineData("#include \"/etc/passwd\"")]
+    [InlineData("#include \"../../../../../../etc/passwd\"")]
+    [InlineData("#include <stdio.h>")]
+    public void A_source_that_includes_anything_fails_to_compile_and_its_log_holds_nothing_of_the_file(string include)
+    {
+        using var context = Backend.CreateContext(0);
+        var source = new KernelSource("includes.cu", include + "\nextern \"C\" __global__ void spin(unsigned long long us) {}\n");
+
+        var error = Assert.Throws<CompileException>(() => context.Compile(source));
+
+        Assert.Equal(GpuStatus.CompileFailed, error.Status);
+        Assert.Contains("includes.cu(1): catastrophic error: a source compiled by the daemon may include nothing", error.Log);
+        Assert.DoesNotContain(File.ReadAllText("/etc/passwd").Split('\n')[0], error.Message);
+    }
+
     [Fact]
     public void A_compiled_module_is_served_from_the_disk_cache_the_second_time()
     {

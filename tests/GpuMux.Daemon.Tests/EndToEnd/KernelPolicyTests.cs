@@ -1,0 +1,35 @@
+using System.Text;
+using GpuMux.Client;
+using GpuMux.Protocol;
+using GpuMux.Protocol.Messages;
+
+namespace GpuMux.Daemon.Tests.EndToEnd;
+
+/// <summary>A tenant the configuration does not trust loads no module of its own, through the real client.</summary>
+public sealed class KernelPolicyTests
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_module_from_a_tenant_not_trusted_is_PermissionDenied_logged_once_and_the_session_carries_on()
+    {
+        await using var daemon = await TestDaemon.StartAsync("--Logging:LogLevel:GpuMux.Engine.EngineSession=Warning");
+        using var log = new LogRecorder();
+        daemon.AddLogger(log);
+        await using var client = await daemon.ConnectAsync();
+        var source = Encoding.UTF8.GetBytes(Gpu.Kernels.BuiltinKernels.Source.Code);
+
+        var refusals = new List<PermissionDeniedException>();
+        foreach (var format in new[] { ModuleFormat.CudaC, ModuleFormat.Ptx, ModuleFormat.CudaC })
+        {
+            refusals.Add(await Assert.ThrowsAsync<PermissionDeniedException>(() => client.LoadModuleAsync(format, "mine.cu", source, Cancellation)));
+        }
+        var spin = await client.GetBuiltinAsync("spin", Cancellation);
+        await client.SubmitAsync(new StepBuilder().Launch(spin, 1, 32).UInt64(1), Cancellation);
+
+        Assert.All(refusals, refused => Assert.Equal((ErrorCode.PermissionDenied, false), (refused.Code, refused.IsRetryable)));
+        Assert.Equal(27, (int)ErrorCode.PermissionDenied);
+        Assert.Contains("loading a module needs the tenant's Kernels to be trusted", refusals[0].Message);
+        Assert.Equal(1, log.CountSoFar<Engine.EngineSession>(207));
+    }
+}
