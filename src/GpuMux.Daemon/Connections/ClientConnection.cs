@@ -22,8 +22,11 @@ internal sealed class ClientConnection(
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly ReplyWriter _replies = new(connection, settings.MaxPayloadBytes);
-    private readonly CompletionPump _completions = new();
+    // Until Hello the daemon sends at most an error, and a connection that never says Hello should
+    // cost little: the session's reply buffer and its completion pump come with the session.
+    private ReplyWriter _replies = new(connection, ProtocolVersion.HandshakePayloadBytes);
+    private CompletionPump? _completions;
+    private Task _pump = Task.CompletedTask;
     private EngineSession? _session;
     private RequestDispatcher? _dispatcher;
 
@@ -31,7 +34,6 @@ internal sealed class ClientConnection(
     {
         var peer = connection.Peer;
         ConnectionLog.Accepted(logger, peer.Pid, peer.Uid);
-        var pump = _completions.RunAsync(connection, CancellationToken.None);
         try
         {
             while (await connection.ReadFrameAsync(stopping) is { } frame)
@@ -58,7 +60,7 @@ internal sealed class ClientConnection(
         }
         finally
         {
-            await CloseAsync(pump);
+            await CloseAsync();
         }
     }
 
@@ -132,7 +134,20 @@ internal sealed class ClientConnection(
 
         var peer = connection.Peer;
         var minor = (ushort)Math.Min(hello.Minor, ProtocolVersion.Minor);
-        _session = engine.OpenSession(new SessionIdentity(peer.Uid, peer.Gid, peer.Pid, hello.ClientName), _completions);
+        var completions = new CompletionPump();
+        try
+        {
+            _session = engine.OpenSession(new SessionIdentity(peer.Uid, peer.Gid, peer.Pid, hello.ClientName), completions);
+        }
+        catch
+        {
+            registry.Leave();
+            throw;
+        }
+
+        _completions = completions;
+        _pump = completions.RunAsync(connection, CancellationToken.None);
+        _replies = new ReplyWriter(connection, settings.MaxPayloadBytes);
         _dispatcher = new RequestDispatcher(engine, _session, _replies, settings, minor);
         connection.MaxPayloadBytes = settings.MaxPayloadBytes;
         ConnectionLog.SessionOpened(logger, _session.Id, peer.Pid, peer.Uid, hello.ClientName);
@@ -149,7 +164,7 @@ internal sealed class ClientConnection(
         return true;
     }
 
-    private async Task CloseAsync(Task pump)
+    private async Task CloseAsync()
     {
         if (_session is not null)
         {
@@ -160,10 +175,10 @@ internal sealed class ClientConnection(
             ConnectionLog.SessionClosed(logger, _session.Id);
         }
 
-        _completions.Complete();
+        _completions?.Complete();
         try
         {
-            await pump.WaitAsync(CloseTimeout);
+            await _pump.WaitAsync(CloseTimeout);
         }
         catch (TimeoutException)
         {
