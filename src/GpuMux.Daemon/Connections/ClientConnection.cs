@@ -17,10 +17,15 @@ internal sealed class ClientConnection(
     FrameConnection connection,
     GpuEngine engine,
     SessionRegistry registry,
+    PendingHandshakes handshakes,
+    PeerWarnings warnings,
     ConnectionSettings settings,
     ILogger logger)
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
+    // Taken as the accept loop builds the connection, so it counts before the next is accepted.
+    private readonly PendingHandshake _handshake = handshakes.Admit(connection);
 
     // Until Hello the daemon sends at most an error, and a connection that never says Hello should
     // cost little: the session's reply buffer and its completion pump come with the session.
@@ -46,7 +51,7 @@ internal sealed class ClientConnection(
         }
         catch (FrameFormatException e)
         {
-            ConnectionLog.ProtocolViolation(logger, peer.Pid, e.Message);
+            warnings.ProtocolViolation(peer, e.Message);
             var code = e.Reason == FrameError.TooLarge ? ErrorCode.FrameTooLarge : ErrorCode.ProtocolViolation;
             await TrySendErrorAsync(0, code, e.Message);
         }
@@ -102,7 +107,7 @@ internal sealed class ClientConnection(
         }
         catch (Exception e) when (e is not (OperationCanceledException or IOException or SocketException or ObjectDisposedException))
         {
-            ConnectionLog.Unexpected(logger, connection.Peer.Pid, type, e);
+            warnings.Unexpected(connection.Peer, type, e);
             await _replies.SendErrorAsync(id, ErrorCode.Internal, $"{type} failed inside the daemon: {e.Message}", stopping);
         }
 
@@ -118,6 +123,8 @@ internal sealed class ClientConnection(
             return true;
         }
 
+        // Said, whatever the daemon answers: a refusal closes the connection anyway.
+        handshakes.Leave(_handshake);
         var hello = Message.Decode<Hello>(frame.Payload.Span);
         if (hello.Magic != ProtocolVersion.Magic || hello.Major != ProtocolVersion.Major)
         {
@@ -166,6 +173,7 @@ internal sealed class ClientConnection(
 
     private async Task CloseAsync()
     {
+        handshakes.Leave(_handshake);
         if (_session is not null)
         {
             // The session's steps finish (or fail) before its memory is released; their completions
@@ -227,12 +235,18 @@ internal static partial class ConnectionLog
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Session {SessionId} closed; its memory is released")]
     public static partial void SessionClosed(ILogger logger, long sessionId);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Closing the connection of pid {Pid}: {Reason}")]
-    public static partial void ProtocolViolation(ILogger logger, int pid, string reason);
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Closing the connection of pid {Pid} uid {Uid}: {Reason}")]
+    public static partial void ProtocolViolation(ILogger logger, int pid, uint uid, string reason);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Connection of pid {Pid} reset: {Reason}")]
     public static partial void Reset(ILogger logger, int pid, string reason);
 
-    [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "A {Type} request of pid {Pid} failed unexpectedly")]
-    public static partial void Unexpected(ILogger logger, int pid, MessageType type, Exception exception);
+    [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "A {Type} request of pid {Pid} uid {Uid} failed unexpectedly")]
+    public static partial void Unexpected(ILogger logger, MessageType type, int pid, uint uid, Exception exception);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "{Count} more connections of pid {Pid} uid {Uid} were closed for breaking the protocol over the last {Seconds} s (not logged one by one)")]
+    public static partial void ViolationsHeldBack(ILogger logger, int count, int pid, uint uid, int seconds);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "{Count} more requests of pid {Pid} uid {Uid} failed unexpectedly over the last {Seconds} s (not logged one by one)")]
+    public static partial void FailuresHeldBack(ILogger logger, int count, int pid, uint uid, int seconds);
 }

@@ -20,6 +20,7 @@ internal sealed class SocketServer(
     IOptions<SocketOptions> socket,
     IOptions<LimitsOptions> limits,
     DaemonStatusLine statusLine,
+    TimeProvider time,
     ILoggerFactory loggerFactory) : IHostedService
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<SocketServer>();
@@ -28,6 +29,8 @@ internal sealed class SocketServer(
     private readonly Lock _gate = new();
     private readonly HashSet<Task> _connections = [];
     private UnixSocketListener? _listener;
+    private PendingHandshakes? _handshakes;
+    private PeerWarnings? _warnings;
     private Task _acceptLoop = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -35,7 +38,13 @@ internal sealed class SocketServer(
         _listener = Listen();
         var settings = new ConnectionSettings(limits.Value.MaxSessions, limits.Value.MaxFramePayloadBytes, limits.Value.MaxModuleBytes, Stopwatch.GetTimestamp());
         var registry = new SessionRegistry(settings.MaxSessions);
-        _acceptLoop = AcceptLoopAsync(_listener, settings, registry);
+        _handshakes = new PendingHandshakes(
+            limits.Value.MaxPendingHandshakes,
+            TimeSpan.FromMilliseconds(limits.Value.HandshakeTimeoutMs),
+            time,
+            loggerFactory.CreateLogger<PendingHandshakes>());
+        _warnings = new PeerWarnings(_connectionLogger, time);
+        _acceptLoop = AcceptLoopAsync(_listener, settings, registry, _handshakes, _warnings);
         var engine = engineService.Engine;
         statusLine.Set($"serving {engine.Device.Name} ({engine.BackendKind}) on {_listener.Path ?? "a socket from systemd"}");
         return Task.CompletedTask;
@@ -57,6 +66,8 @@ internal sealed class SocketServer(
         }
 
         await Task.WhenAll(running).WaitAsync(cancellationToken);
+        _handshakes?.Dispose();
+        _warnings?.Dispose();
         _stopping.Dispose();
     }
 
@@ -79,7 +90,8 @@ internal sealed class SocketServer(
         return listener;
     }
 
-    private async Task AcceptLoopAsync(UnixSocketListener listener, ConnectionSettings settings, SessionRegistry registry)
+    private async Task AcceptLoopAsync(
+        UnixSocketListener listener, ConnectionSettings settings, SessionRegistry registry, PendingHandshakes handshakes, PeerWarnings warnings)
     {
         var engine = engineService.Engine;
         while (!_stopping.IsCancellationRequested)
@@ -100,7 +112,7 @@ internal sealed class SocketServer(
                 continue;
             }
 
-            var connection = new ClientConnection(accepted, engine, registry, settings, _connectionLogger);
+            var connection = new ClientConnection(accepted, engine, registry, handshakes, warnings, settings, _connectionLogger);
             Track(connection.RunAsync(_stopping.Token));
         }
     }

@@ -34,6 +34,20 @@ public sealed class SettingsValidationTests
     }
 
     [Fact]
+    public void The_handshake_timeout_and_the_connections_waiting_for_Hello_are_bounded()
+    {
+        var result = Validate(new LimitsOptions { HandshakeTimeoutMs = 99, MaxPendingHandshakes = 0 });
+
+        Assert.Equal(
+            [
+                "Limits:HandshakeTimeoutMs is 99; it must be from 100 to 600000.",
+                "Limits:MaxPendingHandshakes is 0; it must be from 1 to 65536.",
+            ],
+            result.Failures);
+        Assert.True(Validate(new LimitsOptions { HandshakeTimeoutMs = 600_000, MaxPendingHandshakes = 65_536 }).Succeeded);
+    }
+
+    [Fact]
     public void Every_bad_setting_in_a_section_is_reported_at_once()
     {
         var result = Validate(new LimitsOptions { MaxSessions = 0, MaxRegionBytes = 100, MaxOpsPerStep = 0 });

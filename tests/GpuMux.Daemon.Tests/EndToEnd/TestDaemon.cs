@@ -3,6 +3,7 @@ using GpuMux.Daemon.Hosting;
 using GpuMux.Protocol.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -34,7 +35,10 @@ internal sealed class TestDaemon : IAsyncDisposable
 
     public string SocketPath { get; }
 
-    public static async Task<TestDaemon> StartAsync(params string[] extraArguments)
+    public static Task<TestDaemon> StartAsync(params string[] extraArguments) => StartAsync(time: null, extraArguments);
+
+    /// <param name="time">The clock the daemon's connections keep time by (handshake deadlines, held-back log lines); null for the real one.</param>
+    public static async Task<TestDaemon> StartAsync(TimeProvider? time, params string[] extraArguments)
     {
         var directory = Directory.CreateTempSubdirectory("gmx-");
         var socketPath = Path.Combine(directory.FullName, "d.sock");
@@ -50,7 +54,10 @@ internal sealed class TestDaemon : IAsyncDisposable
             "--Logging:LogLevel:Default=Error",
             .. extraArguments,
         ];
-        var host = DaemonHost.Build(arguments);
+        var host = DaemonHost.Build(
+            arguments,
+            reloadOnHangup: true,
+            time is null ? null : services => services.Replace(ServiceDescriptor.Singleton(time)));
         await host.StartAsync(TestContext.Current.CancellationToken);
         return new TestDaemon(host, directory, socketPath);
     }
