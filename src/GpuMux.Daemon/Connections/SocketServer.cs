@@ -94,21 +94,35 @@ internal sealed class SocketServer(
         UnixSocketListener listener, ConnectionSettings settings, SessionRegistry registry, PendingHandshakes handshakes, PeerWarnings warnings)
     {
         var engine = engineService.Engine;
+        var backoff = new AcceptBackoff(time, _logger);
         while (!_stopping.IsCancellationRequested)
         {
             FrameConnection accepted;
             try
             {
                 accepted = await listener.AcceptAsync(ProtocolVersion.HandshakePayloadBytes, _stopping.Token);
+                backoff.Succeeded();
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && _stopping.IsCancellationRequested)
             {
                 return;
             }
+            catch (SocketException e) when (AcceptBackoff.IsConnectionsOwn(e))
+            {
+                SocketServerLog.AcceptedGone(_logger, e.Message);
+                continue;
+            }
             catch (SocketException e)
             {
-                // EMFILE and friends: the listener is fine, this one connection is not.
-                SocketServerLog.AcceptFailed(_logger, e.Message);
+                try
+                {
+                    await backoff.PauseAsync(e, _stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
                 continue;
             }
 
@@ -147,6 +161,6 @@ internal static partial class SocketServerLog
     [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Listening on the socket systemd passed in")]
     public static partial void Adopted(ILogger logger);
 
-    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Accepting a connection failed: {Reason}")]
-    public static partial void AcceptFailed(ILogger logger, string reason);
+    [LoggerMessage(EventId = 305, Level = LogLevel.Debug, Message = "A connection went away before it was accepted: {Reason}")]
+    public static partial void AcceptedGone(ILogger logger, string reason);
 }
