@@ -19,13 +19,14 @@ public static class DaemonHost
     /// </param>
     public static IHost Build(string[] args, bool reloadOnHangup = true) => Build(args, reloadOnHangup, replaceServices: null);
 
-    /// <param name="replaceServices">Changes the services before the host is built: tests give the daemon a clock they move by hand.</param>
+    /// <param name="replaceServices">Changes the services before the host is built: tests give the daemon a clock they move by hand, and clients other users than they run as.</param>
     internal static IHost Build(string[] args, bool reloadOnHangup, Action<IServiceCollection>? replaceServices)
     {
         var builder = Host.CreateApplicationBuilder(args);
         builder.AddGpumuxdConfiguration(args);
         builder.Services.AddSystemd();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IPeerIdentification, SocketPeerIdentification>();
         builder.Services.AddSingleton<DaemonStatusLine>();
         builder.Services.AddHostedService<SystemdWatchdog>();
 

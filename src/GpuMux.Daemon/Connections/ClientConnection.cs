@@ -19,6 +19,7 @@ internal sealed class ClientConnection(
     SessionRegistry registry,
     PendingHandshakes handshakes,
     PeerWarnings warnings,
+    IPeerIdentification peers,
     ConnectionSettings settings,
     ILogger logger)
 {
@@ -139,7 +140,8 @@ internal sealed class ClientConnection(
             return false;
         }
 
-        var peer = connection.Peer;
+        var identity = peers.Identify(connection);
+        var peer = identity.Credentials;
         var minor = (ushort)Math.Min(hello.Minor, ProtocolVersion.Minor);
         var completions = new CompletionPump();
         try
@@ -155,7 +157,7 @@ internal sealed class ClientConnection(
         _completions = completions;
         _pump = completions.RunAsync(connection, CancellationToken.None);
         _replies = new ReplyWriter(connection, settings.MaxPayloadBytes);
-        _dispatcher = new RequestDispatcher(engine, _session, _replies, settings, minor);
+        _dispatcher = new RequestDispatcher(engine, _session, _replies, settings, minor, new TenantView(peer.Uid, identity.SeesEveryTenant));
         connection.MaxPayloadBytes = settings.MaxPayloadBytes;
         ConnectionLog.SessionOpened(logger, _session.Id, peer.Pid, peer.Uid, hello.ClientName);
         var welcome = new Welcome(

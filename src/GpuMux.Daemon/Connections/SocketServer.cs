@@ -20,6 +20,7 @@ internal sealed class SocketServer(
     IOptions<SocketOptions> socket,
     IOptions<LimitsOptions> limits,
     DaemonStatusLine statusLine,
+    IPeerIdentification peers,
     TimeProvider time,
     ILoggerFactory loggerFactory) : IHostedService
 {
@@ -126,7 +127,7 @@ internal sealed class SocketServer(
                 continue;
             }
 
-            var connection = new ClientConnection(accepted, engine, registry, handshakes, warnings, settings, _connectionLogger);
+            var connection = new ClientConnection(accepted, engine, registry, handshakes, warnings, peers, settings, _connectionLogger);
             Track(connection.RunAsync(_stopping.Token));
         }
     }

@@ -15,6 +15,23 @@ public sealed class SettingsValidationTests
         Assert.True(Validate(new LimitsOptions()).Succeeded);
         Assert.True(Validate(new MemoryOptions()).Succeeded);
         Assert.True(Validate(new SchedulingOptions()).Succeeded);
+        Assert.True(Validate(new AdminOptions()).Succeeded);
+    }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("wheel", true)]
+    [InlineData("gpu admins", false)]
+    [InlineData("adm:in", false)]
+    public void The_admin_group_is_a_group_name(string group, bool valid)
+    {
+        var result = Validate(new AdminOptions { Group = group });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Equal([$"Admin:Group is '{group}'; a group name has no spaces, ':', ',' or '/'."], result.Failures);
+        }
     }
 
     [Theory]
