@@ -124,8 +124,6 @@ internal sealed class ClientConnection(
             return true;
         }
 
-        // Said, whatever the daemon answers: a refusal closes the connection anyway.
-        handshakes.Leave(_handshake);
         var hello = Message.Decode<Hello>(frame.Payload.Span);
         if (hello.Magic != ProtocolVersion.Magic || hello.Major != ProtocolVersion.Major)
         {
@@ -154,6 +152,9 @@ internal sealed class ClientConnection(
             throw;
         }
 
+        // Only now: a Hello that does not decode leaves the connection open and still on the clock,
+        // and a refused one closes it.
+        handshakes.Leave(_handshake);
         _completions = completions;
         _pump = completions.RunAsync(connection, CancellationToken.None);
         _replies = new ReplyWriter(connection, settings.MaxPayloadBytes);

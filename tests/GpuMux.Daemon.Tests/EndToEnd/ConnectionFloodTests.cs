@@ -39,6 +39,20 @@ public sealed class ConnectionFloodTests
     }
 
     [Fact(Timeout = TimeoutMs)]
+    public async Task A_Hello_that_does_not_decode_leaves_the_connection_on_the_handshake_clock()
+    {
+        var time = new FakeTimeProvider();
+        await using var daemon = await TestDaemon.StartAsync(time, "--Limits:HandshakeTimeoutMs=5000");
+        await using var connection = await daemon.ConnectSendingAsync(RawFrames.Encode(MessageType.Hello, 1, new EmptyMessage()));
+        var reply = await connection.ReadFrameAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(ErrorCode.MalformedFrame, Message.Decode<ErrorMessage>(reply!.Payload.Span).Code);
+
+        time.Advance(TimeSpan.FromMilliseconds(5000));
+
+        Assert.True(await RawFrames.IsClosedAsync(connection));
+    }
+
+    [Fact(Timeout = TimeoutMs)]
     public async Task One_connection_past_the_pending_limit_closes_the_oldest_waiting_one_and_a_client_that_says_Hello_gets_in()
     {
         await using var daemon = await TestDaemon.StartAsync(ConnectionsLogWarnings, "--Limits:MaxPendingHandshakes=3");
