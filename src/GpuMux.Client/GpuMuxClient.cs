@@ -296,7 +296,11 @@ public sealed class GpuMuxClient : IAsyncDisposable
         return new ModelTensor(model, found.Tensor, name, found.Bytes, found.Group);
     }
 
-    /// <summary>Every session's models and the daemon's memory pools, as <c>gpumuxctl models</c> shows them; each model's usage too, from a daemon that speaks 1.3.</summary>
+    /// <summary>
+    /// The models this client may see and the daemon's memory pools, as <c>gpumuxctl models</c> shows
+    /// them; each model's usage too, from a daemon that speaks 1.3, and other tenants' models summed
+    /// up, from one that speaks 1.4.
+    /// </summary>
     /// <exception cref="NotSupportedException">The daemon speaks protocol 1.0, which has no models.</exception>
     public Task<ModelList> ListModelsAsync(CancellationToken cancellationToken = default)
     {
@@ -305,8 +309,9 @@ public sealed class GpuMuxClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// The daemon's device, memory and sessions, as <c>gpumuxctl status</c> shows them; from a 1.2
-    /// daemon also its scheduling policy, its classes' queues, and each session's class and lease.
+    /// The daemon's device, memory and the sessions this client may see, as <c>gpumuxctl status</c>
+    /// shows them; from a 1.2 daemon also its scheduling policy, its classes' queues, and each
+    /// session's class and lease; from a 1.4 daemon other tenants' sessions summed up.
     /// </summary>
     public Task<StatusReport> GetStatusAsync(CancellationToken cancellationToken = default) =>
         RequestAsync<EmptyMessage, StatusReport>(MessageType.GetStatus, default, MessageType.StatusReport, NoDescriptors, null, cancellationToken);
@@ -355,7 +360,10 @@ public sealed class GpuMuxClient : IAsyncDisposable
         return report.Lease;
     }
 
-    /// <summary>Every tenant's usage, limits and accounting, as <c>gpumuxctl tenants</c> shows them.</summary>
+    /// <summary>
+    /// The usage, limits and accounting of the tenants this client may see, as <c>gpumuxctl tenants</c>
+    /// shows them; from a 1.4 daemon the others summed up.
+    /// </summary>
     /// <exception cref="NotSupportedException">The daemon speaks a protocol older than 1.2, which has no tenant report.</exception>
     public Task<TenantReport> GetTenantsAsync(CancellationToken cancellationToken = default)
     {

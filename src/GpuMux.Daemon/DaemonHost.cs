@@ -17,11 +17,16 @@ public static class DaemonHost
     /// Whether SIGHUP reloads the configuration rather than ending the process: a daemon's
     /// convention, but not that of a command run in a terminal that embeds the daemon.
     /// </param>
-    public static IHost Build(string[] args, bool reloadOnHangup = true)
+    public static IHost Build(string[] args, bool reloadOnHangup = true) => Build(args, reloadOnHangup, replaceServices: null);
+
+    /// <param name="replaceServices">Changes the services before the host is built: tests give the daemon a clock they move by hand, and clients other users than they run as.</param>
+    internal static IHost Build(string[] args, bool reloadOnHangup, Action<IServiceCollection>? replaceServices)
     {
         var builder = Host.CreateApplicationBuilder(args);
         builder.AddGpumuxdConfiguration(args);
         builder.Services.AddSystemd();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IPeerIdentification, SocketPeerIdentification>();
         builder.Services.AddSingleton<DaemonStatusLine>();
         builder.Services.AddHostedService<SystemdWatchdog>();
 
@@ -38,6 +43,7 @@ public static class DaemonHost
         }
 
         builder.Services.AddHostedService<SocketServer>();
+        replaceServices?.Invoke(builder.Services);
         return builder.Build();
     }
 

@@ -113,7 +113,7 @@ internal sealed class DemoCommand : Command
     {
         var sessions = Enumerable.Range(0, sessionCount).Select(i => new DemoSession(DemoWorkloads.For(i), steps)).ToArray();
         var stats = sessions.Select(s => s.Stats).ToArray();
-        _terminal.Out.WriteLine($"{Plural(sessionCount, "session")} of {Plural(steps, "step")}, each on its own connection:");
+        _terminal.Out.WriteLine($"{Counts.Of(sessionCount, "session")} of {Counts.Of(steps, "step")}, each on its own connection:");
         var work = Task.WhenAll(sessions.Select(s => Task.Run(() => s.RunAsync(socketPath, cancellationToken), cancellationToken)));
         await DemoProgress.ShowUntilAsync(_terminal.Out, stats, simulated, work);
         await work;
@@ -157,8 +157,6 @@ internal sealed class DemoCommand : Command
         _terminal.Out.WriteLine();
         return passed;
     }
-
-    private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     private static void RequirePositive(System.CommandLine.Parsing.OptionResult result, string name)
     {

@@ -1,18 +1,32 @@
+using System.Text.Json.Serialization;
 using GpuMux.Cli.Output;
 using GpuMux.Protocol.Messages;
 
 namespace GpuMux.Cli.Models;
 
-/// <summary>What <c>gpumuxctl models</c> shows: the daemon's ModelList, with units in the names and "never" as null.</summary>
-internal sealed record ModelsReport(string Socket, PoolStatus DevicePool, PoolStatus PinnedPool, uint ModelsTotal, IReadOnlyList<ModelStatus> Models)
+/// <summary>
+/// What <c>gpumuxctl models</c> shows: the daemon's ModelList, with units in the names and "never"
+/// as null. <see cref="OtherTenants"/> sums up the models the daemon did not show (other tenants',
+/// to anyone but an administrator); null from a daemon older than protocol 1.4.
+/// </summary>
+internal sealed record ModelsReport(
+    string Socket, PoolStatus DevicePool, PoolStatus PinnedPool, uint ModelsTotal, IReadOnlyList<ModelStatus> Models, OtherTenantsModels? OtherTenants)
 {
     public static ModelsReport From(string socket, ModelList list) => new(
         socket,
         PoolStatus.From(list.DevicePoolBytes, list.DevicePoolFreeBytes),
         PoolStatus.From(list.PinnedPoolBytes, list.PinnedPoolFreeBytes),
         list.ModelsTotal,
-        [.. list.Models.Select((entry, i) => ModelStatus.From(entry, list.Usage?[i]))]);
+        [.. list.Models.Select((entry, i) => ModelStatus.From(entry, list.Usage?[i]))],
+        list.Others is { } others ? new OtherTenantsModels(others.Models, others.Bytes, others.Resident) : null);
+
+    /// <summary>Models neither listed nor summed up in <see cref="OtherTenants"/>: those that did not fit in the daemon's report.</summary>
+    [JsonIgnore]
+    public uint ModelsNotListed => ModelsTotal - (uint)Models.Count - (OtherTenants?.Models ?? 0);
 }
+
+/// <summary>Other tenants' models, which the daemon shows only to its administrators, summed up; <see cref="Resident"/> of them are on the device.</summary>
+internal sealed record OtherTenantsModels(uint Models, ulong Bytes, uint Resident);
 
 internal sealed record PoolStatus(ulong TotalBytes, ulong FreeBytes, ulong UsedBytes)
 {

@@ -28,9 +28,17 @@ internal static class ModelsRenderer
             console.WriteLine();
         }
 
-        if (report.ModelsTotal > report.Models.Count)
+        if (report.OtherTenants is { Models: > 0 } others)
         {
-            console.Write(new Text($"{report.ModelsTotal - report.Models.Count} more models did not fit in the daemon's report.", Label));
+            console.Write(new Text(
+                $"{Counts.Of(others.Models, "model")} of other tenants, not shown: {ByteSize.Format(others.Bytes)}, {others.Resident.ToString(Invariant)} on the device.",
+                Label));
+            console.WriteLine();
+        }
+
+        if (report.ModelsNotListed > 0)
+        {
+            console.Write(new Text($"{report.ModelsNotListed} more models did not fit in the daemon's report.", Label));
             console.WriteLine();
         }
     }

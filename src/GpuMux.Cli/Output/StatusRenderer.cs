@@ -30,9 +30,18 @@ internal static class StatusRenderer
             console.Write(SessionTable(status.Sessions, withClasses: status.Policy is not null, now));
         }
 
-        if (status.SessionsTotal > status.Sessions.Count)
+        if (status.OtherTenants is { Sessions: > 0 } others)
         {
-            console.Write(new Text($"{status.SessionsTotal - status.Sessions.Count} more sessions did not fit in the daemon's report.", Label));
+            console.Write(new Text(
+                $"{Counts.Of(others.Sessions, "session")} of {Counts.Of(others.Tenants, "other tenant")}, not shown: "
+                + $"{ByteSize.Format(others.BufferBytes)} of buffers, {Counts.Of(others.StepsQueued, "step")} queued, {others.StepsRunning.ToString(Invariant)} running.",
+                Label));
+            console.WriteLine();
+        }
+
+        if (status.SessionsNotListed > 0)
+        {
+            console.Write(new Text($"{status.SessionsNotListed} more sessions did not fit in the daemon's report.", Label));
             console.WriteLine();
         }
     }

@@ -31,9 +31,18 @@ internal static class TenantsRenderer
             console.WriteLine();
         }
 
-        if (report.TenantsTotal > report.Tenants.Count)
+        if (report.OtherTenants is { Tenants: > 0 } others)
         {
-            console.Write(new Text($"{report.TenantsTotal - report.Tenants.Count} more tenants did not fit in the daemon's report.", Label));
+            console.Write(new Text(
+                $"{Counts.Of(others.Tenants, "other tenant")}, not shown: {Counts.Of(others.Sessions, "session")}, "
+                + $"{ByteSize.Format(others.DeviceBytes)} of device memory, {Counts.Of(others.Leases, "lease")}, {Durations.Seconds(others.GpuSecondsToday)} GPU s in 24 h.",
+                Label));
+            console.WriteLine();
+        }
+
+        if (report.TenantsNotListed > 0)
+        {
+            console.Write(new Text($"{report.TenantsNotListed} more tenants did not fit in the daemon's report.", Label));
             console.WriteLine();
         }
     }

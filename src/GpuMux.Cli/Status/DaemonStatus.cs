@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using GpuMux.Protocol.Messages;
 
 namespace GpuMux.Cli.Status;
@@ -5,7 +6,9 @@ namespace GpuMux.Cli.Status;
 /// <summary>
 /// What <c>gpumuxctl status</c> shows: the daemon's StatusReport, with units in the names, less the
 /// session that asked for it. A daemon older than protocol 1.2 reports no scheduling: then
-/// <see cref="Policy"/> is null and <see cref="Classes"/> empty.
+/// <see cref="Policy"/> is null and <see cref="Classes"/> empty. <see cref="OtherTenants"/> sums up
+/// the sessions the daemon did not show (those of other tenants, to anyone but an administrator);
+/// null from a daemon older than 1.4.
 /// </summary>
 internal sealed record DaemonStatus(
     string Socket,
@@ -18,7 +21,8 @@ internal sealed record DaemonStatus(
     string? Policy,
     IReadOnlyList<ClassStatus> Classes,
     uint SessionsTotal,
-    IReadOnlyList<SessionStatus> Sessions)
+    IReadOnlyList<SessionStatus> Sessions,
+    OtherTenantsSessions? OtherTenants)
 {
     public static DaemonStatus From(string socket, StatusReport report, ulong ownSessionId)
     {
@@ -37,9 +41,19 @@ internal sealed record DaemonStatus(
             report.SessionsTotal - 1,
             [.. report.Sessions
                 .Select((entry, i) => SessionStatus.From(entry, scheduling?.Sessions[i]))
-                .Where(s => s.Id != ownSessionId)]);
+                .Where(s => s.Id != ownSessionId)],
+            report.Others is { } others
+                ? new OtherTenantsSessions(others.Tenants, others.Sessions, others.BufferBytes, others.StepsQueued, others.StepsRunning)
+                : null);
     }
+
+    /// <summary>Sessions neither listed nor summed up in <see cref="OtherTenants"/>: those that did not fit in the daemon's report.</summary>
+    [JsonIgnore]
+    public uint SessionsNotListed => SessionsTotal - (uint)Sessions.Count - (OtherTenants?.Sessions ?? 0);
 }
+
+/// <summary>The sessions of other tenants, which the daemon shows only to its administrators, summed up.</summary>
+internal sealed record OtherTenantsSessions(uint Tenants, uint Sessions, ulong BufferBytes, uint StepsQueued, uint StepsRunning);
 
 internal sealed record DeviceStatus(int Ordinal, string Name, string ComputeCapability, int Multiprocessors, string PciBusId);
 

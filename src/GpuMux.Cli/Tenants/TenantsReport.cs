@@ -1,14 +1,32 @@
+using System.Text.Json.Serialization;
 using GpuMux.Cli.Output;
 using GpuMux.Protocol.Messages;
 
 namespace GpuMux.Cli.Tenants;
 
-/// <summary>What <c>gpumuxctl tenants</c> shows: the daemon's TenantReport, with units in the names and no limit as null.</summary>
-internal sealed record TenantsReport(string Socket, uint TenantsTotal, IReadOnlyList<TenantStatus> Tenants)
+/// <summary>
+/// What <c>gpumuxctl tenants</c> shows: the daemon's TenantReport, with units in the names and no
+/// limit as null. <see cref="OtherTenants"/> sums up the tenants the daemon did not show (all but
+/// the asker's own, to anyone but an administrator); null from a daemon older than protocol 1.4.
+/// </summary>
+internal sealed record TenantsReport(string Socket, uint TenantsTotal, IReadOnlyList<TenantStatus> Tenants, OtherTenantsUsage? OtherTenants)
 {
     public static TenantsReport From(string socket, TenantReport report) =>
-        new(socket, report.TenantsTotal, [.. report.Tenants.Select(TenantStatus.From)]);
+        new(
+            socket,
+            report.TenantsTotal,
+            [.. report.Tenants.Select(TenantStatus.From)],
+            report.Others is { } others
+                ? new OtherTenantsUsage(others.Tenants, others.Sessions, others.DeviceBytes, others.Leases, others.GpuSecondsToday)
+                : null);
+
+    /// <summary>Tenants neither listed nor summed up in <see cref="OtherTenants"/>: those that did not fit in the daemon's report.</summary>
+    [JsonIgnore]
+    public uint TenantsNotListed => TenantsTotal - (uint)Tenants.Count - (OtherTenants?.Tenants ?? 0);
 }
+
+/// <summary>The tenants the daemon shows only to its administrators, summed up; GPU seconds are over the last 24 hours.</summary>
+internal sealed record OtherTenantsUsage(uint Tenants, uint Sessions, ulong DeviceBytes, uint Leases, double GpuSecondsToday);
 
 /// <summary>
 /// One uid's usage against its limits (null: no limit), and its accounting since the daemon

@@ -12,8 +12,8 @@ internal static class DaemonConfigurationExtensions
     /// <summary>
     /// Layers gpumuxd's configuration over the host's (see <see cref="DaemonConfigurationSources"/>)
     /// and registers <see cref="SocketOptions"/>, <see cref="DeviceOptions"/>, <see cref="SimOptions"/>,
-    /// <see cref="LimitsOptions"/>, <see cref="MemoryOptions"/>, <see cref="SchedulingOptions"/> and
-    /// <see cref="TenantsOptions"/>, validated when the host starts.
+    /// <see cref="LimitsOptions"/>, <see cref="MemoryOptions"/>, <see cref="SchedulingOptions"/>,
+    /// <see cref="TenantsOptions"/> and <see cref="AdminOptions"/>, validated when the host starts.
     /// </summary>
     public static IHostApplicationBuilder AddGpumuxdConfiguration(this IHostApplicationBuilder builder, string[] args)
     {
@@ -36,6 +36,7 @@ internal static class DaemonConfigurationExtensions
         AddValidation(services.AddOptions<LimitsOptions>().Configure(o => configuration.GetSection(LimitsOptions.SectionName).Bind(o)));
         AddValidation(services.AddOptions<MemoryOptions>().Configure(o => configuration.GetSection(MemoryOptions.SectionName).Bind(o)));
         AddValidation(services.AddOptions<SchedulingOptions>().Configure(o => configuration.GetSection(SchedulingOptions.SectionName).Bind(o)));
+        AddValidation(services.AddOptions<AdminOptions>().Configure(o => configuration.GetSection(AdminOptions.SectionName).Bind(o)));
         services.AddOptions<TenantsOptions>().Configure(o => configuration.GetSection(TenantsOptions.SectionName).Bind(o)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TenantsOptions>, TenantsValidator>());
         return services;

@@ -7,6 +7,12 @@ internal sealed class LimitsOptions : IDaemonSettings
 
     public int MaxSessions { get; set; } = 256;
 
+    /// <summary>How long a new connection has to say Hello before it is closed.</summary>
+    public int HandshakeTimeoutMs { get; set; } = 10_000;
+
+    /// <summary>Connections that have not said Hello yet, at most; one more closes the oldest of them.</summary>
+    public int MaxPendingHandshakes { get; set; } = 256;
+
     public int MaxFramePayloadBytes { get; set; } = 64 << 10;
 
     public int MaxInFlightStepsPerSession { get; set; } = 64;
@@ -32,6 +38,8 @@ internal sealed class LimitsOptions : IDaemonSettings
     public void Validate(SettingErrors errors)
     {
         errors.RequireRange(nameof(MaxSessions), MaxSessions, 1, 65_536);
+        errors.RequireRange(nameof(HandshakeTimeoutMs), HandshakeTimeoutMs, 100, 600_000);
+        errors.RequireRange(nameof(MaxPendingHandshakes), MaxPendingHandshakes, 1, 65_536);
         errors.RequireRange(nameof(MaxFramePayloadBytes), MaxFramePayloadBytes, 4096, 16 << 20);
         errors.RequireRange(nameof(MaxInFlightStepsPerSession), MaxInFlightStepsPerSession, 1, 65_536);
         errors.RequireRange(nameof(MaxBuffersPerSession), MaxBuffersPerSession, 1, 1 << 20);

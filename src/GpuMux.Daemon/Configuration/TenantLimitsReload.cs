@@ -28,6 +28,7 @@ internal sealed class TenantLimitsReload(
         LimitsOptions.SectionName,
         MemoryOptions.SectionName,
         SchedulingOptions.SectionName,
+        AdminOptions.SectionName,
     ];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

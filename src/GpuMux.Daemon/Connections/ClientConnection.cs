@@ -17,13 +17,22 @@ internal sealed class ClientConnection(
     FrameConnection connection,
     GpuEngine engine,
     SessionRegistry registry,
+    PendingHandshakes handshakes,
+    PeerWarnings warnings,
+    IPeerIdentification peers,
     ConnectionSettings settings,
     ILogger logger)
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly ReplyWriter _replies = new(connection, settings.MaxPayloadBytes);
-    private readonly CompletionPump _completions = new();
+    // Taken as the accept loop builds the connection, so it counts before the next is accepted.
+    private readonly PendingHandshake _handshake = handshakes.Admit(connection);
+
+    // Until Hello the daemon sends at most an error, and a connection that never says Hello should
+    // cost little: the session's reply buffer and its completion pump come with the session.
+    private ReplyWriter _replies = new(connection, ProtocolVersion.HandshakePayloadBytes);
+    private CompletionPump? _completions;
+    private Task _pump = Task.CompletedTask;
     private EngineSession? _session;
     private RequestDispatcher? _dispatcher;
 
@@ -31,7 +40,6 @@ internal sealed class ClientConnection(
     {
         var peer = connection.Peer;
         ConnectionLog.Accepted(logger, peer.Pid, peer.Uid);
-        var pump = _completions.RunAsync(connection, CancellationToken.None);
         try
         {
             while (await connection.ReadFrameAsync(stopping) is { } frame)
@@ -44,7 +52,7 @@ internal sealed class ClientConnection(
         }
         catch (FrameFormatException e)
         {
-            ConnectionLog.ProtocolViolation(logger, peer.Pid, e.Message);
+            warnings.ProtocolViolation(peer, e.Message);
             var code = e.Reason == FrameError.TooLarge ? ErrorCode.FrameTooLarge : ErrorCode.ProtocolViolation;
             await TrySendErrorAsync(0, code, e.Message);
         }
@@ -58,7 +66,7 @@ internal sealed class ClientConnection(
         }
         finally
         {
-            await CloseAsync(pump);
+            await CloseAsync();
         }
     }
 
@@ -100,7 +108,7 @@ internal sealed class ClientConnection(
         }
         catch (Exception e) when (e is not (OperationCanceledException or IOException or SocketException or ObjectDisposedException))
         {
-            ConnectionLog.Unexpected(logger, connection.Peer.Pid, type, e);
+            warnings.Unexpected(connection.Peer, type, e);
             await _replies.SendErrorAsync(id, ErrorCode.Internal, $"{type} failed inside the daemon: {e.Message}", stopping);
         }
 
@@ -130,10 +138,27 @@ internal sealed class ClientConnection(
             return false;
         }
 
-        var peer = connection.Peer;
+        var identity = peers.Identify(connection);
+        var peer = identity.Credentials;
         var minor = (ushort)Math.Min(hello.Minor, ProtocolVersion.Minor);
-        _session = engine.OpenSession(new SessionIdentity(peer.Uid, peer.Gid, peer.Pid, hello.ClientName), _completions);
-        _dispatcher = new RequestDispatcher(engine, _session, _replies, settings, minor);
+        var completions = new CompletionPump();
+        try
+        {
+            _session = engine.OpenSession(new SessionIdentity(peer.Uid, peer.Gid, peer.Pid, hello.ClientName), completions);
+        }
+        catch
+        {
+            registry.Leave();
+            throw;
+        }
+
+        // Only now: a Hello that does not decode leaves the connection open and still on the clock,
+        // and a refused one closes it.
+        handshakes.Leave(_handshake);
+        _completions = completions;
+        _pump = completions.RunAsync(connection, CancellationToken.None);
+        _replies = new ReplyWriter(connection, settings.MaxPayloadBytes);
+        _dispatcher = new RequestDispatcher(engine, _session, _replies, settings, minor, new TenantView(peer.Uid, identity.SeesEveryTenant));
         connection.MaxPayloadBytes = settings.MaxPayloadBytes;
         ConnectionLog.SessionOpened(logger, _session.Id, peer.Pid, peer.Uid, hello.ClientName);
         var welcome = new Welcome(
@@ -149,8 +174,9 @@ internal sealed class ClientConnection(
         return true;
     }
 
-    private async Task CloseAsync(Task pump)
+    private async Task CloseAsync()
     {
+        handshakes.Leave(_handshake);
         if (_session is not null)
         {
             // The session's steps finish (or fail) before its memory is released; their completions
@@ -160,10 +186,10 @@ internal sealed class ClientConnection(
             ConnectionLog.SessionClosed(logger, _session.Id);
         }
 
-        _completions.Complete();
+        _completions?.Complete();
         try
         {
-            await pump.WaitAsync(CloseTimeout);
+            await _pump.WaitAsync(CloseTimeout);
         }
         catch (TimeoutException)
         {
@@ -212,12 +238,18 @@ internal static partial class ConnectionLog
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Session {SessionId} closed; its memory is released")]
     public static partial void SessionClosed(ILogger logger, long sessionId);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Closing the connection of pid {Pid}: {Reason}")]
-    public static partial void ProtocolViolation(ILogger logger, int pid, string reason);
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Closing the connection of pid {Pid} uid {Uid}: {Reason}")]
+    public static partial void ProtocolViolation(ILogger logger, int pid, uint uid, string reason);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "Connection of pid {Pid} reset: {Reason}")]
     public static partial void Reset(ILogger logger, int pid, string reason);
 
-    [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "A {Type} request of pid {Pid} failed unexpectedly")]
-    public static partial void Unexpected(ILogger logger, int pid, MessageType type, Exception exception);
+    [LoggerMessage(EventId = 205, Level = LogLevel.Error, Message = "A {Type} request of pid {Pid} uid {Uid} failed unexpectedly")]
+    public static partial void Unexpected(ILogger logger, MessageType type, int pid, uint uid, Exception exception);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "{Count} more connections of pid {Pid} uid {Uid} were closed for breaking the protocol over the last {Seconds} s (not logged one by one)")]
+    public static partial void ViolationsHeldBack(ILogger logger, int count, int pid, uint uid, int seconds);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "{Count} more requests of pid {Pid} uid {Uid} failed unexpectedly over the last {Seconds} s (not logged one by one)")]
+    public static partial void FailuresHeldBack(ILogger logger, int count, int pid, uint uid, int seconds);
 }

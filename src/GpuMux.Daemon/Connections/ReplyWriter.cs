@@ -7,19 +7,21 @@ namespace GpuMux.Daemon.Connections;
 
 /// <summary>
 /// Encodes replies into one reusable buffer and sends them. One caller at a time: each send is
-/// awaited before the next reply is encoded.
+/// awaited before the next reply is encoded. The buffer is allocated at the first reply, so a
+/// connection that is never answered (one that never says Hello) costs none.
 /// </summary>
 internal sealed class ReplyWriter(FrameConnection connection, int maxPayloadBytes)
 {
-    private readonly byte[] _buffer = new byte[FrameHeader.Size + maxPayloadBytes];
+    private byte[]? _buffer;
 
-    public int MaxPayloadBytes => _buffer.Length - FrameHeader.Size;
+    public int MaxPayloadBytes => maxPayloadBytes;
 
     public ValueTask SendAsync<T>(MessageType type, uint requestId, T message, CancellationToken cancellationToken)
         where T : struct, IMessage<T>
     {
-        var length = Message.Encode(_buffer, type, requestId, message);
-        return connection.SendAsync(_buffer.AsMemory(0, length), cancellationToken);
+        var buffer = _buffer ??= new byte[FrameHeader.Size + maxPayloadBytes];
+        var length = Message.Encode(buffer, type, requestId, message);
+        return connection.SendAsync(buffer.AsMemory(0, length), cancellationToken);
     }
 
     public ValueTask SendOkAsync(uint requestId, CancellationToken cancellationToken) =>

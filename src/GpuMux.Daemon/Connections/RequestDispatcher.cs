@@ -10,9 +10,11 @@ namespace GpuMux.Daemon.Connections;
 /// <summary>
 /// Carries out one session's requests after its handshake: decodes each, calls the engine, and
 /// sends the reply. Expected failures become Error frames; a step's failures arrive as its
-/// completion instead. Replies are laid out for the protocol minor version the session speaks.
+/// completion instead. Replies are laid out for the protocol minor version the session speaks,
+/// and the operator reports show what <paramref name="view"/> lets the session see.
 /// </summary>
-internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session, ReplyWriter replies, ConnectionSettings settings, ushort minor)
+internal sealed class RequestDispatcher(
+    GpuEngine engine, EngineSession session, ReplyWriter replies, ConnectionSettings settings, ushort minor, TenantView view)
 {
     private const int StatusFixedPartBytes = 2048;
 
@@ -142,14 +144,20 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
         await replies.SendAsync(MessageType.ModelRegistered, id, reply, cancellationToken);
     }
 
-    /// <summary>The models, as many as fit in a frame; a 1.3 session also gets each one's usage, an older one the layout it knows.</summary>
+    /// <summary>
+    /// The models the session may see, as many as fit in a frame; a 1.3 session also gets each
+    /// one's usage, a 1.4 session the others summed up, an older one the layout it knows.
+    /// </summary>
     private async ValueTask<ModelList> ModelListAsync(CancellationToken cancellationToken)
     {
         var status = await engine.GetStatusAsync(cancellationToken);
         var models = await engine.GetModelsAsync(cancellationToken);
+        var (shown, others) = view.Split(models);
         var withUsage = minor >= 3;
+        var withOthers = minor >= 4;
+        var fixedBytes = ModelList.FixedBytes + (withOthers ? OtherModels.EncodedBytes : 0);
         var entryBytes = ModelEntry.MaxEncodedBytes + (withUsage ? UsageEntry.EncodedBytes : 0);
-        var listed = models.Take((replies.MaxPayloadBytes - ModelList.FixedBytes) / entryBytes).ToArray();
+        var listed = shown.Take((replies.MaxPayloadBytes - fixedBytes) / entryBytes).ToArray();
         return new ModelList(
             status.DevicePoolBytes,
             status.DevicePoolFreeBytes,
@@ -157,20 +165,24 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
             status.PinnedPoolFreeBytes,
             (uint)models.Count,
             [.. listed.Select(m => m.ToWire())],
-            withUsage ? [.. listed.Select(m => m.Usage.ToWire())] : null);
+            withUsage ? [.. listed.Select(m => m.Usage.ToWire())] : null,
+            withOthers ? others : null);
     }
 
     /// <summary>
-    /// The status, with as many sessions as fit in a frame. A 1.2 session also gets the scheduling
-    /// part; an older one the layout it knows, which ends after the sessions.
+    /// The status, with as many of the sessions the session may see as fit in a frame. A 1.2
+    /// session also gets the scheduling part, a 1.4 session the other sessions summed up; an older
+    /// one the layout it knows, which ends after the sessions.
     /// </summary>
     private async ValueTask<StatusReport> StatusAsync(CancellationToken cancellationToken)
     {
         var status = await engine.GetStatusAsync(cancellationToken);
+        var (shown, others) = view.Split(status.Sessions);
         var withClasses = minor >= 2;
-        var fixedBytes = StatusFixedPartBytes + (withClasses ? SchedulingStatus.MaxFixedBytes : 0);
+        var withOthers = minor >= 4;
+        var fixedBytes = StatusFixedPartBytes + (withClasses ? SchedulingStatus.MaxFixedBytes : 0) + (withOthers ? OtherSessions.EncodedBytes : 0);
         var entryBytes = SessionEntry.MaxEncodedBytes + (withClasses ? SessionClassEntry.MaxEncodedBytes : 0);
-        var listed = status.Sessions.Take(Math.Max(0, (replies.MaxPayloadBytes - fixedBytes) / entryBytes)).ToArray();
+        var listed = shown.Take(Math.Max(0, (replies.MaxPayloadBytes - fixedBytes) / entryBytes)).ToArray();
         SchedulingStatus? scheduling = withClasses
             ? new(status.Policy.ToWire(), [.. status.Classes.Select(c => c.ToWire())], [.. listed.Select(s => s.ToClassWire())])
             : null;
@@ -184,14 +196,18 @@ internal sealed class RequestDispatcher(GpuEngine engine, EngineSession session,
             (long)Stopwatch.GetElapsedTime(settings.StartedAt).TotalMilliseconds,
             (uint)status.Sessions.Count,
             [.. listed.Select(s => s.ToWire())],
-            scheduling);
+            scheduling,
+            withOthers ? others : null);
     }
 
+    /// <summary>The tenants the session may see, as many as fit in a frame; a 1.4 session also gets the others summed up.</summary>
     private async ValueTask<TenantReport> TenantsAsync(CancellationToken cancellationToken)
     {
         var tenants = await engine.GetTenantsAsync(cancellationToken);
-        var room = (replies.MaxPayloadBytes - TenantReport.FixedBytes) / TenantEntry.MaxEncodedBytes;
-        return new TenantReport((uint)tenants.Count, [.. tenants.Take(room).Select(t => t.ToWire())]);
+        var (shown, others) = view.Split(tenants);
+        var withOthers = minor >= 4;
+        var room = (replies.MaxPayloadBytes - TenantReport.FixedBytes - (withOthers ? OtherTenants.EncodedBytes : 0)) / TenantEntry.MaxEncodedBytes;
+        return new TenantReport((uint)tenants.Count, [.. shown.Take(room).Select(t => t.ToWire())], withOthers ? others : null);
     }
 
     private static LeaseRequest LeaseRequestOf(AcquireLease request) => new(

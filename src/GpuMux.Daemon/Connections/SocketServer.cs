@@ -20,6 +20,8 @@ internal sealed class SocketServer(
     IOptions<SocketOptions> socket,
     IOptions<LimitsOptions> limits,
     DaemonStatusLine statusLine,
+    IPeerIdentification peers,
+    TimeProvider time,
     ILoggerFactory loggerFactory) : IHostedService
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<SocketServer>();
@@ -28,6 +30,8 @@ internal sealed class SocketServer(
     private readonly Lock _gate = new();
     private readonly HashSet<Task> _connections = [];
     private UnixSocketListener? _listener;
+    private PendingHandshakes? _handshakes;
+    private PeerWarnings? _warnings;
     private Task _acceptLoop = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -35,7 +39,13 @@ internal sealed class SocketServer(
         _listener = Listen();
         var settings = new ConnectionSettings(limits.Value.MaxSessions, limits.Value.MaxFramePayloadBytes, limits.Value.MaxModuleBytes, Stopwatch.GetTimestamp());
         var registry = new SessionRegistry(settings.MaxSessions);
-        _acceptLoop = AcceptLoopAsync(_listener, settings, registry);
+        _handshakes = new PendingHandshakes(
+            limits.Value.MaxPendingHandshakes,
+            TimeSpan.FromMilliseconds(limits.Value.HandshakeTimeoutMs),
+            time,
+            loggerFactory.CreateLogger<PendingHandshakes>());
+        _warnings = new PeerWarnings(_connectionLogger, time);
+        _acceptLoop = AcceptLoopAsync(_listener, settings, registry, _handshakes, _warnings);
         var engine = engineService.Engine;
         statusLine.Set($"serving {engine.Device.Name} ({engine.BackendKind}) on {_listener.Path ?? "a socket from systemd"}");
         return Task.CompletedTask;
@@ -57,6 +67,8 @@ internal sealed class SocketServer(
         }
 
         await Task.WhenAll(running).WaitAsync(cancellationToken);
+        _handshakes?.Dispose();
+        _warnings?.Dispose();
         _stopping.Dispose();
     }
 
@@ -79,28 +91,43 @@ internal sealed class SocketServer(
         return listener;
     }
 
-    private async Task AcceptLoopAsync(UnixSocketListener listener, ConnectionSettings settings, SessionRegistry registry)
+    private async Task AcceptLoopAsync(
+        UnixSocketListener listener, ConnectionSettings settings, SessionRegistry registry, PendingHandshakes handshakes, PeerWarnings warnings)
     {
         var engine = engineService.Engine;
+        var backoff = new AcceptBackoff(time, _logger);
         while (!_stopping.IsCancellationRequested)
         {
             FrameConnection accepted;
             try
             {
                 accepted = await listener.AcceptAsync(ProtocolVersion.HandshakePayloadBytes, _stopping.Token);
+                backoff.Succeeded();
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && _stopping.IsCancellationRequested)
             {
                 return;
             }
+            catch (SocketException e) when (AcceptBackoff.IsConnectionsOwn(e))
+            {
+                SocketServerLog.AcceptedGone(_logger, e.Message);
+                continue;
+            }
             catch (SocketException e)
             {
-                // EMFILE and friends: the listener is fine, this one connection is not.
-                SocketServerLog.AcceptFailed(_logger, e.Message);
+                try
+                {
+                    await backoff.PauseAsync(e, _stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
                 continue;
             }
 
-            var connection = new ClientConnection(accepted, engine, registry, settings, _connectionLogger);
+            var connection = new ClientConnection(accepted, engine, registry, handshakes, warnings, peers, settings, _connectionLogger);
             Track(connection.RunAsync(_stopping.Token));
         }
     }
@@ -135,6 +162,6 @@ internal static partial class SocketServerLog
     [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Listening on the socket systemd passed in")]
     public static partial void Adopted(ILogger logger);
 
-    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Accepting a connection failed: {Reason}")]
-    public static partial void AcceptFailed(ILogger logger, string reason);
+    [LoggerMessage(EventId = 305, Level = LogLevel.Debug, Message = "A connection went away before it was accepted: {Reason}")]
+    public static partial void AcceptedGone(ILogger logger, string reason);
 }

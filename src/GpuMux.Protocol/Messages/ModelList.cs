@@ -3,9 +3,11 @@ using GpuMux.Protocol.Framing;
 namespace GpuMux.Protocol.Messages;
 
 /// <summary>
-/// The daemon's memory pools and every session's models; as many entries as fit in one frame, with
-/// <see cref="ModelsTotal"/> saying how many there are. <see cref="Usage"/>, one per entry in the
-/// same order, follows the entries for a session that speaks 1.3 or later, and is null otherwise.
+/// The daemon's memory pools and the models the asker may see, as many as fit in one frame;
+/// <see cref="ModelsTotal"/> counts every model. <see cref="Usage"/>, one per entry in the same
+/// order, follows the entries for a session that speaks 1.3 or later, and <see cref="Others"/>,
+/// the models left out for belonging to other tenants, summed up, for one that speaks 1.4; each
+/// is null otherwise.
 /// </summary>
 public readonly record struct ModelList(
     ulong DevicePoolBytes,
@@ -14,7 +16,8 @@ public readonly record struct ModelList(
     ulong PinnedPoolFreeBytes,
     uint ModelsTotal,
     IReadOnlyList<ModelEntry> Models,
-    IReadOnlyList<UsageEntry>? Usage = null) : IMessage<ModelList>
+    IReadOnlyList<UsageEntry>? Usage = null,
+    OtherModels? Others = null) : IMessage<ModelList>
 {
     public const int FixedBytes = 4 * 8 + 4 + 2;
 
@@ -31,7 +34,7 @@ public readonly record struct ModelList(
             models[i] = ModelEntry.Read(ref reader);
         }
 
-        // A 1.2 list ends after its entries; a 1.3 list goes on with their usage.
+        // A 1.2 list ends after its entries; a 1.3 list goes on with their usage, and a 1.4 list further.
         UsageEntry[]? usage = null;
         if (reader.Remaining > 0)
         {
@@ -42,7 +45,8 @@ public readonly record struct ModelList(
             }
         }
 
-        return new(devicePool, deviceFree, pinnedPool, pinnedFree, total, models, usage);
+        OtherModels? others = reader.Remaining > 0 ? OtherModels.Read(ref reader) : null;
+        return new(devicePool, deviceFree, pinnedPool, pinnedFree, total, models, usage, others);
     }
 
     public void Write(ref FrameWriter writer)
@@ -69,6 +73,16 @@ public readonly record struct ModelList(
             {
                 entry.Write(ref writer);
             }
+        }
+
+        if (Others is { } others)
+        {
+            if (Usage is null)
+            {
+                throw new InvalidOperationException("the 1.4 part of a model list follows its 1.3 part");
+            }
+
+            others.Write(ref writer);
         }
     }
 }

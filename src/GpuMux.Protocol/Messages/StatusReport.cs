@@ -3,9 +3,10 @@ using GpuMux.Protocol.Framing;
 namespace GpuMux.Protocol.Messages;
 
 /// <summary>
-/// The daemon's state. When the sessions do not all fit in one frame, the report lists as many as
-/// fit and <see cref="SessionsTotal"/> says how many there are. <see cref="Scheduling"/> follows
-/// the sessions for a session that speaks 1.2 or later, and is null otherwise.
+/// The daemon's state. The report lists the sessions the asker may see, as many as fit in one
+/// frame; <see cref="SessionsTotal"/> counts every session. <see cref="Scheduling"/> follows the
+/// sessions for a session that speaks 1.2 or later, and <see cref="Others"/>, the sessions left
+/// out for belonging to other tenants, summed up, for one that speaks 1.4; each is null otherwise.
 /// </summary>
 public readonly record struct StatusReport(
     BackendKind Backend,
@@ -17,7 +18,8 @@ public readonly record struct StatusReport(
     long UptimeMs,
     uint SessionsTotal,
     IReadOnlyList<SessionEntry> Sessions,
-    SchedulingStatus? Scheduling = null) : IMessage<StatusReport>
+    SchedulingStatus? Scheduling = null,
+    OtherSessions? Others = null) : IMessage<StatusReport>
 {
     public static StatusReport Read(ref PayloadReader reader)
     {
@@ -35,9 +37,10 @@ public readonly record struct StatusReport(
             sessions[i] = SessionEntry.Read(ref reader);
         }
 
-        // A 1.1 report ends after its sessions; a 1.2 report goes on.
+        // A 1.1 report ends after its sessions; a 1.2 report goes on, and a 1.4 report further.
         SchedulingStatus? scheduling = reader.Remaining > 0 ? SchedulingStatus.Read(ref reader, sessions.Length) : null;
-        return new(backend, description, device, free, total, sessionBytes, uptime, sessionsTotal, sessions, scheduling);
+        OtherSessions? others = reader.Remaining > 0 ? OtherSessions.Read(ref reader) : null;
+        return new(backend, description, device, free, total, sessionBytes, uptime, sessionsTotal, sessions, scheduling, others);
     }
 
     public void Write(ref FrameWriter writer)
@@ -64,6 +67,16 @@ public readonly record struct StatusReport(
             }
 
             scheduling.Write(ref writer);
+        }
+
+        if (Others is { } others)
+        {
+            if (Scheduling is null)
+            {
+                throw new InvalidOperationException("the 1.4 part of a status report follows its 1.2 part");
+            }
+
+            others.Write(ref writer);
         }
     }
 }

@@ -3,10 +3,11 @@ using GpuMux.Protocol.Framing;
 namespace GpuMux.Protocol.Messages;
 
 /// <summary>
-/// Every tenant the daemon knows; as many entries as fit in one frame, with
-/// <see cref="TenantsTotal"/> saying how many there are.
+/// The tenants the asker may see, as many as fit in one frame; <see cref="TenantsTotal"/> counts
+/// every tenant the daemon knows. <see cref="Others"/>, the tenants left out for not being the
+/// asker, summed up, follows for a session that speaks 1.4, and is null otherwise.
 /// </summary>
-public readonly record struct TenantReport(uint TenantsTotal, IReadOnlyList<TenantEntry> Tenants) : IMessage<TenantReport>
+public readonly record struct TenantReport(uint TenantsTotal, IReadOnlyList<TenantEntry> Tenants, OtherTenants? Others = null) : IMessage<TenantReport>
 {
     public const int FixedBytes = 4 + 2;
 
@@ -19,7 +20,9 @@ public readonly record struct TenantReport(uint TenantsTotal, IReadOnlyList<Tena
             tenants[i] = TenantEntry.Read(ref reader);
         }
 
-        return new(total, tenants);
+        // A 1.3 report ends after its entries; a 1.4 report goes on.
+        OtherTenants? others = reader.Remaining > 0 ? OtherTenants.Read(ref reader) : null;
+        return new(total, tenants, others);
     }
 
     public void Write(ref FrameWriter writer)
@@ -30,5 +33,7 @@ public readonly record struct TenantReport(uint TenantsTotal, IReadOnlyList<Tena
         {
             tenant.Write(ref writer);
         }
+
+        Others?.Write(ref writer);
     }
 }

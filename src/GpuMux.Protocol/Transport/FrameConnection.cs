@@ -50,6 +50,10 @@ public sealed class FrameConnection : IAsyncDisposable
 
     public PeerCredentials Peer { get; }
 
+    /// <summary>The peer process's supplementary groups, as the kernel recorded them when it connected (SO_PEERGROUPS).</summary>
+    /// <exception cref="SocketException">The kernel does not say (before Linux 4.13), or the connection is closed.</exception>
+    public IReadOnlyList<uint> ReadPeerGroups() => PeerCredentials.ReadGroups(_socket);
+
     /// <summary>The largest payload a received header may announce; a larger one is a <see cref="FrameError.TooLarge"/>.</summary>
     public int MaxPayloadBytes
     {

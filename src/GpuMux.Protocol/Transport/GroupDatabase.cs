@@ -9,8 +9,10 @@ namespace GpuMux.Protocol.Transport;
 /// Group lookups through the C library, so groups from LDAP or sssd resolve as they do for
 /// systemd's <c>SocketGroup=</c>. Tmds.LibC 0.5.0 has no getgrnam_r, hence the one import here.
 /// </summary>
-internal static unsafe partial class GroupDatabase
+public static unsafe partial class GroupDatabase
 {
+    /// <summary>The id of the group named <paramref name="name"/>; false when there is none.</summary>
+    /// <exception cref="LinuxException">The lookup itself failed.</exception>
     public static bool TryGetGroupId(string name, out uint groupId)
     {
         var utf8Name = Encoding.UTF8.GetBytes(name + "\0");

@@ -23,4 +23,27 @@ public readonly record struct PeerCredentials(int Pid, uint Uid, uint Gid)
             MemoryMarshal.Read<uint>(ucred[4..]),
             MemoryMarshal.Read<uint>(ucred[8..]));
     }
+
+    /// <summary>
+    /// Reads SO_PEERGROUPS (Linux 4.13 and later): the peer's supplementary groups when it connected,
+    /// as an array of gid_t.
+    /// </summary>
+    internal static uint[] ReadGroups(Socket socket)
+    {
+        Span<byte> few = stackalloc byte[64 * sizeof(uint)];
+        int length;
+        try
+        {
+            length = socket.GetRawSocketOption(SOL_SOCKET, SO_PEERGROUPS, few);
+        }
+        catch (SocketException)
+        {
+            // ERANGE: more groups than fit; room for NGROUPS_MAX takes them all.
+            var all = new byte[65_536 * sizeof(uint)];
+            length = socket.GetRawSocketOption(SOL_SOCKET, SO_PEERGROUPS, all);
+            return MemoryMarshal.Cast<byte, uint>(all.AsSpan(0, length)).ToArray();
+        }
+
+        return MemoryMarshal.Cast<byte, uint>(few[..length]).ToArray();
+    }
 }

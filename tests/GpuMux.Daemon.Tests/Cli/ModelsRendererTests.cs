@@ -57,6 +57,15 @@ public sealed class ModelsRendererTests
         Assert.Equal(JsonValueKind.Null, models[1].GetProperty("usage").GetProperty("queueDelayP50Ms").ValueKind);
     }
 
+    [Fact]
+    public void Other_tenants_models_are_one_line_of_totals()
+    {
+        var text = Render(new ModelList(60UL << 30, 20UL << 30, 64UL << 30, 1UL << 30, 3, [Used], [Usage[0]], new OtherModels(2, 14UL << 30, 1)));
+
+        Assert.Contains("2 models of other tenants, not shown: 14.0 GiB, 1 on the device.", RenderedText.Line(text, "not shown"));
+        Assert.DoesNotContain("did not fit", text);
+    }
+
     private static string Render(ModelList list) =>
         RenderedText.Of(console => ModelsRenderer.Write(console, ModelsReport.From("/s", list), Now));
 }

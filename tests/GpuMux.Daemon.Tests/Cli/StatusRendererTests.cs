@@ -1,3 +1,4 @@
+using System.Text.Json;
 using GpuMux.Cli.Output;
 using GpuMux.Cli.Status;
 using GpuMux.Protocol.Messages;
@@ -61,6 +62,30 @@ public sealed class StatusRendererTests
         Assert.DoesNotContain("Lease", text);
         Assert.DoesNotContain("policy", text);
         Assert.Contains("trainer", text);
+    }
+
+    [Fact]
+    public void Other_tenants_sessions_are_one_line_of_totals_and_not_taken_for_sessions_that_did_not_fit()
+    {
+        var report = Report() with { SessionsTotal = 8, Others = new OtherSessions(2, 4, 3UL << 30, 5, 1) };
+
+        var text = Render(report);
+
+        Assert.Contains("4 sessions of 2 other tenants, not shown: 3.0 GiB of buffers, 5 steps queued, 1 running.", RenderedText.Line(text, "not shown"));
+        Assert.Contains("1 more sessions did not fit", text);
+        Assert.DoesNotContain("not shown", Render(Report() with { Others = new OtherSessions() }));
+    }
+
+    [Fact]
+    public void Json_gives_the_other_tenants_totals()
+    {
+        var status = DaemonStatus.From("/s", Report() with { SessionsTotal = 7, Others = new OtherSessions(2, 4, 4096, 5, 1) }, ownSessionId: 7);
+
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(status, CliJsonContext.Default.DaemonStatus));
+
+        var others = json.RootElement.GetProperty("otherTenants");
+        Assert.Equal((2u, 4u, 4096UL), (others.GetProperty("tenants").GetUInt32(), others.GetProperty("sessions").GetUInt32(), others.GetProperty("bufferBytes").GetUInt64()));
+        Assert.False(json.RootElement.TryGetProperty("sessionsNotListed", out _));
     }
 
     private static StatusReport Report()

@@ -69,6 +69,17 @@ public sealed class TenantsRendererTests
         Assert.Contains("4 more tenants did not fit", text);
     }
 
+    [Fact]
+    public void Other_tenants_are_one_line_of_totals_and_not_taken_for_tenants_that_did_not_fit()
+    {
+        var report = new TenantReport(5, [Limited], new OtherTenants(3, 7, 6UL << 30, 2, 42.5));
+
+        var text = RenderedText.Of(console => TenantsRenderer.Write(console, TenantsReport.From("/s", report), Now));
+
+        Assert.Contains("3 other tenants, not shown: 7 sessions, 6.0 GiB of device memory, 2 leases, 42.5 GPU s in 24 h.", RenderedText.Line(text, "not shown"));
+        Assert.Contains("1 more tenants did not fit", text);
+    }
+
     private static string Render(params TenantEntry[] tenants) =>
         RenderedText.Of(console => TenantsRenderer.Write(console, TenantsReport.From("/s", new TenantReport((uint)tenants.Length, tenants)), Now));
 }

@@ -21,6 +21,7 @@ public sealed class DeployedConfigurationTests
         AssertStatedAtDefault<SimOptions>(file, services);
         AssertStatedAtDefault<LimitsOptions>(file, services);
         AssertStatedAtDefault<MemoryOptions>(file, services);
+        AssertStatedAtDefault<AdminOptions>(file, services);
     }
 
     [Fact]
@@ -51,7 +52,7 @@ public sealed class DeployedConfigurationTests
         var documentation = File.ReadAllText(Path.Combine(RepositoryRoot, "docs", "configuration.md"));
 
         var undocumented = Keys<SocketOptions>().Concat(Keys<DeviceOptions>()).Concat(Keys<SimOptions>()).Concat(Keys<LimitsOptions>())
-            .Concat(Keys<MemoryOptions>()).Concat(Keys<SchedulingOptions>()).Concat(TenantKeys)
+            .Concat(Keys<MemoryOptions>()).Concat(Keys<SchedulingOptions>()).Concat(TenantKeys).Concat(Keys<AdminOptions>())
             .Where(key => !documentation.Contains($"`{key}`", StringComparison.Ordinal));
 
         Assert.Empty(undocumented);

@@ -15,6 +15,23 @@ public sealed class SettingsValidationTests
         Assert.True(Validate(new LimitsOptions()).Succeeded);
         Assert.True(Validate(new MemoryOptions()).Succeeded);
         Assert.True(Validate(new SchedulingOptions()).Succeeded);
+        Assert.True(Validate(new AdminOptions()).Succeeded);
+    }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("wheel", true)]
+    [InlineData("gpu admins", false)]
+    [InlineData("adm:in", false)]
+    public void The_admin_group_is_a_group_name(string group, bool valid)
+    {
+        var result = Validate(new AdminOptions { Group = group });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Equal([$"Admin:Group is '{group}'; a group name has no spaces, ':', ',' or '/'."], result.Failures);
+        }
     }
 
     [Theory]
@@ -31,6 +48,20 @@ public sealed class SettingsValidationTests
         {
             Assert.Equal([$"Limits:MaxFramePayloadBytes is {bytes}; it must be from 4096 to 16777216."], result.Failures);
         }
+    }
+
+    [Fact]
+    public void The_handshake_timeout_and_the_connections_waiting_for_Hello_are_bounded()
+    {
+        var result = Validate(new LimitsOptions { HandshakeTimeoutMs = 99, MaxPendingHandshakes = 0 });
+
+        Assert.Equal(
+            [
+                "Limits:HandshakeTimeoutMs is 99; it must be from 100 to 600000.",
+                "Limits:MaxPendingHandshakes is 0; it must be from 1 to 65536.",
+            ],
+            result.Failures);
+        Assert.True(Validate(new LimitsOptions { HandshakeTimeoutMs = 600_000, MaxPendingHandshakes = 65_536 }).Succeeded);
     }
 
     [Fact]

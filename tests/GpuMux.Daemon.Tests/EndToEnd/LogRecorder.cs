@@ -34,6 +34,27 @@ internal sealed class LogRecorder : ILoggerProvider
         return count;
     }
 
+    /// <summary>
+    /// What <typeparamref name="TSource"/> logs, event id and message, up to and including the next
+    /// entry with <paramref name="eventId"/>; other categories' entries are dropped.
+    /// </summary>
+    public async Task<IReadOnlyList<(int EventId, string Message)>> UntilAsync<TSource>(int eventId)
+    {
+        List<(int, string)> logged = [];
+        while (true)
+        {
+            var entry = await _entries.Reader.ReadAsync(TestContext.Current.CancellationToken);
+            if (entry.Category == typeof(TSource).FullName)
+            {
+                logged.Add((entry.EventId, entry.Message));
+                if (entry.EventId == eventId)
+                {
+                    return logged;
+                }
+            }
+        }
+    }
+
     public void Dispose() => _entries.Writer.TryComplete();
 
     private readonly record struct Entry(string Category, int EventId, string Message);

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using GpuMux.Client;
 using GpuMux.Gpu.Kernels;
@@ -139,33 +138,8 @@ public sealed class ModelTests : IAsyncLifetime
         await Assert.ThrowsAsync<UnknownTensorException>(() => _client.GetTensorAsync(model, "lm_head", Cancellation));
     }
 
-    private string WriteModel(string name, params (string Name, float[] Values)[] tensors)
-    {
-        var header = new StringBuilder("{");
-        ulong offset = 0;
-        foreach (var (tensorName, values) in tensors)
-        {
-            var bytes = (ulong)values.Length * sizeof(float);
-            header.Append(CultureInfo.InvariantCulture, $"\"{tensorName}\":{{\"dtype\":\"F32\",\"shape\":[{values.Length}],\"data_offsets\":[{offset},{offset + bytes}]}},");
-            offset += bytes;
-        }
-
-        header.Length--;
-        header.Append('}');
-        var json = Encoding.UTF8.GetBytes(header.ToString());
-        var path = Path.Combine(_files.FullName, $"{name}.safetensors");
-        using var stream = File.Create(path);
-        Span<byte> length = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)json.Length);
-        stream.Write(length);
-        stream.Write(json);
-        foreach (var (_, values) in tensors)
-        {
-            stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
-        }
-
-        return path;
-    }
+    private string WriteModel(string name, params (string Name, float[] Values)[] tensors) =>
+        SafetensorsFile.Write(_files.FullName, name, tensors);
 
     private sealed class SynchronousProgress(Action onReport) : IProgress<ModelProgress>
     {

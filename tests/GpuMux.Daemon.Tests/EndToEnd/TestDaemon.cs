@@ -1,8 +1,10 @@
 using GpuMux.Client;
+using GpuMux.Daemon.Connections;
 using GpuMux.Daemon.Hosting;
 using GpuMux.Protocol.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -34,7 +36,10 @@ internal sealed class TestDaemon : IAsyncDisposable
 
     public string SocketPath { get; }
 
-    public static async Task<TestDaemon> StartAsync(params string[] extraArguments)
+    public static Task<TestDaemon> StartAsync(params string[] extraArguments) => StartAsync(time: null, extraArguments);
+
+    /// <param name="time">The clock the daemon's connections keep time by (handshake deadlines, held-back log lines); null for the real one.</param>
+    public static async Task<TestDaemon> StartAsync(TimeProvider? time, params string[] extraArguments)
     {
         var directory = Directory.CreateTempSubdirectory("gmx-");
         var socketPath = Path.Combine(directory.FullName, "d.sock");
@@ -50,7 +55,17 @@ internal sealed class TestDaemon : IAsyncDisposable
             "--Logging:LogLevel:Default=Error",
             .. extraArguments,
         ];
-        var host = DaemonHost.Build(arguments);
+        var host = DaemonHost.Build(arguments, reloadOnHangup: true, services =>
+        {
+            if (time is not null)
+            {
+                services.Replace(ServiceDescriptor.Singleton(time));
+            }
+
+            services.AddSingleton<SocketPeerIdentification>();
+            services.AddSingleton(provider => new PresentedPeers(provider.GetRequiredService<SocketPeerIdentification>()));
+            services.Replace(ServiceDescriptor.Singleton<IPeerIdentification>(provider => provider.GetRequiredService<PresentedPeers>()));
+        });
         await host.StartAsync(TestContext.Current.CancellationToken);
         return new TestDaemon(host, directory, socketPath);
     }
@@ -63,6 +78,20 @@ internal sealed class TestDaemon : IAsyncDisposable
 
     public Task<GpuMuxClient> ConnectAsync(string clientName = "test") =>
         GpuMuxClient.ConnectAsync(new() { Host = SocketPath, ClientName = clientName }, TestContext.Current.CancellationToken);
+
+    /// <summary>
+    /// A client the daemon takes for another process of another user: <paramref name="uid"/> (and a
+    /// group of the same number), <paramref name="pid"/>, an administrator of the daemon or not.
+    /// </summary>
+    public Task<GpuMuxClient> ConnectAsAsync(uint uid, int pid, bool administrator = false, string clientName = "test")
+    {
+        PresentNext(uid, pid, administrator);
+        return ConnectAsync(clientName);
+    }
+
+    /// <summary>Makes the daemon take the next client that says Hello, of whatever kind, for <paramref name="uid"/> and <paramref name="pid"/>.</summary>
+    public void PresentNext(uint uid, int pid, bool administrator = false) =>
+        _host.Services.GetRequiredService<PresentedPeers>().PresentNext(new PeerIdentity(new PeerCredentials(pid, uid, uid), administrator));
 
     public Task<FrameConnection> ConnectRawAsync() =>
         FrameConnection.ConnectAsync(SocketPath, 1 << 20, TestContext.Current.CancellationToken);

@@ -79,6 +79,18 @@ public sealed class MessageRoundTripTests
     }
 
     [Fact]
+    public void A_1_4_model_list_ends_with_the_other_tenants_models_summed_up()
+    {
+        var list = new ModelList(60UL << 30, 20UL << 30, 64UL << 30, 1UL << 30, 3, [], [], new OtherModels(3, 40UL << 30, 2));
+
+        var listed = RoundTrip(MessageType.ModelList, list);
+
+        Assert.Equal(new OtherModels(3, 40UL << 30, 2), listed.Others);
+        Assert.Equal(OtherModels.EncodedBytes, Payload(MessageType.ModelList, list).Length - Payload(MessageType.ModelList, list with { Others = null }).Length);
+        Assert.Throws<InvalidOperationException>(() => Payload(MessageType.ModelList, list with { Usage = null }));
+    }
+
+    [Fact]
     public void A_group_count_larger_than_the_payload_is_malformed_before_anything_is_allocated()
     {
         byte[] payload = [1, 0, (byte)'m', 0xFF, 0xFF, 0xFF, 0x7F];
@@ -147,6 +159,20 @@ public sealed class MessageRoundTripTests
     }
 
     [Fact]
+    public void A_1_4_status_report_ends_with_the_other_tenants_sessions_summed_up()
+    {
+        var scheduling = new SchedulingStatus(SchedulingPolicy.Step, [new PriorityClassEntry("standard", 0, 0, 0, 0, 0.05)], []);
+        var report = new StatusReport(BackendKind.Sim, "Sim", Device, 1, 2, 0, 5, 6, [], scheduling, new OtherSessions(2, 6, 1UL << 30, 9, 2));
+
+        var decoded = RoundTrip(MessageType.StatusReport, report);
+
+        Assert.Equal(new OtherSessions(2, 6, 1UL << 30, 9, 2), decoded.Others);
+        Assert.Null(RoundTrip(MessageType.StatusReport, report with { Others = null }).Others);
+        Assert.Throws<MalformedPayloadException>(() => Message.Decode<StatusReport>(Payload(MessageType.StatusReport, report)[..^1]));
+        Assert.Throws<InvalidOperationException>(() => Payload(MessageType.StatusReport, report with { Scheduling = null }));
+    }
+
+    [Fact]
     public void A_status_report_needs_one_class_entry_per_session_entry()
     {
         var session = new SessionEntry(5, 1000, 1000, 4242, "notebook", 1, 2, 4096, 1, 8192, 1, 3, 1, 99, 2);
@@ -195,6 +221,17 @@ public sealed class MessageRoundTripTests
         Assert.Equal(3u, decoded.TenantsTotal);
         Assert.Equal(report.Tenants, decoded.Tenants);
         Assert.True(double.IsNaN(decoded.Tenants[1].Usage.QueueDelayP99Ms));
+    }
+
+    [Fact]
+    public void A_1_4_tenant_report_ends_with_the_other_tenants_summed_up()
+    {
+        var report = new TenantReport(4, [], new OtherTenants(3, 5, 6UL << 21, 1, 12.5));
+
+        var decoded = RoundTrip(MessageType.TenantReport, report);
+
+        Assert.Equal(new OtherTenants(3, 5, 6UL << 21, 1, 12.5), decoded.Others);
+        Assert.Null(RoundTrip(MessageType.TenantReport, report with { Others = null }).Others);
     }
 
     [Fact]

@@ -52,6 +52,16 @@ public sealed class FrameConnectionTests
     }
 
     [Fact]
+    public async Task Peer_groups_are_the_supplementary_groups_of_the_process_at_the_other_end()
+    {
+        var (client, server) = SocketPairs.Connections();
+        await using var _ = client;
+        await using var __ = server;
+
+        Assert.Equal(SupplementaryGroups().Order(), server.ReadPeerGroups().Order());
+    }
+
+    [Fact]
     public async Task An_orderly_close_between_frames_reads_as_the_end()
     {
         var (client, server) = SocketPairs.Connections();
@@ -212,5 +222,17 @@ public sealed class FrameConnectionTests
 
         var error = await Assert.ThrowsAsync<FrameFormatException>(() => connection.ReadFrameAsync(Cancellation).AsTask());
         Assert.Equal(FrameError.TooLarge, error.Reason);
+    }
+
+    private static unsafe uint[] SupplementaryGroups()
+    {
+        var count = getgroups(0, null);
+        var groups = new uint[count];
+        fixed (uint* list = groups)
+        {
+            count = getgroups(count, (Tmds.Linux.gid_t*)list);
+        }
+
+        return groups[..count];
     }
 }
