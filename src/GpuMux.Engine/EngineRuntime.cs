@@ -383,9 +383,11 @@ internal sealed class EngineRuntime
         {
             throw new EngineException(EngineError.InvalidArgument, $"there is no priority class {className}; the classes are {string.Join(", ", _classes.Select(c => c.Name))}");
         }
-        if (request.MaxGpuTime is { } gpu && gpu <= TimeSpan.Zero || request.MaxDuration is { } wall && wall <= TimeSpan.Zero)
+        if (!IsBudget(request.MaxGpuTime) || !IsBudget(request.MaxDuration))
         {
-            throw new EngineException(EngineError.InvalidArgument, "a lease's GPU time and duration must be positive where given");
+            throw new EngineException(
+                EngineError.InvalidArgument,
+                $"a lease's GPU time and duration must each be positive and at most {LeaseRequest.MaxBudget.TotalMilliseconds} ms where given");
         }
         var tenant = session.Tenant;
         var limits = tenant.Limits;
@@ -408,6 +410,8 @@ internal sealed class EngineRuntime
         SessionLog.LeaseAcquired(_sessionLogger, session.Session.Id, lease.Id, className);
         return lease.Snapshot();
     }
+
+    private static bool IsBudget(TimeSpan? budget) => budget is not { } time || (time > TimeSpan.Zero && time <= LeaseRequest.MaxBudget);
 
     /// <summary>Ends the session's lease; its buffers stay the session's, and the session returns to the default class.</summary>
     public bool ReleaseLease(SessionState session)
