@@ -646,7 +646,8 @@ internal sealed class EngineRuntime
 
     private string DeviceLostMessage => $"the device is lost: after a fault it could not be set up again ({_deviceLost}); what the session held is gone, and nothing runs until the engine restarts";
 
-    private static ulong RoundUp(ulong bytes, ulong unit) => (bytes + unit - 1) / unit * unit;
+    /// <summary>Whole units holding <paramref name="bytes"/>; a size too close to the largest number to round up stays past every limit rather than wrapping to nothing.</summary>
+    private static ulong RoundUp(ulong bytes, ulong unit) => bytes > ulong.MaxValue - (unit - 1) ? ulong.MaxValue : (bytes + unit - 1) / unit * unit;
 
     /// <summary>Runs a release now (and tries the waiting steps, which the memory may help) or, marked, behind the session's waiting steps.</summary>
     private void ReleaseInTurn(SessionState session, Action release, Action mark)

@@ -149,6 +149,21 @@ public sealed class SimDeviceTests
     }
 
     [Fact]
+    public void A_grid_whose_volume_wraps_to_zero_is_refused_for_its_size_not_as_empty()
+    {
+        using var gpu = new TestGpu(_backend);
+        using var buffer = gpu.Context.Allocate(64);
+        using var module = gpu.Context.LoadModule(BuiltinKernels.Compile(gpu.Context));
+        var arguments = new KernelArguments().Add(buffer.Pointer).Add(1f).Add(16UL);
+
+        var refused = Assert.ThrowsAny<GpuException>(
+            () => gpu.Stream.Launch(module.GetFunction(KernelNames.FillF32), new LaunchConfig(new Dim3(1U << 31, 1U << 31, 4), 32), arguments));
+
+        Assert.Equal(GpuStatus.InvalidValue, refused.Status);
+        Assert.Contains("exceeds the device's maximum", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_misaligned_kernel_pointer_is_a_fault()
     {
         using var gpu = new TestGpu(_backend);
