@@ -383,9 +383,11 @@ internal sealed class EngineRuntime
         {
             throw new EngineException(EngineError.InvalidArgument, $"there is no priority class {className}; the classes are {string.Join(", ", _classes.Select(c => c.Name))}");
         }
-        if (request.MaxGpuTime is { } gpu && gpu <= TimeSpan.Zero || request.MaxDuration is { } wall && wall <= TimeSpan.Zero)
+        if (!IsBudget(request.MaxGpuTime) || !IsBudget(request.MaxDuration))
         {
-            throw new EngineException(EngineError.InvalidArgument, "a lease's GPU time and duration must be positive where given");
+            throw new EngineException(
+                EngineError.InvalidArgument,
+                $"a lease's GPU time and duration must each be positive and at most {LeaseRequest.MaxBudget.TotalMilliseconds} ms where given");
         }
         var tenant = session.Tenant;
         var limits = tenant.Limits;
@@ -408,6 +410,8 @@ internal sealed class EngineRuntime
         SessionLog.LeaseAcquired(_sessionLogger, session.Session.Id, lease.Id, className);
         return lease.Snapshot();
     }
+
+    private static bool IsBudget(TimeSpan? budget) => budget is not { } time || (time > TimeSpan.Zero && time <= LeaseRequest.MaxBudget);
 
     /// <summary>Ends the session's lease; its buffers stay the session's, and the session returns to the default class.</summary>
     public bool ReleaseLease(SessionState session)
@@ -642,7 +646,8 @@ internal sealed class EngineRuntime
 
     private string DeviceLostMessage => $"the device is lost: after a fault it could not be set up again ({_deviceLost}); what the session held is gone, and nothing runs until the engine restarts";
 
-    private static ulong RoundUp(ulong bytes, ulong unit) => (bytes + unit - 1) / unit * unit;
+    /// <summary>Whole units holding <paramref name="bytes"/>; a size too close to the largest number to round up stays past every limit rather than wrapping to nothing.</summary>
+    private static ulong RoundUp(ulong bytes, ulong unit) => bytes > ulong.MaxValue - (unit - 1) ? ulong.MaxValue : (bytes + unit - 1) / unit * unit;
 
     /// <summary>Runs a release now (and tries the waiting steps, which the memory may help) or, marked, behind the session's waiting steps.</summary>
     private void ReleaseInTurn(SessionState session, Action release, Action mark)

@@ -7,7 +7,7 @@ namespace GpuMux.Linux;
 /// <summary>
 /// An anonymous memory file (memfd): memory with a descriptor, which can be mapped and passed to
 /// other processes. Created sealable, so that a process that maps one it was given can seal it
-/// against shrinking (see <see cref="FileDescriptors.TrySealAgainstShrinking"/>).
+/// against shrinking (see <see cref="FileDescriptors.SealAgainstShrinking"/>).
 /// </summary>
 public sealed unsafe class MemoryFile : SafeHandle
 {

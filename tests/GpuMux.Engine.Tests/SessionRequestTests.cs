@@ -1,5 +1,6 @@
 using System.Text;
 using GpuMux.Gpu.Kernels;
+using GpuMux.Linux;
 
 namespace GpuMux.Engine.Tests;
 
@@ -55,26 +56,20 @@ public sealed class SessionRequestTests
     }
 
     [Fact]
-    public async Task A_file_the_engine_may_not_map_read_write_is_a_bad_descriptor()
+    public async Task A_sealed_memfd_the_engine_may_not_map_read_write_is_a_bad_descriptor()
     {
         await using var engine = await TestEngine.StartAsync();
         var (session, _) = engine.Open();
-        var path = Path.GetTempFileName();
-        try
-        {
-            File.WriteAllBytes(path, new byte[8192]);
-            var readOnly = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        using var shared = new SharedMemoryFile(8192);
+        using var writable = shared.OpenDescriptor();
+        Assert.Equal(ShrinkSeal.Sealed, FileDescriptors.SealAgainstShrinking(writable));
+        var readOnly = File.OpenHandle($"/proc/self/fd/{writable.DangerousGetHandle()}", FileMode.Open, FileAccess.Read);
 
-            var error = await Assert.ThrowsAsync<EngineException>(() => session.RegisterRegionAsync(readOnly, 4096, Ct));
+        var error = await Assert.ThrowsAsync<EngineException>(() => session.RegisterRegionAsync(readOnly, 4096, Ct));
 
-            Assert.Equal(EngineError.BadDescriptor, error.Error);
-            Assert.Contains("mmap", error.Message);
-            Assert.True(readOnly.IsClosed);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        Assert.Equal(EngineError.BadDescriptor, error.Error);
+        Assert.Contains("mmap", error.Message);
+        Assert.True(readOnly.IsClosed);
     }
 
     [Fact]

@@ -18,8 +18,8 @@ internal sealed class RequestDispatcher(
 {
     private const int StatusFixedPartBytes = 2048;
 
-    // TimeSpan's range, in the milliseconds that AcquireLease states its budgets in.
-    private static readonly ulong MaxBudgetMs = (ulong)TimeSpan.MaxValue.TotalMilliseconds;
+    // A lease's longest budget, in the milliseconds that AcquireLease states its budgets in.
+    private static readonly ulong MaxBudgetMs = (ulong)LeaseRequest.MaxBudget.TotalMilliseconds;
 
     public async ValueTask DispatchAsync(ReceivedFrame frame, CancellationToken cancellationToken)
     {

@@ -9,20 +9,26 @@ namespace GpuMux.Engine.Models;
 /// Reads a client's model file, off the engine thread: its header, at registration, and its
 /// data, into pinned memory (staging) or a bounce buffer (a File-tier swap-in). Reads are
 /// <c>pread</c>s at explicit offsets, so the descriptor's file position, which the client may
-/// share, is never touched.
+/// share, is never touched. The file is never mapped: it may be a file on disk that cannot be
+/// sealed, and a client that shrinks it makes a read come back short, where touching a mapping
+/// past its end would raise SIGBUS.
 /// </summary>
 internal static class ModelFiles
 {
     // One read at a time: large enough to run at the page cache's speed, small enough for prompt progress and cancellation.
     private const int MaxReadBytes = 64 << 20;
 
-    /// <summary>Parses and checks the safetensors header and lays the tensors out in groups.</summary>
+    /// <summary>
+    /// Checks that the descriptor is a file that can be read (<see cref="ClientFiles.RequireReadable"/>),
+    /// then parses and checks the safetensors header and lays the tensors out in groups.
+    /// </summary>
     public static ModelLayout ReadLayout(SafeFileHandle file, ulong maxHeaderBytes, IReadOnlyList<int>? groupTensorCounts, int defaultGroupTensors)
     {
+        var size = ClientFiles.RequireReadable(file, "model");
         SafetensorsHeader header;
         try
         {
-            header = SafetensorsParser.Read(file, FileDescriptors.Size(file), maxHeaderBytes);
+            header = SafetensorsParser.Read(file, size, maxHeaderBytes);
         }
         catch (SafetensorsFormatException e)
         {

@@ -23,20 +23,19 @@ internal sealed class SharedFileMapping : IDisposable
 
     /// <summary>
     /// Maps the first <paramref name="length"/> bytes of <paramref name="file"/>, or fails with
-    /// <see cref="EngineError.BadDescriptor"/>. The file must stay that long: touching a mapped
-    /// page past the end of a file raises SIGBUS, so a memfd that allows sealing is sealed
-    /// against shrinking. One that does not (no <c>MFD_ALLOW_SEALING</c>) is trusted.
+    /// <see cref="EngineError.BadDescriptor"/>. Only a memfd sealed against shrinking is mapped
+    /// (<see cref="ClientFiles.SealForMapping"/>), and only as far as its size once sealed, so no
+    /// page of the mapping can ever lie past the end of the file.
     /// </summary>
     public static SharedFileMapping Map(SafeFileHandle file, ulong length)
     {
+        var size = ClientFiles.SealForMapping(file, "region");
+        if (size < length)
+        {
+            throw new EngineException(EngineError.BadDescriptor, $"the file is {size} bytes long, shorter than the {length} bytes to map");
+        }
         try
         {
-            var size = FileDescriptors.Size(file);
-            if (size < length)
-            {
-                throw new EngineException(EngineError.BadDescriptor, $"the file is {size} bytes long, shorter than the {length} bytes to map");
-            }
-            _ = FileDescriptors.TrySealAgainstShrinking(file);
             return new SharedFileMapping(PageMappings.MapShared(file, (nuint)length), length);
         }
         catch (LinuxException e)

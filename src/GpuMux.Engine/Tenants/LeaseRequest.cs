@@ -5,7 +5,14 @@ namespace GpuMux.Engine.Tenants;
 /// <see cref="Class"/> (the default class when null) and draw their device time from it; it
 /// expires when either budget is spent.
 /// </summary>
-public sealed record LeaseRequest(string? Class, TimeSpan? MaxGpuTime, TimeSpan? MaxDuration, ulong MaxDeviceBytes);
+public sealed record LeaseRequest(string? Class, TimeSpan? MaxGpuTime, TimeSpan? MaxDuration, ulong MaxDeviceBytes)
+{
+    /// <summary>
+    /// The longest GPU time or duration a lease may have: 4,294,967,294 ms, about 49.7 days, the
+    /// longest a timer can wait (a lease's duration ends by one). Longer is refused, not cut short.
+    /// </summary>
+    public static TimeSpan MaxBudget { get; } = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+}
 
 /// <summary>A session's lease as it stands. <see cref="ExpiresAt"/> is the wall-clock end, if it has one.</summary>
 public sealed record LeaseStatus(

@@ -12,7 +12,7 @@ internal static class SimKernels
         new(KernelNames.GemvF32, k => Gemv<float>(k, KernelReference.GemvF32)),
         new(KernelNames.GemvF16, k => Gemv<ushort>(k, KernelReference.GemvF16)),
         new(KernelNames.GemvBf16, k => Gemv<ushort>(k, KernelReference.GemvBf16)),
-        new(KernelNames.Spin, k => SimClock.Ticks(TimeSpan.FromMicroseconds(k[0].AsUInt64()))),
+        new(KernelNames.Spin, Spin),
         new(KernelNames.Checksum, Checksum),
     }.ToDictionary(kernel => kernel.Name);
 
@@ -32,13 +32,28 @@ internal static class SimKernels
         return k.MemoryBound(3 * count * sizeof(float));
     }
 
+    /// <summary>
+    /// Waits on the device clock as spin.cu does: the wait in nanoseconds saturates at the largest
+    /// the clock can count, so a wait too long to express lasts for ever (<see cref="SimClock.Forever"/>)
+    /// rather than overflowing or wrapping short.
+    /// </summary>
+    private static long Spin(SimKernelInvocation k)
+    {
+        var microseconds = k[0].AsUInt64();
+        var nanoseconds = microseconds > ulong.MaxValue / 1000 ? ulong.MaxValue : microseconds * 1000;
+        return SimClock.Ticks(nanoseconds / 1e9);
+    }
+
     private static unsafe long Gemv<TWeight>(SimKernelInvocation k, GemvBody<TWeight> body)
         where TWeight : unmanaged
     {
         var rows = k[3].AsUInt32();
         var cols = k[4].AsUInt32();
         var weights = k.Read<TWeight>(0, (ulong)rows * cols);
-        body(weights, k.Read<float>(1, cols), k.Write<float>(2, rows), (int)rows, (int)cols);
+        // Each span holds at most int.MaxValue elements, so its length is the count as an int.
+        var x = k.Read<float>(1, cols);
+        var y = k.Write<float>(2, rows);
+        body(weights, x, y, y.Length, x.Length);
         return k.MemoryBound(((ulong)rows * cols * (ulong)sizeof(TWeight)) + ((ulong)rows + cols) * sizeof(float));
     }
 

@@ -6,7 +6,8 @@ internal static class SimLaunchLimits
     public static void Check(GpuDeviceInfo device, string kernel, LaunchConfig config)
     {
         var (grid, block) = (config.Grid, config.Block);
-        if (block.Volume == 0 || grid.Volume == 0)
+        // Dimension by dimension: a volume of three u32 wraps, and (2^31, 2^31, 4) is no empty grid.
+        if (HasZero(block) || HasZero(grid))
         {
             Fail(kernel, $"grid {grid} and block {block} must have no zero dimension");
         }
@@ -27,6 +28,8 @@ internal static class SimLaunchLimits
             Fail(kernel, $"{config.SharedMemoryBytes} bytes of shared memory exceed the device's {device.MaxSharedMemoryPerBlock} per block");
         }
     }
+
+    private static bool HasZero(Dim3 dimensions) => dimensions.X == 0 || dimensions.Y == 0 || dimensions.Z == 0;
 
     private static void Fail(string kernel, string reason) =>
         throw new GpuException(GpuStatus.InvalidValue, $"invalid launch of {kernel}: {reason}");

@@ -164,6 +164,12 @@ internal sealed class SimScheduler : IDisposable
             {
                 fault = e;
             }
+            catch (Exception e)
+            {
+                // A kernel body that throws anything else (an overflow, a bug) faults the context as a
+                // GPU's trap would, rather than ending this thread and with it the process.
+                fault = new GpuException(GpuStatus.KernelFault, $"the device faulted: {e.GetType().Name}: {e.Message}");
+            }
             finally
             {
                 _memory.EndAccess();

@@ -63,6 +63,34 @@ public sealed class LeaseTests : IAsyncLifetime
         Assert.Null(await _client.GetLeaseAsync(Cancellation));
     }
 
+    [Theory]
+    [InlineData(0xFFFF_FFFFUL, 0UL)]
+    [InlineData(0UL, 0xFFFF_FFFFUL)]
+    [InlineData(ulong.MaxValue, ulong.MaxValue)]
+    public async Task A_lease_longer_than_the_daemon_can_time_is_an_invalid_argument_and_nothing_is_kept(ulong maxDurationMs, ulong maxGpuMs)
+    {
+        await using var second = await _daemon.ConnectAsync("second");
+        var connection = await _daemon.ConnectRawAsync();
+        await using (connection)
+        {
+            await RawFrames.HelloAsync(connection);
+            for (var attempt = 0u; attempt < 3; attempt++)
+            {
+                await connection.SendAsync(RawFrames.Encode(MessageType.AcquireLease, attempt, new AcquireLease("", maxGpuMs, maxDurationMs, 0)), Cancellation);
+
+                var error = await RawFrames.ReadErrorAsync(connection);
+                Assert.Equal(ErrorCode.InvalidArgument, error.Code);
+                Assert.Contains("4294967294", error.Text, StringComparison.Ordinal);
+            }
+
+            Assert.Null((await RawFrames.AskAsync<LeaseReport>(connection, MessageType.GetLease, 9)).Lease);
+        }
+
+        // The uid may hold two leases: the refused ones count against nothing.
+        await _client.AcquireLeaseAsync(cancellationToken: Cancellation);
+        await second.AcquireLeaseAsync(cancellationToken: Cancellation);
+    }
+
     [Fact]
     public async Task A_uid_holds_at_most_its_leases_over_all_its_sessions()
     {

@@ -108,6 +108,24 @@ public sealed class LeaseTests
         Assert.Equal(1UL << 20, (await session.GetLeaseAsync(Ct))!.DeviceBytes);
     }
 
+    [Fact]
+    public async Task A_lease_longer_than_a_timer_can_wait_is_refused_and_counts_against_nothing()
+    {
+        await using var engine = await TestEngine.StartAsync();
+        await using var leased = await SpinSession.OpenAsync(engine, LeasedUid);
+        var session = leased.Session;
+        var tooLong = LeaseRequest.MaxBudget + TimeSpan.FromMilliseconds(1);
+
+        var overDuration = await Assert.ThrowsAsync<EngineException>(() => session.AcquireLeaseAsync(new LeaseRequest(null, null, tooLong, 0), Ct));
+        var overGpuTime = await Assert.ThrowsAsync<EngineException>(() => session.AcquireLeaseAsync(new LeaseRequest(null, tooLong, null, 0), Ct));
+
+        Assert.Equal((EngineError.InvalidArgument, EngineError.InvalidArgument), (overDuration.Error, overGpuTime.Error));
+        Assert.Null(await session.GetLeaseAsync(Ct));
+        Assert.Equal(0, (await engine.GetTenantsAsync(Ct)).Single(t => t.Uid == LeasedUid).Leases);
+        var longest = await session.AcquireLeaseAsync(new LeaseRequest(null, LeaseRequest.MaxBudget, LeaseRequest.MaxBudget, 0), Ct);
+        Assert.Equal(LeaseRequest.MaxBudget, longest.MaxGpuTime);
+    }
+
     private static Task TakeLeaseAsync(SpinSession session) =>
         session.Session.AcquireLeaseAsync(new LeaseRequest(null, GpuTime, null, 0), Ct);
 

@@ -67,6 +67,21 @@ public sealed class TenantLimitTests
     }
 
     [Fact]
+    public async Task A_buffer_whose_size_rounds_past_the_largest_number_is_over_the_tenant_s_limit_not_nothing()
+    {
+        await using var engine = await Models.ModelEngine.StartAsync(options => options with
+        {
+            Tenants = new TenantLimitsOptions { ByUid = new Dictionary<uint, TenantLimits> { [LimitedUid] = new() { MaxDeviceBytes = 1 << 20 } } },
+        });
+        var session = engine.OpenSession(TestEngine.Identity with { Uid = LimitedUid }, new CompletionRecorder());
+
+        var refused = await Assert.ThrowsAsync<EngineException>(() => session.AllocateBufferAsync(ulong.MaxValue, Ct));
+
+        Assert.Equal(EngineError.QuotaExceeded, refused.Error);
+        Assert.Equal(0UL, (await engine.TenantAsync(LimitedUid)).DeviceBytes);
+    }
+
+    [Fact]
     public async Task Once_a_tenant_has_used_its_GPU_seconds_for_the_day_its_steps_fail_until_the_limit_is_raised()
     {
         const double Limit = 0.02;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using GpuMux.Gpu.Kernels;
 using GpuMux.Gpu.Sim;
 
 namespace GpuMux.Gpu.Tests.Sim;
@@ -108,6 +109,58 @@ public sealed class SimDeviceTests
         using var zeros = after.Upload<float>(new float[16]);
         after.Kernels.Fill(after.Stream, zeros.Pointer, 5f, 16);
         Assert.All(after.Download<float>(zeros.Pointer, 16), v => Assert.Equal(0f, v));
+    }
+
+    [Theory]
+    [InlineData(100_000_000_000_000_000UL)]
+    [InlineData(922_337_203_685_477_581UL)]
+    [InlineData(ulong.MaxValue)]
+    public void A_spin_too_long_to_count_is_modelled_as_running_for_ever_not_overflowing_or_ending_at_once(ulong microseconds)
+    {
+        using var gpu = new TestGpu(_backend);
+        var context = (SimContext)gpu.Context;
+        var arguments = new KernelArguments().Add(microseconds).Items.ToArray();
+
+        var ticks = SimKernels.Builtin[KernelNames.Spin].Run(new SimKernelInvocation(arguments, context.Memory, context.Options));
+
+        // spin.cu saturates its wait; the compute engine waits until now plus the kernel's time,
+        // which must lie more than a century ahead, not wrap into the past.
+        var now = SimClock.Now;
+        Assert.True(now + ticks > now + SimClock.Ticks(TimeSpan.FromDays(100 * 365)), $"{ticks} ticks from {now} is not a century ahead");
+    }
+
+    [Fact]
+    public void A_kernel_body_that_throws_faults_the_context_and_the_process_carries_on()
+    {
+        var gpu = new TestGpu(_backend);
+        var broken = new SimKernel(KernelNames.Spin, _ => throw new InvalidOperationException("a bug in a kernel body"));
+
+        ((SimContext)gpu.Context).Scheduler.Enqueue(new SimLaunch((SimStream)gpu.Stream, broken, []));
+        var fault = Assert.ThrowsAny<GpuException>(() => gpu.Stream.Synchronize());
+
+        Assert.Equal(GpuStatus.KernelFault, fault.Status);
+        Assert.True(fault.IsContextFatal);
+        Assert.Contains("a bug in a kernel body", fault.Message, StringComparison.Ordinal);
+        gpu.Dispose();
+        using var fresh = new TestGpu(_backend);
+        using var buffer = fresh.Context.Allocate(64);
+        fresh.Kernels.Fill(fresh.Stream, buffer.Pointer, 4f, 16);
+        Assert.All(fresh.Download<float>(buffer.Pointer, 16), v => Assert.Equal(4f, v));
+    }
+
+    [Fact]
+    public void A_grid_whose_volume_wraps_to_zero_is_refused_for_its_size_not_as_empty()
+    {
+        using var gpu = new TestGpu(_backend);
+        using var buffer = gpu.Context.Allocate(64);
+        using var module = gpu.Context.LoadModule(BuiltinKernels.Compile(gpu.Context));
+        var arguments = new KernelArguments().Add(buffer.Pointer).Add(1f).Add(16UL);
+
+        var refused = Assert.ThrowsAny<GpuException>(
+            () => gpu.Stream.Launch(module.GetFunction(KernelNames.FillF32), new LaunchConfig(new Dim3(1U << 31, 1U << 31, 4), 32), arguments));
+
+        Assert.Equal(GpuStatus.InvalidValue, refused.Status);
+        Assert.Contains("exceeds the device's maximum", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
