@@ -11,8 +11,10 @@ namespace GpuMux.Daemon.Tests.Robustness;
 /// </summary>
 /// <remarks>
 /// A scenario that today's daemon fails is skipped with the defect it finds; the change that
-/// fixes the defect removes the skip.
+/// fixes the defect removes the skip. The scenarios run alone, after the other tests: they load
+/// both cores with a daemon and its clients, which would slow the others' timed waits.
 /// </remarks>
+[Collection(nameof(RobustnessSuiteTests))]
 public sealed class RobustnessSuiteTests : IDisposable
 {
     private const string SpinKillsTheDaemon =
@@ -105,3 +107,6 @@ public sealed class RobustnessSuiteTests : IDisposable
         Assert.True(result.Failures.Count == 0, $"{result.Name}: {string.Join("; ", result.Failures)}\n{examples}");
     }
 }
+
+[CollectionDefinition(nameof(RobustnessSuiteTests), DisableParallelization = true)]
+public sealed class RobustnessSuiteCollection;
