@@ -19,13 +19,16 @@ internal sealed class ScenarioRun : IAsyncDisposable
     private readonly List<(string, string)> _figures = [];
     private ResourceSample? _after;
     private bool _terminated;
+    private readonly bool _faultsExpected;
 
-    private ScenarioRun(string name, RunSettings settings, Counts counts, Notes notes, DaemonSupervisor daemon)
+    private ScenarioRun(string name, RunSettings settings, Counts counts, Notes notes, Counter deaths, DaemonSupervisor daemon, bool faultsExpected)
     {
+        _faultsExpected = faultsExpected;
         _name = name;
         _settings = settings;
         Counts = counts;
         Notes = notes;
+        Deaths = deaths;
         Daemon = daemon;
     }
 
@@ -35,18 +38,24 @@ internal sealed class ScenarioRun : IAsyncDisposable
 
     public DaemonSupervisor Daemon { get; }
 
+    public Counter Deaths { get; }
+
     public RunSettings Settings => _settings;
 
     public ResourceSample? Before { get; private set; }
 
-    public static async Task<ScenarioRun> StartAsync(string name, RunSettings settings, CancellationToken cancellationToken, params string[] daemonArguments)
+    /// <param name="faultsExpected">
+    /// Whether the scenario's clients send kernels that may fault the device (mutated launches);
+    /// where they do not, every device fault is a failure.
+    /// </param>
+    public static async Task<ScenarioRun> StartAsync(string name, RunSettings settings, CancellationToken cancellationToken, bool faultsExpected = false)
     {
         settings.Progress($"{name}: starting gpumuxd");
         var counts = new Counts();
         var notes = new Notes();
         var deaths = counts.Failure("daemon deaths");
-        var daemon = await DaemonSupervisor.StartAsync(settings.DaemonFor(name, daemonArguments), deaths, notes, cancellationToken);
-        return new ScenarioRun(name, settings, counts, notes, daemon);
+        var daemon = await DaemonSupervisor.StartAsync(settings.DaemonFor(name), deaths, notes, cancellationToken);
+        return new ScenarioRun(name, settings, counts, notes, deaths, daemon, faultsExpected);
     }
 
     /// <summary>Takes the "before" sample: call once the daemon is as it should be after the scenario too.</summary>
@@ -134,6 +143,10 @@ internal sealed class ScenarioRun : IAsyncDisposable
         }
 
         await TerminateAsync();
+        var faults = _faultsExpected
+            ? Counts.Tally("device faults that reset the device (mutated kernels may fault)")
+            : Counts.Failure("device faults that reset the device, though no client sent a faulting kernel");
+        faults.Set(Daemon.DeviceFaults);
         Counts.Tally("daemon log bytes").Set(Daemon.LogBytes);
         _settings.Progress($"{_name}: done in {_elapsed.Elapsed.TotalSeconds:F1} s");
         return new ScenarioResult(_name, description, parameters, Counts.All, Notes.Snapshot(), _figures, Before, _after, _elapsed.Elapsed);

@@ -8,10 +8,19 @@ internal sealed class DaemonLog
 {
     private const int KeptLines = 30;
 
+    // The console formatter's first line of an entry: "warn: GpuMux.Engine.Faults.DeviceRecovery[300]".
+    // Event 300 (FaultLog.DeviceFaulted) is logged once per fault that resets the device.
+    private const string FaultCategory = ": GpuMux.Engine.Faults.";
+    private const string FaultEventId = "[300]";
+
     private readonly Queue<string> _last = new();
     private long _bytes;
+    private long _deviceFaults;
 
     public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Faults that made the daemon reset the device.</summary>
+    public long DeviceFaults => Interlocked.Read(ref _deviceFaults);
 
     public void Append(string? line)
     {
@@ -21,6 +30,11 @@ internal sealed class DaemonLog
         }
 
         Interlocked.Add(ref _bytes, System.Text.Encoding.UTF8.GetByteCount(line) + 1);
+        if (line.Contains(FaultCategory, StringComparison.Ordinal) && line.EndsWith(FaultEventId, StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _deviceFaults);
+        }
+
         lock (_last)
         {
             _last.Enqueue(line);

@@ -19,6 +19,7 @@ internal sealed class DaemonSupervisor : IAsyncDisposable
     private readonly Task _watching;
     private DaemonProcess _current;
     private long _earlierLogBytes;
+    private long _earlierDeviceFaults;
 
     private DaemonSupervisor(DaemonSetup setup, DaemonProcess first, Counter deaths, Notes notes)
     {
@@ -37,6 +38,9 @@ internal sealed class DaemonSupervisor : IAsyncDisposable
 
     /// <summary>Bytes of log from every run of the daemon in this scenario.</summary>
     public long LogBytes => Interlocked.Read(ref _earlierLogBytes) + Current.Log.Bytes;
+
+    /// <summary>Faults that made a run of the daemon in this scenario reset the device.</summary>
+    public long DeviceFaults => Interlocked.Read(ref _earlierDeviceFaults) + Current.Log.DeviceFaults;
 
     /// <summary>True once the daemon has died more often than it is restarted.</summary>
     public bool GaveUp => _deaths.Value > MaxRestarts;
@@ -107,6 +111,7 @@ internal sealed class DaemonSupervisor : IAsyncDisposable
             {
                 var next = await DaemonProcess.StartAsync(_setup, _closing.Token);
                 Interlocked.Add(ref _earlierLogBytes, daemon.Log.Bytes);
+                Interlocked.Add(ref _earlierDeviceFaults, daemon.Log.DeviceFaults);
                 Volatile.Write(ref _current, next);
                 daemon.Dispose();
             }

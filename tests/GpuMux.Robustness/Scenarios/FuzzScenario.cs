@@ -26,9 +26,13 @@ internal static class FuzzScenario
 {
     public const string Name = "fuzz";
 
+    /// <summary>Families whose mutated launches may make a kernel fault, as a buggy client's would.</summary>
+    private static readonly FuzzFamily[] FaultsExpected = [FuzzFamily.RandomBytes, FuzzFamily.Fields, FuzzFamily.Counts, FuzzFamily.Types, FuzzFamily.Lengths];
+
     public static async Task<ScenarioResult> RunAsync(RunSettings settings, FuzzOptions options, CancellationToken cancellationToken)
     {
-        await using var run = await ScenarioRun.StartAsync($"{Name}-{string.Join('-', options.Families).ToLowerInvariant()}", settings, cancellationToken);
+        await using var run = await ScenarioRun.StartAsync(
+            $"{Name}-{string.Join('-', options.Families).ToLowerInvariant()}", settings, cancellationToken, faultsExpected: options.Families.Any(FaultsExpected.Contains));
         var honest = new HonestCounters(run.Counts, run.Notes);
         var fuzz = new FuzzCounters(run.Counts, run.Notes, options.Families);
         run.MarkBaseline();
@@ -43,7 +47,7 @@ internal static class FuzzScenario
         var fuzzers = Enumerable.Range(0, options.Fuzzers)
             .Select(i => Task.Run(() => new Fuzzer(run.Daemon, fuzz, options.Families, settings.Seed + 1000 + i, settings.HangBound).RunAsync(KeepGoing, stop.Token), CancellationToken.None))
             .ToArray();
-        using (var progress = new Timer(_ => settings.Progress($"{Name}: {fuzz.Frames.Value} frames, {honest.Steps.Value} honest steps, {run.Counts.All[0].Value} deaths"), null, 10_000, 10_000))
+        using (var progress = new Timer(_ => settings.Progress($"{Name}: {fuzz.Frames.Value} frames, {honest.Steps.Value} honest steps, {run.Deaths.Value} deaths"), null, 10_000, 10_000))
         {
             await Task.WhenAll(fuzzers);
         }

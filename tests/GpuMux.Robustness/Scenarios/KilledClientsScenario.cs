@@ -14,6 +14,9 @@ internal sealed record KilledClientsOptions
     /// <summary>Clients alive at once.</summary>
     public int Concurrency { get; init; } = 16;
 
+    /// <summary>The moments the clients are killed at, each as likely.</summary>
+    public IReadOnlyList<KillPoint> KillPoints { get; init; } = Enum.GetValues<KillPoint>();
+
     /// <summary>
     /// What the daemon may hold beyond its baseline once every killed client is gone: slack for
     /// a runtime that keeps a few more threads and mappings after a burst, far below one per client.
@@ -50,15 +53,16 @@ internal static class KilledClientsScenario
         var overThreads = run.Counts.Failure($"threads over baseline + {margin.Threads}");
         var overMappings = run.Counts.Failure($"mappings over baseline + {margin.Mappings}");
         var overRss = run.Counts.Failure($"RSS MiB over baseline + {margin.RssBytes >> 20}");
-        var byPoint = Enum.GetValues<KillPoint>().ToDictionary(point => point, point => run.Counts.Tally($"killed: {point}"));
+        var observerErrors = run.Counts.Failure("the observer's status requests failed");
+        var byPoint = options.KillPoints.ToDictionary(point => point, point => run.Counts.Tally($"killed: {point}"));
         var largeModel = FuzzAttachments.LargeModel();
 
         var random = new Random(settings.Seed);
         await using (var observer = await GpuMuxClient.ConnectAsync(new() { Host = run.Daemon.SocketPath, ClientName = "observer" }, cancellationToken))
         {
             await KillAsync(WarmUpClients, null);
-            await SettleAsync(observer, await DaemonState.ReadAsync(observer, cancellationToken) with { Sessions = 1 });
-            var baseline = await DaemonState.ReadAsync(observer, cancellationToken);
+            await SettleAsync(observer, await ReadStateAsync(observer) with { Sessions = 1 });
+            var baseline = await ReadStateAsync(observer);
             run.MarkBaseline();
 
             settings.Progress($"{Name}: killing {options.Clients} clients");
@@ -83,19 +87,19 @@ internal static class KilledClientsScenario
 
         return await run.FinishAsync(
             $"{options.Clients} clients killed at random moments, {options.Concurrency} at a time, after {WarmUpClients} killed to warm the daemon up; then its sessions, buffers, leases, models and pools must be as before, and its descriptors, threads, mappings and RSS within the margins",
-            $"clients {options.Clients}; concurrency {options.Concurrency}; margins: descriptors {margin.Descriptors}, threads {margin.Threads}, mappings {margin.Mappings}, RSS {margin.RssBytes >> 20} MiB; seed {settings.Seed}",
+            $"clients {options.Clients}; concurrency {options.Concurrency}; killed {string.Join(", ", options.KillPoints)}; margins: descriptors {margin.Descriptors}, threads {margin.Threads}, mappings {margin.Mappings}, RSS {margin.RssBytes >> 20} MiB; seed {settings.Seed}",
             cancellationToken);
 
         async Task KillAsync(int clients, Dictionary<KillPoint, Counting.Counter>? counted)
         {
-            var points = Enum.GetValues<KillPoint>();
+            var points = options.KillPoints;
             var next = 0;
             var workers = Enumerable.Range(0, options.Concurrency).Select(async worker =>
             {
                 var local = new Random(random.Next() + worker);
                 while (Interlocked.Increment(ref next) <= clients)
                 {
-                    var point = points[local.Next(points.Length)];
+                    var point = points[local.Next(points.Count)];
                     RawConnection connection;
                     try
                     {
@@ -141,13 +145,31 @@ internal static class KilledClientsScenario
             var waited = Stopwatch.StartNew();
             while (true)
             {
-                var state = await DaemonState.ReadAsync(observer, cancellationToken);
+                var state = await ReadStateAsync(observer);
                 if (target.Excess(state).All(pair => pair.Excess <= 0) || waited.Elapsed > settings.HangBound)
                 {
                     return state;
                 }
 
                 await Task.Delay(20, cancellationToken);
+            }
+        }
+
+        // The observer's requests are valid: each one that fails is counted, and asked again.
+        async Task<DaemonState> ReadStateAsync(GpuMuxClient observer)
+        {
+            while (true)
+            {
+                try
+                {
+                    return await DaemonState.ReadAsync(observer, cancellationToken).WaitAsync(settings.HangBound, cancellationToken);
+                }
+                catch (GpuMuxException e)
+                {
+                    observerErrors.Add();
+                    run.Notes.Add("observer request failed", $"{e.Code}: {e.Message}");
+                    await Task.Delay(20, cancellationToken);
+                }
             }
         }
 
