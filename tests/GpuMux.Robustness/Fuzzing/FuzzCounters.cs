@@ -15,6 +15,8 @@ internal sealed class FuzzCounters
         Connections = counts.Tally("fuzzing connections");
         ClosedByDaemon = counts.Tally("fuzzing connections the daemon closed");
         ErrorReplies = counts.Tally("error replies");
+        Internal = counts.Failure("Internal errors (a daemon bug, by the protocol's definition)");
+        SpuriousShuttingDown = counts.Tally("ShuttingDown while the daemon was not stopping");
         Hangs = counts.Failure("fuzzer requests unanswered (hangs)");
         MalformedReplies = counts.Failure("frames from the daemon that do not parse");
     }
@@ -28,6 +30,11 @@ internal sealed class FuzzCounters
     public Counter ClosedByDaemon { get; }
 
     public Counter ErrorReplies { get; }
+
+    public Counter Internal { get; }
+
+    /// <summary>A fuzzer's steps told ShuttingDown when its session was closed for its own violation: the wrong reason.</summary>
+    public Counter SpuriousShuttingDown { get; }
 
     public Counter Hangs { get; }
 

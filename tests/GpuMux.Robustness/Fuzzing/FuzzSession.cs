@@ -436,9 +436,24 @@ internal sealed class FuzzSession(RawConnection connection, FuzzCounters counter
                 _unanswered.Remove(reply.RequestId);
             }
 
-            if (reply.Type == MessageType.Error || (reply.Type == MessageType.StepCompleted && reply.Error is not null))
+            switch (reply.Error)
             {
-                counters.ErrorReplies.Add();
+                case null:
+                    break;
+                case ErrorCode.Internal:
+                    counters.ErrorReplies.Add();
+                    counters.Internal.Add();
+                    counters.Notes.Add("Internal error", $"{reply}; the last frames sent: {string.Join(" | ", _recent)}");
+                    break;
+                case ErrorCode.ShuttingDown:
+                    // The scenario stops the daemon only after every fuzzer has finished.
+                    counters.ErrorReplies.Add();
+                    counters.SpuriousShuttingDown.Add();
+                    counters.Notes.Add("ShuttingDown while the daemon was not stopping", $"{reply}; the last frames sent: {string.Join(" | ", _recent)}");
+                    break;
+                default:
+                    counters.ErrorReplies.Add();
+                    break;
             }
 
             return reply;

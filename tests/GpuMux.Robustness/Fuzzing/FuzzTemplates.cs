@@ -62,8 +62,13 @@ internal static class FuzzTemplates
 
     public static FrameTemplate UnloadModule(uint module) => new PayloadWriter().U32(module, FieldRole.Handle).Build(MessageType.UnloadModule);
 
+    /// <summary>The one-tensor model of <see cref="FuzzAttachments.ModelFile"/>, in one layer group.</summary>
     public static FrameTemplate RegisterModel() =>
         new PayloadWriter().String("fuzz-model").U32(1, FieldRole.Count).U32(1).Build(MessageType.RegisterModel, Attachment.ModelFile);
+
+    /// <summary>A model of the caller's file, in the daemon's default layer groups (the count 0).</summary>
+    public static FrameTemplate RegisterModel(string name) =>
+        new PayloadWriter().String(name).U32(0, FieldRole.Count).Build(MessageType.RegisterModel, Attachment.ModelFile);
 
     public static FrameTemplate UnregisterModel(uint model) => new PayloadWriter().U32(model, FieldRole.Handle).Build(MessageType.UnregisterModel);
 

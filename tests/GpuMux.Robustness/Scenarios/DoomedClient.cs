@@ -121,7 +121,7 @@ internal sealed class DoomedClient(RawConnection connection, Random random, Time
             {
                 // A model large enough that its staging is still going when the client dies.
                 using var model = OddDescriptor.Create(DescriptorKind.SealableMemfd, largeModel);
-                await connection.SendAsync(FuzzTemplates.RegisterModel().Frame(NextId()), [model.Handle], stop);
+                await connection.SendAsync(FuzzTemplates.RegisterModel("large").Frame(NextId()), [model.Handle], stop);
             }
 
             // Some die at once, some a moment later, while what they started is under way.

@@ -147,7 +147,7 @@ internal static class ShutdownScenario
             case 2:
                 using (var model = OddDescriptor.Create(DescriptorKind.SealableMemfd, largeModel))
                 {
-                    await connection.SendAsync(FuzzTemplates.RegisterModel().Frame(2), [model.Handle], cancellationToken);
+                    await connection.SendAsync(FuzzTemplates.RegisterModel("large").Frame(2), [model.Handle], cancellationToken);
                 }
 
                 outstanding.Add(2);
