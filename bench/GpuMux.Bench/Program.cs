@@ -2,6 +2,7 @@ using GpuMux.Bench.Copies;
 using GpuMux.Bench.Memory;
 using GpuMux.Bench.Models;
 using GpuMux.Bench.Protocol;
+using GpuMux.Bench.Robustness;
 using GpuMux.Bench.Scheduling;
 
 namespace GpuMux.Bench;
@@ -25,6 +26,9 @@ internal static class Program
                       per page size (GpuMux.Bench pool --help)
           protocol    frame encode/decode, and an empty step's round trip through the daemon
                       against a raw Unix-socket ping-pong (GpuMux.Bench protocol --help)
+          robustness  gpumuxd, as a process of its own, under fuzzed frames and descriptors, killed
+                      clients, many clients, mutated models and signals: deaths, hangs, wrong results,
+                      honest clients' errors and resources given back, counted (GpuMux.Bench robustness --help)
         """;
 
     private static int Main(string[] args) => args switch
@@ -36,6 +40,7 @@ internal static class Program
         ["pool", .. var rest] => PoolCommand.Run(rest),
         ["protocol", "-h" or "--help"] => PrintUsage(Console.Out, ProtocolCommand.Usage, exitCode: 0),
         ["protocol", .. var rest] => ProtocolCommand.Run(rest),
+        ["robustness", .. var rest] => RobustnessCommand.Run(rest),
         [] or ["-h" or "--help" or "help"] => PrintUsage(Console.Out, Usage, exitCode: 0),
         _ => PrintUsage(Console.Error, Usage, exitCode: 2),
     };
