@@ -103,36 +103,46 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
 
     /// <summary>
     /// Delivers every step whose end event has completed, in the order they ended (which the
-    /// ledger's charging relies on); returns how many. A failed event query means a broken
-    /// context and is left to the caller.
+    /// ledger's charging relies on), each session's in the order it submitted them; returns how
+    /// many. A failed event query means a broken context and is left to the caller, once the steps
+    /// found complete before it have been delivered: they ended before the fault surfaced, and
+    /// their session's later steps are failed after them.
     /// </summary>
     public int Poll(DeviceContext device)
     {
-        for (var i = _busy.Count - 1; i >= 0; i--)
+        var completed = 0;
+        try
         {
-            var session = _busy[i];
-            while (session.InFlight.TryPeek(out var step) && !step.IsSuspended && step.Timing.End.IsComplete())
+            for (var i = _busy.Count - 1; i >= 0; i--)
             {
-                var (startedAt, endedAt) = DeviceContext.Measure(step.Timing);
-                session.InFlight.Dequeue();
-                InFlight--;
-                LeaveModel(step);
-                device.ReturnTiming(step.Timing);
-                session.Retired(step);
-                _ended.Add(new EndedStep(step, session, startedAt, endedAt));
-            }
-            if (session.InFlight.Count == 0)
-            {
-                _busy.RemoveAt(i);
+                var session = _busy[i];
+                while (session.InFlight.TryPeek(out var step) && !step.IsSuspended && step.Timing.End.IsComplete())
+                {
+                    var (startedAt, endedAt) = DeviceContext.Measure(step.Timing);
+                    // A session's steps run one after another on its stream, but each is measured
+                    // from the anchor current when it was issued, in a float of milliseconds: two
+                    // that ended together can come out tied or crossed.
+                    startedAt = Math.Max(startedAt, session.LastEndedAtNs);
+                    endedAt = Math.Max(endedAt, startedAt);
+                    session.LastEndedAtNs = endedAt;
+                    session.InFlight.Dequeue();
+                    InFlight--;
+                    LeaveModel(step);
+                    device.ReturnTiming(step.Timing);
+                    session.Retired(step);
+                    _ended.Add(new EndedStep(step, session, startedAt, endedAt, _ended.Count));
+                }
+                if (session.InFlight.Count == 0)
+                {
+                    _busy.RemoveAt(i);
+                }
             }
         }
-        var completed = _ended.Count;
-        _ended.Sort((a, b) => a.EndedAtNs.CompareTo(b.EndedAtNs));
-        foreach (var ended in _ended)
+        finally
         {
-            Deliver(ended.Step, ended.Session, ended.Step.Failure, ended.Step.FailureMessage, ended.StartedAtNs, ended.EndedAtNs);
+            completed = _ended.Count;
+            DeliverEnded();
         }
-        _ended.Clear();
         return completed;
     }
 
@@ -177,6 +187,20 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
             var (error, message) = faulted.OutcomeOf(role, lost);
             Deliver(step, session, error, message, 0, 0);
         }
+    }
+
+    /// <summary>
+    /// Delivers the steps <see cref="Poll"/> found ended, by end time; ties keep the order they
+    /// were found in, which is each session's own.
+    /// </summary>
+    private void DeliverEnded()
+    {
+        _ended.Sort(static (a, b) => a.EndedAtNs != b.EndedAtNs ? a.EndedAtNs.CompareTo(b.EndedAtNs) : a.Found.CompareTo(b.Found));
+        foreach (var ended in _ended)
+        {
+            Deliver(ended.Step, ended.Session, ended.Step.Failure, ended.Step.FailureMessage, ended.StartedAtNs, ended.EndedAtNs);
+        }
+        _ended.Clear();
     }
 
     /// <summary>Queues one validated op: every handle it names is the session's.</summary>
@@ -309,5 +333,5 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
     }
 }
 
-/// <summary>A step off the device, waiting to be delivered with the others that ended in the same poll.</summary>
-internal readonly record struct EndedStep(Step Step, SessionState Session, long StartedAtNs, long EndedAtNs);
+/// <summary>A step off the device, waiting to be delivered with the others that ended in the same poll; <see cref="Found"/> is its place among them as found.</summary>
+internal readonly record struct EndedStep(Step Step, SessionState Session, long StartedAtNs, long EndedAtNs, int Found);

@@ -56,6 +56,9 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     /// <summary>A step issued in part, waiting for its model's weights: nothing of the session's may be issued behind it until it is whole.</summary>
     public Step? Suspended { get; set; }
 
+    /// <summary>When its last step off the device ended, on the host clock: its next cannot have started earlier.</summary>
+    public long LastEndedAtNs { get; set; }
+
     public long StepsCompleted { get; set; }
 
     public long StepsFailed { get; set; }
