@@ -70,8 +70,8 @@ internal sealed class EngineRuntime
         _recovery = new DeviceRecovery(backend, options, builtins, _faultLogger);
     }
 
-    /// <summary>Work on the device the engine must watch: steps, swap-ins, reads into the bounce ring.</summary>
-    public bool HasStepsInFlight => _executor.InFlight > 0 || _models.HasDeviceWork;
+    /// <summary>Work on the device the engine must watch: steps, swap-ins, reads into the bounce ring, releases waiting for queued work.</summary>
+    public bool HasStepsInFlight => _executor.InFlight > 0 || _models.HasDeviceWork || (_device?.Releases.HasPending ?? false);
 
     /// <summary>
     /// Steps on the device to watch, or held steps and steps waiting for room that nothing on the
@@ -155,30 +155,37 @@ internal sealed class EngineRuntime
         var tenant = _tenants[session.Session.Identity.Uid];
         tenant.Sessions++;
         var defaultClass = _classes[_options.Scheduling.DefaultClassIndex];
-        session.Open(tenant, defaultClass.Index, defaultClass.StreamPriority);
+        session.Open(tenant, defaultClass.Index, defaultClass.StreamPriority, _device);
         _sessions.Add(session);
         var identity = session.Session.Identity;
         SessionLog.Opened(_sessionLogger, session.Session.Id, identity.ClientName, identity.Pid, identity.Uid);
     }
 
-    /// <summary>Fails the session's waiting steps, and releases everything it holds once its steps have left the device.</summary>
+    /// <summary>
+    /// Fails the session's waiting steps, and releases everything it holds once its steps have
+    /// left the device and the work queued on its stream has completed; the task completes then.
+    /// </summary>
     public Task Close(SessionState session)
     {
+        if (session.PendingClose is { } pending)
+        {
+            return pending.Task;
+        }
         if (session.IsClosed)
         {
+            // Closed by the engine's own shutdown.
             return Task.CompletedTask;
         }
+        session.PendingClose = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _scheduler.FailHeld(session, EngineError.ShuttingDown, "the session is closing");
         _dispatcher.FailWaiting(session, EngineError.ShuttingDown, "the session is closing");
         if (session.InFlight.Count == 0)
         {
             FinishClose(session);
-            return Task.CompletedTask;
         }
-        if (session.PendingClose is null)
+        else
         {
             SessionLog.CloseWaiting(_sessionLogger, session.Session.Id, session.InFlight.Count);
-            session.PendingClose = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _closing.Add(session);
         }
         return session.PendingClose.Task;
@@ -536,7 +543,7 @@ internal sealed class EngineRuntime
         try
         {
             completed = _executor.Poll(_device);
-            var changed = _models.Poll();
+            var changed = _models.Poll() | _device.Releases.ReleaseCompleted();
             if (completed > 0)
             {
                 FinishIdleCloses();
@@ -575,17 +582,37 @@ internal sealed class EngineRuntime
         }
     }
 
-    /// <summary>At shutdown, once no steps are on the device: every session's holdings, the models' pools, then the device.</summary>
+    /// <summary>
+    /// At shutdown, once no steps are on the device: every session's holdings, the models' pools,
+    /// then the device, which finishes the work queued on it before what waits for that work is
+    /// released (or, broken, is destroyed first).
+    /// </summary>
     public void ReleaseEverything()
     {
         foreach (var session in _sessions.ToArray())
         {
-            FinishClose(session);
+            if (session.IsClosed)
+            {
+                continue;
+            }
+            try
+            {
+                FinishClose(session);
+            }
+            catch (GpuException)
+            {
+                // The context broke at the last moment; its releases wait for its destruction below.
+                _device?.MarkFaulted();
+            }
         }
         _models.Dispose();
         _builtins.Dispose();
-        _device?.Dispose();
-        _device = null;
+        if (_device is { } device)
+        {
+            _device = null;
+            device.Dispose();
+            device.Releases.ReleaseAll();
+        }
     }
 
     private static PriorityClass[] CreateClasses(SchedulingOptions scheduling, StreamPriorityRange priorities)
@@ -761,10 +788,12 @@ internal sealed class EngineRuntime
         {
             EndLease(session, lease);
         }
-        session.Close();
-        _sessions.Remove(session);
         _closing.Remove(session);
-        session.PendingClose?.TrySetResult();
-        SessionLog.Closed(_sessionLogger, session.Session.Id, session.StepsCompleted, session.StepsFailed);
+        session.Close(() =>
+        {
+            _sessions.Remove(session);
+            session.PendingClose?.TrySetResult();
+            SessionLog.Closed(_sessionLogger, session.Session.Id, session.StepsCompleted, session.StepsFailed);
+        });
     }
 }

@@ -33,7 +33,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
         GpuStream stream;
         try
         {
-            stream = session.StreamOn(device.Context);
+            stream = session.StreamOn(device);
             step.Timing = device.RentTiming();
         }
         catch (GpuException e) when (!e.IsContextFatal)
@@ -65,7 +65,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
     /// </summary>
     public static bool Continue(Step step, SessionState session, DeviceContext device)
     {
-        var stream = session.StreamOn(device.Context);
+        var stream = session.StreamOn(device);
         var ops = step.Ops;
         var model = step.BoundModel;
         while (step.NextOp < ops.Length && step.Failure == EngineError.None)
@@ -129,7 +129,6 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
                     InFlight--;
                     LeaveModel(step);
                     device.ReturnTiming(step.Timing);
-                    session.Retired(step);
                     _ended.Add(new EndedStep(step, session, startedAt, endedAt, _ended.Count));
                 }
                 if (session.InFlight.Count == 0)
