@@ -95,6 +95,8 @@ public sealed class SimDeviceTests
             gpu.Kernels.Spin(gpu.Stream, TimeSpan.FromHours(1));
             gpu.Stream.CopyToHost(pinned.AddrOfPinnedObject(), device.Pointer, 4 * sizeof(float));
             var ct = TestContext.Current.CancellationToken;
+            // Time for the kernel to be running rather than queued, which the context's end drops.
+            await Task.Delay(100, ct);
             await Task.Run(
                 () =>
                 {
