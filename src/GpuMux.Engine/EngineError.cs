@@ -56,4 +56,10 @@ public enum EngineError : ushort
 
     /// <summary>The tenant lacks the right the request needs: loading a module needs <see cref="Tenants.KernelPolicy.Trusted"/>.</summary>
     PermissionDenied,
+
+    /// <summary>
+    /// The step was on the device longer than its class's limit allows; nothing stops a kernel but
+    /// a reset, so the device was reset to end it.
+    /// </summary>
+    StepTimedOut,
 }

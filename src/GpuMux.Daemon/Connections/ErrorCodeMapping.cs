@@ -28,6 +28,7 @@ internal static class ErrorCodeMapping
         EngineError.LeaseExpired => ErrorCode.LeaseExpired,
         EngineError.DeviceLost => ErrorCode.DeviceLost,
         EngineError.PermissionDenied => ErrorCode.PermissionDenied,
+        EngineError.StepTimedOut => ErrorCode.StepTimedOut,
         _ => ErrorCode.Internal,
     };
 }

@@ -15,11 +15,15 @@ namespace GpuMux.Engine.Execution;
 /// </summary>
 internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
 {
+    private readonly StepWatchdog _watchdog = new(ledger.Classes);
     /// <summary>Sessions with steps on the device; each one's steps complete in order, so only its oldest is watched.</summary>
     private readonly List<SessionState> _busy = [];
     private readonly List<EndedStep> _ended = [];
 
     public int InFlight { get; private set; }
+
+    /// <summary>The step on the device past its class's time limit whose limit passed first, if any; see <see cref="StepWatchdog"/>.</summary>
+    public Step? FindOverrun(long nowNs) => _watchdog.FindOverrun(_busy, nowNs);
 
     /// <summary>
     /// Puts a validated step on the device: its start event on the session's stream, and it
@@ -98,6 +102,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
         }
         step.IsSuspended = false;
         stream.Record(step.Timing.End);
+        step.IssuedAtNs = MonotonicClock.NowNanoseconds();
         return true;
     }
 
@@ -153,12 +158,13 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
     /// Takes every step off the device after a sticky fault, to be failed by
     /// <see cref="FailFaulted"/> once the engine knows whether the device came back.
     /// <paramref name="issuing"/> is the step whose ops were being queued when the fault surfaced,
-    /// if any: with none of its ops queued, it cannot have caused it.
+    /// if any: with none of its ops queued, it cannot have caused it. <paramref name="overran"/>
+    /// is the step past its time limit that the device is reset to end, if that is the fault.
     /// </summary>
-    public FaultedSteps TakeAfterFault(GpuException fault, Step? issuing, DeviceContext device)
+    public FaultedSteps TakeAfterFault(GpuException fault, Step? issuing, DeviceContext device, Step? overran)
     {
         var innocent = issuing is { IssuedOps: 0, Sequence: > 0 } ? 1 : 0;
-        var faulted = new FaultedSteps(fault, InFlight - innocent);
+        var faulted = new FaultedSteps(fault, overran is null ? InFlight - innocent : 1);
         var role = faulted.SuspectRole;
         foreach (var session in _busy)
         {
@@ -170,12 +176,17 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
                 {
                     device.ReturnTiming(step.Timing);
                 }
-                faulted.Steps.Add((step, session, step == issuing && innocent == 1 ? FaultedSteps.Role.Queuing : role));
+                faulted.Steps.Add((step, session, RoleOf(step)));
             }
         }
         _busy.Clear();
         InFlight = 0;
         return faulted;
+
+        FaultedSteps.Role RoleOf(Step step) =>
+            overran is not null ? (step == overran ? FaultedSteps.Role.Culprit : FaultedSteps.Role.Bystander)
+            : step == issuing && innocent == 1 ? FaultedSteps.Role.Queuing
+            : role;
     }
 
     /// <summary>Fails the steps a fault took off the device; <paramref name="lost"/> says why the device did not come back, or is null when it did.</summary>
