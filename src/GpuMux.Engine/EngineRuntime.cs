@@ -23,6 +23,8 @@ internal sealed class EngineRuntime
     // Faults met while putting waiting steps on a rebuilt device before the engine gives up on them.
     private const int MaxNestedRecoveries = 3;
 
+    private const string ZeroedBuffersMessage = "the device was reset after a fault, and this session's buffers read as zero now: set them up again, then retry";
+
     private readonly GpuBackend _backend;
     private readonly EngineOptions _options;
     private readonly LoadedModule _builtins;
@@ -516,7 +518,12 @@ internal sealed class EngineRuntime
             : _shuttingDown ? (EngineError.ShuttingDown, "the engine is shutting down")
             : owner.IsClosing ? (EngineError.ShuttingDown, "the session is closing")
             : _device is null ? (EngineError.DeviceLost, DeviceLostMessage)
+            : session.ResetUntold ? (EngineError.DeviceReset, ZeroedBuffersMessage)
             : (EngineError.None, null);
+        if (refusal == EngineError.DeviceReset)
+        {
+            session.ResetUntold = false;
+        }
         if (refusal != EngineError.None)
         {
             _executor.FailUnrun(step, session, refusal, message);
@@ -741,6 +748,7 @@ internal sealed class EngineRuntime
             _reportDeviceLost(_deviceLost!);
             return;
         }
+        TellOfZeroedBuffers(faulted);
         if (!_dispatcher.HasWaiting && _scheduler.Held == 0)
         {
             return;
@@ -764,6 +772,32 @@ internal sealed class EngineRuntime
         finally
         {
             _recoveries--;
+        }
+    }
+
+    /// <summary>
+    /// A reset zeroes every session's buffers, and a session that keeps state in them (a KV
+    /// cache) would go on computing on zeros, each step told it succeeded. So each session that
+    /// holds buffers is told once, with <see cref="EngineError.DeviceReset"/>: its steps that were
+    /// on the device have been; its steps held or waiting to start, sent counting on what its
+    /// buffers held, fail now; a session that had neither fails its next step.
+    /// </summary>
+    private void TellOfZeroedBuffers(FaultedSteps faulted)
+    {
+        foreach (var session in _sessions)
+        {
+            if (session.IsClosed || session.Buffers.Count == 0)
+            {
+                continue;
+            }
+            var told = faulted.Steps.Exists(entry => entry.Session == session);
+            if (session.Held.Count > 0 || session.Waiting.Any(entry => entry.Step is not null))
+            {
+                _scheduler.FailHeld(session, EngineError.DeviceReset, ZeroedBuffersMessage);
+                _dispatcher.FailWaiting(session, EngineError.DeviceReset, ZeroedBuffersMessage);
+                told = true;
+            }
+            session.ResetUntold = !told;
         }
     }
 

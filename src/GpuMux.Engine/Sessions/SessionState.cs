@@ -59,6 +59,9 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     /// <summary>When its last step off the device ended, on the host clock: its next cannot have started earlier.</summary>
     public long LastEndedAtNs { get; set; }
 
+    /// <summary>A reset zeroed its buffers and it has not been told yet: its next step fails with <see cref="EngineError.DeviceReset"/>.</summary>
+    public bool ResetUntold { get; set; }
+
     public long StepsCompleted { get; set; }
 
     public long StepsFailed { get; set; }
