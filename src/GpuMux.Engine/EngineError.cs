@@ -28,7 +28,7 @@ public enum EngineError : ushort
     BadDescriptor,
     TooManyInFlight,
 
-    /// <summary>The engine, or the session, is closing.</summary>
+    /// <summary>The engine, or the session, is closing (for a reason other than a protocol violation).</summary>
     ShuttingDown,
     Internal,
 
@@ -62,4 +62,7 @@ public enum EngineError : ushort
     /// a reset, so the device was reset to end it.
     /// </summary>
     StepTimedOut,
+
+    /// <summary>The session was closed because its client broke the protocol; its steps that had not run fail with this.</summary>
+    ProtocolViolation,
 }

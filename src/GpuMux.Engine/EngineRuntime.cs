@@ -179,8 +179,9 @@ internal sealed class EngineRuntime
             return Task.CompletedTask;
         }
         session.PendingClose = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _scheduler.FailHeld(session, EngineError.ShuttingDown, "the session is closing");
-        _dispatcher.FailWaiting(session, EngineError.ShuttingDown, "the session is closing");
+        var (error, message) = session.Session.CloseReason;
+        _scheduler.FailHeld(session, error, message);
+        _dispatcher.FailWaiting(session, error, message);
         if (session.InFlight.Count == 0)
         {
             FinishClose(session);
@@ -516,7 +517,7 @@ internal sealed class EngineRuntime
         var (refusal, message) =
             step.RejectedAsTooManyInFlight ? (EngineError.TooManyInFlight, $"the session already has {_options.MaxInFlightStepsPerSession} steps submitted and not completed")
             : _shuttingDown ? (EngineError.ShuttingDown, "the engine is shutting down")
-            : owner.IsClosing ? (EngineError.ShuttingDown, "the session is closing")
+            : owner.IsClosing ? owner.CloseReason
             : _device is null ? (EngineError.DeviceLost, DeviceLostMessage)
             : session.ResetUntold ? (EngineError.DeviceReset, ZeroedBuffersMessage)
             : (EngineError.None, null);

@@ -29,6 +29,7 @@ internal static class ErrorCodeMapping
         EngineError.DeviceLost => ErrorCode.DeviceLost,
         EngineError.PermissionDenied => ErrorCode.PermissionDenied,
         EngineError.StepTimedOut => ErrorCode.StepTimedOut,
+        EngineError.ProtocolViolation => ErrorCode.ProtocolViolation,
         _ => ErrorCode.Internal,
     };
 }
