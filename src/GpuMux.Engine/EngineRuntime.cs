@@ -551,10 +551,12 @@ internal sealed class EngineRuntime
         try
         {
             completed = _executor.Poll(_device);
-            if (_executor.FindOverrun(MonotonicClock.NowNanoseconds()) is { } overran)
+            if (_executor.FindOverrun(MonotonicClock.NowNanoseconds(), out var alone) is { } overran)
             {
+                var fault = TimedOut(overran, alone);
+                FaultLog.StepTimedOut(_faultLogger, overran.RequestId, overran.Owner!.Id, fault.Message);
                 completed += _executor.InFlight;
-                Recover(TimedOut(overran), overran);
+                Recover(fault, alone ? overran : null);
                 return completed;
             }
             var changed = _models.Poll() | _device.Releases.ReleaseCompleted();
@@ -690,11 +692,13 @@ internal sealed class EngineRuntime
     /// <summary>Whole units holding <paramref name="bytes"/>; a size too close to the largest number to round up stays past every limit rather than wrapping to nothing.</summary>
     private static ulong RoundUp(ulong bytes, ulong unit) => bytes > ulong.MaxValue - (unit - 1) ? ulong.MaxValue : (bytes + unit - 1) / unit * unit;
 
-    /// <summary>What the step past its class's time limit is told, as the fault the device is reset for.</summary>
-    private GpuException TimedOut(Step step)
+    /// <summary>The fault the device is reset for when a step has been on it past its class's time limit: pinned on the step when it was alone there.</summary>
+    private GpuException TimedOut(Step step, bool alone)
     {
         var priorityClass = _classes[step.ClassIndex];
-        return new GpuException(GpuStatus.LaunchTimeout, $"the step was on the device for more than the limit of class {priorityClass.Name} ({priorityClass.MaxStepNs / 1e9:0.###} s)");
+        return new GpuException(
+            GpuStatus.LaunchTimeout,
+            $"{(alone ? "the step" : "a step")} was on the device for more than the limit of class {priorityClass.Name} ({priorityClass.MaxStepNs / 1e9:0.###} s)");
     }
 
     /// <summary>Runs a release now (and tries the waiting steps, which the memory may help) or, marked, behind the session's waiting steps.</summary>
@@ -715,27 +719,20 @@ internal sealed class EngineRuntime
     }
 
     /// <summary>
-    /// Replaces a context a sticky fault has poisoned, or that <paramref name="overran"/>, a step
-    /// past its time limit, holds with a kernel that only a reset will end: takes the steps off
-    /// it, lets everything on it go, makes it all again on a new one (models become non-resident,
-    /// their ranges reserved again), fails the steps that were on it, and puts the steps waiting
-    /// to start on the new device. When no new device can be made, the device is lost: every step
-    /// fails, and the engine says so.
+    /// Replaces a context a sticky fault has poisoned, or that a step past its time limit holds
+    /// with a kernel only a reset will end (pinned on <paramref name="culprit"/> when it is known):
+    /// takes the steps off it, lets everything on it go, makes it all again on a new one (models
+    /// become non-resident, their ranges reserved again), fails the steps that were on it, and
+    /// puts the steps waiting to start on the new device. When no new device can be made, the
+    /// device is lost: every step fails, and the engine says so.
     /// </summary>
-    private void Recover(GpuException fault, Step? overran = null)
+    private void Recover(GpuException fault, Step? culprit = null)
     {
         var broken = _device!;
         broken.MarkFaulted();
-        var faulted = _executor.TakeAfterFault(fault, _dispatcher.TakeIssuing(), broken, overran);
+        var faulted = _executor.TakeAfterFault(fault, _dispatcher.TakeIssuing(), broken, culprit);
         _dispatcher.AfterFault();
-        if (overran is not null)
-        {
-            FaultLog.StepTimedOut(_faultLogger, overran.RequestId, overran.Owner!.Id, fault.Message);
-        }
-        else
-        {
-            FaultLog.DeviceFaulted(_faultLogger, fault.Status, faulted.Suspects, fault.Message);
-        }
+        FaultLog.DeviceFaulted(_faultLogger, fault.Status, faulted.Suspects, fault.Message);
         _models.DetachFromDevice();
         _device = _recovery.Rebuild(broken, _sessions, _models, out _deviceLost);
         // Failed only now, since what they are told depends on whether the device came back;

@@ -8,7 +8,7 @@ namespace GpuMux.Engine.Execution;
 /// came back: what each is told depends on it. A fault names no stream, so it is pinned on a step
 /// only when exactly one could have caused it (a step whose kernel faults never completes). A
 /// reset to end a step past its time limit (<see cref="GpuStatus.LaunchTimeout"/>, as the
-/// driver's own watchdog reports) is pinned on that step.
+/// driver's own watchdog reports) is pinned on that step when it was alone on the device.
 /// </summary>
 internal sealed class FaultedSteps(GpuException fault, int suspects)
 {
@@ -52,6 +52,7 @@ internal sealed class FaultedSteps(GpuException fault, int suspects)
         (Role.Bystander, null) => (EngineError.DeviceReset, $"the device was reset under this step because another step {(IsTimeout ? "ran past its time limit" : "faulted it")}; retry. Handles stay valid, buffer contents are lost (zeroed)"),
         (Role.Culprit, null) => (EngineError.KernelFault, $"the step faulted the device: {fault.Message}. The device was reset; handles stay valid, buffer contents are lost (zeroed)"),
         (Role.Culprit, _) => (EngineError.KernelFault, $"the step faulted the device: {fault.Message}. The device could not be set up again ({lost}) and is lost"),
+        (Role.Suspect, null) when IsTimeout => (EngineError.DeviceReset, $"the device was reset because {fault.Message}, with {suspects} steps on it, and the device cannot say which of them held it; retry. Handles stay valid, buffer contents are lost (zeroed)"),
         (Role.Suspect, null) => (EngineError.DeviceReset, $"the device was reset after a fault ({fault.Status}) with {suspects} steps on it, which cannot be pinned on one of them; retry. Handles stay valid, buffer contents are lost (zeroed)"),
         (Role.Queuing, null) => (EngineError.DeviceReset, "the device was reset after a fault while this step was being queued; retry"),
         _ => (EngineError.DeviceLost, $"the device faulted ({fault.Status}) under this step and could not be set up again ({lost}): it is lost, with everything the session held"),

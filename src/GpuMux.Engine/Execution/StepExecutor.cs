@@ -22,8 +22,8 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
 
     public int InFlight { get; private set; }
 
-    /// <summary>The step on the device past its class's time limit whose limit passed first, if any; see <see cref="StepWatchdog"/>.</summary>
-    public Step? FindOverrun(long nowNs) => _watchdog.FindOverrun(_busy, nowNs);
+    /// <summary>The step on the device past its class's time limit whose limit passed first, if any, and whether it is the only step started there; see <see cref="StepWatchdog"/>.</summary>
+    public Step? FindOverrun(long nowNs, out bool alone) => _watchdog.FindOverrun(_busy, nowNs, out alone);
 
     /// <summary>
     /// Puts a validated step on the device: its start event on the session's stream, and it
@@ -158,13 +158,14 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
     /// Takes every step off the device after a sticky fault, to be failed by
     /// <see cref="FailFaulted"/> once the engine knows whether the device came back.
     /// <paramref name="issuing"/> is the step whose ops were being queued when the fault surfaced,
-    /// if any: with none of its ops queued, it cannot have caused it. <paramref name="overran"/>
-    /// is the step past its time limit that the device is reset to end, if that is the fault.
+    /// if any: with none of its ops queued, it cannot have caused it. <paramref name="culprit"/>
+    /// is the step the fault is pinned on from outside (one past its time limit, alone on the
+    /// device), if any.
     /// </summary>
-    public FaultedSteps TakeAfterFault(GpuException fault, Step? issuing, DeviceContext device, Step? overran)
+    public FaultedSteps TakeAfterFault(GpuException fault, Step? issuing, DeviceContext device, Step? culprit)
     {
         var innocent = issuing is { IssuedOps: 0, Sequence: > 0 } ? 1 : 0;
-        var faulted = new FaultedSteps(fault, overran is null ? InFlight - innocent : 1);
+        var faulted = new FaultedSteps(fault, culprit is null ? InFlight - innocent : 1);
         var role = faulted.SuspectRole;
         foreach (var session in _busy)
         {
@@ -184,7 +185,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
         return faulted;
 
         FaultedSteps.Role RoleOf(Step step) =>
-            overran is not null ? (step == overran ? FaultedSteps.Role.Culprit : FaultedSteps.Role.Bystander)
+            culprit is not null ? (step == culprit ? FaultedSteps.Role.Culprit : FaultedSteps.Role.Bystander)
             : step == issuing && innocent == 1 ? FaultedSteps.Role.Queuing
             : role;
     }
