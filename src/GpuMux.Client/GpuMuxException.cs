@@ -42,6 +42,7 @@ public abstract class GpuMuxException(ErrorCode code, string message) : Exceptio
         ErrorCode.LeaseExpired => new LeaseExpiredException(message),
         ErrorCode.DeviceLost => new DeviceLostException(message),
         ErrorCode.PermissionDenied => new PermissionDeniedException(message),
+        ErrorCode.StepTimedOut => new StepTimedOutException(message),
         ErrorCode.None => throw new ArgumentOutOfRangeException(nameof(code), code, "0 is success, not an error"),
         _ => new UnrecognizedErrorException(code, message),
     };
@@ -123,6 +124,14 @@ public sealed class DeviceLostException(string message) : GpuMuxException(ErrorC
 /// <c>trusted</c>; without it a session runs the built-in kernels only. Not retryable.
 /// </summary>
 public sealed class PermissionDeniedException(string message) : GpuMuxException(ErrorCode.PermissionDenied, message);
+
+/// <summary>
+/// The step was on the GPU longer than its class's limit allows; nothing stops a kernel but a
+/// reset, so the daemon reset the GPU to end it. The session's
+/// handles stay valid; its buffers read as zero. Not <see cref="GpuMuxException.IsRetryable"/>:
+/// sent again, the same step would run as long.
+/// </summary>
+public sealed class StepTimedOutException(string message) : GpuMuxException(ErrorCode.StepTimedOut, message);
 
 /// <summary>A code from a later minor version of the protocol than this client knows.</summary>
 public sealed class UnrecognizedErrorException(ErrorCode code, string message) : GpuMuxException(code, message);

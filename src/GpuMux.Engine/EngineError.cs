@@ -28,7 +28,7 @@ public enum EngineError : ushort
     BadDescriptor,
     TooManyInFlight,
 
-    /// <summary>The engine, or the session, is closing.</summary>
+    /// <summary>The engine, or the session, is closing (for a reason other than a protocol violation).</summary>
     ShuttingDown,
     Internal,
 
@@ -56,4 +56,13 @@ public enum EngineError : ushort
 
     /// <summary>The tenant lacks the right the request needs: loading a module needs <see cref="Tenants.KernelPolicy.Trusted"/>.</summary>
     PermissionDenied,
+
+    /// <summary>
+    /// The step was on the device longer than its class's limit allows; nothing stops a kernel but
+    /// a reset, so the device was reset to end it.
+    /// </summary>
+    StepTimedOut,
+
+    /// <summary>The session was closed because its client broke the protocol; its steps that had not run fail with this.</summary>
+    ProtocolViolation,
 }

@@ -23,6 +23,8 @@ internal sealed class EngineRuntime
     // Faults met while putting waiting steps on a rebuilt device before the engine gives up on them.
     private const int MaxNestedRecoveries = 3;
 
+    private const string ZeroedBuffersMessage = "the device was reset after a fault, and this session's buffers read as zero now: set them up again, then retry";
+
     private readonly GpuBackend _backend;
     private readonly EngineOptions _options;
     private readonly LoadedModule _builtins;
@@ -70,8 +72,8 @@ internal sealed class EngineRuntime
         _recovery = new DeviceRecovery(backend, options, builtins, _faultLogger);
     }
 
-    /// <summary>Work on the device the engine must watch: steps, swap-ins, reads into the bounce ring.</summary>
-    public bool HasStepsInFlight => _executor.InFlight > 0 || _models.HasDeviceWork;
+    /// <summary>Work on the device the engine must watch: steps, swap-ins, reads into the bounce ring, releases waiting for queued work.</summary>
+    public bool HasStepsInFlight => _executor.InFlight > 0 || _models.HasDeviceWork || (_device?.Releases.HasPending ?? false);
 
     /// <summary>
     /// Steps on the device to watch, or held steps and steps waiting for room that nothing on the
@@ -155,30 +157,38 @@ internal sealed class EngineRuntime
         var tenant = _tenants[session.Session.Identity.Uid];
         tenant.Sessions++;
         var defaultClass = _classes[_options.Scheduling.DefaultClassIndex];
-        session.Open(tenant, defaultClass.Index, defaultClass.StreamPriority);
+        session.Open(tenant, defaultClass.Index, defaultClass.StreamPriority, _device);
         _sessions.Add(session);
         var identity = session.Session.Identity;
         SessionLog.Opened(_sessionLogger, session.Session.Id, identity.ClientName, identity.Pid, identity.Uid);
     }
 
-    /// <summary>Fails the session's waiting steps, and releases everything it holds once its steps have left the device.</summary>
+    /// <summary>
+    /// Fails the session's waiting steps, and releases everything it holds once its steps have
+    /// left the device and the work queued on its stream has completed; the task completes then.
+    /// </summary>
     public Task Close(SessionState session)
     {
+        if (session.PendingClose is { } pending)
+        {
+            return pending.Task;
+        }
         if (session.IsClosed)
         {
+            // Closed by the engine's own shutdown.
             return Task.CompletedTask;
         }
-        _scheduler.FailHeld(session, EngineError.ShuttingDown, "the session is closing");
-        _dispatcher.FailWaiting(session, EngineError.ShuttingDown, "the session is closing");
+        session.PendingClose = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (error, message) = session.Session.CloseReason;
+        _scheduler.FailHeld(session, error, message);
+        _dispatcher.FailWaiting(session, error, message);
         if (session.InFlight.Count == 0)
         {
             FinishClose(session);
-            return Task.CompletedTask;
         }
-        if (session.PendingClose is null)
+        else
         {
             SessionLog.CloseWaiting(_sessionLogger, session.Session.Id, session.InFlight.Count);
-            session.PendingClose = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _closing.Add(session);
         }
         return session.PendingClose.Task;
@@ -507,9 +517,14 @@ internal sealed class EngineRuntime
         var (refusal, message) =
             step.RejectedAsTooManyInFlight ? (EngineError.TooManyInFlight, $"the session already has {_options.MaxInFlightStepsPerSession} steps submitted and not completed")
             : _shuttingDown ? (EngineError.ShuttingDown, "the engine is shutting down")
-            : owner.IsClosing ? (EngineError.ShuttingDown, "the session is closing")
+            : owner.IsClosing ? owner.CloseReason
             : _device is null ? (EngineError.DeviceLost, DeviceLostMessage)
+            : session.ResetUntold ? (EngineError.DeviceReset, ZeroedBuffersMessage)
             : (EngineError.None, null);
+        if (refusal == EngineError.DeviceReset)
+        {
+            session.ResetUntold = false;
+        }
         if (refusal != EngineError.None)
         {
             _executor.FailUnrun(step, session, refusal, message);
@@ -536,7 +551,15 @@ internal sealed class EngineRuntime
         try
         {
             completed = _executor.Poll(_device);
-            var changed = _models.Poll();
+            if (_executor.FindOverrun(MonotonicClock.NowNanoseconds(), out var alone) is { } overran)
+            {
+                var fault = TimedOut(overran, alone);
+                FaultLog.StepTimedOut(_faultLogger, overran.RequestId, overran.Owner!.Id, fault.Message);
+                completed += _executor.InFlight;
+                Recover(fault, alone ? overran : null);
+                return completed;
+            }
+            var changed = _models.Poll() | _device.Releases.ReleaseCompleted();
             if (completed > 0)
             {
                 FinishIdleCloses();
@@ -575,17 +598,37 @@ internal sealed class EngineRuntime
         }
     }
 
-    /// <summary>At shutdown, once no steps are on the device: every session's holdings, the models' pools, then the device.</summary>
+    /// <summary>
+    /// At shutdown, once no steps are on the device: every session's holdings, the models' pools,
+    /// then the device, which finishes the work queued on it before what waits for that work is
+    /// released (or, broken, is destroyed first).
+    /// </summary>
     public void ReleaseEverything()
     {
         foreach (var session in _sessions.ToArray())
         {
-            FinishClose(session);
+            if (session.IsClosed)
+            {
+                continue;
+            }
+            try
+            {
+                FinishClose(session);
+            }
+            catch (GpuException)
+            {
+                // The context broke at the last moment; its releases wait for its destruction below.
+                _device?.MarkFaulted();
+            }
         }
         _models.Dispose();
         _builtins.Dispose();
-        _device?.Dispose();
-        _device = null;
+        if (_device is { } device)
+        {
+            _device = null;
+            device.Dispose();
+            device.Releases.ReleaseAll();
+        }
     }
 
     private static PriorityClass[] CreateClasses(SchedulingOptions scheduling, StreamPriorityRange priorities)
@@ -649,6 +692,15 @@ internal sealed class EngineRuntime
     /// <summary>Whole units holding <paramref name="bytes"/>; a size too close to the largest number to round up stays past every limit rather than wrapping to nothing.</summary>
     private static ulong RoundUp(ulong bytes, ulong unit) => bytes > ulong.MaxValue - (unit - 1) ? ulong.MaxValue : (bytes + unit - 1) / unit * unit;
 
+    /// <summary>The fault the device is reset for when a step has been on it past its class's time limit: pinned on the step when it was alone there.</summary>
+    private GpuException TimedOut(Step step, bool alone)
+    {
+        var priorityClass = _classes[step.ClassIndex];
+        return new GpuException(
+            GpuStatus.LaunchTimeout,
+            $"{(alone ? "the step" : "a step")} was on the device for more than the limit of class {priorityClass.Name} ({priorityClass.MaxStepNs / 1e9:0.###} s)");
+    }
+
     /// <summary>Runs a release now (and tries the waiting steps, which the memory may help) or, marked, behind the session's waiting steps.</summary>
     private void ReleaseInTurn(SessionState session, Action release, Action mark)
     {
@@ -667,17 +719,18 @@ internal sealed class EngineRuntime
     }
 
     /// <summary>
-    /// Replaces a context a sticky fault has poisoned: takes the steps off it, lets everything on
-    /// it go, makes it all again on a new one (models become non-resident, their ranges reserved
-    /// again), fails the steps that were on it, and puts the steps waiting to start on the new
-    /// device. When no new device can be made, the device is lost: every step fails, and the
-    /// engine says so.
+    /// Replaces a context a sticky fault has poisoned, or that a step past its time limit holds
+    /// with a kernel only a reset will end (pinned on <paramref name="culprit"/> when it is known):
+    /// takes the steps off it, lets everything on it go, makes it all again on a new one (models
+    /// become non-resident, their ranges reserved again), fails the steps that were on it, and
+    /// puts the steps waiting to start on the new device. When no new device can be made, the
+    /// device is lost: every step fails, and the engine says so.
     /// </summary>
-    private void Recover(GpuException fault)
+    private void Recover(GpuException fault, Step? culprit = null)
     {
         var broken = _device!;
         broken.MarkFaulted();
-        var faulted = _executor.TakeAfterFault(fault, _dispatcher.TakeIssuing(), broken);
+        var faulted = _executor.TakeAfterFault(fault, _dispatcher.TakeIssuing(), broken, culprit);
         _dispatcher.AfterFault();
         FaultLog.DeviceFaulted(_faultLogger, fault.Status, faulted.Suspects, fault.Message);
         _models.DetachFromDevice();
@@ -693,6 +746,7 @@ internal sealed class EngineRuntime
             _reportDeviceLost(_deviceLost!);
             return;
         }
+        TellOfZeroedBuffers(faulted);
         if (!_dispatcher.HasWaiting && _scheduler.Held == 0)
         {
             return;
@@ -716,6 +770,32 @@ internal sealed class EngineRuntime
         finally
         {
             _recoveries--;
+        }
+    }
+
+    /// <summary>
+    /// A reset zeroes every session's buffers, and a session that keeps state in them (a KV
+    /// cache) would go on computing on zeros, each step told it succeeded. So each session that
+    /// holds buffers is told once, with <see cref="EngineError.DeviceReset"/>: its steps that were
+    /// on the device have been; its steps held or waiting to start, sent counting on what its
+    /// buffers held, fail now; a session that had neither fails its next step.
+    /// </summary>
+    private void TellOfZeroedBuffers(FaultedSteps faulted)
+    {
+        foreach (var session in _sessions)
+        {
+            if (session.IsClosed || session.Buffers.Count == 0)
+            {
+                continue;
+            }
+            var told = faulted.Steps.Exists(entry => entry.Session == session);
+            if (session.Held.Count > 0 || session.Waiting.Any(entry => entry.Step is not null))
+            {
+                _scheduler.FailHeld(session, EngineError.DeviceReset, ZeroedBuffersMessage);
+                _dispatcher.FailWaiting(session, EngineError.DeviceReset, ZeroedBuffersMessage);
+                told = true;
+            }
+            session.ResetUntold = !told;
         }
     }
 
@@ -761,10 +841,12 @@ internal sealed class EngineRuntime
         {
             EndLease(session, lease);
         }
-        session.Close();
-        _sessions.Remove(session);
         _closing.Remove(session);
-        session.PendingClose?.TrySetResult();
-        SessionLog.Closed(_sessionLogger, session.Session.Id, session.StepsCompleted, session.StepsFailed);
+        session.Close(() =>
+        {
+            _sessions.Remove(session);
+            session.PendingClose?.TrySetResult();
+            SessionLog.Closed(_sessionLogger, session.Session.Id, session.StepsCompleted, session.StepsFailed);
+        });
     }
 }

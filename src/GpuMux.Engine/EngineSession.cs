@@ -48,6 +48,9 @@ public sealed class EngineSession : IAsyncDisposable
 
     internal bool IsClosing => _closing;
 
+    /// <summary>What the session's steps that have not run are failed with once it is closing.</summary>
+    internal (EngineError Error, string Message) CloseReason { get; private set; } = (EngineError.ShuttingDown, "the session is closing");
+
     /// <summary>Steps submitted whose completion has not been delivered yet.</summary>
     internal int Outstanding => Volatile.Read(ref _outstanding);
 
@@ -237,6 +240,24 @@ public sealed class EngineSession : IAsyncDisposable
             }
             return new ValueTask(_close);
         }
+    }
+
+    /// <summary>
+    /// Closes the session because its client broke the protocol, as <see cref="DisposeAsync"/>
+    /// does, except that its steps that have not run fail with
+    /// <see cref="EngineError.ProtocolViolation"/>, saying why, rather than as if the daemon stopped.
+    /// </summary>
+    public ValueTask CloseForViolationAsync(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        lock (_closeGate)
+        {
+            if (_close is null)
+            {
+                CloseReason = (EngineError.ProtocolViolation, $"the session was closed for its protocol violation: {reason}");
+            }
+        }
+        return DisposeAsync();
     }
 
     /// <summary>The step's completion has been delivered, or nobody is left to deliver it to.</summary>

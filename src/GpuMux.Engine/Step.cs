@@ -114,6 +114,12 @@ public sealed class Step : IEngineWork
     /// <summary>The model it was issued for, whose accounts it is booked to.</summary>
     internal Model? UsedModel { get; set; }
 
+    /// <summary>When its last op was queued, on the host clock: it cannot have started on the device before.</summary>
+    internal long IssuedAtNs { get; set; }
+
+    /// <summary>When it started on the device, on the host clock, once its limit has been checked against it; 0 before.</summary>
+    internal long DeviceStartNs { get; set; }
+
     public void AddCopyIn(uint region, ulong regionOffset, uint buffer, ulong bufferOffset, ulong bytes) =>
         AddOp(new StepOp { Kind = StepOpKind.CopyIn, Region = region, RegionOffset = regionOffset, Buffer = buffer, BufferOffset = bufferOffset, Bytes = bytes });
 
@@ -247,6 +253,8 @@ public sealed class Step : IEngineWork
         ClassIndex = -1;
         EstimatedNs = 0;
         UsedModel = null;
+        IssuedAtNs = 0;
+        DeviceStartNs = 0;
     }
 
     /// <summary>Counts the step as waiting for <paramref name="model"/>, which is then not evicted ahead of models nothing waits for.</summary>

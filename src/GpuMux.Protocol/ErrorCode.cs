@@ -31,6 +31,7 @@ public enum ErrorCode : ushort
     LeaseExpired = 25,
     DeviceLost = 26,
     PermissionDenied = 27,
+    StepTimedOut = 28,
 }
 
 public static class ErrorCodes

@@ -7,7 +7,8 @@ namespace GpuMux.Engine.Tests;
 /// <summary>
 /// A kernel writing far past its buffer is an illegal address: sticky, so the engine resets the
 /// device and replaces the context once the new one has computed a check correctly. Sessions
-/// keep their handles and carry on; their buffers come back zeroed. A device that does not come
+/// keep their handles and carry on; their buffers come back zeroed, which each session that has
+/// buffers is told once, by a <see cref="EngineError.DeviceReset"/>. A device that does not come
 /// back is lost: every step and request fails with <see cref="EngineError.DeviceLost"/>.
 /// </summary>
 public sealed class FaultRecoveryTests
@@ -29,6 +30,7 @@ public sealed class FaultRecoveryTests
 
         Assert.Equal(EngineError.KernelFault, fault.Status);
         Assert.Contains("illegal address", fault.Message);
+        Assert.Equal(EngineError.DeviceReset, (await bystander.CopyOutAsync()).Status);
         Assert.Equal(EngineError.None, (await bystander.CopyOutAsync()).Status);
         Assert.Equal(new float[Count], bystander.Shared.Read<float>(Bytes, Count));
         foreach (var tenant in new[] { culprit, bystander })
@@ -41,6 +43,28 @@ public sealed class FaultRecoveryTests
         var after = await engine.GetStatusAsync(Ct);
         Assert.Equal(before.FreeBytes, after.FreeBytes);
         Assert.Equal(before.Sessions.Select(s => (s.Buffers, s.Regions)), after.Sessions.Select(s => (s.Buffers, s.Regions)));
+    }
+
+    [Fact]
+    public async Task A_session_that_keeps_state_in_its_buffers_is_told_of_the_reset_rather_than_computing_on_zeros()
+    {
+        await using var engine = await TestEngine.StartAsync(TestEngine.TrustingModules());
+        var culprit = await Tenant.OpenAsync(engine);
+        var bystander = await Tenant.OpenAsync(engine);
+        Assert.Equal(EngineError.None, (await bystander.UploadYAsync()).Status);
+        Assert.Equal(EngineError.None, (await bystander.AccumulateAsync(1f)).Status);
+
+        Assert.Equal(EngineError.KernelFault, (await culprit.RunAsync(culprit.AddRunaway)).Status);
+        var afterReset = await bystander.AccumulateAsync(1f);
+
+        // Its y is zero now: run, the step would have returned x for y + x, and said it succeeded.
+        Assert.Equal(EngineError.DeviceReset, afterReset.Status);
+        Assert.Contains("buffers read as zero", afterReset.Message);
+        Assert.Equal(EngineError.None, (await bystander.UploadYAsync()).Status);
+        Assert.Equal(EngineError.None, (await bystander.AccumulateAsync(2f)).Status);
+        var expected = bystander.Y.ToArray();
+        KernelReference.Axpy(expected, bystander.X, 2f);
+        Assert.Equal(expected, bystander.Shared.Read<float>(Bytes, Count));
     }
 
     [Fact]
@@ -198,15 +222,22 @@ public sealed class FaultRecoveryTests
 
         public Task<StepCompletion> CopyOutAsync() => RunAsync(step => step.AddCopyOut(_y, 0, _region, Bytes, Bytes));
 
+        /// <summary>Puts y on the device, where <see cref="AccumulateAsync"/> keeps it.</summary>
+        public Task<StepCompletion> UploadYAsync() => RunAsync(step => step.AddCopyIn(_region, 2 * Bytes, _y, 0, Bytes));
+
+        /// <summary>y += a*x with the y already on the device, as a session keeps state between steps; copies y out.</summary>
+        public Task<StepCompletion> AccumulateAsync(float a) => RunAsync(step =>
+        {
+            step.AddCopyIn(_region, 0, _x, 0, Bytes);
+            AddAxpy(step, a);
+            step.AddCopyOut(_y, 0, _region, Bytes, Bytes);
+        });
+
         public Task<StepCompletion> AxpyAsync(float a) => RunAsync(step =>
         {
             step.AddCopyIn(_region, 0, _x, 0, Bytes);
             step.AddCopyIn(_region, 2 * Bytes, _y, 0, Bytes);
-            step.AddLaunch(_axpy, 4, 256, 0);
-            step.AddBufferArgument(_y, 0);
-            step.AddBufferArgument(_x, 0);
-            step.AddScalarArgument(a);
-            step.AddScalarArgument((ulong)Count);
+            AddAxpy(step, a);
             step.AddCopyOut(_y, 0, _region, Bytes, Bytes);
         });
 
@@ -225,6 +256,15 @@ public sealed class FaultRecoveryTests
         {
             step.AddLaunch(_spin, 1, 32, 0);
             step.AddScalarArgument(microseconds);
+        }
+
+        private void AddAxpy(Step step, float a)
+        {
+            step.AddLaunch(_axpy, 4, 256, 0);
+            step.AddBufferArgument(_y, 0);
+            step.AddBufferArgument(_x, 0);
+            step.AddScalarArgument(a);
+            step.AddScalarArgument((ulong)Count);
         }
     }
 }

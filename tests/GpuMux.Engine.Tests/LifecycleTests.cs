@@ -67,6 +67,26 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task Closing_a_session_for_its_protocol_violation_fails_its_queued_steps_saying_so()
+    {
+        await using var engine = await TestEngine.StartAsync();
+        var (session, completions) = engine.Open();
+        var held = completions.HoldNextCompletion();
+        session.Submit(Step(session, 1));
+        await held;
+
+        session.Submit(Step(session, 2));
+        var closing = session.CloseForViolationAsync("a frame with non-zero header flags").AsTask();
+        completions.Release();
+        await closing;
+
+        var results = await completions.NextAsync(2);
+        Assert.Equal(EngineError.None, results[0].Status);
+        Assert.Equal((2u, EngineError.ProtocolViolation), (results[1].RequestId, results[1].Status));
+        Assert.Equal("the session was closed for its protocol violation: a frame with non-zero header flags", results[1].Message);
+    }
+
+    [Fact]
     public async Task Disposing_the_engine_fails_queued_steps_and_requests()
     {
         var engine = await TestEngine.StartAsync();

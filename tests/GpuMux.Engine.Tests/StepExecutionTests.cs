@@ -95,6 +95,34 @@ public sealed class StepExecutionTests
     }
 
     [Fact]
+    public async Task Steps_of_a_session_that_end_together_are_delivered_in_submission_order()
+    {
+        // Enough steps on the device at once that they end in one burst behind the spin, seconds
+        // after the anchor they are measured from, where a float of milliseconds no longer tells
+        // their end times apart.
+        const int Steps = 64;
+        await using var engine = await TestEngine.StartAsync(new EngineOptions { Scheduling = new() { StepsOnDevicePerClass = Steps } });
+        var (session, completions) = engine.Open();
+        var spin = await session.GetFunctionAsync(0, KernelNames.Spin, Ct);
+
+        for (var i = 0u; i < Steps; i++)
+        {
+            var step = session.RentStep();
+            step.RequestId = i;
+            if (i == 0)
+            {
+                step.AddLaunch(spin, 1, 32, 0);
+                step.AddScalarArgument(2_000_000UL);
+            }
+            session.Submit(step);
+        }
+        var results = await completions.NextAsync(Steps);
+
+        Assert.Equal(Enumerable.Range(0, Steps).Select(i => (uint)i), results.Select(c => c.RequestId));
+        Assert.All(results.Skip(1).Zip(results), pair => Assert.True(pair.First.StartedAtNs >= pair.Second.EndedAtNs, "a step of a session starts once the one before it has ended"));
+    }
+
+    [Fact]
     public async Task Renting_filling_and_submitting_a_warm_step_allocates_nothing()
     {
         const int Burst = 16;

@@ -5,7 +5,8 @@ namespace GpuMux.Daemon.Configuration;
 
 /// <summary>
 /// How steps share the device: the policy for switching models, and the priority classes, highest
-/// first, each with its CUDA stream priority and its guaranteed share of device time.
+/// first, each with its CUDA stream priority, its guaranteed share of device time and the longest
+/// one of its steps may be on the device.
 /// </summary>
 internal sealed class SchedulingOptions : IDaemonSettings
 {
@@ -31,7 +32,7 @@ internal sealed class SchedulingOptions : IDaemonSettings
     public double SwapAmortization { get; set; } = EngineDefaults.SwapAmortization;
 
     public IReadOnlyList<PriorityClassOptions> EffectiveClasses =>
-        Classes.Count == 0 ? EngineDefaults.Classes : [.. Classes.Select(c => new PriorityClassOptions(c.Name, c.MinimumShare))];
+        Classes.Count == 0 ? EngineDefaults.Classes : [.. Classes.Select(c => new PriorityClassOptions(c.Name, c.MinimumShare) { MaxStepTime = TimeSpan.FromMilliseconds(c.MaxStepMs) })];
 
     public IReadOnlyList<string> ClassNames => [.. EffectiveClasses.Select(c => c.Name)];
 
@@ -89,6 +90,7 @@ internal sealed class SchedulingOptions : IDaemonSettings
             {
                 errors.Add($"{key}:MinimumShare", $"is {share}; it must be at least 0 and below 1.");
             }
+            errors.RequireRange($"{key}:MaxStepMs", Classes[i].MaxStepMs, SchedulingClassOptions.MinMaxStepMs, (int)PriorityClassOptions.MaxMaxStepTime.TotalMilliseconds);
             shares += share;
         }
         if (shares >= 1)
@@ -98,10 +100,15 @@ internal sealed class SchedulingOptions : IDaemonSettings
     }
 }
 
-/// <summary>One priority class: its name, and the share of device time it is owed while it has work.</summary>
+/// <summary>One priority class: its name, the share of device time it is owed while it has work, and the longest one of its steps may be on the device.</summary>
 internal sealed class SchedulingClassOptions
 {
+    /// <summary>Below this a step could be failed for the time it takes the daemon to notice it has ended.</summary>
+    public const int MinMaxStepMs = 10;
+
     public string Name { get; set; } = "";
 
     public double MinimumShare { get; set; }
+
+    public int MaxStepMs { get; set; } = (int)PriorityClassOptions.DefaultMaxStepTime.TotalMilliseconds;
 }

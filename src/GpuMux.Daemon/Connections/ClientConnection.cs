@@ -36,6 +36,9 @@ internal sealed class ClientConnection(
     private EngineSession? _session;
     private RequestDispatcher? _dispatcher;
 
+    // Why the client's bytes could no longer be trusted, when that is why the connection closes.
+    private string? _violation;
+
     public async Task RunAsync(CancellationToken stopping)
     {
         var peer = connection.Peer;
@@ -52,6 +55,7 @@ internal sealed class ClientConnection(
         }
         catch (FrameFormatException e)
         {
+            _violation = e.Message;
             warnings.ProtocolViolation(peer, e.Message);
             var code = e.Reason == FrameError.TooLarge ? ErrorCode.FrameTooLarge : ErrorCode.ProtocolViolation;
             await TrySendErrorAsync(0, code, e.Message);
@@ -77,8 +81,8 @@ internal sealed class ClientConnection(
         var type = (MessageType)frame.Header.Type;
         if (frame.DescriptorCount != ExpectedDescriptors(type))
         {
-            await _replies.SendErrorAsync(id, ErrorCode.ProtocolViolation,
-                $"a {type} frame carries {ExpectedDescriptors(type)} descriptors, not {frame.DescriptorCount}", stopping);
+            _violation = $"a {type} frame carries {ExpectedDescriptors(type)} descriptors, not {frame.DescriptorCount}";
+            await _replies.SendErrorAsync(id, ErrorCode.ProtocolViolation, _violation, stopping);
             return false;
         }
 
@@ -181,7 +185,7 @@ internal sealed class ClientConnection(
         {
             // The session's steps finish (or fail) before its memory is released; their completions
             // still go to the pump, which drains them and stops.
-            await _session.DisposeAsync();
+            await (_violation is null ? _session.DisposeAsync() : _session.CloseForViolationAsync(_violation));
             registry.Leave();
             ConnectionLog.SessionClosed(logger, _session.Id);
         }

@@ -28,6 +28,8 @@ internal static class ErrorCodeMapping
         EngineError.LeaseExpired => ErrorCode.LeaseExpired,
         EngineError.DeviceLost => ErrorCode.DeviceLost,
         EngineError.PermissionDenied => ErrorCode.PermissionDenied,
+        EngineError.StepTimedOut => ErrorCode.StepTimedOut,
+        EngineError.ProtocolViolation => ErrorCode.ProtocolViolation,
         _ => ErrorCode.Internal,
     };
 }

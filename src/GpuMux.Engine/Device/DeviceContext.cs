@@ -12,17 +12,21 @@ internal readonly record struct StepTiming(TimingAnchor Anchor, GpuEvent Start, 
 /// <summary>
 /// The engine's hold on the device: one GPU context, owned by the engine thread, and what the
 /// engine keeps on it: the device pool that buffers and models' weights share, the stream that
-/// swaps weights in, the timeline, spare events, the argument list reused by every launch. After
-/// a sticky fault the whole of it is let go and a new one made, with a pool of the same budget.
+/// swaps weights in, the timeline, spare events, the argument list reused by every launch, and
+/// what sessions let go of while work queued on it may still use it. After a sticky fault the
+/// whole of it is let go and a new one made, with a pool of the same budget.
 /// </summary>
 internal sealed class DeviceContext : IDisposable
 {
     private readonly EventPool _events;
+    private readonly EventPool _fences;
 
     private DeviceContext(GpuContext context, ulong poolBudget, ulong pageBytes)
     {
         Context = context;
-        _events = new EventPool(context);
+        _events = new EventPool(context, enableTiming: true);
+        _fences = new EventPool(context, enableTiming: false);
+        Releases = new DeferredReleases(_fences);
         Timeline = new GpuTimeline(context);
         Pool = new DevicePagePool(context, poolBudget, pageBytes);
         // Swap-ins gate the steps that wait for them, so they go first among copies.
@@ -38,6 +42,9 @@ internal sealed class DeviceContext : IDisposable
 
     /// <summary>Where every swap-in's copies are queued, in the order their models were swapped in.</summary>
     public GpuStream CopyStream { get; }
+
+    /// <summary>Releases waiting for the work queued before them; on a faulted context, for the reset that ends that work.</summary>
+    public DeferredReleases Releases { get; }
 
     /// <summary>Filled afresh for each launch; the driver copies the values when the launch is queued.</summary>
     public KernelArguments Arguments { get; } = new();
@@ -97,6 +104,22 @@ internal sealed class DeviceContext : IDisposable
         }
     }
 
+    /// <summary>Makes <paramref name="after"/> wait for everything queued on <paramref name="before"/> so far, without waiting here.</summary>
+    public void Order(GpuStream before, GpuStream after)
+    {
+        // A wait holds the event's state when it is queued, so the event can be recorded again at once.
+        var fence = _fences.Rent();
+        try
+        {
+            before.Record(fence);
+            after.Wait(fence);
+        }
+        finally
+        {
+            _fences.Return(fence);
+        }
+    }
+
     /// <summary>When the step started and ended on the host clock; both its events have completed.</summary>
     public static (long StartedAt, long EndedAt) Measure(in StepTiming timing) =>
         (GpuTimeline.HostNanoseconds(timing.Anchor, timing.Start), GpuTimeline.HostNanoseconds(timing.Anchor, timing.End));
@@ -109,8 +132,26 @@ internal sealed class DeviceContext : IDisposable
         _events.Return(timing.End);
     }
 
+    /// <summary>
+    /// Lets the context go. A healthy one first finishes its work and runs the releases waiting
+    /// for it; a faulted one leaves them to the caller, to run once nothing of the old context can
+    /// still be on the device (after the reset, when there is one).
+    /// </summary>
     public void Dispose()
     {
+        if (!IsFaulted)
+        {
+            try
+            {
+                Context.Synchronize();
+                Releases.ReleaseAll();
+            }
+            catch (GpuException)
+            {
+                // The context broke at the last moment: its work is ended by its destruction instead.
+                IsFaulted = true;
+            }
+        }
         CopyStream.Dispose();
         try
         {
@@ -121,6 +162,7 @@ internal sealed class DeviceContext : IDisposable
             // A faulted context refuses the unmapping; destroying the context frees the pool's memory all the same.
         }
         _events.Dispose();
+        _fences.Dispose();
         Timeline.Dispose();
         Context.Dispose();
     }

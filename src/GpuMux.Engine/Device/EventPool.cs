@@ -2,13 +2,13 @@ using GpuMux.Gpu;
 
 namespace GpuMux.Engine.Device;
 
-/// <summary>Timing events for steps, reused so that a warm engine creates none per step.</summary>
-internal sealed class EventPool(GpuContext context) : IDisposable
+/// <summary>Events of one kind (timing enabled or not) for the engine to reuse, so that a warm engine creates none per step.</summary>
+internal sealed class EventPool(GpuContext context, bool enableTiming) : IDisposable
 {
     private readonly Stack<GpuEvent> _free = new();
     private bool _disposed;
 
-    public GpuEvent Rent() => _free.TryPop(out var marker) ? marker : context.CreateEvent(enableTiming: true);
+    public GpuEvent Rent() => _free.TryPop(out var marker) ? marker : context.CreateEvent(enableTiming);
 
     /// <summary>Takes an event back; one from an earlier context, or any after disposal, is disposed instead.</summary>
     public void Return(GpuEvent marker)

@@ -193,7 +193,7 @@ internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, i
                 Current = null;
                 return false;
             }
-            switch (models.MakeResident(model, device, executor.InFlight > 0, out message))
+            switch (models.MakeResident(model, device, executor.InFlight > 0 || device.Releases.HasPending, out message))
             {
                 case ResidencyOutcome.Wait:
                     _memoryBlocked = true;

@@ -15,11 +15,15 @@ namespace GpuMux.Engine.Execution;
 /// </summary>
 internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
 {
+    private readonly StepWatchdog _watchdog = new(ledger.Classes);
     /// <summary>Sessions with steps on the device; each one's steps complete in order, so only its oldest is watched.</summary>
     private readonly List<SessionState> _busy = [];
     private readonly List<EndedStep> _ended = [];
 
     public int InFlight { get; private set; }
+
+    /// <summary>The step on the device past its class's time limit whose limit passed first, if any, and whether it is the only step started there; see <see cref="StepWatchdog"/>.</summary>
+    public Step? FindOverrun(long nowNs, out bool alone) => _watchdog.FindOverrun(_busy, nowNs, out alone);
 
     /// <summary>
     /// Puts a validated step on the device: its start event on the session's stream, and it
@@ -33,7 +37,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
         GpuStream stream;
         try
         {
-            stream = session.StreamOn(device.Context);
+            stream = session.StreamOn(device);
             step.Timing = device.RentTiming();
         }
         catch (GpuException e) when (!e.IsContextFatal)
@@ -65,7 +69,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
     /// </summary>
     public static bool Continue(Step step, SessionState session, DeviceContext device)
     {
-        var stream = session.StreamOn(device.Context);
+        var stream = session.StreamOn(device);
         var ops = step.Ops;
         var model = step.BoundModel;
         while (step.NextOp < ops.Length && step.Failure == EngineError.None)
@@ -98,41 +102,51 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
         }
         step.IsSuspended = false;
         stream.Record(step.Timing.End);
+        step.IssuedAtNs = MonotonicClock.NowNanoseconds();
         return true;
     }
 
     /// <summary>
     /// Delivers every step whose end event has completed, in the order they ended (which the
-    /// ledger's charging relies on); returns how many. A failed event query means a broken
-    /// context and is left to the caller.
+    /// ledger's charging relies on), each session's in the order it submitted them; returns how
+    /// many. A failed event query means a broken context and is left to the caller, once the steps
+    /// found complete before it have been delivered: they ended before the fault surfaced, and
+    /// their session's later steps are failed after them.
     /// </summary>
     public int Poll(DeviceContext device)
     {
-        for (var i = _busy.Count - 1; i >= 0; i--)
+        var completed = 0;
+        try
         {
-            var session = _busy[i];
-            while (session.InFlight.TryPeek(out var step) && !step.IsSuspended && step.Timing.End.IsComplete())
+            for (var i = _busy.Count - 1; i >= 0; i--)
             {
-                var (startedAt, endedAt) = DeviceContext.Measure(step.Timing);
-                session.InFlight.Dequeue();
-                InFlight--;
-                LeaveModel(step);
-                device.ReturnTiming(step.Timing);
-                session.Retired(step);
-                _ended.Add(new EndedStep(step, session, startedAt, endedAt));
-            }
-            if (session.InFlight.Count == 0)
-            {
-                _busy.RemoveAt(i);
+                var session = _busy[i];
+                while (session.InFlight.TryPeek(out var step) && !step.IsSuspended && step.Timing.End.IsComplete())
+                {
+                    var (startedAt, endedAt) = DeviceContext.Measure(step.Timing);
+                    // A session's steps run one after another on its stream, but each is measured
+                    // from the anchor current when it was issued, in a float of milliseconds: two
+                    // that ended together can come out tied or crossed.
+                    startedAt = Math.Max(startedAt, session.LastEndedAtNs);
+                    endedAt = Math.Max(endedAt, startedAt);
+                    session.LastEndedAtNs = endedAt;
+                    session.InFlight.Dequeue();
+                    InFlight--;
+                    LeaveModel(step);
+                    device.ReturnTiming(step.Timing);
+                    _ended.Add(new EndedStep(step, session, startedAt, endedAt, _ended.Count));
+                }
+                if (session.InFlight.Count == 0)
+                {
+                    _busy.RemoveAt(i);
+                }
             }
         }
-        var completed = _ended.Count;
-        _ended.Sort((a, b) => a.EndedAtNs.CompareTo(b.EndedAtNs));
-        foreach (var ended in _ended)
+        finally
         {
-            Deliver(ended.Step, ended.Session, ended.Step.Failure, ended.Step.FailureMessage, ended.StartedAtNs, ended.EndedAtNs);
+            completed = _ended.Count;
+            DeliverEnded();
         }
-        _ended.Clear();
         return completed;
     }
 
@@ -144,12 +158,14 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
     /// Takes every step off the device after a sticky fault, to be failed by
     /// <see cref="FailFaulted"/> once the engine knows whether the device came back.
     /// <paramref name="issuing"/> is the step whose ops were being queued when the fault surfaced,
-    /// if any: with none of its ops queued, it cannot have caused it.
+    /// if any: with none of its ops queued, it cannot have caused it. <paramref name="culprit"/>
+    /// is the step the fault is pinned on from outside (one past its time limit, alone on the
+    /// device), if any.
     /// </summary>
-    public FaultedSteps TakeAfterFault(GpuException fault, Step? issuing, DeviceContext device)
+    public FaultedSteps TakeAfterFault(GpuException fault, Step? issuing, DeviceContext device, Step? culprit)
     {
         var innocent = issuing is { IssuedOps: 0, Sequence: > 0 } ? 1 : 0;
-        var faulted = new FaultedSteps(fault, InFlight - innocent);
+        var faulted = new FaultedSteps(fault, culprit is null ? InFlight - innocent : 1);
         var role = faulted.SuspectRole;
         foreach (var session in _busy)
         {
@@ -161,12 +177,17 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
                 {
                     device.ReturnTiming(step.Timing);
                 }
-                faulted.Steps.Add((step, session, step == issuing && innocent == 1 ? FaultedSteps.Role.Queuing : role));
+                faulted.Steps.Add((step, session, RoleOf(step)));
             }
         }
         _busy.Clear();
         InFlight = 0;
         return faulted;
+
+        FaultedSteps.Role RoleOf(Step step) =>
+            culprit is not null ? (step == culprit ? FaultedSteps.Role.Culprit : FaultedSteps.Role.Bystander)
+            : step == issuing && innocent == 1 ? FaultedSteps.Role.Queuing
+            : role;
     }
 
     /// <summary>Fails the steps a fault took off the device; <paramref name="lost"/> says why the device did not come back, or is null when it did.</summary>
@@ -177,6 +198,20 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
             var (error, message) = faulted.OutcomeOf(role, lost);
             Deliver(step, session, error, message, 0, 0);
         }
+    }
+
+    /// <summary>
+    /// Delivers the steps <see cref="Poll"/> found ended, by end time; ties keep the order they
+    /// were found in, which is each session's own.
+    /// </summary>
+    private void DeliverEnded()
+    {
+        _ended.Sort(static (a, b) => a.EndedAtNs != b.EndedAtNs ? a.EndedAtNs.CompareTo(b.EndedAtNs) : a.Found.CompareTo(b.Found));
+        foreach (var ended in _ended)
+        {
+            Deliver(ended.Step, ended.Session, ended.Step.Failure, ended.Step.FailureMessage, ended.StartedAtNs, ended.EndedAtNs);
+        }
+        _ended.Clear();
     }
 
     /// <summary>Queues one validated op: every handle it names is the session's.</summary>
@@ -309,5 +344,5 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
     }
 }
 
-/// <summary>A step off the device, waiting to be delivered with the others that ended in the same poll.</summary>
-internal readonly record struct EndedStep(Step Step, SessionState Session, long StartedAtNs, long EndedAtNs);
+/// <summary>A step off the device, waiting to be delivered with the others that ended in the same poll; <see cref="Found"/> is its place among them as found.</summary>
+internal readonly record struct EndedStep(Step Step, SessionState Session, long StartedAtNs, long EndedAtNs, int Found);

@@ -17,6 +17,11 @@ namespace GpuMux.Engine.Faults;
 /// (no model is resident; each swaps in from its staged copy on its next use), the pinned pool
 /// and the bounce ring registered with the new context. Handles do not change, so sessions
 /// carry on, and nothing registered is lost.
+/// <para>
+/// What sessions let go of while the old context had work queued on it is released only after
+/// the reset: a faulted context's copies may still be running until it is destroyed, and host
+/// memory they read or write (a client's region) must stay mapped until then.
+/// </para>
 /// </summary>
 internal sealed class DeviceRecovery(GpuBackend backend, EngineOptions options, LoadedModule builtins, ILogger logger)
 {
@@ -32,7 +37,16 @@ internal sealed class DeviceRecovery(GpuBackend backend, EngineOptions options, 
         DeviceContext? device = null;
         try
         {
-            backend.ResetDevice(options.DeviceOrdinal);
+            try
+            {
+                backend.ResetDevice(options.DeviceOrdinal);
+            }
+            finally
+            {
+                // Only now can nothing of the old context still run: what was let go of under its
+                // queued work (regions above all, which its copies could still have written) goes.
+                broken.Releases.ReleaseAll();
+            }
             device = DeviceContext.Create(backend, options.DeviceOrdinal, options, budget, context => DeviceCheck.Verify(context, builtins.Image));
             builtins.Attach(device.Context);
             foreach (var session in sessions)

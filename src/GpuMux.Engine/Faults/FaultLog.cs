@@ -13,4 +13,7 @@ internal static partial class FaultLog
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Critical, Message = "Device lost: after a fault it could not be set up again (the reset, a new context or the new context's check failed); everything registered is gone, and every step and request fails with DeviceLost until the engine is restarted")]
     public static partial void RebuildFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Step {RequestId} of session {SessionId} has been on the device past its class's limit: {Detail}; resetting the device to end it")]
+    public static partial void StepTimedOut(ILogger logger, uint requestId, long sessionId, string detail);
 }

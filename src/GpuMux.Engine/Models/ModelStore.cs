@@ -264,8 +264,9 @@ internal sealed class ModelStore : IDisposable
 
     /// <summary>
     /// Maps <paramref name="model"/> and queues its swap-in, evicting idle models if the pool has
-    /// no room. <paramref name="stepsOnDevice"/> says whether steps on the device could free
-    /// memory by completing, which decides between waiting and giving up.
+    /// no room. <paramref name="stepsOnDevice"/> says whether work on the device could free
+    /// memory by completing (steps, or releases waiting for work queued before them), which
+    /// decides between waiting and giving up.
     /// </summary>
     public ResidencyOutcome MakeResident(Model model, DeviceContext device, bool stepsOnDevice, out string? message)
     {

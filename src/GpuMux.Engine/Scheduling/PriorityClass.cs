@@ -19,6 +19,9 @@ internal sealed class PriorityClass(int index, PriorityClassOptions options, int
 
     public int StreamPriority { get; } = streamPriority;
 
+    /// <summary>The longest a step of the class may be on the device, in nanoseconds.</summary>
+    public long MaxStepNs { get; } = options.MaxStepTime.Ticks * 100;
+
     /// <summary>Tenants with held steps in this class.</summary>
     public List<ClassTenant> Active { get; } = [];
 

@@ -18,7 +18,22 @@ public enum SchedulingPolicy
 /// is its starvation bound, the share of the device's time it is owed while it has work,
 /// however busy the classes above it are.
 /// </summary>
-public sealed record PriorityClassOptions(string Name, double MinimumShare);
+public sealed record PriorityClassOptions(string Name, double MinimumShare)
+{
+    /// <summary>The limit of a class that sets none: 10 s, far above a serving step, and what a kernel that will not end holds every other tenant up for.</summary>
+    public static readonly TimeSpan DefaultMaxStepTime = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most a class's limit may be: a day.</summary>
+    public static readonly TimeSpan MaxMaxStepTime = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// The longest one of its steps may be on the device, from when it starts there. Nothing
+    /// stops a kernel on a GPU but a reset of the device, so a step past it fails with
+    /// <see cref="EngineError.StepTimedOut"/> and the device is reset under every other step too:
+    /// far above what any honest step takes.
+    /// </summary>
+    public TimeSpan MaxStepTime { get; init; } = DefaultMaxStepTime;
+}
 
 /// <summary>The scheduler's settings. Classes are listed highest priority first.</summary>
 public sealed record SchedulingOptions
@@ -27,9 +42,9 @@ public sealed record SchedulingOptions
 
     public IReadOnlyList<PriorityClassOptions> Classes { get; init; } =
     [
-        new("interactive", 0),
+        new("interactive", 0) { MaxStepTime = TimeSpan.FromSeconds(5) },
         new("standard", 0.05),
-        new("batch", 0.02),
+        new("batch", 0.02) { MaxStepTime = TimeSpan.FromMinutes(1) },
     ];
 
     /// <summary>The class of a session that holds no lease.</summary>
@@ -85,6 +100,10 @@ public sealed record SchedulingOptions
             if (priorityClass.MinimumShare is < 0 or >= 1 || double.IsNaN(priorityClass.MinimumShare))
             {
                 throw new ArgumentException($"the minimum share of class {priorityClass.Name} must be at least 0 and below 1, not {priorityClass.MinimumShare}");
+            }
+            if (priorityClass.MaxStepTime <= TimeSpan.Zero || priorityClass.MaxStepTime > PriorityClassOptions.MaxMaxStepTime)
+            {
+                throw new ArgumentException($"the step time limit of class {priorityClass.Name} must be above 0 and at most {PriorityClassOptions.MaxMaxStepTime}, not {priorityClass.MaxStepTime}");
             }
             shares += priorityClass.MinimumShare;
         }

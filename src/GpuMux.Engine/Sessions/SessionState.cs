@@ -14,12 +14,12 @@ internal readonly record struct WaitingEntry(Step? Step, Action? Release);
 
 /// <summary>
 /// Everything one session owns, touched only by the engine thread: its handles, its stream, its
-/// steps on the device (oldest first), its steps waiting to start (in order, with the releases
-/// asked for behind them) and the releases waiting for steps on the device.
+/// steps on the device (oldest first) and its steps waiting to start (in order, with the releases
+/// asked for behind them). What it lets go of waits in its device's
+/// <see cref="DeferredReleases"/> for the work queued on its stream before the release.
 /// </summary>
 internal sealed class SessionState(EngineSession session, EngineOptions options)
 {
-    private readonly DeferredReleases _deferred = new();
     private readonly HashSet<string> _modelNames = new(StringComparer.Ordinal);
     private long _lastIssued;
     private uint _nextTensor = 1;
@@ -56,14 +56,24 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     /// <summary>A step issued in part, waiting for its model's weights: nothing of the session's may be issued behind it until it is whole.</summary>
     public Step? Suspended { get; set; }
 
+    /// <summary>When its last step off the device ended, on the host clock: its next cannot have started earlier.</summary>
+    public long LastEndedAtNs { get; set; }
+
+    /// <summary>A reset zeroed its buffers and it has not been told yet: its next step fails with <see cref="EngineError.DeviceReset"/>.</summary>
+    public bool ResetUntold { get; set; }
+
     public long StepsCompleted { get; set; }
 
     public long StepsFailed { get; set; }
 
-    /// <summary>Completes when a close that had to wait for steps on the device has released everything.</summary>
+    /// <summary>Completes when the session's close has released everything it held.</summary>
     public TaskCompletionSource? PendingClose { get; set; }
 
+    /// <summary>Closed: nothing more runs for it; what it held may still wait for the work queued on its stream.</summary>
     public bool IsClosed { get; private set; }
+
+    /// <summary>The device its buffers, regions, modules and stream are on; null while there is none (between a fault and the rebuild, or after the device is lost).</summary>
+    public DeviceContext? Device { get; private set; }
 
     /// <summary>The uid's account, shared by its sessions; set when the engine opens the session.</summary>
     public Tenant Tenant => _tenant ?? throw new InvalidOperationException("the session has not been opened on the engine thread");
@@ -90,27 +100,30 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     private GpuStream? Stream { get; set; }
 
     /// <summary>
-    /// The session's stream, made on first use at its class's priority. When the class has
-    /// changed and nothing of the session's is on the stream, it is replaced by one at the new
-    /// priority, once what was queued on it (zeroing of new buffers) has finished.
+    /// The session's stream on <paramref name="device"/>, made on first use at its class's
+    /// priority. When the class has changed and none of the session's steps is on the stream, it
+    /// is replaced by one at the new priority, which waits on the device for what was queued on
+    /// the old one (zeroing of new buffers).
     /// </summary>
-    public GpuStream StreamOn(GpuContext context)
+    public GpuStream StreamOn(DeviceContext device)
     {
         if (Stream is { } current && current.Priority != StreamPriority && InFlight.Count == 0)
         {
-            current.Synchronize();
+            var next = device.Context.CreateStream(StreamPriority);
+            device.Order(current, next);
             current.Dispose();
-            Stream = null;
+            Stream = next;
         }
-        return Stream ??= context.CreateStream(StreamPriority);
+        return Stream ??= device.Context.CreateStream(StreamPriority);
     }
 
-    /// <summary>On the engine thread, as the session opens: its tenant, and the class it starts in.</summary>
-    public void Open(Tenant tenant, int classIndex, int streamPriority)
+    /// <summary>On the engine thread, as the session opens: its tenant, the class it starts in, and the device, if there is one.</summary>
+    public void Open(Tenant tenant, int classIndex, int streamPriority, DeviceContext? device)
     {
         _tenant = tenant;
         ClassIndex = classIndex;
         StreamPriority = streamPriority;
+        Device = device;
     }
 
     /// <summary>Refuses a buffer of <paramref name="bytes"/> that the session's own limits do not allow.</summary>
@@ -137,7 +150,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     {
         try
         {
-            buffer.Attach(device, range, StreamOn(device.Context));
+            buffer.Attach(device, range, StreamOn(device));
         }
         catch
         {
@@ -168,7 +181,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     public Model ModelForRequest(uint handle) =>
         Models.TryGet(handle, out var model) && !model.Releasing ? model : throw Unknown("model", handle);
 
-    /// <summary>Forgets the buffer's handle; its pages go back to the pool once the steps issued before are done. Returns its pool bytes.</summary>
+    /// <summary>Forgets the buffer's handle; its pages go back to the pool once the work queued before (its zeroing, steps) is done. Returns its pool bytes.</summary>
     public ulong FreeBuffer(uint handle)
     {
         var buffer = Buffers.Remove(handle, out var removed) ? removed : throw Unknown("buffer", handle);
@@ -341,13 +354,9 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         return ++_lastIssued;
     }
 
-    /// <summary>Releases what was waiting for <paramref name="step"/>, which has left the device.</summary>
-    public void Retired(Step step) => _deferred.ReleaseThrough(step.Sequence);
-
     /// <summary>Lets go of everything on the device, which a fault has made useless; handles and host memory stay.</summary>
     public void DetachFromDevice()
     {
-        _deferred.ReleaseAll();
         foreach (var buffer in Buffers.Values)
         {
             buffer.Detach();
@@ -362,11 +371,13 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         }
         Stream?.Dispose();
         Stream = null;
+        Device = null;
     }
 
     /// <summary>Makes everything again on a new context, after <see cref="DetachFromDevice"/>: the same handles, buffers zeroed.</summary>
     public void AttachToDevice(DeviceContext device)
     {
+        Device = device;
         var context = device.Context;
         foreach (var module in Modules.Values)
         {
@@ -380,7 +391,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         {
             region.Attach(context);
         }
-        var stream = StreamOn(context);
+        var stream = StreamOn(device);
         foreach (var buffer in Buffers.Values)
         {
             var range = device.Pool.TryAllocate(buffer.Length)
@@ -389,37 +400,28 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         }
     }
 
-    /// <summary>Frees everything the session holds, device and host; once its steps have left the device.</summary>
-    public void Close()
+    /// <summary>
+    /// Closes the session once its steps have left the device: nothing more runs for it, and
+    /// everything it holds, device and host, is freed once the work queued on its stream has
+    /// completed (its buffers' zeroing), when <paramref name="released"/> is called. Until then
+    /// its buffers and regions still count as its own.
+    /// </summary>
+    public void Close(Action released)
     {
-        _deferred.ReleaseAll();
-        foreach (var buffer in Buffers.Values)
-        {
-            buffer.Dispose();
-        }
-        foreach (var region in Regions.Values)
-        {
-            region.Dispose();
-        }
-        foreach (var module in Modules.Values)
-        {
-            module.Dispose();
-        }
-        Buffers.Clear();
-        Regions.Clear();
-        Modules.Clear();
+        IsClosed = true;
         Functions.Clear();
         Models.Clear();
         _modelNames.Clear();
         Waiting.Clear();
         Held.Clear();
         Suspended = null;
-        BufferBytes = 0;
-        BufferPoolBytes = 0;
-        RegionBytes = 0;
+        ReleaseAfterQueuedWork(() =>
+        {
+            FreeHoldings();
+            released();
+        });
         Stream?.Dispose();
         Stream = null;
-        IsClosed = true;
     }
 
     public SessionStatus Snapshot(string className)
@@ -442,16 +444,42 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
             Lease?.Snapshot());
     }
 
-    private void Release(IDisposable resource)
+    private void Release(IDisposable resource) => ReleaseAfterQueuedWork(resource.Dispose);
+
+    /// <summary>Runs <paramref name="release"/> once everything queued on the session's stream so far has completed.</summary>
+    private void ReleaseAfterQueuedWork(Action release)
     {
-        if (InFlight.Count == 0)
+        if (Stream is { } stream && Device is { } device)
         {
-            resource.Dispose();
+            device.Releases.Add(stream, release);
         }
         else
         {
-            _deferred.Add(_lastIssued, resource);
+            // No stream, nothing queued; no device, nothing left of the context to wait for.
+            release();
         }
+    }
+
+    private void FreeHoldings()
+    {
+        foreach (var buffer in Buffers.Values)
+        {
+            buffer.Dispose();
+        }
+        foreach (var region in Regions.Values)
+        {
+            region.Dispose();
+        }
+        foreach (var module in Modules.Values)
+        {
+            module.Dispose();
+        }
+        Buffers.Clear();
+        Regions.Clear();
+        Modules.Clear();
+        BufferBytes = 0;
+        BufferPoolBytes = 0;
+        RegionBytes = 0;
     }
 
     private static EngineException Unknown(string kind, uint handle) =>

@@ -10,6 +10,11 @@ namespace GpuMux.Gpu.Sim;
 /// A fault in a kernel is sticky, as in CUDA: queued work is abandoned and every later call on
 /// the context throws the same error until the context is disposed.
 /// </para>
+/// <para>
+/// Disposing the context ends it as a reset ends a GPU's: an operation under way stops waiting
+/// out its modelled time (a kernel that would spin for hours ends at once), and nothing queued
+/// behind it runs. Once <see cref="Dispose"/> returns, nothing of the context touches memory.
+/// </para>
 /// </summary>
 internal sealed class SimScheduler : IDisposable
 {
@@ -21,6 +26,7 @@ internal sealed class SimScheduler : IDisposable
     private readonly SimDeviceOptions _device;
     private readonly Thread[] _threads;
     private long _sequence;
+    private readonly ManualResetEventSlim _stopped = new(initialState: false);
     private GpuException? _fault;
     private bool _stopping;
 
@@ -126,10 +132,12 @@ internal sealed class SimScheduler : IDisposable
             _stopping = true;
             Monitor.PulseAll(_gate);
         }
+        _stopped.Set();
         foreach (var thread in _threads)
         {
             thread.Join();
         }
+        _stopped.Dispose();
     }
 
     private void RunEngine(SimEngine engine)
@@ -176,7 +184,7 @@ internal sealed class SimScheduler : IDisposable
             }
             if (fault is null)
             {
-                SimClock.WaitUntil(start + duration);
+                WaitOut(start + duration);
             }
 
             lock (_gate)
@@ -185,7 +193,7 @@ internal sealed class SimScheduler : IDisposable
                 {
                     Fail(fault);
                 }
-                else if (_fault is null)
+                else if (_fault is null && !_stopping)
                 {
                     Complete(operation.Stream.Queue.Dequeue());
                     RetireControlOperations();
@@ -193,6 +201,24 @@ internal sealed class SimScheduler : IDisposable
                 Monitor.PulseAll(_gate);
             }
         }
+    }
+
+    /// <summary>Waits until <paramref name="deadline"/>, the end of an operation's modelled time, or until the context is disposed.</summary>
+    private void WaitOut(long deadline)
+    {
+        // The bulk on an event that disposal sets, apart from the gate so that the engines' and the
+        // caller's traffic on it does not wake the wait; the last stretch on the clock, which waits
+        // more precisely than a timed wait.
+        var precise = SimClock.Ticks(TimeSpan.FromMilliseconds(2));
+        long remaining;
+        while ((remaining = deadline - SimClock.Now) > precise)
+        {
+            if (_stopped.Wait(TimeSpan.FromMilliseconds(Math.Min(SimClock.Milliseconds(remaining - precise), int.MaxValue - 1))))
+            {
+                return;
+            }
+        }
+        SimClock.WaitUntil(deadline);
     }
 
     private SimOperation? NextFor(SimEngine engine)

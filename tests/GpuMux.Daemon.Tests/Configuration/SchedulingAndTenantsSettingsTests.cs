@@ -21,7 +21,7 @@ public sealed class SchedulingAndTenantsSettingsTests : IDisposable
             {
               "Scheduling": {
                 "Policy": "Request",
-                "Classes": [ { "Name": "realtime", "MinimumShare": 0 }, { "Name": "bulk", "MinimumShare": 0.1 } ],
+                "Classes": [ { "Name": "realtime", "MinimumShare": 0, "MaxStepMs": 2000 }, { "Name": "bulk", "MinimumShare": 0.1 } ],
                 "DefaultClass": "bulk",
                 "StepsOnDevicePerClass": 3,
                 "ShareWindowMs": 250,
@@ -33,7 +33,12 @@ public sealed class SchedulingAndTenantsSettingsTests : IDisposable
         var scheduling = services.GetRequiredService<IOptions<SchedulingOptions>>().Value.ToEngine();
 
         Assert.Equal(GpuMux.Engine.Scheduling.SchedulingPolicy.Request, scheduling.Policy);
-        Assert.Equal([new GpuMux.Engine.Scheduling.PriorityClassOptions("realtime", 0), new GpuMux.Engine.Scheduling.PriorityClassOptions("bulk", 0.1)], scheduling.Classes);
+        Assert.Equal(
+            [
+                new GpuMux.Engine.Scheduling.PriorityClassOptions("realtime", 0) { MaxStepTime = TimeSpan.FromSeconds(2) },
+                new GpuMux.Engine.Scheduling.PriorityClassOptions("bulk", 0.1) { MaxStepTime = TimeSpan.FromSeconds(10) },
+            ],
+            scheduling.Classes);
         Assert.Equal(("bulk", 3, TimeSpan.FromMilliseconds(250), 2.5), (scheduling.DefaultClass, scheduling.StepsOnDevicePerClass, scheduling.ShareWindow, scheduling.SwapAmortization));
     }
 

@@ -138,7 +138,7 @@ public sealed class SettingsValidationTests
                 new() { Name = "interactive", MinimumShare = 0.5 },
                 new() { Name = "interactive", MinimumShare = 0.6 },
                 new() { Name = "with space", MinimumShare = -0.1 },
-                new() { Name = "", MinimumShare = double.NaN },
+                new() { Name = "", MinimumShare = double.NaN, MaxStepMs = 5 },
             ],
             DefaultClass = "interactive",
         });
@@ -150,6 +150,7 @@ public sealed class SettingsValidationTests
                 "Scheduling:Classes:2:MinimumShare is -0.1; it must be at least 0 and below 1.",
                 "Scheduling:Classes:3:Name is ''; a class name is 1 to 32 bytes without spaces.",
                 "Scheduling:Classes:3:MinimumShare is NaN; it must be at least 0 and below 1.",
+                "Scheduling:Classes:3:MaxStepMs is 5; it must be from 10 to 86400000.",
             ],
             result.Failures);
     }

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using GpuMux.Protocol;
 using GpuMux.Protocol.Messages;
+using GpuMux.Protocol.Transport;
 
 namespace GpuMux.Daemon.Tests.EndToEnd;
 
@@ -73,6 +74,41 @@ public sealed class MisbehavingClientTests : IAsyncLifetime
             Assert.True(received > 0, "the daemon says why before it closes");
             Assert.Equal(0, await socket.ReceiveAsync(reply, Cancellation));
         });
+    }
+
+    [Fact]
+    public async Task Steps_of_a_session_closed_for_its_protocol_violation_fail_saying_so_not_that_the_daemon_stops()
+    {
+        var connection = await _daemon.ConnectRawAsync();
+        await using (connection)
+        {
+            await RawFrames.HelloAsync(connection);
+            await connection.SendAsync(RawFrames.Encode(MessageType.GetFunction, 2, new GetFunction(0, "spin")), Cancellation);
+            var spin = Message.Decode<HandleMessage>((await connection.ReadFrameAsync(Cancellation))!.Payload.Span).Handle;
+            // The steps behind the first, which spins, have not run when the session closes.
+            foreach (var (id, microseconds) in new (uint, ulong)[] { (10, 200_000), (11, 1_000), (12, 1_000), (13, 1_000) })
+            {
+                await connection.SendAsync(SpinStep(id, spin, microseconds), Cancellation);
+            }
+
+            await connection.SendAsync(RawFrames.Header(payloadLength: 0, (ushort)MessageType.GetStatus, flags: 1, requestId: 14), Cancellation);
+            var statuses = new Dictionary<uint, StepCompleted>();
+            while (await ReadUntilClosedAsync(connection) is { } frame)
+            {
+                if (frame.Header.Type == (ushort)MessageType.StepCompleted)
+                {
+                    statuses[frame.Header.RequestId] = Message.Decode<StepCompleted>(frame.Payload.Span);
+                }
+            }
+
+            Assert.Equal([10u, 11u, 12u, 13u], statuses.Keys.Order());
+            Assert.Equal(ErrorCode.ProtocolViolation, statuses[13].Status);
+            Assert.All(statuses.Values.Where(c => c.Status != ErrorCode.None), waited =>
+            {
+                Assert.Equal(ErrorCode.ProtocolViolation, waited.Status);
+                Assert.Contains("closed for its protocol violation", waited.Message);
+            });
+        }
     }
 
     [Fact]
@@ -180,5 +216,27 @@ public sealed class MisbehavingClientTests : IAsyncLifetime
 
         await work;
         await Workloads.GemvAsync(honest, seed: 12, steps: 2);
+    }
+
+    private static byte[] SpinStep(uint requestId, uint spin, ulong microseconds)
+    {
+        var frame = new byte[256];
+        var encoder = new StepEncoder(frame);
+        encoder.Launch(spin, 1, 1, 1, 32, 1, 1);
+        encoder.Argument(microseconds);
+        return frame[..encoder.Finish(requestId)];
+    }
+
+    /// <summary>The next frame, or null once the daemon has closed the connection.</summary>
+    private static async Task<ReceivedFrame?> ReadUntilClosedAsync(FrameConnection connection)
+    {
+        try
+        {
+            return await connection.ReadFrameAsync(Cancellation);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ConnectionClosedException)
+        {
+            return null;
+        }
     }
 }

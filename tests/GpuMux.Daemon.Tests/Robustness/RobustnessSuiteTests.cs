@@ -17,12 +17,6 @@ namespace GpuMux.Daemon.Tests.Robustness;
 [Collection(nameof(RobustnessSuiteTests))]
 public sealed class RobustnessSuiteTests : IDisposable
 {
-    private const string StepTimeUnbounded =
-        "issue 15: nothing bounds a step's device time: a spin of an edge-value duration holds the device (for ever, on the Sim), so every other step waits past any bound and SIGTERM cannot finish";
-
-    private const string FreedBeforeZeroed =
-        "issue 15: AllocateBuffer's zeroing is queued but not tracked: a buffer freed right after it, or its session closed (killed, or for a violation a moment later), returns pages the zeroing then writes; the device faults and resets, and bystanders' steps and requests fail";
-
     private static readonly SuiteOptions Small = SuiteOptions.Small;
 
     private static readonly KillPoint[] HoldingBuffers = [KillPoint.WithBuffers, KillPoint.WithStepsInFlight, KillPoint.WithEverything];
@@ -35,14 +29,14 @@ public sealed class RobustnessSuiteTests : IDisposable
 
     [Theory]
     [InlineData(nameof(FuzzFamily.RandomBytes))]
-    [InlineData(nameof(FuzzFamily.Fields), Skip = StepTimeUnbounded)]
+    [InlineData(nameof(FuzzFamily.Fields))]
     [InlineData(nameof(FuzzFamily.Counts))]
-    [InlineData(nameof(FuzzFamily.Types), Skip = FreedBeforeZeroed)]
+    [InlineData(nameof(FuzzFamily.Types))]
     [InlineData(nameof(FuzzFamily.Lengths))]
-    [InlineData(nameof(FuzzFamily.Descriptors), Skip = FreedBeforeZeroed)]
+    [InlineData(nameof(FuzzFamily.Descriptors))]
     [InlineData(nameof(FuzzFamily.Shrink))]
     [InlineData(nameof(FuzzFamily.Cut))]
-    [InlineData(nameof(FuzzFamily.Churn), Skip = FreedBeforeZeroed)]
+    [InlineData(nameof(FuzzFamily.Churn))]
     public async Task Fuzzed_frames_and_descriptors_kill_stall_and_corrupt_nothing(string family)
     {
         var result = await FuzzScenario.RunAsync(Settings, Small.Fuzz with { Families = [Enum.Parse<FuzzFamily>(family)] }, Cancellation);
@@ -62,7 +56,7 @@ public sealed class RobustnessSuiteTests : IDisposable
         Assert.Equal(options.Clients, result.Count("clients killed"));
     }
 
-    [Fact(Skip = FreedBeforeZeroed)]
+    [Fact]
     public async Task Clients_killed_holding_buffers_leave_nothing_behind_and_fault_nothing()
     {
         var options = Small.Killed with { KillPoints = HoldingBuffers };

@@ -25,4 +25,17 @@ public sealed class FaultedStepsTests
         Assert.Equal(EngineError.DeviceReset, faulted.OutcomeOf(faulted.SuspectRole, lost: null).Error);
         Assert.Equal(EngineError.DeviceLost, faulted.OutcomeOf(faulted.SuspectRole, lost: "the reset failed").Error);
     }
+
+    [Fact]
+    public void A_reset_to_end_a_step_past_its_time_limit_tells_that_step_it_timed_out_and_the_others_to_retry()
+    {
+        var faulted = new FaultedSteps(new GpuException(GpuStatus.LaunchTimeout, "the step was on the device for more than the limit of class standard (60 s)"), suspects: 1);
+
+        var timedOut = faulted.OutcomeOf(FaultedSteps.Role.Culprit, lost: null);
+        Assert.Equal(EngineError.StepTimedOut, timedOut.Error);
+        Assert.StartsWith("the step was on the device for more than", timedOut.Message);
+        Assert.Equal(EngineError.StepTimedOut, faulted.OutcomeOf(FaultedSteps.Role.Culprit, lost: "the reset failed").Error);
+        Assert.Equal(EngineError.DeviceReset, faulted.OutcomeOf(FaultedSteps.Role.Bystander, lost: null).Error);
+        Assert.Equal(EngineError.DeviceLost, faulted.OutcomeOf(FaultedSteps.Role.Bystander, lost: "the reset failed").Error);
+    }
 }

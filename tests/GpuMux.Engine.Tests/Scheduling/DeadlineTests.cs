@@ -65,8 +65,10 @@ public sealed class DeadlineTests
         await using var blocker = await SpinSession.OpenAsync(engine, BlockerUid);
         await using var tenant = await SpinSession.OpenAsync(engine, TenantUid);
 
-        blocker.SubmitMany(2, 80_000);
-        var deadline = Deadline.FromNow(TimeSpan.FromMilliseconds(30));
+        // Margins a busy test run cannot eat: the engine takes the steps well before their deadline,
+        // which passes well before the blocker's steps end.
+        blocker.SubmitMany(2, 400_000);
+        var deadline = Deadline.FromNow(TimeSpan.FromMilliseconds(200));
         tenant.Submit(1, 1000, step => step.SetDeadline(deadline, failIfLate: true));
         tenant.Submit(2, 1000, step => step.SetDeadline(deadline, failIfLate: false));
         tenant.Submit(3, 1000, step => step.SetDeadline(Deadline.FromNow(-TimeSpan.FromMilliseconds(1)), failIfLate: true));

@@ -36,6 +36,35 @@ public abstract class FaultResetContractTests
         KernelReference.Axpy(y, x, 0.75f);
         Assert.Equal(y, gpu.Download<float>(deviceY.Pointer, Count));
     }
+
+    /// <summary>
+    /// Nothing stops a running kernel but the end of its context: the engine's limit on a step's
+    /// device time lets go of the context and resets the device, which must end a kernel that
+    /// would otherwise spin for an hour, and leave a device that computes.
+    /// </summary>
+    [Fact]
+    public async Task A_reset_ends_a_kernel_that_would_not_end_and_the_device_computes_after_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var result = await Task.Run(
+            () =>
+            {
+                var stuck = new TestGpu(Backend);
+                stuck.Kernels.Spin(stuck.Stream, TimeSpan.FromHours(1));
+                // Time for the kernel to be running rather than queued, which any context's end drops.
+                Thread.Sleep(100);
+                stuck.Dispose();
+                Backend.ResetDevice(0);
+
+                using var gpu = new TestGpu(Backend);
+                using var buffer = gpu.Context.Allocate(Count * sizeof(float));
+                gpu.Kernels.Fill(gpu.Stream, buffer.Pointer, 2.5f, Count);
+                return gpu.Download<float>(buffer.Pointer, Count);
+            },
+            ct).WaitAsync(TimeSpan.FromMinutes(2), ct);
+
+        Assert.All(result, value => Assert.Equal(2.5f, value));
+    }
 }
 
 public sealed class SimFaultResetContractTests : FaultResetContractTests

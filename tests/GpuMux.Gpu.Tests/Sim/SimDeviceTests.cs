@@ -82,6 +82,39 @@ public sealed class SimDeviceTests
     }
 
     [Fact]
+    public async Task Destroying_a_context_ends_its_running_kernel_and_drops_the_work_queued_behind_it()
+    {
+        var gpu = new TestGpu(_backend);
+        var device = gpu.Upload<float>([1f, 2f, 3f, 4f]);
+        var host = new float[4];
+        var pinned = GCHandle.Alloc(host, GCHandleType.Pinned);
+        try
+        {
+            // An hour of kernel, as a step that will not end: only the context's end stops it, as
+            // a reset does on a GPU, and the copy behind it never writes the host's memory.
+            gpu.Kernels.Spin(gpu.Stream, TimeSpan.FromHours(1));
+            gpu.Stream.CopyToHost(pinned.AddrOfPinnedObject(), device.Pointer, 4 * sizeof(float));
+            var ct = TestContext.Current.CancellationToken;
+            // Time for the kernel to be running rather than queued, which the context's end drops.
+            await Task.Delay(100, ct);
+            await Task.Run(
+                () =>
+                {
+                    device.Dispose();
+                    gpu.Dispose();
+                },
+                ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+            await Task.Delay(50, ct);
+            Assert.Equal(new float[4], host);
+        }
+        finally
+        {
+            pinned.Free();
+        }
+    }
+
+    [Fact]
     public void A_device_that_does_not_come_back_fails_its_reset_and_the_reset_is_counted()
     {
         var backend = LostAfterReset(SimResetOutcome.ResetFails);
