@@ -4,6 +4,8 @@ using GpuMux.Daemon.Device;
 using GpuMux.Daemon.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace GpuMux.Daemon;
 
@@ -28,6 +30,9 @@ public static class DaemonHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IPeerIdentification, SocketPeerIdentification>();
         builder.Services.AddSingleton<DaemonStatusLine>();
+        builder.Services.AddSingleton(services => ClientDescriptors.ForThisProcess(
+            services.GetRequiredService<IOptions<LimitsOptions>>().Value,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClientDescriptors))));
         builder.Services.AddHostedService<SystemdWatchdog>();
 
         // Registration order is start order, and stop runs in reverse: the engine starts before the

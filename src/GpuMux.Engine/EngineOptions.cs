@@ -33,6 +33,9 @@ public sealed record EngineOptions
 
     public int MaxOpsPerStep { get; init; } = 256;
 
+    /// <summary>The descriptors clients may make the daemon hold, shared with its connections; a model kept as a file takes one.</summary>
+    public DescriptorBudget Descriptors { get; init; } = DescriptorBudget.Unbounded();
+
     /// <summary>
     /// Device memory the engine takes once, at start, and hands out as buffers and as room for
     /// models' weights; 0 takes <see cref="DevicePoolFraction"/> of the device's free memory then.

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using GpuMux.Daemon.Configuration;
 using GpuMux.Daemon.Device;
 using GpuMux.Daemon.Hosting;
+using GpuMux.Engine;
 using GpuMux.Protocol;
 using GpuMux.Protocol.Transport;
 using Microsoft.Extensions.Hosting;
@@ -21,6 +22,7 @@ internal sealed class SocketServer(
     IOptions<LimitsOptions> limits,
     DaemonStatusLine statusLine,
     IPeerIdentification peers,
+    DescriptorBudget descriptors,
     TimeProvider time,
     ILoggerFactory loggerFactory) : IHostedService
 {
@@ -96,9 +98,19 @@ internal sealed class SocketServer(
     {
         var engine = engineService.Engine;
         var backoff = new AcceptBackoff(time, _logger);
+        var room = new ConnectionRoom(descriptors, time, _logger);
         while (!_stopping.IsCancellationRequested)
         {
             FrameConnection accepted;
+            try
+            {
+                await room.TakeAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
             try
             {
                 accepted = await listener.AcceptAsync(ProtocolVersion.HandshakePayloadBytes, _stopping.Token);
@@ -110,11 +122,13 @@ internal sealed class SocketServer(
             }
             catch (SocketException e) when (AcceptBackoff.IsConnectionsOwn(e))
             {
+                room.Return();
                 SocketServerLog.AcceptedGone(_logger, e.Message);
                 continue;
             }
             catch (SocketException e)
             {
+                room.Return();
                 try
                 {
                     await backoff.PauseAsync(e, _stopping.Token);
@@ -128,11 +142,12 @@ internal sealed class SocketServer(
             }
 
             var connection = new ClientConnection(accepted, engine, registry, handshakes, warnings, peers, settings, _connectionLogger);
-            Track(connection.RunAsync(_stopping.Token));
+            Track(connection.RunAsync(_stopping.Token), room);
         }
     }
 
-    private void Track(Task connection)
+    /// <summary>Keeps the connection's task for the stop to wait for; its room is given back once it has closed.</summary>
+    private void Track(Task connection, ConnectionRoom room)
     {
         lock (_gate)
         {
@@ -146,6 +161,8 @@ internal sealed class SocketServer(
                 {
                     _connections.Remove(finished);
                 }
+
+                room.Return();
             },
             TaskScheduler.Default);
     }

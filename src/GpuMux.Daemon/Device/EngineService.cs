@@ -18,6 +18,7 @@ internal sealed class EngineService(
     IOptions<MemoryOptions> memory,
     IOptions<SchedulingOptions> scheduling,
     IOptions<TenantsOptions> tenants,
+    DescriptorBudget descriptors,
     ILoggerFactory loggerFactory,
     ILogger<EngineService> logger) : IHostedService
 {
@@ -77,6 +78,7 @@ internal sealed class EngineService(
             MaxModelHeaderBytes = pools.MaxModelHeaderBytes,
             Scheduling = scheduling.Value.ToEngine(),
             Tenants = tenants.Value.ToEngine(),
+            Descriptors = descriptors,
         };
     }
 }

@@ -188,8 +188,8 @@ internal sealed class Model
         return _rateCount % 2 == 1 ? sorted[_rateCount / 2] : (sorted[(_rateCount / 2) - 1] + sorted[_rateCount / 2]) / 2;
     }
 
-    /// <summary>Lets go of the host side (the pinned slice, the file); the device side is released by the store first.</summary>
-    public void ReleaseHost(PinnedStagingPool? pinned)
+    /// <summary>Lets go of the host side (the pinned slice, the file and its descriptor); the device side is released by the store first.</summary>
+    public void ReleaseHost(PinnedStagingPool? pinned, DescriptorBudget descriptors)
     {
         DisposeEvents();
         if (Staged is { } slice)
@@ -197,8 +197,12 @@ internal sealed class Model
             pinned?.Free(slice);
             Staged = null;
         }
-        File?.Dispose();
-        File = null;
+        if (File is { } file)
+        {
+            file.Dispose();
+            File = null;
+            descriptors.Return(1);
+        }
     }
 
     public void DisposeEvents()

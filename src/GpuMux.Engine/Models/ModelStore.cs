@@ -198,8 +198,35 @@ internal sealed class ModelStore : IDisposable
         return _pinned?.TryAllocate(bytes) is { } slice ? (ModelTier.Pinned, slice) : (ModelTier.File, null);
     }
 
-    /// <summary>Reserves the model's range in the device pool and gives it its handle: registered, not resident.</summary>
+    /// <summary>
+    /// Reserves the model's range in the device pool and gives it its handle: registered, not
+    /// resident. A model kept as a file holds its descriptor from now on, out of the engine's
+    /// <see cref="EngineOptions.Descriptors"/>; none left refuses it.
+    /// </summary>
     public uint Register(SessionState session, Model model, DeviceContext device)
+    {
+        var keepsFile = model.File is not null;
+        if (keepsFile && !_options.Descriptors.TryTake(1))
+        {
+            throw new EngineException(
+                EngineError.QuotaExceeded,
+                $"model {model.Name} does not fit in the pinned staging pool, and the daemon holds as many open files for its clients as its descriptor limit allows ({_options.Descriptors.Capacity}); unregister a model or close a session first");
+        }
+        try
+        {
+            return Admit(session, model, device);
+        }
+        catch
+        {
+            if (keepsFile)
+            {
+                _options.Descriptors.Return(1);
+            }
+            throw;
+        }
+    }
+
+    private uint Admit(SessionState session, Model model, DeviceContext device)
     {
         var range = model.Bytes == 0 ? null : device.Pool.Reserve(model.Bytes);
         try
@@ -396,7 +423,7 @@ internal sealed class ModelStore : IDisposable
         foreach (var model in _releasing)
         {
             model.DetachFromDevice();
-            model.ReleaseHost(_pinned);
+            model.ReleaseHost(_pinned, _options.Descriptors);
         }
         _releasing.Clear();
         _landing.Clear();
@@ -692,7 +719,7 @@ internal sealed class ModelStore : IDisposable
             device.Pool.Release(range);
         }
         model.DetachFromDevice();
-        model.ReleaseHost(_pinned);
+        model.ReleaseHost(_pinned, _options.Descriptors);
         ModelLog.Released(_logger, model.Name, model.Owner.Session.Id);
     }
 }

@@ -24,12 +24,15 @@ internal sealed class LogRecorder : ILoggerProvider
     }
 
     /// <summary>How many of the entries logged so far <typeparamref name="TSource"/> logged with <paramref name="eventId"/>; takes every entry logged so far.</summary>
-    public int CountSoFar<TSource>(int eventId)
+    public int CountSoFar<TSource>(int eventId) => CountSoFar(typeof(TSource), eventId);
+
+    /// <summary>The same, for a <paramref name="source"/> that cannot be a type argument (a static class).</summary>
+    public int CountSoFar(Type source, int eventId)
     {
         var count = 0;
         while (_entries.Reader.TryRead(out var entry))
         {
-            count += entry.Category == typeof(TSource).FullName && entry.EventId == eventId ? 1 : 0;
+            count += entry.Category == source.FullName && entry.EventId == eventId ? 1 : 0;
         }
         return count;
     }

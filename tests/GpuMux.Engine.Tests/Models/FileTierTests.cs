@@ -102,4 +102,27 @@ public sealed class FileTierTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task A_model_kept_as_a_file_takes_a_descriptor_from_the_budget_is_refused_when_none_is_left_and_gives_it_back_when_unregistered()
+    {
+        var descriptors = new DescriptorBudget(2);
+        await using var engine = await ModelEngine.StartAsync(options => options with { PinnedPoolBytes = 0, Descriptors = descriptors });
+        await using var tenant = await ModelTenant.OpenAsync(engine);
+        var first = await tenant.RegisterAsync(ModelEngine.Sized("first", 1));
+        await tenant.RegisterAsync(ModelEngine.Sized("second", 2));
+        Assert.Equal(2, descriptors.InUse);
+
+        var refused = await Assert.ThrowsAsync<EngineException>(() => tenant.RegisterAsync(ModelEngine.Sized("third", 3)));
+        Assert.Equal(EngineError.QuotaExceeded, refused.Error);
+        Assert.Contains("descriptor limit", refused.Message);
+        Assert.Equal(2, descriptors.InUse);
+
+        await tenant.Session.UnregisterModelAsync(first.Model, Ct);
+        Assert.Equal(1, descriptors.InUse);
+        await tenant.RegisterAsync(ModelEngine.Sized("third", 3));
+        await tenant.RunAndCheckAsync("third");
+        await tenant.DisposeAsync();
+        Assert.Equal(0, descriptors.InUse);
+    }
 }
