@@ -20,6 +20,9 @@ internal static unsafe class SocketMessages
     // message with one or three descriptors would announce one more than it holds.
     private static readonly int ControlHeaderBytes = CMSG_ALIGN(SizeOf.cmsghdr);
 
+    /// <summary>SCM_MAX_FD: the most descriptors one message may carry.</summary>
+    public const int MaxSendDescriptors = 253;
+
     /// <summary>
     /// Receives what is queued, up to <paramref name="buffer"/>'s length, with the descriptors that
     /// came with it. Returns the byte count (0 at end of stream) or the negated errno (-EAGAIN when
@@ -85,9 +88,15 @@ internal static unsafe class SocketMessages
     /// <paramref name="descriptors"/> riding on its first byte. Returns the byte count or the
     /// negated errno (-EAGAIN when the socket buffer is full); EINTR is retried.
     /// </summary>
+    /// <remarks>
+    /// Takes up to <see cref="MaxSendDescriptors"/>, the kernel's most per message: the protocol's
+    /// limit is its callers' to keep, so that a test can send a peer more than the protocol allows.
+    /// </remarks>
     public static int Send(SafeSocketHandle socket, ReadOnlySpan<byte> buffer, IReadOnlyList<SafeHandle> descriptors)
     {
-        var control = stackalloc ulong[(ControlBytes + sizeof(ulong) - 1) / sizeof(ulong)];
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(descriptors.Count, MaxSendDescriptors);
+        var controlBytes = CMSG_SPACE(descriptors.Count * sizeof(int));
+        var control = stackalloc ulong[(controlBytes + sizeof(ulong) - 1) / sizeof(ulong)];
         var header = (cmsghdr*)control;
         header->cmsg_len = ControlHeaderBytes + (descriptors.Count * sizeof(int));
         header->cmsg_level = SOL_SOCKET;
@@ -114,7 +123,7 @@ internal static unsafe class SocketMessages
                     msg_iov = &vector,
                     msg_iovlen = 1,
                     msg_control = control,
-                    msg_controllen = CMSG_SPACE(descriptors.Count * sizeof(int)),
+                    msg_controllen = controlBytes,
                 };
                 long sent;
                 do

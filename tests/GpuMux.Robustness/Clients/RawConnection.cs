@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using GpuMux.Protocol.Framing;
 using GpuMux.Protocol.Transport;
-using GpuMux.Robustness.Linux;
 using static Tmds.Linux.LibC;
 
 namespace GpuMux.Robustness.Clients;
@@ -49,7 +48,7 @@ internal sealed class RawConnection : IAsyncDisposable
         {
             while (true)
             {
-                var sent = DescriptorSender.Send(_socket, bytes.Span, descriptors);
+                var sent = SocketMessages.Send(_socket.SafeHandle, bytes.Span, descriptors);
                 if (sent >= 0)
                 {
                     bytes = bytes[sent..];

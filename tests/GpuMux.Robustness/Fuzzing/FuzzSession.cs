@@ -17,6 +17,9 @@ internal sealed class FuzzSession(RawConnection connection, FuzzCounters counter
 {
     private const int RecentFrames = 6;
 
+    /// <summary>Twice the protocol's most, for frames that carry the wrong number of descriptors.</summary>
+    private const int MaxAttachedDescriptors = 2 * FrameHeader.MaxDescriptors;
+
     private static readonly DescriptorKind[] WrongKinds = [.. Enum.GetValues<DescriptorKind>().Where(kind => kind != DescriptorKind.SealableMemfd)];
     private static readonly DescriptorKind[] ShrinkableKinds = [DescriptorKind.UnsealableMemfd, DescriptorKind.SealSealedMemfd, DescriptorKind.RegularFile];
 
@@ -170,7 +173,7 @@ internal sealed class FuzzSession(RawConnection connection, FuzzCounters counter
         }
 
         // The wrong number: the header and the type disagree, or the header and what rides with it.
-        var attached = random.Next(0, DescriptorSender.MaxDescriptors - 1);
+        var attached = random.Next(0, MaxAttachedDescriptors - 1);
         var stated = (byte)(random.Next(2) == 0 ? attached : random.Next(0, 7));
         if (attached == template.DescriptorCount && stated == template.DescriptorCount)
         {
