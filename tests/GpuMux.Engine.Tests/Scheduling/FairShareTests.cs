@@ -46,7 +46,10 @@ public sealed class FairShareTests
         var heavyDone = heavyResults.Max(c => c.EndedAtNs);
         var lightMeanwhile = lightResults.Count(c => c.EndedAtNs <= heavyDone);
         var ratio = (double)Steps / lightMeanwhile;
-        Assert.True(ratio is >= 1.4 and <= 2.8, $"{Steps} steps of the tenant of weight 2 to {lightMeanwhile} of the tenant of weight 1");
+
+        // Wide, since the charges are the Sim's step times, which a loaded host stretches unevenly
+        // (60 to 21 was seen beside four builds); equal weights give about 1, priority 60 to 0.
+        Assert.True(ratio is >= 1.4 and <= 3.5, $"{Steps} steps of the tenant of weight 2 to {lightMeanwhile} of the tenant of weight 1");
     }
 
     [Fact]
