@@ -89,11 +89,20 @@ public sealed class EngineSession : IAsyncDisposable
     /// <see cref="EngineOptions.MaxConcurrentCompilesPerTenant"/>, so that no step waits for it;
     /// PTX and cubin are loaded as they are. <paramref name="image"/> is read before the task completes.
     /// </summary>
-    public async Task<ModuleLoadResult> LoadModuleAsync(ModuleFormat format, string name, ReadOnlyMemory<byte> image, CancellationToken ct = default)
+    public Task<ModuleLoadResult> LoadModuleAsync(ModuleFormat format, string name, ReadOnlyMemory<byte> image, CancellationToken ct = default) =>
+        LoadModuleAsync(format, name, () => image, ct);
+
+    /// <summary>
+    /// The same, with the image read by <paramref name="readImage"/> only once the session may load
+    /// a module and has room for one: a tenant refused reads nothing, however large its file.
+    /// </summary>
+    public async Task<ModuleLoadResult> LoadModuleAsync(ModuleFormat format, string name, Func<ReadOnlyMemory<byte>> readImage, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(readImage);
         var moduleName = name.Length == 0 ? "module" : name;
         var target = await _thread.Invoke(runtime => runtime.BeginModuleLoad(State), ct).ConfigureAwait(false);
+        var image = readImage();
         var compiled = ModuleImages.AsIs(format, moduleName, image)
             ?? await _compiles.RunAsync(Identity.Uid, () => ModuleImages.Compile(target, moduleName, image), ct).ConfigureAwait(false);
         return await _thread.Invoke(runtime => runtime.CompleteModuleLoad(State, moduleName, compiled), ct).ConfigureAwait(false);

@@ -1,6 +1,6 @@
 namespace GpuMux.Engine;
 
-/// <summary>What the image given to <see cref="EngineSession.LoadModuleAsync"/> holds. The values travel on the wire.</summary>
+/// <summary>What the image given to <see cref="EngineSession.LoadModuleAsync(ModuleFormat, string, ReadOnlyMemory{byte}, CancellationToken)"/> holds. The values travel on the wire.</summary>
 public enum ModuleFormat : byte
 {
     /// <summary>CUDA C source (UTF-8), compiled for the device through the disk cache.</summary>

@@ -116,8 +116,11 @@ internal sealed class RequestDispatcher(
     {
         var request = Message.Decode<LoadModule>(frame.Payload.Span);
         using var descriptor = frame.TakeDescriptor(0);
-        var image = ModuleImageReader.Read(descriptor, request.ImageBytes, settings.MaxModuleBytes);
-        var loaded = await session.LoadModuleAsync((Engine.ModuleFormat)request.Format, request.Name, image, cancellationToken);
+        var loaded = await session.LoadModuleAsync(
+            (Engine.ModuleFormat)request.Format,
+            request.Name,
+            () => ModuleImageReader.Read(descriptor, request.ImageBytes, settings.MaxModuleBytes),
+            cancellationToken);
         var reply = new ModuleLoaded(loaded.Module, loaded.FromCache, loaded.CompileLog);
         await replies.SendAsync(MessageType.ModuleLoaded, frame.Header.RequestId, reply, cancellationToken);
     }

@@ -18,7 +18,8 @@ public sealed class ClientDescriptorTests : IAsyncLifetime
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync() => _daemon = await TestDaemon.StartAsync();
+    // Trusting modules, so that a LoadModule's descriptor is read at all.
+    public async ValueTask InitializeAsync() => _daemon = await TestDaemon.StartAsync(TestDaemon.TrustingModules);
 
     public async ValueTask DisposeAsync()
     {

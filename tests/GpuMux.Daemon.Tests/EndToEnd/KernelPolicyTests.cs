@@ -32,4 +32,23 @@ public sealed class KernelPolicyTests
         Assert.Contains("loading a module needs the tenant's Kernels to be trusted", refusals[0].Message);
         Assert.Equal(1, log.CountSoFar<Engine.EngineSession>(207));
     }
+
+    [Fact]
+    public async Task A_tenant_not_trusted_is_refused_a_module_before_its_file_is_read()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        var (sent, _) = ClientFileKinds.Create(NotAFile.Eventfd);
+        using (sent)
+        {
+            await using var connection = await daemon.ConnectRawAsync();
+            await RawFrames.HelloAsync(connection);
+
+            // Were the file read first, the eventfd would be refused as no file (BadDescriptor).
+            var request = RawFrames.Encode(MessageType.LoadModule, 7, new LoadModule(ModuleFormat.CudaC, 64 << 20, "big.cu"), descriptorCount: 1);
+            await connection.SendAsync(request, [sent], Cancellation);
+
+            var error = await RawFrames.ReadErrorAsync(connection);
+            Assert.Equal((ErrorCode.PermissionDenied, 7u), (error.Code, error.RequestId));
+        }
+    }
 }
