@@ -2,6 +2,7 @@ using GpuMux.Daemon.Configuration;
 using GpuMux.Daemon.Connections;
 using GpuMux.Daemon.Device;
 using GpuMux.Daemon.Hosting;
+using GpuMux.Daemon.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -47,6 +48,7 @@ public static class DaemonHost
             builder.Services.AddHostedService<ReloadSignal>();
         }
 
+        builder.AddGpumuxdMetrics();
         builder.Services.AddHostedService<SocketServer>();
         replaceServices?.Invoke(builder.Services);
         return builder.Build();

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using GpuMux.Engine.Scheduling;
 using GpuMux.Engine.Tenants;
 
@@ -35,6 +36,9 @@ public sealed record EngineOptions
 
     /// <summary>The descriptors clients may make the daemon hold, shared with its connections; a model kept as a file takes one.</summary>
     public DescriptorBudget Descriptors { get; init; } = DescriptorBudget.Unbounded();
+
+    /// <summary>The meter the engine's instruments are made on (a host's, from its meter factory); null for one of the engine's own.</summary>
+    public Meter? Meter { get; init; }
 
     /// <summary>
     /// Device memory the engine takes once, at start, and hands out as buffers and as room for

@@ -2,6 +2,7 @@ using GpuMux.Engine.Device;
 using GpuMux.Engine.Execution;
 using GpuMux.Engine.Faults;
 using GpuMux.Engine.Memory;
+using GpuMux.Engine.Metrics;
 using GpuMux.Engine.Models;
 using GpuMux.Engine.Scheduling;
 using GpuMux.Engine.Sessions;
@@ -38,6 +39,7 @@ internal sealed class EngineRuntime
     private readonly Action<IEngineWork> _post;
     private readonly Action<string> _reportDeviceLost;
     private readonly DeviceRecovery _recovery;
+    private readonly EngineMetrics _metrics;
     private readonly ILogger _engineLogger;
     private readonly ILogger _sessionLogger;
     private readonly ILogger _faultLogger;
@@ -63,9 +65,13 @@ internal sealed class EngineRuntime
         _post = post;
         _reportDeviceLost = deviceLost;
         _classes = CreateClasses(options.Scheduling, device.Context.StreamPriorities);
-        _ledger = new StepLedger(_classes);
-        _executor = new StepExecutor(_sessionLogger, _ledger);
-        _models = new ModelStore(options, post, loggers.CreateLogger<ModelStore>());
+        _metrics = new EngineMetrics(
+            options.Meter ?? new System.Diagnostics.Metrics.Meter(GpuLabels.MeterName),
+            backend.Devices[options.DeviceOrdinal],
+            [.. _classes.Select(c => c.Name)]);
+        _ledger = new StepLedger(_classes, _metrics);
+        _executor = new StepExecutor(_sessionLogger, _ledger, _metrics);
+        _models = new ModelStore(options, post, loggers.CreateLogger<ModelStore>(), _metrics);
         _dispatcher = new StepDispatcher(_executor, _models, options.MaxOpsPerStep);
         _scheduler = new StepScheduler(options.Scheduling, _classes, _dispatcher, _executor, _models);
         _tenants = new TenantBook(options.Tenants);
@@ -159,6 +165,7 @@ internal sealed class EngineRuntime
         var defaultClass = _classes[_options.Scheduling.DefaultClassIndex];
         session.Open(tenant, defaultClass.Index, defaultClass.StreamPriority, _device);
         _sessions.Add(session);
+        _metrics.SessionOpened();
         var identity = session.Session.Identity;
         SessionLog.Opened(_sessionLogger, session.Session.Id, identity.ClientName, identity.Pid, identity.Uid);
     }
@@ -461,6 +468,7 @@ internal sealed class EngineRuntime
                 FreeBufferNow(session, buffer, handle);
             }
         }
+        _metrics.LeaseExpired();
         SessionLog.LeaseExpired(_sessionLogger, session.Session.Id, lease.Id, lease.UsedGpuNs / 1e9);
     }
 
@@ -733,8 +741,10 @@ internal sealed class EngineRuntime
         var faulted = _executor.TakeAfterFault(fault, _dispatcher.TakeIssuing(), broken, culprit);
         _dispatcher.AfterFault();
         FaultLog.DeviceFaulted(_faultLogger, fault.Status, faulted.Suspects, fault.Message);
+        _metrics.DeviceFaulted(fault.Status);
         _models.DetachFromDevice();
         _device = _recovery.Rebuild(broken, _sessions, _models, out _deviceLost);
+        _metrics.Rebuilt(lost: _device is null);
         // Failed only now, since what they are told depends on whether the device came back;
         // closing sessions finish once they are, so a session's close follows its last completion.
         _executor.FailFaulted(faulted, _deviceLost);

@@ -19,6 +19,9 @@ public sealed record GpuDeviceInfo
     /// <summary>PCI address in the driver's <c>domain:bus:device.function</c> form.</summary>
     public required string PciBusId { get; init; }
 
+    /// <summary>As nvidia-smi and DCGM write it: <c>GPU-</c> and the 16 bytes in hexadecimal, grouped 4-2-2-2-6.</summary>
+    public required string Uuid { get; init; }
+
     public required int MaxThreadsPerBlock { get; init; }
 
     public required Dim3 MaxBlockDim { get; init; }

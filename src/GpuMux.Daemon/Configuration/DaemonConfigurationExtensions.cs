@@ -13,7 +13,7 @@ internal static class DaemonConfigurationExtensions
     /// Layers gpumuxd's configuration over the host's (see <see cref="DaemonConfigurationSources"/>)
     /// and registers <see cref="SocketOptions"/>, <see cref="DeviceOptions"/>, <see cref="SimOptions"/>,
     /// <see cref="LimitsOptions"/>, <see cref="MemoryOptions"/>, <see cref="SchedulingOptions"/>,
-    /// <see cref="TenantsOptions"/> and <see cref="AdminOptions"/>, validated when the host starts.
+    /// <see cref="TenantsOptions"/>, <see cref="AdminOptions"/> and <see cref="MetricsOptions"/>, validated when the host starts.
     /// </summary>
     public static IHostApplicationBuilder AddGpumuxdConfiguration(this IHostApplicationBuilder builder, string[] args)
     {
@@ -37,6 +37,7 @@ internal static class DaemonConfigurationExtensions
         AddValidation(services.AddOptions<MemoryOptions>().Configure(o => configuration.GetSection(MemoryOptions.SectionName).Bind(o)));
         AddValidation(services.AddOptions<SchedulingOptions>().Configure(o => configuration.GetSection(SchedulingOptions.SectionName).Bind(o)));
         AddValidation(services.AddOptions<AdminOptions>().Configure(o => configuration.GetSection(AdminOptions.SectionName).Bind(o)));
+        AddValidation(services.AddOptions<MetricsOptions>().Configure(o => configuration.GetSection(MetricsOptions.SectionName).Bind(o)));
         services.AddOptions<TenantsOptions>().Configure(o => configuration.GetSection(TenantsOptions.SectionName).Bind(o)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TenantsOptions>, TenantsValidator>());
         return services;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using GpuMux.Daemon.Configuration;
 using GpuMux.Daemon.Device;
 using GpuMux.Daemon.Hosting;
+using GpuMux.Daemon.Metrics;
 using GpuMux.Engine;
 using GpuMux.Protocol;
 using GpuMux.Protocol.Transport;
@@ -24,6 +25,7 @@ internal sealed class SocketServer(
     IPeerIdentification peers,
     DescriptorBudget descriptors,
     TimeProvider time,
+    DaemonMeter meter,
     ILoggerFactory loggerFactory) : IHostedService
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<SocketServer>();
@@ -141,6 +143,7 @@ internal sealed class SocketServer(
                 continue;
             }
 
+            meter.ConnectionAccepted();
             var connection = new ClientConnection(accepted, engine, registry, handshakes, warnings, peers, settings, _connectionLogger);
             Track(connection.RunAsync(_stopping.Token), room);
         }
@@ -163,6 +166,7 @@ internal sealed class SocketServer(
                 }
 
                 room.Return();
+                meter.ConnectionClosed();
             },
             TaskScheduler.Default);
     }

@@ -1,4 +1,5 @@
 using GpuMux.Daemon.Configuration;
+using GpuMux.Daemon.Metrics;
 using GpuMux.Engine;
 using GpuMux.Gpu;
 using Microsoft.Extensions.Hosting;
@@ -19,6 +20,7 @@ internal sealed class EngineService(
     IOptions<SchedulingOptions> scheduling,
     IOptions<TenantsOptions> tenants,
     DescriptorBudget descriptors,
+    DaemonMeter meter,
     ILoggerFactory loggerFactory,
     ILogger<EngineService> logger) : IHostedService
 {
@@ -79,6 +81,7 @@ internal sealed class EngineService(
             Scheduling = scheduling.Value.ToEngine(),
             Tenants = tenants.Value.ToEngine(),
             Descriptors = descriptors,
+            Meter = meter.Meter,
         };
     }
 }

@@ -1,4 +1,5 @@
 using GpuMux.Engine.Device;
+using GpuMux.Engine.Metrics;
 using GpuMux.Engine.Models;
 using GpuMux.Engine.Scheduling;
 using GpuMux.Engine.Sessions;
@@ -13,7 +14,7 @@ namespace GpuMux.Engine.Execution;
 /// of its model they use), watches the end events, and hands each completion to the session's
 /// sink (booking it with the <see cref="StepLedger"/> first), all on the engine thread.
 /// </summary>
-internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
+internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetrics metrics)
 {
     private readonly StepWatchdog _watchdog = new(ledger.Classes);
     /// <summary>Sessions with steps on the device; each one's steps complete in order, so only its oldest is watched.</summary>
@@ -321,6 +322,8 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger)
     /// </summary>
     private void Deliver(Step step, SessionState session, EngineError status, string? message, long startedAt, long endedAt)
     {
+        // The ledger takes the step out of its class; a step refused before it had one counts under its session's.
+        metrics.StepDelivered(step.ClassIndex >= 0 ? step.ClassIndex : session.ClassIndex, status, step.QueuedAtNs, startedAt, endedAt);
         ledger.Record(step, session, startedAt, endedAt);
         var completion = new StepCompletion(step.RequestId, status, message, step.QueuedAtNs, startedAt, endedAt);
         if (status == EngineError.None)

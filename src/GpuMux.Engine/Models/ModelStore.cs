@@ -1,5 +1,6 @@
 using GpuMux.Engine.Device;
 using GpuMux.Engine.Memory;
+using GpuMux.Engine.Metrics;
 using GpuMux.Engine.Scheduling;
 using GpuMux.Engine.Sessions;
 using GpuMux.Engine.Threading;
@@ -62,16 +63,18 @@ internal sealed class ModelStore : IDisposable
     private readonly VictimOrder _victimOrder = new();
     private PinnedStagingPool? _pinned;
     private BounceStreaming? _files;
+    private readonly EngineMetrics _metrics;
     private DeviceContext? _device;
 
     // Swap-in bandwidth, as recent swap-ins measured it; PCIe Gen4's pinned rate until one has.
     private double _swapBytesPerSecond = 25e9;
 
-    public ModelStore(EngineOptions options, Action<IEngineWork> post, ILogger logger)
+    public ModelStore(EngineOptions options, Action<IEngineWork> post, ILogger logger, EngineMetrics metrics)
     {
         _options = options;
         _post = post;
         _logger = logger;
+        _metrics = metrics;
     }
 
     /// <summary>Swap-ins whose copies are not all done, models waiting to be released, or File-tier reads: keep polling.</summary>
@@ -387,6 +390,7 @@ internal sealed class ModelStore : IDisposable
                 if (seconds > 0)
                 {
                     model.AddRate(model.Bytes / seconds);
+                    _metrics.SwapLanded(model.Bytes, seconds);
                     _swapBytesPerSecond += SwapRateWeight * ((model.Bytes / seconds) - _swapBytesPerSecond);
                 }
             }

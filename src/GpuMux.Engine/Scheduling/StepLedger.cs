@@ -1,5 +1,6 @@
 using GpuMux.Engine.Device;
 using GpuMux.Engine.Execution;
+using GpuMux.Engine.Metrics;
 using GpuMux.Engine.Sessions;
 
 namespace GpuMux.Engine.Scheduling;
@@ -13,7 +14,7 @@ namespace GpuMux.Engine.Scheduling;
 /// the device pay once for the overlap, so a step is not charged for time it spent queued behind
 /// another, of its class or of a class above it. Engine thread only.
 /// </summary>
-internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes)
+internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes, EngineMetrics metrics)
 {
     private readonly List<SessionState> _spentLeases = [];
 
@@ -45,6 +46,7 @@ internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes)
         classTenant.Charge(charged - step.EstimatedNs);
         classTenant.Measured(charged);
         priorityClass.Share.Add(charged, now);
+        metrics.DeviceTimeCharged(priorityClass.Index, charged);
         tenant.Day.Add(charged, now);
         if (startedAtNs > 0)
         {

@@ -120,6 +120,7 @@ internal sealed unsafe class CudaBackend : GpuBackend
             TotalMemoryBytes = totalMemory,
             MultiprocessorCount = Read(Attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
             PciBusId = ReadString((buffer, length) => cuDeviceGetPCIBusId(buffer, length, device)),
+            Uuid = ReadUuid(device),
             MaxThreadsPerBlock = Read(Attribute.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK, device),
             MaxBlockDim = new Dim3(
                 (uint)Read(Attribute.CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X, device),
@@ -140,6 +141,13 @@ internal sealed unsafe class CudaBackend : GpuBackend
         int value;
         ThrowIfFailed(cuDeviceGetAttribute(&value, attribute, device), $"cuDeviceGetAttribute({attribute})");
         return value;
+    }
+
+    private static string ReadUuid(CUdevice device)
+    {
+        var uuid = stackalloc byte[16];
+        ThrowIfFailed(cuDeviceGetUuid_v2(uuid, device));
+        return GpuUuid.Format(new ReadOnlySpan<byte>(uuid, 16));
     }
 
     private delegate CUresult StringQuery(byte* buffer, int length);

@@ -56,6 +56,7 @@ internal sealed class SimBackend : GpuBackend
         TotalMemoryBytes = _options.CapacityBytes,
         MultiprocessorCount = _options.MultiprocessorCount,
         PciBusId = $"sim:{ordinal}",
+        Uuid = GpuUuid.Format([.. "gpumux-sim-dev"u8, (byte)(ordinal >> 8), (byte)ordinal]),
         MaxThreadsPerBlock = 1024,
         MaxBlockDim = new Dim3(1024, 1024, 64),
         MaxGridDim = new Dim3(int.MaxValue, 65535, 65535),

@@ -2,7 +2,7 @@ using System.Net.Sockets;
 
 namespace GpuMux.Protocol.Transport;
 
-/// <summary>A listening AF_UNIX stream socket that accepts <see cref="FrameConnection"/>s.</summary>
+/// <summary>A listening AF_UNIX stream socket that accepts <see cref="FrameConnection"/>s (or, for other protocols, plain sockets).</summary>
 public sealed class UnixSocketListener : IAsyncDisposable
 {
     private const int Backlog = 512;
@@ -104,6 +104,8 @@ public sealed class UnixSocketListener : IAsyncDisposable
             throw;
         }
     }
+
+    public ValueTask<Socket> AcceptSocketAsync(CancellationToken cancellationToken) => _socket.AcceptAsync(cancellationToken);
 
     /// <summary>Stops listening and removes the socket file this listener created.</summary>
     public ValueTask DisposeAsync()

@@ -22,6 +22,7 @@ public sealed class DeployedConfigurationTests
         AssertStatedAtDefault<LimitsOptions>(file, services);
         AssertStatedAtDefault<MemoryOptions>(file, services);
         AssertStatedAtDefault<AdminOptions>(file, services);
+        AssertStatedAtDefault<MetricsOptions>(file, services);
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public sealed class DeployedConfigurationTests
         var documentation = File.ReadAllText(Path.Combine(RepositoryRoot, "docs", "configuration.md"));
 
         var undocumented = Keys<SocketOptions>().Concat(Keys<DeviceOptions>()).Concat(Keys<SimOptions>()).Concat(Keys<LimitsOptions>())
-            .Concat(Keys<MemoryOptions>()).Concat(Keys<SchedulingOptions>()).Concat(TenantKeys).Concat(Keys<AdminOptions>())
+            .Concat(Keys<MemoryOptions>()).Concat(Keys<SchedulingOptions>()).Concat(TenantKeys).Concat(Keys<AdminOptions>()).Concat(Keys<MetricsOptions>())
             .Where(key => !documentation.Contains($"`{key}`", StringComparison.Ordinal));
 
         Assert.Empty(undocumented);

@@ -16,6 +16,7 @@ public sealed class SettingsValidationTests
         Assert.True(Validate(new MemoryOptions()).Succeeded);
         Assert.True(Validate(new SchedulingOptions()).Succeeded);
         Assert.True(Validate(new AdminOptions()).Succeeded);
+        Assert.True(Validate(new MetricsOptions()).Succeeded);
     }
 
     [Theory]

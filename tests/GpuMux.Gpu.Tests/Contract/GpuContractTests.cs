@@ -26,6 +26,7 @@ public abstract partial class GpuContractTests
             Assert.Equal(i, device.Ordinal);
             Assert.False(string.IsNullOrWhiteSpace(device.Name));
             Assert.False(string.IsNullOrWhiteSpace(device.PciBusId));
+            Assert.Matches("^GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", device.Uuid);
             Assert.True(device.ComputeCapability.Major >= 5, $"compute capability {device.ComputeCapability}");
             Assert.True(device.TotalMemoryBytes >= 256 * MiB);
             Assert.True(device.MultiprocessorCount > 0);

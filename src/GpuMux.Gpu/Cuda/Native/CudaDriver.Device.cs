@@ -22,4 +22,9 @@ internal static unsafe partial class CudaDriver
 
     [LibraryImport(CudaLibraries.DriverLibraryName)]
     internal static partial CUresult cuDeviceGetPCIBusId(byte* pciBusId, int len, CUdevice dev);
+
+    // cuDeviceGetUuid is #defined to the _v2 export, which gives a MIG instance's own UUID; the
+    // CUuuid it fills is 16 bytes, passed here as a plain buffer.
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuDeviceGetUuid_v2(byte* uuid, CUdevice dev);
 }

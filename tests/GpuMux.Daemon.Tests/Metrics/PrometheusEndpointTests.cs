@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Net.Sockets;
+using GpuMux.Client;
+using GpuMux.Daemon.Tests.EndToEnd;
+
+namespace GpuMux.Daemon.Tests.Metrics;
+
+/// <summary>A daemon's Prometheus endpoint, scraped over its Unix socket after clients have worked.</summary>
+public sealed class PrometheusEndpointTests
+{
+    private const int Clients = 4;
+    private const int StepsEach = 15;
+    private const int LateEach = 3;
+
+    [Fact]
+    public async Task The_counters_add_up_to_what_the_clients_did()
+    {
+        var socket = Path.Combine(Directory.CreateTempSubdirectory("gmx-metrics-").FullName, "metrics.sock");
+        await using var daemon = await TestDaemon.StartAsync($"--Metrics:Prometheus=unix:{socket}");
+        var cancellation = TestContext.Current.CancellationToken;
+
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(i => Task.Run(
+            async () =>
+            {
+                await using var client = await daemon.ConnectAsync($"load-{i}");
+                await Workloads.AxpyAsync(client, seed: i, StepsEach);
+                for (var late = 0; late < LateEach; late++)
+                {
+                    await Assert.ThrowsAsync<DeadlineMissedException>(() => client.SubmitAsync(new StepBuilder().Deadline(1, failIfLate: true), cancellation).AsTask());
+                }
+            },
+            cancellation)));
+        var samples = Parse(await ScrapeAsync(socket));
+
+        Assert.Equal(Clients * StepsEach, Sum(samples, "gpumux_steps_total", ("outcome", "ok"), ("class", "standard")));
+        Assert.Equal(Clients * LateEach, Sum(samples, "gpumux_steps_total", ("outcome", "deadline_missed")));
+        Assert.Equal(Clients * (StepsEach + LateEach), Sum(samples, "gpumux_steps_total"));
+        // Only the steps that ran have a device time and a queueing delay.
+        Assert.Equal(Clients * StepsEach, Sum(samples, "gpumux_step_device_time_seconds_count"));
+        Assert.Equal(Clients * StepsEach, Sum(samples, "gpumux_step_queue_delay_seconds_count"));
+        Assert.Equal(Clients * StepsEach, Sum(samples, "gpumux_step_device_time_seconds_bucket", ("le", "+Inf")));
+        Assert.True(Sum(samples, "gpumux_gpu_busy_time_seconds_total") > 0);
+        Assert.Equal(Clients, Sum(samples, "gpumux_sessions_opened_total"));
+        Assert.Equal(Clients, Sum(samples, "gpumux_connections_accepted_total"));
+        Assert.True(Sum(samples, "gpumux_device_pool_limit_bytes") > 0);
+        // Every engine series carries the device's labels, spelled as DCGM's exporter spells them.
+        Assert.All(
+            samples.Where(s => s.Name.StartsWith("gpumux_step", StringComparison.Ordinal)),
+            s => Assert.True(s.Labels["gpu"] == "0" && s.Labels["pci_bus_id"] == "sim:0" && s.Labels["UUID"].StartsWith("GPU-", StringComparison.Ordinal), s.Line));
+    }
+
+    [Fact]
+    public async Task Other_paths_are_not_found()
+    {
+        var socket = Path.Combine(Directory.CreateTempSubdirectory("gmx-metrics-").FullName, "metrics.sock");
+        await using var daemon = await TestDaemon.StartAsync($"--Metrics:Prometheus=unix:{socket}");
+        using var http = HttpOver(socket);
+
+        using var response = await http.GetAsync(new Uri("http://gpumuxd/"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private static async Task<string> ScrapeAsync(string socket)
+    {
+        using var http = HttpOver(socket);
+        using var response = await http.GetAsync(new Uri("http://gpumuxd/metrics"), TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+    }
+
+    private static HttpClient HttpOver(string socket) => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (_, cancellationToken) =>
+        {
+            var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellationToken);
+            return new NetworkStream(connection, ownsSocket: true);
+        },
+    });
+
+    private static double Sum(IEnumerable<Sample> samples, string name, params (string Key, string Value)[] labels) =>
+        samples.Where(s => s.Name == name && labels.All(l => s.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).Sum(s => s.Value);
+
+    /// <summary>The samples of an exposition in the text format; the label values here hold no escaped quotes.</summary>
+    private static List<Sample> Parse(string text)
+    {
+        var samples = new List<Sample>();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.StartsWith('#'))
+            {
+                continue;
+            }
+            var brace = line.IndexOf('{', StringComparison.Ordinal);
+            var space = line.LastIndexOf(' ');
+            var labels = new Dictionary<string, string>();
+            if (brace >= 0)
+            {
+                foreach (var pair in line[(brace + 1)..line.LastIndexOf('}')].Split("\","))
+                {
+                    var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                    labels[pair[..equals]] = pair[(equals + 2)..].TrimEnd('"');
+                }
+            }
+            samples.Add(new Sample(brace >= 0 ? line[..brace] : line[..space], labels, double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture), line));
+        }
+        return samples;
+    }
+
+    private sealed record Sample(string Name, Dictionary<string, string> Labels, double Value, string Line);
+}
