@@ -62,12 +62,24 @@ public sealed class GpuMuxClient : IAsyncDisposable
     /// <summary>The protocol minor version both sides speak.</summary>
     public ushort Minor { get; }
 
-    /// <exception cref="GpuMuxConnectionException">No daemon listens at the socket, or it closed the connection.</exception>
+    /// <exception cref="GpuMuxConnectionException">
+    /// No daemon listens at the socket, it closed the connection, or the socket is in the user's
+    /// fallback directory under /tmp and that directory is not the user's alone.
+    /// </exception>
     /// <exception cref="GpuMuxException">The daemon refused the session (e.g. <see cref="TooManySessionsException"/>).</exception>
     public static async Task<GpuMuxClient> ConnectAsync(GpuMuxClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new GpuMuxClientOptions();
         var path = SocketPaths.ResolveClientPath(options.Host);
+        try
+        {
+            SocketPaths.SecureFallbackDirectory(path, create: false);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new GpuMuxConnectionException($"will not connect to gpumuxd at {path}: {e.Message}", e);
+        }
+
         FrameConnection connection;
         try
         {

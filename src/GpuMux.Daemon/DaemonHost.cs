@@ -27,14 +27,14 @@ public static class DaemonHost
     {
         var builder = Host.CreateApplicationBuilder(args);
         builder.AddGpumuxdConfiguration(args);
-        builder.Services.AddSystemd();
+        builder.AddServiceManager();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IPeerIdentification, SocketPeerIdentification>();
         builder.Services.AddSingleton<DaemonStatusLine>();
         builder.Services.AddSingleton(services => ClientDescriptors.ForThisProcess(
             services.GetRequiredService<IOptions<LimitsOptions>>().Value,
             services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClientDescriptors))));
-        builder.Services.AddHostedService<SystemdWatchdog>();
+        builder.Services.AddHostedService<StartLine>();
 
         // Registration order is start order, and stop runs in reverse: the engine starts before the
         // socket accepts anyone, and stops after every session has been closed.

@@ -856,7 +856,8 @@ internal sealed class EngineRuntime
         {
             _sessions.Remove(session);
             session.PendingClose?.TrySetResult();
-            SessionLog.Closed(_sessionLogger, session.Session.Id, session.StepsCompleted, session.StepsFailed);
+            var identity = session.Session.Identity;
+            SessionLog.Closed(_sessionLogger, session.Session.Id, identity.ClientName, identity.Pid, identity.Uid, session.StepsCompleted, session.StepsFailed);
         });
     }
 }

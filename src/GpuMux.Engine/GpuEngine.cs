@@ -90,6 +90,13 @@ public sealed class GpuEngine : IAsyncDisposable
         return session;
     }
 
+    /// <summary>
+    /// Completes once the engine thread has come round to it, behind the work posted before: a
+    /// heartbeat that shows the thread is not stuck, for a watchdog.
+    /// </summary>
+    public Task PingAsync(CancellationToken cancellationToken = default) =>
+        _thread.Invoke(static _ => true, cancellationToken);
+
     public Task<EngineStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
         _thread.Invoke(runtime => runtime.GetStatus(), cancellationToken);
 

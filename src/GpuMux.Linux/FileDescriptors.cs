@@ -70,6 +70,18 @@ public static unsafe partial class FileDescriptors
         }
     });
 
+    /// <summary>
+    /// The device and inode of the descriptor's file (<c>st_dev</c> and <c>st_ino</c>), as
+    /// systemd writes them into <c>JOURNAL_STREAM</c> for the stream it connects to the journal.
+    /// </summary>
+    public static (ulong Device, ulong Inode) Identity(SafeHandle file) => WithDescriptor(file, fd =>
+    {
+        stat status;
+        var result = &status;
+        Retry.OnInterrupt(() => fstat(fd, result), "fstat");
+        return ((ulong)status.st_dev, (ulong)status.st_ino);
+    });
+
     private static T WithDescriptor<T>(SafeHandle file, Func<int, T> call)
     {
         var added = false;

@@ -18,7 +18,33 @@ public static class SocketPaths
     internal static string DefaultPath(bool privileged, string? runtimeDirectory, uint uid) =>
         privileged ? SystemPath
         : !string.IsNullOrEmpty(runtimeDirectory) ? Path.Combine(runtimeDirectory, "gpumuxd.sock")
-        : $"/tmp/gpumuxd-{uid}/gpumuxd.sock";
+        : Path.Combine(FallbackDirectory(uid), "gpumuxd.sock");
+
+    /// <summary>The directory of a user's socket when there is no runtime directory; see <see cref="Transport.PrivateSocketDirectory"/>.</summary>
+    internal static string FallbackDirectory(uint uid) => $"/tmp/gpumuxd-{uid}";
+
+    /// <summary>
+    /// Checks the fallback directory of this user when <paramref name="socketPath"/> is in it (see
+    /// <see cref="Transport.PrivateSocketDirectory"/>), creating it first if <paramref name="create"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The directory is not this user's alone.</exception>
+    public static void SecureFallbackDirectory(string socketPath, bool create)
+    {
+        var uid = CurrentUid();
+        var directory = FallbackDirectory(uid);
+        if (!string.Equals(Path.GetDirectoryName(Path.GetFullPath(socketPath)), directory, StringComparison.Ordinal))
+        {
+            return;
+        }
+        if (create)
+        {
+            Transport.PrivateSocketDirectory.CreateOrCheck(directory, uid);
+        }
+        else
+        {
+            Transport.PrivateSocketDirectory.ThrowIfUnsafe(directory, uid);
+        }
+    }
 
     /// <summary>
     /// The socket a client should use: <paramref name="host"/> if given, else <c>$GPUMUX_HOST</c>,

@@ -164,7 +164,6 @@ internal sealed class ClientConnection(
         _replies = new ReplyWriter(connection, settings.MaxPayloadBytes);
         _dispatcher = new RequestDispatcher(engine, _session, _replies, settings, minor, new TenantView(peer.Uid, identity.SeesEveryTenant));
         connection.MaxPayloadBytes = settings.MaxPayloadBytes;
-        ConnectionLog.SessionOpened(logger, _session.Id, peer.Pid, peer.Uid, hello.ClientName);
         var welcome = new Welcome(
             ProtocolVersion.Major,
             minor,
@@ -187,7 +186,6 @@ internal sealed class ClientConnection(
             // still go to the pump, which drains them and stops.
             await (_violation is null ? _session.DisposeAsync() : _session.CloseForViolationAsync(_violation));
             registry.Leave();
-            ConnectionLog.SessionClosed(logger, _session.Id);
         }
 
         _completions?.Complete();
@@ -236,11 +234,7 @@ internal static partial class ConnectionLog
     [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Connection from pid {Pid} uid {Uid}")]
     public static partial void Accepted(ILogger logger, int pid, uint uid);
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Session {SessionId} opened by pid {Pid} uid {Uid} ({ClientName})")]
-    public static partial void SessionOpened(ILogger logger, long sessionId, int pid, uint uid, string clientName);
-
-    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Session {SessionId} closed; its memory is released")]
-    public static partial void SessionClosed(ILogger logger, long sessionId);
+    // 201 and 202 said that a session opened and closed, which the engine's session log says once.
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Closing the connection of pid {Pid} uid {Uid}: {Reason}")]
     public static partial void ProtocolViolation(ILogger logger, int pid, uint uid, string reason);

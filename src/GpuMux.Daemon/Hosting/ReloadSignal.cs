@@ -8,9 +8,10 @@ namespace GpuMux.Daemon.Hosting;
 /// <summary>
 /// SIGHUP reloads the configuration, as daemons do (systemd's <c>ExecReload=kill -HUP $MAINPID</c>,
 /// so <c>systemctl reload gpumuxd</c>); without this the signal would end the process. Whoever
-/// watches the configuration's reload token applies what changed.
+/// watches the configuration's reload token applies what changed. The service manager is told
+/// when the reload begins and ends, as <c>Type=notify-reload</c> expects.
 /// </summary>
-internal sealed class ReloadSignal(IConfiguration configuration, ILogger<ReloadSignal> logger) : IHostedService, IDisposable
+internal sealed class ReloadSignal(IConfiguration configuration, ServiceManagerNotifier notifier, ILogger<ReloadSignal> logger) : IHostedService, IDisposable
 {
     private PosixSignalRegistration? _registration;
 
@@ -22,7 +23,10 @@ internal sealed class ReloadSignal(IConfiguration configuration, ILogger<ReloadS
             {
                 context.Cancel = true;
                 ReloadSignalLog.Reloading(logger);
-                root.Reload();
+                using (notifier.Reloading())
+                {
+                    root.Reload();
+                }
             });
         }
 

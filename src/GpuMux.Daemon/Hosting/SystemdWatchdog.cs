@@ -1,21 +1,43 @@
 using System.Globalization;
+using GpuMux.Daemon.Device;
+using GpuMux.Engine;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
 
 namespace GpuMux.Daemon.Hosting;
 
 /// <summary>
-/// Under systemd, pings the watchdog (<c>WATCHDOG=1</c>) at half of <c>WatchdogSec=</c> and
-/// publishes <see cref="DaemonStatusLine"/> as <c>STATUS=</c>; elsewhere does nothing.
-/// <c>UseSystemd()</c> sends READY and STOPPING but neither of these.
+/// Pings the service manager's watchdog (<c>WATCHDOG=1</c>) at half of <c>WatchdogSec=</c>, each
+/// time only after the engine thread has answered a heartbeat: the thread that owns the GPU is
+/// the part that can hang (in the driver, say) while timers and sockets still run, and a daemon
+/// whose engine does not answer should be restarted, not kept alive by a timer. Pings begin once
+/// the daemon has started, when systemd arms the watchdog.
 /// </summary>
-internal sealed class SystemdWatchdog(DaemonStatusLine status, ISystemdNotifier? notifier = null) : BackgroundService
+/// <param name="interval">How often to ping; null when no watchdog is asked for.</param>
+/// <param name="heartbeat">A round trip through the engine thread.</param>
+internal sealed class SystemdWatchdog(
+    ServiceManagerNotifier notifier,
+    TimeSpan? interval,
+    Func<CancellationToken, Task> heartbeat,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<SystemdWatchdog> logger) : BackgroundService
 {
-    private static readonly ServiceState Ping = new("WATCHDOG=1");
+    public SystemdWatchdog(
+        ServiceManagerNotifier notifier, EngineService engine, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<SystemdWatchdog> logger)
+        : this(
+            notifier,
+            PingInterval(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), Environment.GetEnvironmentVariable("WATCHDOG_PID"), Environment.ProcessId),
+            cancellationToken => engine.Engine.PingAsync(cancellationToken),
+            lifetime,
+            time,
+            logger)
+    {
+    }
 
     /// <summary>
-    /// Half the timeout systemd gave us, or null when it gave none or gave it to another process
-    /// (<c>WATCHDOG_PID</c> names the process it watches).
+    /// Half the timeout the service manager gave, or null when it gave none or gave it to another
+    /// process (<c>WATCHDOG_PID</c> names the process it watches).
     /// </summary>
     internal static TimeSpan? PingInterval(string? watchdogUsec, string? watchdogPid, int processId)
     {
@@ -34,43 +56,63 @@ internal sealed class SystemdWatchdog(DaemonStatusLine status, ISystemdNotifier?
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // AddSystemd() registers a notifier only when the process runs under systemd.
-        if (notifier is not { IsEnabled: true })
+        if (!notifier.IsEnabled || interval is not { } every)
         {
             return;
         }
-        var interval = PingInterval(
-            Environment.GetEnvironmentVariable("WATCHDOG_USEC"),
-            Environment.GetEnvironmentVariable("WATCHDOG_PID"),
-            Environment.ProcessId);
         try
         {
-            await Task.WhenAll(
-                interval is { } every ? PingAsync(notifier, every, stoppingToken) : Task.CompletedTask,
-                PublishStatusAsync(notifier, stoppingToken));
+            await lifetime.WaitForStartedAsync(stoppingToken);
+            using var timer = new PeriodicTimer(every, time);
+            do
+            {
+                if (!await HeartbeatAsync(every, stoppingToken))
+                {
+                    return;
+                }
+                notifier.Notify("WATCHDOG=1");
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
     }
 
-    private static async Task PingAsync(ISystemdNotifier notifier, TimeSpan interval, CancellationToken cancellationToken)
+    /// <summary>Whether the engine thread answered; a late answer is waited for however long it takes, and said so.</summary>
+    private async Task<bool> HeartbeatAsync(TimeSpan interval, CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(interval);
-        do
+        var askedAt = time.GetTimestamp();
+        var answered = heartbeat(stoppingToken);
+        try
         {
-            notifier.Notify(Ping);
+            await answered.WaitAsync(interval, time, stoppingToken);
+            return true;
         }
-        while (await timer.WaitForNextTickAsync(cancellationToken));
+        catch (TimeoutException)
+        {
+            SystemdWatchdogLog.EngineSilent(logger, (long)time.GetElapsedTime(askedAt).TotalMilliseconds);
+            await answered.WaitAsync(stoppingToken);
+            SystemdWatchdogLog.EngineAnswers(logger, (long)time.GetElapsedTime(askedAt).TotalMilliseconds);
+            return true;
+        }
+        catch (EngineException e)
+        {
+            // The engine has stopped; the daemon is on its way out, and says why elsewhere.
+            SystemdWatchdogLog.EngineStopped(logger, e.Message);
+            return false;
+        }
     }
+}
 
-    private async Task PublishStatusAsync(ISystemdNotifier notifier, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var changed = status.Changed;
-            notifier.Notify(new ServiceState("STATUS=" + status.Current));
-            await changed.WaitAsync(cancellationToken);
-        }
-    }
+internal static partial class SystemdWatchdogLog
+{
+    [LoggerMessage(EventId = 560, Level = LogLevel.Error, Message = "The engine thread has not answered a heartbeat for {ElapsedMs} ms: watchdog pings are withheld, and the service manager will end the daemon when WatchdogSec= runs out")]
+    public static partial void EngineSilent(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(EventId = 561, Level = LogLevel.Warning, Message = "The engine thread answers again, after {ElapsedMs} ms: watchdog pings resume")]
+    public static partial void EngineAnswers(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(EventId = 562, Level = LogLevel.Information, Message = "Watchdog pings end: the engine has stopped ({Reason})")]
+    public static partial void EngineStopped(ILogger logger, string reason);
 }

@@ -2,13 +2,14 @@ using Microsoft.Extensions.Logging;
 
 namespace GpuMux.Engine.Sessions;
 
+/// <summary>Each session's one line as it opens and one as it closes, naming its client, pid and uid: the daemon logs none of its own.</summary>
 internal static partial class SessionLog
 {
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Session {SessionId} opened for {ClientName} (pid {Pid}, uid {Uid})")]
     public static partial void Opened(ILogger logger, long sessionId, string clientName, int pid, uint uid);
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Session {SessionId} closed: {Completed} steps completed, {Failed} failed")]
-    public static partial void Closed(ILogger logger, long sessionId, long completed, long failed);
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Session {SessionId} of {ClientName} (pid {Pid}, uid {Uid}) closed, its memory released: {Completed} steps completed, {Failed} failed")]
+    public static partial void Closed(ILogger logger, long sessionId, string clientName, int pid, uint uid, long completed, long failed);
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Debug, Message = "Session {SessionId} closing: waiting for {Steps} steps on the device")]
     public static partial void CloseWaiting(ILogger logger, long sessionId, int steps);

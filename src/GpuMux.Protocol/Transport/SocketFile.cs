@@ -122,7 +122,7 @@ internal static unsafe class SocketFile
         return false;
     }
 
-    private static bool TryStat(string path, out stat status)
+    internal static bool TryStat(string path, out stat status)
     {
         stat result = default;
         int outcome;

@@ -37,7 +37,10 @@ public sealed class UnixSocketListener : IAsyncDisposable
     /// Creates the socket at <paramref name="path"/>, replacing a stale one that a crashed daemon
     /// left, with <paramref name="mode"/> and, where it exists, <paramref name="group"/>.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Something listens on the path already, or the path is not a socket.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// Something listens on the path already, the path is not a socket, or it is in the user's
+    /// fallback directory and that directory is not the user's alone (<see cref="PrivateSocketDirectory"/>).
+    /// </exception>
     public static UnixSocketListener Bind(string path, UnixFileMode mode, string? group)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -48,6 +51,7 @@ public sealed class UnixSocketListener : IAsyncDisposable
 
         path = System.IO.Path.GetFullPath(path);
         var directory = System.IO.Path.GetDirectoryName(path)!;
+        SocketPaths.SecureFallbackDirectory(path, create: true);
         if (!Directory.Exists(directory))
         {
             Directory.CreateDirectory(directory, DirectoryMode);

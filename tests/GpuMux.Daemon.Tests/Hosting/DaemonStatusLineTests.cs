@@ -38,4 +38,16 @@ public sealed class DaemonStatusLineTests
 
         Assert.Equal("Ready 2 sessions", status.Current);
     }
+
+    [Fact]
+    public void Figures_follow_the_state_until_the_state_changes()
+    {
+        var status = new DaemonStatusLine();
+        status.Set("serving");
+
+        status.SetFigures("2 sessions");
+        Assert.Equal("serving; 2 sessions", status.Current);
+        status.Set("device lost");
+        Assert.Equal("device lost", status.Current);
+    }
 }

@@ -1,11 +1,19 @@
-using System.Collections.Concurrent;
 using GpuMux.Daemon.Hosting;
-using Microsoft.Extensions.Hosting.Systemd;
+using GpuMux.Daemon.Tests.EndToEnd;
+using GpuMux.Engine;
+using GpuMux.Gpu;
+using GpuMux.Gpu.Sim;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GpuMux.Daemon.Tests.Hosting;
 
 public sealed class SystemdWatchdogTests
 {
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
+
     [Theory]
     [InlineData("30000000", null, 15_000)]
     [InlineData("30000000", "", 15_000)]
@@ -29,47 +37,89 @@ public sealed class SystemdWatchdogTests
     }
 
     [Fact]
-    public async Task Each_new_status_is_published()
+    public async Task Pings_stop_while_the_engine_thread_is_stuck_and_resume_when_it_answers_again()
     {
-        var status = new DaemonStatusLine();
-        var notifier = new RecordingNotifier();
-        using var watchdog = new SystemdWatchdog(status, notifier);
+        var cancellation = TestContext.Current.CancellationToken;
+        await using var engine = await GpuEngine.StartAsync(
+            GpuBackends.CreateSim(new GpuBackendOptions { Sim = new SimDeviceOptions { CapacityBytes = 256UL << 20 } }),
+            new EngineOptions(),
+            cancellationToken: cancellation);
+        var sink = new HoldingSink();
+        await using var session = engine.OpenSession(new SessionIdentity(1000, 1000, 4242, "watchdog-test"), sink);
+        using var manager = NotifySocket.AtPath();
+        using var notifier = new ServiceManagerNotifier(manager.Address);
+        var time = new FakeTimeProvider();
+        var lifetime = new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance);
+        var log = new LogRecorder();
+        using var loggers = LoggerFactory.Create(logging => logging.AddProvider(log));
+        using var watchdog = new SystemdWatchdog(notifier, Interval, engine.PingAsync, lifetime, time, loggers.CreateLogger<SystemdWatchdog>());
 
-        await watchdog.StartAsync(TestContext.Current.CancellationToken);
-        await notifier.WaitForAsync("STATUS=Starting");
-        status.Set("Ready: 1 device");
-        await notifier.WaitForAsync("STATUS=Ready: 1 device");
-        await watchdog.StopAsync(TestContext.Current.CancellationToken);
+        await watchdog.StartAsync(cancellation);
+        Assert.False(manager.HasPending);
+        lifetime.NotifyStarted();
+        Assert.Equal("WATCHDOG=1", await manager.ReceiveAsync());
 
+        // The engine thread is held inside a step's completion, as a thread stuck in a driver call would be.
+        var held = sink.HoldNextCompletion();
+        var step = session.RentStep();
+        step.RequestId = 1;
+        session.Submit(step);
+        await held;
+
+        var silent = log.NextAsync<SystemdWatchdog>(560);
+        while (!silent.IsCompleted)
+        {
+            time.Advance(Interval);
+            await Task.Delay(10, cancellation);
+        }
+        Assert.Contains("not answered a heartbeat", await silent);
+        Assert.False(manager.HasPending);
+
+        sink.Release();
+        Assert.Equal("WATCHDOG=1", await manager.ReceiveAsync());
+        Assert.Contains("answers again", await log.NextAsync<SystemdWatchdog>(561));
+        await watchdog.StopAsync(cancellation);
         Assert.True(watchdog.ExecuteTask!.IsCompletedSuccessfully);
     }
 
     [Fact]
-    public async Task Outside_systemd_it_does_nothing()
+    public async Task Without_a_watchdog_it_does_nothing()
     {
-        using var watchdog = new SystemdWatchdog(new DaemonStatusLine());
+        using var manager = NotifySocket.AtPath();
+        using var notifier = new ServiceManagerNotifier(manager.Address);
+        var lifetime = new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance);
+        using var watchdog = new SystemdWatchdog(
+            notifier, interval: null, _ => Task.CompletedTask, lifetime, TimeProvider.System, NullLogger<SystemdWatchdog>.Instance);
 
         await watchdog.StartAsync(TestContext.Current.CancellationToken);
+        lifetime.NotifyStarted();
         await watchdog.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         Assert.True(watchdog.ExecuteTask.IsCompletedSuccessfully);
+        Assert.False(manager.HasPending);
     }
 
-    private sealed class RecordingNotifier : ISystemdNotifier
+    /// <summary>A session's completions, one of which can hold the engine thread until released.</summary>
+    private sealed class HoldingSink : IStepCompletionSink
     {
-        private readonly ConcurrentQueue<string> _sent = new();
+        private readonly ManualResetEventSlim _release = new(initialState: true);
+        private TaskCompletionSource? _holding;
 
-        public bool IsEnabled => true;
-
-        public void Notify(ServiceState state) => _sent.Enqueue(state.ToString());
-
-        public async Task WaitForAsync(string state)
+        public Task HoldNextCompletion()
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            while (!_sent.Contains(state))
+            _release.Reset();
+            _holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _holding.Task;
+        }
+
+        public void Release() => _release.Set();
+
+        public void OnStepCompleted(in StepCompletion completion)
+        {
+            if (Interlocked.Exchange(ref _holding, null) is { } holding)
             {
-                await Task.Delay(10, timeout.Token);
+                holding.SetResult();
+                _release.Wait(TimeSpan.FromSeconds(60));
             }
         }
     }
