@@ -1,5 +1,8 @@
+using GpuMux.Cli;
+using GpuMux.Cli.Commands;
 using GpuMux.Client;
 using GpuMux.Daemon.Connections;
+using GpuMux.Daemon.Tests.Cli;
 
 namespace GpuMux.Daemon.Tests.EndToEnd;
 
@@ -9,6 +12,25 @@ public sealed class SessionLimitTests
     private static readonly string ConnectionsLogWarnings = $"--Logging:LogLevel:{typeof(ClientConnection).Namespace}=Warning";
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_daemon_at_its_session_limit_still_answers_gpumuxctl_status()
+    {
+        await using var daemon = await TestDaemon.StartAsync("--Limits:MaxSessions=1");
+        await using var worker = await daemon.ConnectAsync("worker");
+        await Assert.ThrowsAsync<TooManySessionsException>(() => daemon.ConnectAsync("second"));
+
+        foreach (var command in new[] { "status", "tenants", "models", "health" })
+        {
+            var terminal = new CapturedTerminal(120);
+            Assert.Equal(ExitCodes.Ok, await GpuMuxCtl.RunAsync([command, "--host", daemon.SocketPath], terminal.Terminal, Cancellation));
+            Assert.Empty(terminal.Error);
+        }
+
+        var status = new CapturedTerminal(120);
+        await GpuMuxCtl.RunAsync(["status", "--host", daemon.SocketPath], status.Terminal, Cancellation);
+        Assert.Contains("worker", status.Out);
+    }
 
     [Fact]
     public async Task A_session_refused_at_the_limit_is_logged_with_the_peer_s_pid_and_uid()
