@@ -41,6 +41,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
         Devices = welcome.Devices;
         MaxPayloadBytes = (int)Math.Min(welcome.MaxPayloadBytes, int.MaxValue - FrameHeader.Size);
         Minor = welcome.Minor;
+        InspectOnly = ((Capabilities)welcome.Capabilities).HasFlag(Capabilities.Inspect);
         connection.MaxPayloadBytes = MaxPayloadBytes;
         _receiveLoop = Task.Run(ReceiveLoopAsync);
     }
@@ -61,6 +62,12 @@ public sealed class GpuMuxClient : IAsyncDisposable
 
     /// <summary>The protocol minor version both sides speak.</summary>
     public ushort Minor { get; }
+
+    /// <summary>
+    /// The daemon took this session as one that only reads its reports (status, models, tenants, its
+    /// lease), outside its session limit; anything else is refused with <see cref="PermissionDeniedException"/>.
+    /// </summary>
+    public bool InspectOnly { get; }
 
     /// <exception cref="GpuMuxConnectionException">
     /// No daemon listens at the socket, it closed the connection, or the socket is in the user's
@@ -92,7 +99,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
 
         try
         {
-            var welcome = await Handshake.RunAsync(connection, options.ClientName, cancellationToken).ConfigureAwait(false);
+            var welcome = await Handshake.RunAsync(connection, options.ClientName, options.InspectOnly ? Capabilities.Inspect : Capabilities.None, cancellationToken).ConfigureAwait(false);
             return new GpuMuxClient(connection, path, welcome);
         }
         catch (Exception e) when (e is FrameFormatException or (IOException and not GpuMuxConnectionException))

@@ -12,4 +12,11 @@ public sealed class GpuMuxClientOptions
 
     /// <summary>How <c>gpumuxctl status</c> shows this client; at most 64 bytes are shown.</summary>
     public string ClientName { get; init; } = Environment.ProcessPath is { } path ? Path.GetFileName(path) : "dotnet";
+
+    /// <summary>
+    /// Asks for a session that only reads the daemon's reports (status, models, tenants):
+    /// it does not count toward the daemon's session limit, so it is let in when the daemon is full.
+    /// A daemon older than protocol 1.5 gives an ordinary session instead (<see cref="GpuMuxClient.InspectOnly"/> says which).
+    /// </summary>
+    public bool InspectOnly { get; init; }
 }

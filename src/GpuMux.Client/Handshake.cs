@@ -8,10 +8,10 @@ namespace GpuMux.Client;
 /// <summary>Hello, then Welcome or a refusal (docs/protocol.md §3), before any other frame.</summary>
 internal static class Handshake
 {
-    public static async Task<Welcome> RunAsync(FrameConnection connection, string clientName, CancellationToken cancellationToken)
+    public static async Task<Welcome> RunAsync(FrameConnection connection, string clientName, Capabilities capabilities, CancellationToken cancellationToken)
     {
         var frame = new byte[FrameHeader.Size + ProtocolVersion.HandshakePayloadBytes];
-        var length = Message.Encode(frame, MessageType.Hello, 0, Hello.ForThisVersion(clientName));
+        var length = Message.Encode(frame, MessageType.Hello, 0, Hello.ForThisVersion(clientName, capabilities));
         await connection.SendAsync(frame.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
 
         var reply = await connection.ReadFrameAsync(cancellationToken).ConfigureAwait(false)

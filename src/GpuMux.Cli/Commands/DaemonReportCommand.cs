@@ -11,7 +11,7 @@ namespace GpuMux.Cli.Commands;
 /// A command that asks the daemon for one report and shows it, as tables for people or as one JSON
 /// object for scripts (<c>status</c>, <c>models</c>, <c>tenants</c>): one place for <c>--host</c>
 /// and <c>-o</c>, and for how a daemon that is not there, or that fails, is reported and with which
-/// exit code.
+/// exit code. Its session only reads the reports, so a daemon at its session limit still answers.
 /// </summary>
 internal abstract class DaemonReportCommand<TReport> : Command
     where TReport : class
@@ -20,8 +20,7 @@ internal abstract class DaemonReportCommand<TReport> : Command
 
     private readonly Option<string?> _host = HostOption.Create();
 
-    private readonly Option<OutputFormat> _output = ChoiceOption.Create(
-        "--output", "A table for people or one JSON object for scripts.", OutputFormat.Table, "-o");
+    private readonly Option<OutputFormat> _output = OutputOption.Create();
 
     protected DaemonReportCommand(string name, string description, Terminal terminal)
         : base(name, description)
@@ -48,7 +47,7 @@ internal abstract class DaemonReportCommand<TReport> : Command
         TReport report;
         try
         {
-            var (client, unavailable) = await DaemonConnector.TryConnectAsync(socketPath, DaemonConnector.ClientName, cancellationToken);
+            var (client, unavailable) = await DaemonConnector.TryConnectAsync(socketPath, DaemonConnector.ClientName, inspectOnly: true, cancellationToken);
             if (client is null)
             {
                 ErrorOutput.Write(_terminal.Error, unavailable!.Message);
@@ -67,15 +66,7 @@ internal abstract class DaemonReportCommand<TReport> : Command
             return ExitCodes.DaemonError;
         }
 
-        if (parse.GetValue(_output) == OutputFormat.Json)
-        {
-            JsonOutput.Write(_terminal.PlainOut, report, JsonType);
-        }
-        else
-        {
-            Render(_terminal.Out, report);
-        }
-
+        ReportOutput.Write(_terminal, parse.GetValue(_output), report, JsonType, Render);
         return ExitCodes.Ok;
     }
 }

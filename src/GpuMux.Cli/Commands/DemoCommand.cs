@@ -27,17 +27,9 @@ internal sealed class DemoCommand : Command
 
     private readonly Option<string?> _host = HostOption.Create();
 
-    private readonly Option<int> _sessions = new("--sessions")
-    {
-        Description = "Client sessions to run at once, each on its own connection.",
-        DefaultValueFactory = _ => 4,
-    };
+    private readonly Option<int> _sessions = CountOption.Create("--sessions", "Client sessions to run at once, each on its own connection.", 4);
 
-    private readonly Option<int> _steps = new("--steps")
-    {
-        Description = "Steps each session submits.",
-        DefaultValueFactory = _ => 200,
-    };
+    private readonly Option<int> _steps = CountOption.Create("--steps", "Steps each session submits.", 200);
 
     private readonly Option<BackendPreference> _backend = ChoiceOption.Create(
         "--backend", "The backend of a daemon the demo starts itself (a running daemon keeps its own).", BackendPreference.Auto);
@@ -46,8 +38,6 @@ internal sealed class DemoCommand : Command
         : base("demo", "Run several clients at once through gpumuxd, each step's results verified against the host reference.")
     {
         _terminal = terminal;
-        _sessions.Validators.Add(result => RequirePositive(result, "--sessions"));
-        _steps.Validators.Add(result => RequirePositive(result, "--steps"));
         Add(_host);
         Add(_sessions);
         Add(_steps);
@@ -65,7 +55,7 @@ internal sealed class DemoCommand : Command
         DemoDaemon? daemon = null;
         try
         {
-            var (probe, unavailable) = await DaemonConnector.TryConnectAsync(socketPath, ClientName, cancellationToken);
+            var (probe, unavailable) = await DaemonConnector.TryConnectAsync(socketPath, ClientName, inspectOnly: false, cancellationToken);
             string whichDaemon;
             if (probe is null)
             {
@@ -156,13 +146,5 @@ internal sealed class DemoCommand : Command
             : new Text($"{verified} of {expected} steps verified: {mismatches} mismatched, {errors} errors.", Failure));
         _terminal.Out.WriteLine();
         return passed;
-    }
-
-    private static void RequirePositive(System.CommandLine.Parsing.OptionResult result, string name)
-    {
-        if (result.GetValueOrDefault<int>() < 1)
-        {
-            result.AddError($"{name} must be at least 1.");
-        }
     }
 }

@@ -13,8 +13,7 @@ internal sealed class DevicesCommand : Command
     private readonly Option<BackendPreference> _backend = ChoiceOption.Create(
         "--backend", "The GPU backend: CUDA if a GPU is present (auto), CUDA or fail, or the simulator.", BackendPreference.Auto);
 
-    private readonly Option<OutputFormat> _output = ChoiceOption.Create(
-        "--output", "A table for people or one JSON object for scripts.", OutputFormat.Table, "-o");
+    private readonly Option<OutputFormat> _output = OutputOption.Create();
 
     public DevicesCommand(Terminal terminal)
         : base("devices", "List the GPUs and check each one: kernels against their host references, and pinned host-to-device bandwidth.")
@@ -27,7 +26,8 @@ internal sealed class DevicesCommand : Command
 
     private int Run(ParseResult parse)
     {
-        var json = parse.GetValue(_output) == OutputFormat.Json;
+        var format = parse.GetValue(_output);
+        var json = format == OutputFormat.Json;
         BackendSelection selection;
         try
         {
@@ -47,14 +47,7 @@ internal sealed class DevicesCommand : Command
         }
 
         var report = DeviceInspector.InspectAll(selection);
-        if (json)
-        {
-            JsonOutput.Write(_terminal.PlainOut, report, CliJsonContext.Default.DevicesReport);
-        }
-        else
-        {
-            DeviceReportRenderer.Write(_terminal.Out, report);
-        }
+        ReportOutput.Write(_terminal, format, report, CliJsonContext.Default.DevicesReport, DeviceReportRenderer.Write);
         return report.Passed ? ExitCodes.Ok : ExitCodes.CheckFailed;
     }
 }

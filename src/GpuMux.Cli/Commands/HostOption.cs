@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using GpuMux.Cli.Output;
 using GpuMux.Protocol;
 
@@ -14,17 +15,31 @@ internal static class HostOption
         HelpName = "unix:/path",
     };
 
+    // sizeof(sun_path) on Linux less the NUL that ends the path, the portable limit (unix(7)); past
+    // 108 bytes .NET throws from inside the connect.
+    private const int MaxSocketPathBytes = 107;
+
     /// <summary>The socket to talk to, or null after telling the user why their address is not one.</summary>
     public static string? Resolve(ParseResult parse, Option<string?> host, Terminal terminal)
     {
+        string path;
         try
         {
-            return SocketPaths.ResolveClientPath(parse.GetValue(host));
+            path = SocketPaths.ResolveClientPath(parse.GetValue(host));
         }
         catch (FormatException e)
         {
             ErrorOutput.Write(terminal.Error, e.Message);
             return null;
         }
+
+        var bytes = Encoding.UTF8.GetByteCount(path);
+        if (bytes > MaxSocketPathBytes)
+        {
+            ErrorOutput.Write(terminal.Error, $"the socket path {path} is {bytes} bytes long; a Unix socket's path is at most {MaxSocketPathBytes}.");
+            return null;
+        }
+
+        return path;
     }
 }

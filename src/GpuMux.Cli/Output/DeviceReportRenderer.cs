@@ -27,7 +27,7 @@ internal static class DeviceReportRenderer
     public static void Write(IAnsiConsole console, DevicesReport report)
     {
         WriteBackend(console, report.Backend);
-        console.Write(DeviceTable(report.Devices));
+        WriteDeviceTable(console, report.Devices);
         foreach (var device in report.Devices)
         {
             console.WriteLine();
@@ -37,7 +37,7 @@ internal static class DeviceReportRenderer
                 console.WriteLine();
                 continue;
             }
-            console.Write(CheckTable(device));
+            WriteCheckTable(console, device);
         }
         console.Write(Verdict(report));
         console.WriteLine();
@@ -68,51 +68,29 @@ internal static class DeviceReportRenderer
         console.WriteLine();
     }
 
-    private static Table DeviceTable(IReadOnlyList<DeviceReport> devices)
-    {
-        // Only the name wraps on a narrow terminal; figures stay whole.
-        var table = new Table()
-            .AddColumn(new TableColumn("GPU").NoWrap())
-            .AddColumn("Name")
-            .AddColumn(new TableColumn("CC").NoWrap())
-            .AddColumn(new TableColumn("Total").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Free").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("SMs").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("PCI bus id").NoWrap())
-            .AddColumn(new TableColumn("Priorities (high..low)").NoWrap());
-        foreach (var device in devices)
-        {
-            table.AddRow(
-                Plain(device.Ordinal.ToString(Invariant)),
-                Plain(device.Name),
-                Plain(device.ComputeCapability),
-                Plain(Mebibytes(device.TotalMemoryBytes)),
-                Plain(device.FreeMemoryBytes is { } free ? Mebibytes(free) : "?"),
-                Plain(device.MultiprocessorCount.ToString(Invariant)),
-                Plain(device.PciBusId),
-                Plain(device.StreamPriorities is { } p ? $"{p.Greatest}..{p.Least}" : "?"));
-        }
-        return table;
-    }
+    // The ordinal and the PCI bus id say which device a row is and stay whole; the name wraps.
+    private static void WriteDeviceTable(IAnsiConsole console, IReadOnlyList<DeviceReport> devices) =>
+        new FittedTable<DeviceReport>()
+            .Add("GPU", ColumnKind.Number, Columns.Always, d => Plain(d.Ordinal.ToString(Invariant)))
+            .Add("Name", ColumnKind.Text, 90, d => Plain(d.Name))
+            .Add("CC", ColumnKind.Word, 60, d => Plain(d.ComputeCapability))
+            .Add("Total", ColumnKind.Number, 80, d => Plain(Mebibytes(d.TotalMemoryBytes)))
+            .Add("Free", ColumnKind.Number, 75, d => Plain(d.FreeMemoryBytes is { } free ? Mebibytes(free) : "?"))
+            .Add("SMs", ColumnKind.Number, 50, d => Plain(d.MultiprocessorCount.ToString(Invariant)))
+            .Add("PCI bus id", ColumnKind.Word, Columns.Always, d => Plain(d.PciBusId))
+            .Add("Priorities (high..low)", ColumnKind.Word, 20, d => Plain(d.StreamPriorities is { } p ? $"{p.Greatest}..{p.Least}" : "?"))
+            .Write(console, devices);
 
-    private static Table CheckTable(DeviceReport device)
+    private static void WriteCheckTable(IAnsiConsole console, DeviceReport device)
     {
-        var table = new Table()
-            .Title($"GPU {device.Ordinal} self-check")
-            .AddColumn("Check")
-            .AddColumn(new TableColumn("Result").NoWrap())
-            .AddColumn(new TableColumn(device.Simulated ? "Simulated ms" : "ms").RightAligned().NoWrap())
-            .AddColumn("Detail");
-        foreach (var check in device.Checks)
-        {
-            var time = check.ElapsedMilliseconds is { } ms ? ms.ToString("0.000", Invariant) : "";
-            table.AddRow(
-                Plain(check.Name),
-                check.Passed ? new Text("ok", Success) : new Text("FAILED", Failure),
-                Plain(time),
-                check.Passed ? Plain(Measurement(check, device.Simulated)) : new Text(check.Detail ?? "", Failure));
-        }
-        return table;
+        console.Write(new Text($"GPU {device.Ordinal} self-check", Dim));
+        console.WriteLine();
+        new FittedTable<CheckResult>()
+            .Add("Check", ColumnKind.Word, Columns.Always, check => Plain(check.Name))
+            .Add("Result", ColumnKind.Word, Columns.Always, check => check.Passed ? new Text("ok", Success) : new Text("FAILED", Failure))
+            .Add(device.Simulated ? "Simulated ms" : "ms", ColumnKind.Number, 50, check => Plain(check.ElapsedMilliseconds is { } ms ? ms.ToString("0.000", Invariant) : ""))
+            .Add("Detail", ColumnKind.Text, 90, check => check.Passed ? Plain(Measurement(check, device.Simulated)) : new Text(check.Detail ?? "", Failure))
+            .Write(console, device.Checks);
     }
 
     private static Text Verdict(DevicesReport report)

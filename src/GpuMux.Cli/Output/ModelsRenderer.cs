@@ -20,7 +20,7 @@ internal static class ModelsRenderer
         console.WriteLine();
         if (report.Models.Count > 0)
         {
-            console.Write(ModelTable(report.Models, now));
+            WriteModelTable(console, report.Models, now);
         }
         else if (report.ModelsTotal == 0)
         {
@@ -61,47 +61,25 @@ internal static class ModelsRenderer
         return grid;
     }
 
-    private static Table ModelTable(IReadOnlyList<ModelStatus> models, DateTimeOffset now)
-    {
-        var table = new Table()
-            .AddColumn(new TableColumn("Session").RightAligned().NoWrap())
-            .AddColumn("Name")
-            .AddColumn(new TableColumn("UID").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Size").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Tensors").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Groups").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Tier").NoWrap())
-            .AddColumn(new TableColumn("Resident").NoWrap())
-            .AddColumn(new TableColumn("Last use").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Swaps").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Swap-in GB/s").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("GPU s").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Steps").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Moved").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Queue p50 / p99").RightAligned().NoWrap());
-        foreach (var model in models)
-        {
-            var usage = model.Usage;
-            table.AddRow(
-                Plain(model.Session),
-                new Text(model.Name),
-                Plain(model.OwnerUid),
-                new Text(ByteSize.Format(model.Bytes)),
-                Plain(model.Tensors),
-                Plain(model.Groups),
-                new Text(model.Tier),
-                new Text(model.Resident ? "yes" : "no"),
-                new Text(LastUse(model.LastUsedAt, now)),
-                Plain(model.Swaps),
-                new Text(GigabytesPerSecond(model.MedianSwapInBytesPerSecond)),
-                new Text(usage is null ? "-" : Durations.Seconds(usage.GpuSeconds)),
-                new Text(usage?.Steps.ToString(Invariant) ?? "-"),
-                new Text(usage is null ? "-" : ByteSize.Format(usage.BytesMoved)),
-                new Text(Durations.Percentiles(usage?.QueueDelayP50Ms, usage?.QueueDelayP99Ms)));
-        }
-
-        return table;
-    }
+    // The session, name and owner stay whole; then where the model is and how it swaps; its usage goes first.
+    private static void WriteModelTable(IAnsiConsole console, IReadOnlyList<ModelStatus> models, DateTimeOffset now) =>
+        new FittedTable<ModelStatus>()
+            .Add("Session", ColumnKind.Number, Columns.Always, m => Plain(m.Session))
+            .Add("Name", ColumnKind.Word, Columns.Always, m => new Text(m.Name))
+            .Add("UID", ColumnKind.Number, Columns.Always, m => Plain(m.OwnerUid))
+            .Add("Size", ColumnKind.Number, 90, m => new Text(ByteSize.Format(m.Bytes)))
+            .Add("Tensors", ColumnKind.Number, 30, m => Plain(m.Tensors))
+            .Add("Groups", ColumnKind.Number, 25, m => Plain(m.Groups))
+            .Add("Tier", ColumnKind.Word, 70, m => new Text(m.Tier))
+            .Add("Resident", ColumnKind.Word, 85, m => new Text(m.Resident ? "yes" : "no"))
+            .Add("Last use", ColumnKind.Number, 75, m => new Text(LastUse(m.LastUsedAt, now)))
+            .Add("Swaps", ColumnKind.Number, 65, m => Plain(m.Swaps))
+            .Add("Swap-in GB/s", ColumnKind.Number, 40, m => new Text(GigabytesPerSecond(m.MedianSwapInBytesPerSecond)))
+            .Add("GPU s", ColumnKind.Number, 55, m => new Text(m.Usage is { } usage ? Durations.Seconds(usage.GpuSeconds) : "-"))
+            .Add("Steps", ColumnKind.Number, 50, m => new Text(m.Usage?.Steps.ToString(Invariant) ?? "-"))
+            .Add("Moved", ColumnKind.Number, 20, m => new Text(m.Usage is { } usage ? ByteSize.Format(usage.BytesMoved) : "-"))
+            .Add("Queue p50 / p99", ColumnKind.Number, 35, m => new Text(Durations.Percentiles(m.Usage?.QueueDelayP50Ms, m.Usage?.QueueDelayP99Ms)))
+            .Write(console, models);
 
     private static string Pool(PoolStatus pool) =>
         $"{ByteSize.Format(pool.UsedBytes)} used, {ByteSize.Format(pool.FreeBytes)} free, {ByteSize.Format(pool.TotalBytes)} total";

@@ -7,7 +7,8 @@ namespace GpuMux.Cli.Output;
 
 /// <summary>
 /// <c>gpumuxctl status</c> for people, laid out like nvidia-smi: a block on the daemon and its
-/// device, the priority classes' queues, then one row per session.
+/// device, the priority classes' queues, then one row per session, each table as wide as the
+/// terminal allows (<see cref="FittedTable{TRow}"/>).
 /// </summary>
 internal static class StatusRenderer
 {
@@ -22,12 +23,12 @@ internal static class StatusRenderer
         console.WriteLine();
         if (status.Classes.Count > 0)
         {
-            console.Write(ClassTable(status.Classes));
+            WriteClassTable(console, status.Classes);
         }
 
         if (status.Sessions.Count > 0)
         {
-            console.Write(SessionTable(status.Sessions, withClasses: status.Policy is not null, now));
+            WriteSessionTable(console, status.Sessions, withClasses: status.Policy is not null, now);
         }
 
         if (status.OtherTenants is { Sessions: > 0 } others)
@@ -85,76 +86,40 @@ internal static class StatusRenderer
         return lease.Expired ? text + ", expired" : text;
     }
 
-    private static Table ClassTable(IReadOnlyList<ClassStatus> classes)
-    {
-        var table = new Table()
-            .AddColumn("Class")
-            .AddColumn(new TableColumn("Stream priority").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Queued").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("On device").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Recent share").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Minimum share").RightAligned().NoWrap());
-        foreach (var priorityClass in classes)
-        {
-            table.AddRow(
-                new Text(priorityClass.Name),
-                Plain(priorityClass.StreamPriority),
-                Plain(priorityClass.Queued),
-                Plain(priorityClass.OnDevice),
-                new Text(Percent(priorityClass.RecentShare)),
-                new Text(Percent(priorityClass.MinimumShare)));
-        }
+    private static void WriteClassTable(IAnsiConsole console, IReadOnlyList<ClassStatus> classes) =>
+        new FittedTable<ClassStatus>()
+            .Add("Class", ColumnKind.Word, Columns.Always, c => new Text(c.Name))
+            .Add("Stream priority", ColumnKind.Number, 10, c => Plain(c.StreamPriority))
+            .Add("Queued", ColumnKind.Number, 50, c => Plain(c.Queued))
+            .Add("On device", ColumnKind.Number, 40, c => Plain(c.OnDevice))
+            .Add("Recent share", ColumnKind.Number, 30, c => new Text(Percent(c.RecentShare)))
+            .Add("Minimum share", ColumnKind.Number, 20, c => new Text(Percent(c.MinimumShare)))
+            .Write(console, classes);
 
-        return table;
-    }
-
-    private static Table SessionTable(IReadOnlyList<SessionStatus> sessions, bool withClasses, DateTimeOffset now)
+    // Who the session is stays whole; then what it holds and runs; its history and its lease go first.
+    private static void WriteSessionTable(IAnsiConsole console, IReadOnlyList<SessionStatus> sessions, bool withClasses, DateTimeOffset now)
     {
-        var table = new Table()
-            .AddColumn(new TableColumn("Session").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("PID").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("UID").RightAligned().NoWrap())
-            .AddColumn("Client")
-            .AddColumn(new TableColumn("Buffers").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Regions").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Modules").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Queued").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Running").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Completed").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Failed").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Connected").NoWrap());
+        var table = new FittedTable<SessionStatus>()
+            .Add("Session", ColumnKind.Number, Columns.Always, s => Plain(s.Id))
+            .Add("PID", ColumnKind.Number, Columns.Always, s => Plain(s.Pid))
+            .Add("UID", ColumnKind.Number, Columns.Always, s => Plain(s.Uid))
+            .Add("Client", ColumnKind.Text, 90, s => new Text(s.ClientName))
+            .Add("Buffers", ColumnKind.Number, 80, s => new Text($"{s.Buffers.ToString(Invariant)} ({ByteSize.Format(s.BufferBytes)})"))
+            .Add("Regions", ColumnKind.Number, 25, s => new Text($"{s.Regions.ToString(Invariant)} ({ByteSize.Format(s.RegionBytes)})"))
+            .Add("Modules", ColumnKind.Number, 30, s => Plain(s.Modules))
+            .Add("Queued", ColumnKind.Number, 70, s => Plain(s.StepsQueued))
+            .Add("Running", ColumnKind.Number, 75, s => Plain(s.StepsRunning))
+            .Add("Completed", ColumnKind.Number, 50, s => Plain(s.StepsCompleted))
+            .Add("Failed", ColumnKind.Number, 55, s => Plain(s.StepsFailed))
+            .Add("Connected", ColumnKind.Word, 20, s => new Text(s.ConnectedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", Invariant)));
         if (withClasses)
         {
-            table.AddColumn(new TableColumn("Class").NoWrap()).AddColumn(new TableColumn("Lease").NoWrap());
+            table
+                .Add("Class", ColumnKind.Word, 60, s => new Text(s.Class ?? "-"))
+                .Add("Lease", ColumnKind.Word, 40, s => new Text(Lease(s.Lease, now)));
         }
 
-        foreach (var session in sessions)
-        {
-            List<IRenderable> cells =
-            [
-                Plain(session.Id),
-                Plain(session.Pid),
-                Plain(session.Uid),
-                new Text(session.ClientName),
-                new Text($"{session.Buffers.ToString(Invariant)} ({ByteSize.Format(session.BufferBytes)})"),
-                new Text($"{session.Regions.ToString(Invariant)} ({ByteSize.Format(session.RegionBytes)})"),
-                Plain(session.Modules),
-                Plain(session.StepsQueued),
-                Plain(session.StepsRunning),
-                Plain(session.StepsCompleted),
-                Plain(session.StepsFailed),
-                new Text(session.ConnectedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", Invariant)),
-            ];
-            if (withClasses)
-            {
-                cells.Add(new Text(session.Class ?? "-"));
-                cells.Add(new Text(Lease(session.Lease, now)));
-            }
-
-            table.AddRow(cells);
-        }
-
-        return table;
+        table.Write(console, sessions);
     }
 
     private static string Percent(double share) => (share * 100).ToString("0.0", Invariant) + " %";

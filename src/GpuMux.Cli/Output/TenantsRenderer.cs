@@ -23,7 +23,7 @@ internal static class TenantsRenderer
         console.WriteLine();
         if (report.Tenants.Count > 0)
         {
-            console.Write(TenantTable(report.Tenants, now));
+            WriteTenantTable(console, report.Tenants, now);
         }
         else if (report.TenantsTotal == 0)
         {
@@ -53,38 +53,21 @@ internal static class TenantsRenderer
             ? $"{Durations.Seconds(tenant.GpuSecondsToday)} / {Durations.Seconds(limit)} ({Durations.Seconds(tenant.GpuSecondsLeft ?? 0)} left)"
             : $"{Durations.Seconds(tenant.GpuSecondsToday)} / unlimited";
 
-    private static Table TenantTable(IReadOnlyList<TenantStatus> tenants, DateTimeOffset now)
-    {
-        var table = new Table()
-            .AddColumn(new TableColumn("UID").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Weight").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Sessions").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Device memory").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Leases").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("GPU s, 24 h").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Resets").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Steps").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Swaps").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Moved").RightAligned().NoWrap())
-            .AddColumn(new TableColumn("Queue p50 / p99").RightAligned().NoWrap());
-        foreach (var tenant in tenants)
-        {
-            table.AddRow(
-                new Text(tenant.Uid.ToString(Invariant)),
-                new Text(tenant.Weight.ToString("0.##", Invariant)),
-                new Text(tenant.Sessions.ToString(Invariant)),
-                new Text($"{ByteSize.Format(tenant.DeviceBytes)} / {Limit(tenant.MaxDeviceBytes, ByteSize.Format)}"),
-                new Text($"{tenant.Leases.ToString(Invariant)} / {Limit(tenant.MaxLeases, leases => leases.ToString(Invariant))}"),
-                new Text(DailyGpuTime(tenant)),
-                new Text(tenant.ResetsAt is { } at ? $"in {Durations.Short(at - now)}" : "-"),
-                new Text(tenant.Steps.ToString(Invariant)),
-                new Text(tenant.Swaps.ToString(Invariant)),
-                new Text(ByteSize.Format(tenant.BytesMoved)),
-                new Text(Durations.Percentiles(tenant.QueueDelayP50Ms, tenant.QueueDelayP99Ms)));
-        }
-
-        return table;
-    }
+    // The uid stays whole; then its usage against its limits; its accounting goes first.
+    private static void WriteTenantTable(IAnsiConsole console, IReadOnlyList<TenantStatus> tenants, DateTimeOffset now) =>
+        new FittedTable<TenantStatus>()
+            .Add("UID", ColumnKind.Number, Columns.Always, t => new Text(t.Uid.ToString(Invariant)))
+            .Add("Weight", ColumnKind.Number, 40, t => new Text(t.Weight.ToString("0.##", Invariant)))
+            .Add("Sessions", ColumnKind.Number, 80, t => new Text(t.Sessions.ToString(Invariant)))
+            .Add("Device memory", ColumnKind.Number, 90, t => new Text($"{ByteSize.Format(t.DeviceBytes)} / {Limit(t.MaxDeviceBytes, ByteSize.Format)}"))
+            .Add("Leases", ColumnKind.Number, 70, t => new Text($"{t.Leases.ToString(Invariant)} / {Limit(t.MaxLeases, leases => leases.ToString(Invariant))}"))
+            .Add("GPU s, 24 h", ColumnKind.Number, 85, t => new Text(DailyGpuTime(t)))
+            .Add("Resets", ColumnKind.Number, 30, t => new Text(t.ResetsAt is { } at ? $"in {Durations.Short(at - now)}" : "-"))
+            .Add("Steps", ColumnKind.Number, 60, t => new Text(t.Steps.ToString(Invariant)))
+            .Add("Swaps", ColumnKind.Number, 20, t => new Text(t.Swaps.ToString(Invariant)))
+            .Add("Moved", ColumnKind.Number, 10, t => new Text(ByteSize.Format(t.BytesMoved)))
+            .Add("Queue p50 / p99", ColumnKind.Number, 50, t => new Text(Durations.Percentiles(t.QueueDelayP50Ms, t.QueueDelayP99Ms)))
+            .Write(console, tenants);
 
     private static string Limit<T>(T? limit, Func<T, string> format)
         where T : struct => limit is { } value ? format(value) : "unlimited";

@@ -12,13 +12,18 @@ internal static class DaemonConnector
 {
     public const string ClientName = "gpumuxctl";
 
+    /// <param name="inspectOnly">
+    /// For a command that only reads the reports: its session is outside the daemon's session limit,
+    /// so a daemon that is full still answers.
+    /// </param>
     /// <returns>The client, or no client and why no daemon answered.</returns>
     public static async Task<(GpuMuxClient? Client, DaemonUnavailable? Unavailable)> TryConnectAsync(
-        string socketPath, string clientName, CancellationToken cancellationToken)
+        string socketPath, string clientName, bool inspectOnly, CancellationToken cancellationToken)
     {
         try
         {
-            var client = await GpuMuxClient.ConnectAsync(new GpuMuxClientOptions { Host = socketPath, ClientName = clientName }, cancellationToken);
+            var options = new GpuMuxClientOptions { Host = socketPath, ClientName = clientName, InspectOnly = inspectOnly };
+            var client = await GpuMuxClient.ConnectAsync(options, cancellationToken);
             return (client, null);
         }
         catch (GpuMuxConnectionException e) when (e.InnerException is SocketException socket)

@@ -36,6 +36,9 @@ internal sealed class ClientConnection(
     private EngineSession? _session;
     private RequestDispatcher? _dispatcher;
 
+    // A session that only reads the reports: outside the session limit, and refused anything else.
+    private bool _inspecting;
+
     // Why the client's bytes could no longer be trusted, when that is why the connection closes.
     private string? _violation;
 
@@ -100,6 +103,12 @@ internal sealed class ClientConnection(
                 return true;
             }
 
+            if (_inspecting && !IsReport(type))
+            {
+                await _replies.SendErrorAsync(id, ErrorCode.PermissionDenied, $"an inspecting session only reads the reports, it cannot send {type}", stopping);
+                return true;
+            }
+
             await _dispatcher.DispatchAsync(frame, stopping);
         }
         catch (MalformedPayloadException e)
@@ -136,9 +145,14 @@ internal sealed class ClientConnection(
             return false;
         }
 
-        if (!registry.TryEnter())
+        var inspecting = ((Capabilities)hello.Capabilities).HasFlag(Capabilities.Inspect);
+        if (!registry.TryEnter(inspecting))
         {
-            await _replies.SendErrorAsync(id, ErrorCode.TooManySessions, $"the daemon is at its limit of {settings.MaxSessions} sessions", stopping);
+            var limit = inspecting
+                ? $"its limit of {SessionRegistry.MaxInspectingSessions} inspecting sessions"
+                : $"its limit of {settings.MaxSessions} sessions (Limits:MaxSessions)";
+            warnings.SessionRefused(connection.Peer, limit);
+            await _replies.SendErrorAsync(id, ErrorCode.TooManySessions, $"the daemon is at {limit}", stopping);
             return false;
         }
 
@@ -152,9 +166,11 @@ internal sealed class ClientConnection(
         }
         catch
         {
-            registry.Leave();
+            registry.Leave(inspecting);
             throw;
         }
+
+        _inspecting = inspecting;
 
         // Only now: a Hello that does not decode leaves the connection open and still on the clock,
         // and a refused one closes it.
@@ -167,7 +183,7 @@ internal sealed class ClientConnection(
         var welcome = new Welcome(
             ProtocolVersion.Major,
             minor,
-            Capabilities: 0,
+            (ulong)(inspecting ? Capabilities.Inspect : Capabilities.None),
             (uint)settings.MaxPayloadBytes,
             (ulong)_session.Id,
             engine.BackendKind.ToWire(),
@@ -185,7 +201,7 @@ internal sealed class ClientConnection(
             // The session's steps finish (or fail) before its memory is released; their completions
             // still go to the pump, which drains them and stops.
             await (_violation is null ? _session.DisposeAsync() : _session.CloseForViolationAsync(_violation));
-            registry.Leave();
+            registry.Leave(_inspecting);
         }
 
         _completions?.Complete();
@@ -223,6 +239,8 @@ internal sealed class ClientConnection(
     private static int ExpectedDescriptors(MessageType type) =>
         type is MessageType.RegisterRegion or MessageType.LoadModule or MessageType.RegisterModel ? 1 : 0;
 
+    private static bool IsReport(MessageType type) => type is MessageType.GetStatus or MessageType.ListModels or MessageType.GetTenants;
+
     private static bool IsRequest(MessageType type) => (ushort)type is > 0 and < 0x8000 && Enum.IsDefined(type);
 }
 
@@ -250,4 +268,10 @@ internal static partial class ConnectionLog
 
     [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "{Count} more requests of pid {Pid} uid {Uid} failed unexpectedly over the last {Seconds} s (not logged one by one)")]
     public static partial void FailuresHeldBack(ILogger logger, int count, int pid, uint uid, int seconds);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Warning, Message = "Refused a session to pid {Pid} uid {Uid}: the daemon is at {Limit}")]
+    public static partial void SessionRefused(ILogger logger, int pid, uint uid, string limit);
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "{Count} more sessions of pid {Pid} uid {Uid} were refused at the session limit over the last {Seconds} s (not logged one by one)")]
+    public static partial void RefusalsHeldBack(ILogger logger, int count, int pid, uint uid, int seconds);
 }

@@ -5,10 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace GpuMux.Daemon.Connections;
 
 /// <summary>
-/// What a client's own misbehaviour makes the daemon log at warning or above (a stream it broke, a
-/// request the daemon failed on), held back per peer process (pid and uid), so that a client that
-/// fuzzes the socket cannot fill the journal: the first of a run is logged whole, the rest are
-/// counted and summed up once per <see cref="LogThrottle{TKey}.Interval"/>.
+/// What a client's own misbehaviour, or the daemon's limits, make the daemon log at warning or above
+/// (a stream it broke, a request the daemon failed on, a session refused at the limit), held back
+/// per peer process (pid and uid), so that a client that fuzzes the socket or retries in a loop
+/// cannot fill the journal: the first of a run is logged whole, the rest are counted and summed up
+/// once per <see cref="LogThrottle{TKey}.Interval"/>.
 /// </summary>
 internal sealed class PeerWarnings(ILogger logger, TimeProvider time) : IDisposable
 {
@@ -17,6 +18,9 @@ internal sealed class PeerWarnings(ILogger logger, TimeProvider time) : IDisposa
 
     private readonly LogThrottle<Peer> _failures = new(time, (peer, count) =>
         ConnectionLog.FailuresHeldBack(logger, count, peer.Pid, peer.Uid, (int)LogThrottle<Peer>.Interval.TotalSeconds));
+
+    private readonly LogThrottle<Peer> _refusals = new(time, (peer, count) =>
+        ConnectionLog.RefusalsHeldBack(logger, count, peer.Pid, peer.Uid, (int)LogThrottle<Peer>.Interval.TotalSeconds));
 
     public void ProtocolViolation(PeerCredentials peer, string reason)
     {
@@ -34,10 +38,20 @@ internal sealed class PeerWarnings(ILogger logger, TimeProvider time) : IDisposa
         }
     }
 
+    /// <param name="limit">Which limit, as the refusal states it: "its limit of 256 sessions (Limits:MaxSessions)".</param>
+    public void SessionRefused(PeerCredentials peer, string limit)
+    {
+        if (_refusals.ShouldLog(new(peer.Pid, peer.Uid)))
+        {
+            ConnectionLog.SessionRefused(logger, peer.Pid, peer.Uid, limit);
+        }
+    }
+
     public void Dispose()
     {
         _violations.Dispose();
         _failures.Dispose();
+        _refusals.Dispose();
     }
 
     private readonly record struct Peer(int Pid, uint Uid);

@@ -2,10 +2,11 @@ using Spectre.Console;
 
 namespace GpuMux.Daemon.Tests.Cli;
 
-/// <summary>What a renderer writes, as plain text: no colour, no escape codes, lines as long as they need.</summary>
+/// <summary>What a renderer writes, as plain text: no colour, no escape codes.</summary>
 internal static class RenderedText
 {
-    public static string Of(Action<IAnsiConsole> render)
+    /// <param name="width">The terminal's columns; by default lines are as long as they need.</param>
+    public static string Of(Action<IAnsiConsole> render, int width = 1000)
     {
         var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -15,7 +16,7 @@ internal static class RenderedText
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        console.Profile.Width = 1000;
+        console.Profile.Width = width;
         render(console);
         return writer.ToString();
     }
