@@ -8,7 +8,7 @@ public sealed class FairShareTests
     private const uint FirstUid = 3001;
     private const uint SecondUid = 3002;
     private const int Steps = 60;
-    private const ulong StepMicroseconds = 2000;
+    private const ulong StepMicroseconds = 5000;
 
     [Fact]
     public async Task Two_tenants_of_equal_weight_keeping_a_class_busy_are_charged_about_equal_device_time()
