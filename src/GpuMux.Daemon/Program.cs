@@ -1,3 +1,3 @@
-using GpuMux.Daemon;
+using GpuMux.Daemon.Hosting;
 
-return await DaemonHost.RunAsync(args);
+return await DaemonRun.RunAsync(args);

@@ -10,16 +10,25 @@ namespace GpuMux.Daemon.Configuration;
 internal static class DaemonConfigurationExtensions
 {
     /// <summary>
-    /// Layers gpumuxd's configuration over the host's (see <see cref="DaemonConfigurationSources"/>)
-    /// and registers <see cref="SocketOptions"/>, <see cref="DeviceOptions"/>, <see cref="SimOptions"/>,
+    /// Layers gpumuxd's configuration over the host's (see <see cref="DaemonConfiguration"/>),
+    /// registers <see cref="SocketOptions"/>, <see cref="DeviceOptions"/>, <see cref="SimOptions"/>,
     /// <see cref="LimitsOptions"/>, <see cref="MemoryOptions"/>, <see cref="SchedulingOptions"/>,
-    /// <see cref="TenantsOptions"/>, <see cref="AdminOptions"/> and <see cref="MetricsOptions"/>, validated when the host starts.
+    /// <see cref="TenantsOptions"/>, <see cref="AdminOptions"/> and <see cref="MetricsOptions"/>,
+    /// validated when the host starts, and the reload of the file.
     /// </summary>
-    public static IHostApplicationBuilder AddGpumuxdConfiguration(this IHostApplicationBuilder builder, string[] args)
+    /// <exception cref="ConfigurationException">The configuration has a value the daemon cannot use.</exception>
+    public static IHostApplicationBuilder AddGpumuxdConfiguration(this IHostApplicationBuilder builder, DaemonConfiguration configuration)
     {
-        builder.Configuration.AddGpumuxdSources(
-            args, Environment.GetEnvironmentVariable(ConfigurationFile.EnvironmentVariable), ConfigurationFile.DefaultPath);
+        if (configuration.Check(configuration.AtStart.Settings).Errors is { Count: > 0 } errors)
+        {
+            throw new ConfigurationException(errors);
+        }
+
+        configuration.AddTo(builder.Configuration);
         builder.Services.AddGpumuxdOptions(builder.Configuration);
+        builder.Services.AddSingleton(configuration);
+        builder.Services.AddSingleton<ConfigurationReload>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ConfigurationReload>());
         return builder;
     }
 
@@ -28,8 +37,8 @@ internal static class DaemonConfigurationExtensions
         // Each Bind is spelled out with its concrete type: the binding source generator rewrites
         // only such calls, and a generic helper would fall back to the reflection binder. Binding
         // in Configure, rather than OptionsBuilder.Bind, registers no change-token source: the
-        // options keep the values they started with, and a reload of an invalid file cannot throw
-        // from inside the reload. TenantLimitsReload reads the Tenants section again itself.
+        // options keep the values they started with. TenantLimitsReload reads the Tenants section
+        // again itself.
         AddValidation(services.AddOptions<SocketOptions>().Configure(o => configuration.GetSection(SocketOptions.SectionName).Bind(o)));
         AddValidation(services.AddOptions<DeviceOptions>().Configure(o => configuration.GetSection(DeviceOptions.SectionName).Bind(o)));
         AddValidation(services.AddOptions<SimOptions>().Configure(o => configuration.GetSection(SimOptions.SectionName).Bind(o)));

@@ -9,10 +9,10 @@ using Microsoft.Extensions.Primitives;
 namespace GpuMux.Daemon.Configuration;
 
 /// <summary>
-/// Applies the Tenants section again each time the daemon's file is reloaded (it changed, or
-/// SIGHUP): bound and checked as at start, then handed to the engine. Invalid limits are logged,
-/// naming the setting, and the ones in force stay. The other sections take effect only at a
-/// restart; a reload that changed them says so.
+/// Applies the Tenants section again each time a new version of the daemon's file is in force
+/// (<see cref="ConfigurationReload"/>, which has checked it whole): bound and checked as at start,
+/// then handed to the engine. The other sections take effect only at a restart; a reload that
+/// changed them says so.
 /// </summary>
 internal sealed class TenantLimitsReload(
     IConfiguration configuration,
@@ -51,13 +51,12 @@ internal sealed class TenantLimitsReload(
     }
 
     /// <summary>
-    /// The daemon's file's reload token, where there is one: it fires once the file's new contents
-    /// are loaded, whether it changed or SIGHUP reloaded everything. The configuration's own fires
-    /// as each provider reloads, the host's before the file's, so a reload handled on it could read
-    /// the file's sections half old and half new.
+    /// The daemon's file's reload token, where there is one: it fires once a new version of the file,
+    /// checked whole, is in force (<see cref="ConfigurationReload"/>). The configuration's own fires
+    /// as each provider reloads, so a reload handled on it could read the sections half old and half new.
     /// </summary>
     private Func<IChangeToken> ReloadToken() =>
-        DaemonFileSource.ProviderIn(configuration) is { } file ? file.GetReloadToken : configuration.GetReloadToken;
+        DaemonFileProvider.In(configuration) is { } file ? file.GetReloadToken : configuration.GetReloadToken;
 
     private async Task ApplyTenantsAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using GpuMux.Daemon.Configuration;
+using GpuMux.Daemon.Hosting;
 using GpuMux.Engine;
 using GpuMux.Linux;
 using GpuMux.Protocol.Framing;
@@ -29,7 +30,8 @@ internal static class ClientDescriptors
         var capacity = (long)limit - open - Reserve;
         if (capacity < PerConnection)
         {
-            throw new InvalidOperationException(
+            throw new DaemonStartException(
+                DaemonExitCode.OsError,
                 $"the descriptor limit (RLIMIT_NOFILE) is {limit} and {open} descriptors are open already, which leaves no room for a client beside the {Reserve} kept in reserve: raise it (LimitNOFILE= in the unit, ulimit -n in a shell)");
         }
 

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Microsoft.Extensions.Configuration;
+using GpuMux.Daemon.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -7,28 +7,25 @@ namespace GpuMux.Daemon.Hosting;
 
 /// <summary>
 /// SIGHUP reloads the configuration, as daemons do (systemd's <c>ExecReload=kill -HUP $MAINPID</c>,
-/// so <c>systemctl reload gpumuxd</c>); without this the signal would end the process. Whoever
-/// watches the configuration's reload token applies what changed. The service manager is told
-/// when the reload begins and ends, as <c>Type=notify-reload</c> expects.
+/// so <c>systemctl reload gpumuxd</c>); without this the signal would end the process. The file is
+/// read and checked whole before anything of it is put in force (<see cref="ConfigurationReload"/>).
+/// The service manager is told when the reload begins and ends, as <c>Type=notify-reload</c> expects.
 /// </summary>
-internal sealed class ReloadSignal(IConfiguration configuration, ServiceManagerNotifier notifier, ILogger<ReloadSignal> logger) : IHostedService, IDisposable
+internal sealed class ReloadSignal(ConfigurationReload reload, ServiceManagerNotifier notifier, ILogger<ReloadSignal> logger) : IHostedService, IDisposable
 {
     private PosixSignalRegistration? _registration;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (configuration is IConfigurationRoot root)
+        _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
-            _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            context.Cancel = true;
+            ReloadSignalLog.Reloading(logger);
+            using (notifier.Reloading())
             {
-                context.Cancel = true;
-                ReloadSignalLog.Reloading(logger);
-                using (notifier.Reloading())
-                {
-                    root.Reload();
-                }
-            });
-        }
+                reload.Reload();
+            }
+        });
 
         return Task.CompletedTask;
     }

@@ -16,7 +16,7 @@ internal static class ServiceManagerRegistration
     public static IHostApplicationBuilder AddServiceManager(this IHostApplicationBuilder builder)
     {
         if (LogsToJournal(
-            Environment.GetEnvironmentVariable("JOURNAL_STREAM"), Environment.GetEnvironmentVariable("INVOCATION_ID"), StandardOutputIdentity()))
+            Environment.GetEnvironmentVariable("JOURNAL_STREAM"), Environment.GetEnvironmentVariable("INVOCATION_ID"), StreamIdentity(1)))
         {
             // Each line starts with its syslog priority (<3> for errors), which journald files it
             // under, and carries no timestamp or colours, which the journal adds or does not want.
@@ -43,9 +43,10 @@ internal static class ServiceManagerRegistration
             ? !string.IsNullOrEmpty(invocationId)
             : standardOutput is { } output && journalStream == $"{output.Device}:{output.Inode}";
 
-    private static (ulong Device, ulong Inode)? StandardOutputIdentity()
+    /// <summary>The device and inode of standard output (1) or error (2), as <c>JOURNAL_STREAM</c> names them.</summary>
+    internal static (ulong Device, ulong Inode)? StreamIdentity(int descriptor)
     {
-        using var output = new SafeFileHandle(1, ownsHandle: false);
+        using var output = new SafeFileHandle(descriptor, ownsHandle: false);
         try
         {
             return FileDescriptors.Identity(output);

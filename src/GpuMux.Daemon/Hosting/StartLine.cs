@@ -1,8 +1,6 @@
 using System.Reflection;
 using GpuMux.Daemon.Configuration;
 using GpuMux.Daemon.Device;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +11,7 @@ namespace GpuMux.Daemon.Hosting;
 /// from which configuration file, on which backend and device. Logged once everything has started.
 /// </summary>
 internal sealed class StartLine(
-    EngineService engineService, IConfiguration configuration, IHostApplicationLifetime lifetime, ILogger<StartLine> logger) : IHostedService
+    EngineService engineService, DaemonConfiguration configuration, IHostApplicationLifetime lifetime, ILogger<StartLine> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -31,15 +29,8 @@ internal sealed class StartLine(
     internal static string Version { get; } =
         typeof(StartLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    internal static string ConfigurationFileDescription(IConfiguration configuration)
-    {
-        if (DaemonFileSource.ProviderIn(configuration) is not FileConfigurationProvider { Source: var source })
-        {
-            return "none";
-        }
-        var path = source.FileProvider is PhysicalFileProvider files ? Path.Combine(files.Root, source.Path ?? "") : source.Path ?? "";
-        return File.Exists(path) ? path : $"{path} (absent: defaults apply)";
-    }
+    internal static string ConfigurationFileDescription(DaemonConfiguration configuration) =>
+        configuration.AtStart.Exists ? configuration.File.Path : $"{configuration.File.Path} (absent: defaults apply)";
 }
 
 internal static partial class StartLineLog

@@ -3,7 +3,6 @@ using GpuMux.Gpu;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace GpuMux.Daemon.Tests.Configuration;
@@ -107,9 +106,9 @@ public sealed class ConfigurationLayeringTests : IDisposable
     {
         var missing = Path.Combine(_directory.FullName, "missing.json");
 
-        var error = Assert.Throws<FileNotFoundException>(() => Layered(["--config", missing]));
+        var error = Assert.Throws<ConfigurationException>(() => Layered(["--config", missing]));
 
-        Assert.Equal($"The configuration file '{missing}' named by --config does not exist.", error.Message);
+        Assert.Equal($"The configuration file '{missing}' named by --config does not exist.", Assert.Single(error.Problems));
     }
 
     [Fact]
@@ -117,74 +116,84 @@ public sealed class ConfigurationLayeringTests : IDisposable
     {
         var missing = Path.Combine(_directory.FullName, "missing.json");
 
-        var error = Assert.Throws<FileNotFoundException>(() => Layered([], missing));
+        var error = Assert.Throws<ConfigurationException>(() => Layered([], missing));
 
-        Assert.Equal($"The configuration file '{missing}' named by GPUMUXD_CONFIG does not exist.", error.Message);
+        Assert.Equal($"The configuration file '{missing}' named by GPUMUXD_CONFIG does not exist.", Assert.Single(error.Problems));
     }
 
     [Fact]
-    public void Unknown_keys_and_switches_are_ignored()
+    public void A_file_that_is_not_JSON_is_refused_saying_where()
     {
-        var file = WriteFile("""{ "Limits": { "MaxSessions": 3, "NoSuchLimit": 1 }, "NoSuchSection": { "A": 1 } }""");
+        var file = WriteFile("{ \"Limits\": { \"MaxSessions\": 3\n  \"MaxOpsPerStep\": 4 } }");
 
-        using var services = Options(Layered(["--config", file, "--no-such-switch", "x"]));
+        var error = Assert.Throws<ConfigurationException>(() => Layered(["--config", file]));
 
-        Assert.Equal(3, services.GetRequiredService<IOptions<LimitsOptions>>().Value.MaxSessions);
+        Assert.StartsWith($"{file} is not valid JSON at line 2, byte 3: ", Assert.Single(error.Problems));
     }
 
     [Fact]
-    public async Task In_a_host_the_file_overrides_appsettings_and_the_command_line_overrides_both()
+    public void Unknown_keys_in_the_daemon_s_sections_are_warnings_naming_the_nearest_key()
     {
-        File.WriteAllText(Path.Combine(_directory.FullName, "appsettings.json"),
-            """{ "Socket": { "Path": "/run/appsettings.sock" }, "Limits": { "MaxSessions": 5, "MaxOpsPerStep": 5 } }""");
-        var file = WriteFile("""{ "Limits": { "MaxSessions": 7 } }""");
-        string[] args = ["--config", file, "--socket", "/run/args.sock", "--device", "1"];
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = _directory.FullName });
-        builder.Logging.ClearProviders();
+        var file = WriteFile("""{ "Limits": { "MaxSessions": 3, "MaxSesions": 1 }, "Tenants": { "Uids": { "1000": { "MaxLease": 2 } } }, "NoSuchSection": { "A": 1 } }""");
 
-        builder.Configuration.AddGpumuxdSources(args, null, AbsentDefaultFile);
+        var problems = Check("--config", file);
+
+        Assert.Empty(problems.Errors);
+        Assert.Equal(
+            [
+                "Limits:MaxSesions is not a setting gpumuxd knows, so it has no effect; the nearest one is Limits:MaxSessions.",
+                "Tenants:Uids:1000:MaxLease is not a setting gpumuxd knows, so it has no effect; the nearest one is Tenants:Uids:1000:MaxLeases.",
+            ],
+            problems.Warnings);
+    }
+
+    [Fact]
+    public void In_a_host_the_file_overrides_the_host_s_own_configuration_and_the_command_line_overrides_both()
+    {
+        string[] args = ["--config", WriteFile("""{ "Limits": { "MaxSessions": 7 } }"""), "--socket", "/run/args.sock"];
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection([new("Socket:Path", "/run/host.sock"), new("Limits:MaxSessions", "5"), new("Limits:MaxOpsPerStep", "5")]);
+
+        DaemonLayers.Load(args, null, AbsentDefaultFile).AddTo(builder.Configuration);
         builder.Services.AddGpumuxdOptions(builder.Configuration);
         using var host = builder.Build();
-        await host.StartAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal("/run/args.sock", host.Services.GetRequiredService<IOptions<SocketOptions>>().Value.Path);
         Assert.Equal(7, host.Services.GetRequiredService<IOptions<LimitsOptions>>().Value.MaxSessions);
         Assert.Equal(5, host.Services.GetRequiredService<IOptions<LimitsOptions>>().Value.MaxOpsPerStep);
-        await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
     [Fact]
-    public async Task An_out_of_range_setting_stops_the_host_from_starting_and_is_named()
+    public void An_out_of_range_setting_stops_the_start_and_is_named()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartHostAsync("--Limits:MaxFramePayloadBytes=100"));
+        Assert.Equal(["Limits:MaxFramePayloadBytes is 100; it must be from 4096 to 16777216."], Check("--Limits:MaxFramePayloadBytes=100").Errors);
+    }
 
-        Assert.Equal("Limits:MaxFramePayloadBytes is 100; it must be from 4096 to 16777216.", error.Message);
+    [Theory]
+    [InlineData("--backend", "gpu", "Device:Backend is 'gpu'; it must be one of auto, cuda, sim.")]
+    [InlineData("--Limits:MaxSessions", "many", "Limits:MaxSessions is 'many'; it must be a whole number from -2147483648 to 2147483647.")]
+    [InlineData("--Memory:DevicePoolFraction", "half", "Memory:DevicePoolFraction is 'half'; it must be a number, such as 0.5.")]
+    [InlineData("--Tenants:Uids:1000:MaxDeviceBytes", "-1", "Tenants:Uids:1000:MaxDeviceBytes is '-1'; it must be a whole number from 0 to 18446744073709551615.")]
+    public void A_value_of_the_wrong_kind_stops_the_start_naming_the_key_the_value_and_what_it_takes(string key, string value, string expected)
+    {
+        Assert.Equal([expected], Check(key, value).Errors);
     }
 
     [Fact]
-    public async Task A_value_of_the_wrong_kind_stops_the_host_from_starting_and_is_named()
+    public void The_shipped_file_is_valid_and_every_key_in_it_is_known()
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartHostAsync("--backend", "gpu"));
+        var shipped = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "deploy", "gpumuxd.json");
 
-        Assert.Contains("'gpu' at 'Device:Backend'", error.Message, StringComparison.Ordinal);
+        var problems = Check("--config", shipped);
+
+        Assert.Empty(problems.Errors);
+        Assert.Empty(problems.Warnings);
     }
 
-    private async Task StartHostAsync(params string[] args)
-    {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
-        builder.Configuration.AddGpumuxdSources(args, null, AbsentDefaultFile);
-        builder.Services.AddGpumuxdOptions(builder.Configuration);
-        using var host = builder.Build();
-        await host.StartAsync(TestContext.Current.CancellationToken);
-        await host.StopAsync(TestContext.Current.CancellationToken);
-    }
+    private ConfigurationProblems Check(params string[] args) => DaemonLayers.Check(args, AbsentDefaultFile);
 
-    private ConfigurationManager Layered(string[] args, string? fileFromEnvironment = null)
-    {
-        var configuration = new ConfigurationManager();
-        configuration.AddGpumuxdSources(args, fileFromEnvironment, AbsentDefaultFile);
-        return configuration;
-    }
+    private ConfigurationManager Layered(string[] args, string? fileFromEnvironment = null) =>
+        DaemonLayers.Layered(args, fileFromEnvironment, AbsentDefaultFile);
 
     private static ServiceProvider Options(IConfiguration configuration) =>
         new ServiceCollection().AddGpumuxdOptions(configuration).BuildServiceProvider();

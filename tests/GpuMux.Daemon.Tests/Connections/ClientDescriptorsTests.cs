@@ -1,5 +1,6 @@
 using GpuMux.Daemon.Configuration;
 using GpuMux.Daemon.Connections;
+using GpuMux.Daemon.Hosting;
 using GpuMux.Daemon.Tests.EndToEnd;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -32,8 +33,9 @@ public sealed class ClientDescriptorsTests
     [Fact]
     public void A_limit_that_leaves_no_room_for_a_client_stops_the_start_saying_what_to_raise()
     {
-        var refusal = Assert.Throws<InvalidOperationException>(() => ClientDescriptors.Size(200, 96, Limits, NullLogger.Instance));
+        var refusal = Assert.Throws<DaemonStartException>(() => ClientDescriptors.Size(200, 96, Limits, NullLogger.Instance));
 
+        Assert.Equal(DaemonExitCode.OsError, refusal.ExitCode);
         Assert.Contains("RLIMIT_NOFILE", refusal.Message);
         Assert.Contains("LimitNOFILE=", refusal.Message);
     }

@@ -6,8 +6,10 @@ namespace GpuMux.Daemon.Tests.EndToEnd;
 /// <summary>Tenant limits changed in the configuration file apply to a running daemon, or are refused and the old ones kept.</summary>
 public sealed class TenantReloadTests : IAsyncLifetime
 {
-    private const int Rejected = 501;
     private const int NeedsRestart = 503;
+    private const int Unusable = 512;
+    private const int Invalid = 513;
+    private const int Vanished = 514;
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("gmx-reload-");
     private readonly LogRecorder _log = new();
@@ -23,7 +25,9 @@ public sealed class TenantReloadTests : IAsyncLifetime
     {
         WriteConfiguration("""{ "Tenants": { "Default": { "MaxLeases": 1 } } }""");
         _daemon = await TestDaemon.StartAsync(
-            "--config", ConfigurationFile, $"--Logging:LogLevel:{typeof(TenantLimitsReload).FullName}=Information");
+            "--config", ConfigurationFile,
+            $"--Logging:LogLevel:{typeof(TenantLimitsReload).FullName}=Information",
+            $"--Logging:LogLevel:{typeof(ConfigurationReload).FullName}=Information");
         _daemon.AddLogger(_log);
         _first = await _daemon.ConnectAsync("first");
         _second = await _daemon.ConnectAsync("second");
@@ -68,11 +72,11 @@ public sealed class TenantReloadTests : IAsyncLifetime
     {
         WriteConfiguration("""{ "Tenants": { "Default": { "MaxLeases": -1 }, "Uids": { "alice": { "Weight": 0 } } } }""");
         _daemon.ReloadConfiguration();
-        var problems = await _log.NextAsync<TenantLimitsReload>(Rejected);
+        string[] problems = [await _log.NextAsync<ConfigurationReload>(Invalid), await _log.NextAsync<ConfigurationReload>(Invalid), await _log.NextAsync<ConfigurationReload>(Invalid)];
 
-        Assert.Contains("Tenants:Default:MaxLeases is -1; it must be from 0 to 65536.", problems);
-        Assert.Contains("Tenants:Uids:alice does not name a uid", problems);
-        Assert.Contains("Tenants:Uids:alice:Weight is 0; it must be above 0 and at most 1000.", problems);
+        Assert.Contains(problems, p => p.EndsWith("Tenants:Default:MaxLeases is -1; it must be from 0 to 65536.", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("Tenants:Uids:alice does not name a uid", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.EndsWith("Tenants:Uids:alice:Weight is 0; it must be above 0 and at most 1000.", StringComparison.Ordinal));
         await Assert.ThrowsAsync<QuotaExceededException>(() => _second.AcquireLeaseAsync(cancellationToken: Cancellation));
     }
 
@@ -81,9 +85,9 @@ public sealed class TenantReloadTests : IAsyncLifetime
     {
         WriteConfiguration("""{ "Tenants": { "Default": { "MaxLeases": "many" } } }""");
         _daemon.ReloadConfiguration();
-        var problem = await _log.NextAsync<TenantLimitsReload>(Rejected);
+        var problem = await _log.NextAsync<ConfigurationReload>(Invalid);
 
-        Assert.Contains("Tenants:Default:MaxLeases", problem);
+        Assert.EndsWith("Tenants:Default:MaxLeases is 'many'; it must be a whole number from -2147483648 to 2147483647.", problem);
         await Assert.ThrowsAsync<QuotaExceededException>(() => _second.AcquireLeaseAsync(cancellationToken: Cancellation));
     }
 
@@ -96,6 +100,36 @@ public sealed class TenantReloadTests : IAsyncLifetime
         Assert.Contains("Limits, Scheduling", await _log.NextAsync<TenantLimitsReload>(NeedsRestart));
         var status = await _first.GetStatusAsync(Cancellation);
         Assert.Equal("standard", Assert.NotNull(status.Scheduling).Sessions.Single(s => s.Lease is null).Class);
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_JSON_is_logged_and_the_old_limits_stay()
+    {
+        WriteConfiguration("""{ "Tenants": { "Default": { "MaxLeases": 2 } """);
+        _daemon.ReloadConfiguration();
+
+        Assert.Contains("is not valid JSON at line 1", await _log.NextAsync<ConfigurationReload>(Unusable));
+        await Assert.ThrowsAsync<QuotaExceededException>(() => _second.AcquireLeaseAsync(cancellationToken: Cancellation));
+    }
+
+    [Fact]
+    public async Task A_vanished_file_is_logged_and_its_limits_stay()
+    {
+        File.Delete(ConfigurationFile);
+        _daemon.ReloadConfiguration();
+
+        Assert.Contains(ConfigurationFile, await _log.NextAsync<ConfigurationReload>(Vanished));
+        await Assert.ThrowsAsync<QuotaExceededException>(() => _second.AcquireLeaseAsync(cancellationToken: Cancellation));
+    }
+
+    [Fact]
+    public async Task An_invalid_value_in_another_section_refuses_the_whole_reload()
+    {
+        WriteConfiguration("""{ "Tenants": { "Default": { "MaxLeases": 2 } }, "Limits": { "MaxSessions": 0 } }""");
+        _daemon.ReloadConfiguration();
+
+        Assert.EndsWith("Limits:MaxSessions is 0; it must be from 1 to 65536.", await _log.NextAsync<ConfigurationReload>(Invalid));
+        await Assert.ThrowsAsync<QuotaExceededException>(() => _second.AcquireLeaseAsync(cancellationToken: Cancellation));
     }
 
     /// <summary>

@@ -1,8 +1,8 @@
 using GpuMux.Client;
+using GpuMux.Daemon.Configuration;
 using GpuMux.Daemon.Connections;
 using GpuMux.Daemon.Hosting;
 using GpuMux.Protocol.Transport;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -70,8 +70,8 @@ internal sealed class TestDaemon : IAsyncDisposable
         return new TestDaemon(host, directory, socketPath);
     }
 
-    /// <summary>Reads the configuration again, as SIGHUP does.</summary>
-    public void ReloadConfiguration() => ((IConfigurationRoot)_host.Services.GetRequiredService<IConfiguration>()).Reload();
+    /// <summary>Reads the configuration file again, as SIGHUP does.</summary>
+    public void ReloadConfiguration() => _host.Services.GetRequiredService<ConfigurationReload>().Reload();
 
     /// <summary>Adds a logger to the running daemon; the daemon's log levels still filter what it sees.</summary>
     public void AddLogger(ILoggerProvider provider) => _host.Services.GetRequiredService<ILoggerFactory>().AddProvider(provider);
