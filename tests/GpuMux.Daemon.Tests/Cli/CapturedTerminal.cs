@@ -1,5 +1,4 @@
 using GpuMux.Cli.Output;
-using Spectre.Console;
 
 namespace GpuMux.Daemon.Tests.Cli;
 
@@ -13,18 +12,5 @@ internal sealed class CapturedTerminal(int width = 80)
 
     public string Error => _error.ToString();
 
-    public Terminal Terminal => new(Console(_out), Console(_error), _out, _error);
-
-    private IAnsiConsole Console(TextWriter writer)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = width;
-        return console;
-    }
+    public Terminal Terminal => new(RenderedText.PlainConsole(_out, width), RenderedText.PlainConsole(_error, width), _out, _error);
 }

@@ -9,6 +9,13 @@ internal static class RenderedText
     public static string Of(Action<IAnsiConsole> render, int width = 1000)
     {
         var writer = new StringWriter();
+        render(PlainConsole(writer, width));
+        return writer.ToString();
+    }
+
+    /// <summary>A console of <paramref name="width"/> columns that writes plain text to <paramref name="writer"/>.</summary>
+    public static IAnsiConsole PlainConsole(TextWriter writer, int width)
+    {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(writer),
@@ -17,8 +24,7 @@ internal static class RenderedText
             Interactive = InteractionSupport.No,
         });
         console.Profile.Width = width;
-        render(console);
-        return writer.ToString();
+        return console;
     }
 
     /// <summary>The one line that contains <paramref name="marker"/>.</summary>
