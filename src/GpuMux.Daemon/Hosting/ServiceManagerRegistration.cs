@@ -1,3 +1,4 @@
+using GpuMux.Daemon.Logging;
 using GpuMux.Linux;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,12 +16,22 @@ internal static class ServiceManagerRegistration
     /// </summary>
     public static IHostApplicationBuilder AddServiceManager(this IHostApplicationBuilder builder)
     {
-        if (LogsToJournal(
-            Environment.GetEnvironmentVariable("JOURNAL_STREAM"), Environment.GetEnvironmentVariable("INVOCATION_ID"), StreamIdentity(1)))
+        var journalStream = Environment.GetEnvironmentVariable("JOURNAL_STREAM");
+        if (LogsToJournal(journalStream, Environment.GetEnvironmentVariable("INVOCATION_ID"), StreamIdentity(1)))
         {
-            // Each line starts with its syslog priority (<3> for errors), which journald files it
-            // under, and carries no timestamp or colours, which the journal adds or does not want.
-            builder.Logging.AddSystemdConsole();
+            // Where systemd connected standard output to the journal, the journal's own socket takes
+            // entries with their values as fields; the console's lines would be the same entries again.
+            if (!string.IsNullOrEmpty(journalStream) && JournalLoggerProvider.ForThisHost() is { } journal)
+            {
+                builder.Logging.ClearProviders();
+                builder.Logging.AddProvider(journal);
+            }
+            else
+            {
+                // Each line starts with its syslog priority (<3> for errors), which journald files it
+                // under, and carries no timestamp or colours, which the journal adds or does not want.
+                builder.Logging.AddSystemdConsole();
+            }
             // "Press Ctrl+C to shut down" means nothing there; the daemon's start line says the rest.
             builder.Services.Configure<ConsoleLifetimeOptions>(options => options.SuppressStatusMessages = true);
         }
