@@ -1,3 +1,4 @@
+using GpuMux.Daemon.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
@@ -13,7 +14,8 @@ namespace GpuMux.Daemon.Configuration;
 /// stays. So does the configuration of a file that has vanished. What then applies the new
 /// version is whoever watches the file's reload token (<see cref="TenantLimitsReload"/>).
 /// </summary>
-internal sealed class ConfigurationReload(DaemonConfiguration daemonConfiguration, IConfiguration configuration, ILogger<ConfigurationReload> logger)
+internal sealed class ConfigurationReload(
+    DaemonConfiguration daemonConfiguration, IConfiguration configuration, ServiceManagerNotifier notifier, ILogger<ConfigurationReload> logger)
     : IHostedService, IDisposable
 {
     private readonly Lock _reloading = new();
@@ -56,11 +58,16 @@ internal sealed class ConfigurationReload(DaemonConfiguration daemonConfiguratio
         _directory = null;
     }
 
-    /// <summary>Reads the file and puts it in force if it is valid; never throws for what is in the file.</summary>
+    /// <summary>
+    /// Reads the file and puts it in force if it is valid; never throws for what is in the file.
+    /// The service manager is told when the reload begins and ends, whatever set it off, as
+    /// <c>Type=notify-reload</c> expects.
+    /// </summary>
     public void Reload()
     {
         lock (_reloading)
         {
+            using var reloading = notifier.Reloading();
             var contents = File.Read();
             if (contents.Problem is { } problem)
             {

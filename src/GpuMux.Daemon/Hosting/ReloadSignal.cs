@@ -9,9 +9,8 @@ namespace GpuMux.Daemon.Hosting;
 /// SIGHUP reloads the configuration, as daemons do (systemd's <c>ExecReload=kill -HUP $MAINPID</c>,
 /// so <c>systemctl reload gpumuxd</c>); without this the signal would end the process. The file is
 /// read and checked whole before anything of it is put in force (<see cref="ConfigurationReload"/>).
-/// The service manager is told when the reload begins and ends, as <c>Type=notify-reload</c> expects.
 /// </summary>
-internal sealed class ReloadSignal(ConfigurationReload reload, ServiceManagerNotifier notifier, ILogger<ReloadSignal> logger) : IHostedService, IDisposable
+internal sealed class ReloadSignal(ConfigurationReload reload, ILogger<ReloadSignal> logger) : IHostedService, IDisposable
 {
     private PosixSignalRegistration? _registration;
 
@@ -21,10 +20,7 @@ internal sealed class ReloadSignal(ConfigurationReload reload, ServiceManagerNot
         {
             context.Cancel = true;
             ReloadSignalLog.Reloading(logger);
-            using (notifier.Reloading())
-            {
-                reload.Reload();
-            }
+            reload.Reload();
         });
 
         return Task.CompletedTask;

@@ -47,6 +47,11 @@ public sealed class ServiceManagerTests
             Assert.InRange(long.Parse(monotonic, CultureInfo.InvariantCulture), before, after);
             Assert.Equal("READY=1", await manager.ReceiveAsync(message => !message.StartsWith("WATCHDOG=", StringComparison.Ordinal) && !message.StartsWith("STATUS=", StringComparison.Ordinal)));
 
+            // A change the daemon finds in its file by itself is a reload as well.
+            await File.WriteAllTextAsync(configuration, """{ "Limits": { "MaxSessions": 64 } }""", cancellation);
+            Assert.Contains("RELOADING=1", await manager.ReceiveAsync(message => !message.StartsWith("WATCHDOG=", StringComparison.Ordinal) && !message.StartsWith("STATUS=", StringComparison.Ordinal)));
+            Assert.Equal("READY=1", await manager.ReceiveAsync(message => !message.StartsWith("WATCHDOG=", StringComparison.Ordinal) && !message.StartsWith("STATUS=", StringComparison.Ordinal)));
+
             Assert.Equal(0, Tmds.Linux.LibC.kill(daemon.Id, Tmds.Linux.LibC.SIGTERM));
             Assert.Equal("STOPPING=1", await manager.ReceiveAsync(message => message.StartsWith("STOPPING=", StringComparison.Ordinal)));
             await daemon.WaitForExitAsync(cancellation);
