@@ -1,4 +1,5 @@
 using GpuMux.Bench.Copies;
+using GpuMux.Bench.Execution;
 using GpuMux.Bench.Memory;
 using GpuMux.Bench.Models;
 using GpuMux.Bench.Protocol;
@@ -26,6 +27,8 @@ internal static class Program
                       per page size (GpuMux.Bench pool --help)
           protocol    frame encode/decode, and an empty step's round trip through the daemon
                       against a raw Unix-socket ping-pong (GpuMux.Bench protocol --help)
+          wake        how soon the engine learns that a step ended (end to completion delivered, p50 and
+                      p99, idle and under load) and the engine thread's CPU time and wake-ups, idle and busy
           robustness  gpumuxd, as a process of its own, under fuzzed frames and descriptors, killed
                       clients, many clients, mutated models and signals: deaths, hangs, wrong results,
                       honest clients' errors and resources given back, counted (GpuMux.Bench robustness --help)
@@ -41,6 +44,7 @@ internal static class Program
         ["protocol", "-h" or "--help"] => PrintUsage(Console.Out, ProtocolCommand.Usage, exitCode: 0),
         ["protocol", .. var rest] => ProtocolCommand.Run(rest),
         ["robustness", .. var rest] => RobustnessCommand.Run(rest),
+        ["wake", .. var rest] => WakeCommand.Run(rest),
         [] or ["-h" or "--help" or "help"] => PrintUsage(Console.Out, Usage, exitCode: 0),
         _ => PrintUsage(Console.Error, Usage, exitCode: 2),
     };

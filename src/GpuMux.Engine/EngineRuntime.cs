@@ -24,6 +24,14 @@ internal sealed class EngineRuntime
     // Faults met while putting waiting steps on a rebuilt device before the engine gives up on them.
     private const int MaxNestedRecoveries = 3;
 
+    // Held steps and steps waiting for room wait for time to pass too (a model's turn to end, a
+    // deadline), which no completion signals.
+    private static readonly TimeSpan HeldRecheck = TimeSpan.FromMilliseconds(1);
+
+    // A faulted context calls no host function, so with work on the device the thread looks this
+    // often to see a fault (and a step past its class's time limit) without being woken.
+    private static readonly TimeSpan DeviceRecheck = TimeSpan.FromMilliseconds(20);
+
     private const string ZeroedBuffersMessage = "the device was reset after a fault, and this session's buffers read as zero now: set them up again, then retry";
 
     private readonly GpuBackend _backend;
@@ -53,7 +61,7 @@ internal sealed class EngineRuntime
     private int _recoveries;
     private uint _lastLeaseId;
 
-    private EngineRuntime(GpuBackend backend, EngineOptions options, DeviceContext device, LoadedModule builtins, ILoggerFactory loggers, Action<IEngineWork> post, Action<string> deviceLost)
+    private EngineRuntime(GpuBackend backend, EngineOptions options, DeviceContext device, LoadedModule builtins, ILoggerFactory loggers, Action<IEngineWork> post, Action<string> deviceLost, CompletionSignal completions)
     {
         _backend = backend;
         _options = options;
@@ -75,7 +83,7 @@ internal sealed class EngineRuntime
         _dispatcher = new StepDispatcher(_executor, _models, options.MaxOpsPerStep);
         _scheduler = new StepScheduler(options.Scheduling, _classes, _dispatcher, _executor, _models);
         _tenants = new TenantBook(options.Tenants);
-        _recovery = new DeviceRecovery(backend, options, builtins, _faultLogger);
+        _recovery = new DeviceRecovery(backend, options, builtins, completions, _faultLogger);
     }
 
     /// <summary>Work on the device the engine must watch: steps, swap-ins, reads into the bounce ring, releases waiting for queued work.</summary>
@@ -88,6 +96,15 @@ internal sealed class EngineRuntime
     /// </summary>
     public bool NeedsPolling => HasStepsInFlight || _scheduler.Held > 0 || _dispatcher.HasWaiting;
 
+    /// <summary>
+    /// How long the engine thread may sleep when nothing is posted: completions on the device wake
+    /// it, so only what no completion signals bounds the sleep.
+    /// </summary>
+    public TimeSpan WaitLimit =>
+        _scheduler.Held > 0 || _dispatcher.HasWaiting ? HeldRecheck
+        : HasStepsInFlight ? DeviceRecheck
+        : Timeout.InfiniteTimeSpan;
+
     /// <summary>True once the engine has been told to stop and its last steps have left the device.</summary>
     public bool IsDrained => _draining && !HasStepsInFlight && !_dispatcher.HasWaiting && _scheduler.Held == 0;
 
@@ -96,16 +113,17 @@ internal sealed class EngineRuntime
     /// pool, sets up the pinned pool, and loads the built-in kernels. <paramref name="post"/>
     /// queues work for this thread from others (reads of model files report through it).
     /// <paramref name="deviceLost"/> is told why, once, if the device cannot be set up again
-    /// after a fault, when every step has been failed.
+    /// after a fault, when every step has been failed. <paramref name="completions"/> is what the
+    /// thread sleeps on; work completing on the device sets it.
     /// </summary>
-    public static EngineRuntime Start(GpuBackend backend, EngineOptions options, ILoggerFactory loggers, Action<IEngineWork> post, Action<string> deviceLost)
+    public static EngineRuntime Start(GpuBackend backend, EngineOptions options, ILoggerFactory loggers, Action<IEngineWork> post, Action<string> deviceLost, CompletionSignal completions)
     {
-        var device = DeviceContext.Create(backend, options.DeviceOrdinal, options);
+        var device = DeviceContext.Create(backend, options.DeviceOrdinal, options, completions);
         LoadedModule? builtins = null;
         try
         {
             builtins = BuiltinModule.Load(device.Context);
-            var runtime = new EngineRuntime(backend, options, device, builtins, loggers, post, deviceLost);
+            var runtime = new EngineRuntime(backend, options, device, builtins, loggers, post, deviceLost, completions);
             runtime._models.Start(device);
             EngineLog.Started(runtime._engineLogger, device.Context.Device.Name, backend.Description);
             return runtime;

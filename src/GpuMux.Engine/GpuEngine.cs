@@ -46,6 +46,9 @@ public sealed class GpuEngine : IAsyncDisposable
     /// </summary>
     public Task<string> DeviceLost => _deviceLost;
 
+    /// <summary>Times the engine thread has woken from its sleep, for measurements of what it costs.</summary>
+    internal long EngineWakeups => _thread.Wakeups;
+
     /// <summary>The kernels of module 0, which every session can use without loading anything.</summary>
     public IReadOnlyList<string> BuiltinFunctions => BuiltinModule.FunctionNames;
 
@@ -64,7 +67,7 @@ public sealed class GpuEngine : IAsyncDisposable
         var deviceLost = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         EngineThread? thread = null;
         thread = new EngineThread(
-            () => EngineRuntime.Start(backend, options, loggers, work => thread!.Post(work), reason => deviceLost.TrySetResult(reason)),
+            completions => EngineRuntime.Start(backend, options, loggers, work => thread!.Post(work), reason => deviceLost.TrySetResult(reason), completions),
             options.DeviceOrdinal,
             loggers.CreateLogger<GpuEngine>());
         var started = thread.StartAsync();

@@ -6,10 +6,10 @@ namespace GpuMux.Engine.Device;
 /// What sessions let go of while work queued before the release may still use it (a step's
 /// copies and kernels, a new buffer's zeroing), each held until an event recorded behind that
 /// work on its stream has completed: memory handed back under queued work would turn the work
-/// into an illegal address, or into writes to whoever has the memory next. Polled by the engine
-/// thread, which never waits for the device.
+/// into an illegal address, or into writes to whoever has the memory next. Looked at by the engine
+/// thread, which never waits for the device, when <paramref name="completions"/> wakes it.
 /// </summary>
-internal sealed class DeferredReleases(EventPool fences)
+internal sealed class DeferredReleases(EventPool fences, CompletionSignal completions)
 {
     // A release without a fence waits for ReleaseAll: its stream's context broke before it could have one.
     private readonly List<(GpuEvent? Fence, Action Release)> _pending = [];
@@ -31,6 +31,7 @@ internal sealed class DeferredReleases(EventPool fences)
             {
                 fence = fences.Rent();
                 stream.Record(fence);
+                completions.SetAfter(stream);
             }
         }
         catch (GpuException)

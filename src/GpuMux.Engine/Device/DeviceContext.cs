@@ -20,13 +20,15 @@ internal sealed class DeviceContext : IDisposable
 {
     private readonly EventPool _events;
     private readonly EventPool _fences;
+    private readonly CompletionSignal _completions;
 
-    private DeviceContext(GpuContext context, ulong poolBudget, ulong pageBytes)
+    private DeviceContext(GpuContext context, ulong poolBudget, ulong pageBytes, CompletionSignal completions)
     {
         Context = context;
+        _completions = completions;
         _events = new EventPool(context, enableTiming: true);
         _fences = new EventPool(context, enableTiming: false);
-        Releases = new DeferredReleases(_fences);
+        Releases = new DeferredReleases(_fences, completions);
         Timeline = new GpuTimeline(context);
         Pool = new DevicePagePool(context, poolBudget, pageBytes);
         // Swap-ins gate the steps that wait for them, so they go first among copies.
@@ -57,8 +59,9 @@ internal sealed class DeviceContext : IDisposable
     /// bytes, or, when that is 0, of the share of the device's free memory that the options give,
     /// in pages of the options' size. <paramref name="verify"/>, where given, runs on the bare
     /// context before the pool takes its memory, and refuses the context by throwing.
+    /// <paramref name="completions"/> is what the engine thread sleeps on.
     /// </summary>
-    public static DeviceContext Create(GpuBackend backend, int ordinal, EngineOptions options, ulong poolBudget = 0, Action<GpuContext>? verify = null)
+    public static DeviceContext Create(GpuBackend backend, int ordinal, EngineOptions options, CompletionSignal completions, ulong poolBudget = 0, Action<GpuContext>? verify = null)
     {
         var context = backend.CreateContext(ordinal);
         try
@@ -70,7 +73,7 @@ internal sealed class DeviceContext : IDisposable
                     ? options.DevicePoolBytes
                     : (ulong)(context.GetMemoryInfo().FreeBytes * options.DevicePoolFraction);
             }
-            return new DeviceContext(context, poolBudget, options.DevicePageBytes);
+            return new DeviceContext(context, poolBudget, options.DevicePageBytes, completions);
         }
         catch
         {
@@ -80,6 +83,9 @@ internal sealed class DeviceContext : IDisposable
     }
 
     public void MarkFaulted() => IsFaulted = true;
+
+    /// <summary>Wakes the engine thread once everything queued on <paramref name="stream"/> so far has completed, so that it need not poll.</summary>
+    public void WakeAfter(GpuStream stream) => _completions.SetAfter(stream);
 
     public StepTiming RentTiming()
     {

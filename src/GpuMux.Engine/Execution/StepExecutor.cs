@@ -103,6 +103,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
         }
         step.IsSuspended = false;
         stream.Record(step.Timing.End);
+        device.WakeAfter(stream);
         step.IssuedAtNs = MonotonicClock.NowNanoseconds();
         return true;
     }

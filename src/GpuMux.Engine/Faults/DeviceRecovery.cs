@@ -23,7 +23,7 @@ namespace GpuMux.Engine.Faults;
 /// memory they read or write (a client's region) must stay mapped until then.
 /// </para>
 /// </summary>
-internal sealed class DeviceRecovery(GpuBackend backend, EngineOptions options, LoadedModule builtins, ILogger logger)
+internal sealed class DeviceRecovery(GpuBackend backend, EngineOptions options, LoadedModule builtins, CompletionSignal completions, ILogger logger)
 {
     /// <summary>
     /// The new device, or null with the reason when the reset, the new context or its check
@@ -47,7 +47,7 @@ internal sealed class DeviceRecovery(GpuBackend backend, EngineOptions options, 
                 // queued work (regions above all, which its copies could still have written) goes.
                 broken.Releases.ReleaseAll();
             }
-            device = DeviceContext.Create(backend, options.DeviceOrdinal, options, budget, context => DeviceCheck.Verify(context, builtins.Image));
+            device = DeviceContext.Create(backend, options.DeviceOrdinal, options, completions, budget, context => DeviceCheck.Verify(context, builtins.Image));
             builtins.Attach(device.Context);
             foreach (var session in sessions)
             {

@@ -199,8 +199,10 @@ internal sealed class BounceStreaming : IDisposable
         var copies = _device!.CopyStream;
         var range = model.Range!;
         var advanced = RecordCompletedGroups(model);
+        var queued = false;
         for (var i = FindRead(_queueOffset); i >= 0; i = FindRead(_queueOffset))
         {
+            queued = true;
             var slot = _slots[i];
             copies.CopyToDevice(range.Start + _queueOffset, _ring[i].Pointer, slot.Length);
             copies.Record(slot.Copied!);
@@ -211,10 +213,16 @@ internal sealed class BounceStreaming : IDisposable
         if (_queueOffset == model.Layout.DataBytes)
         {
             copies.Record(model.SwapEnd!);
+            queued = true;
             model.Residency = Residency.Resident;
             _current = null;
             _generation++;
             _swapQueued(model);
+        }
+        if (queued)
+        {
+            // The buffers' copies free them for the next reads, and the end lands the model.
+            _device.WakeAfter(copies);
         }
         if (advanced)
         {
@@ -299,6 +307,7 @@ internal sealed class BounceStreaming : IDisposable
     {
         model.SwapFailure = message;
         _device!.CopyStream.Record(model.SwapEnd!);
+        _device.WakeAfter(_device.CopyStream);
         foreach (var slot in _slots)
         {
             if (slot.State == SlotState.Read)

@@ -550,6 +550,7 @@ internal sealed class ModelStore : IDisposable
             copies.Record(model.GroupEvents[group]);
         }
         copies.Record(model.SwapEnd!);
+        device.WakeAfter(copies);
         model.GroupsQueued = layout.GroupCount;
         model.Residency = Residency.Resident;
         _landing.Add(model);

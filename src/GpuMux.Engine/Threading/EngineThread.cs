@@ -1,39 +1,34 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using GpuMux.Gpu;
 using Microsoft.Extensions.Logging;
 
 namespace GpuMux.Engine.Threading;
 
 /// <summary>
 /// The one thread that owns the GPU context and makes every GPU call. Other threads post work to
-/// it and never wait on it. Between work items it polls for completed steps; while steps are on
-/// the device it spins briefly, then sleeps at most a millisecond, so completions are seen
-/// promptly without burning a core; with nothing on the device it sleeps until work arrives.
+/// it and never wait on it. Between work items it sleeps on one <see cref="CompletionSignal"/>,
+/// which a post sets, and so does a host function queued behind every piece of device work it
+/// watches (a step's end, a swap-in's, a deferred release's fence): it wakes for a completion
+/// without polling for it, and burns nothing while idle. Only what no completion signals bounds
+/// the sleep (<see cref="EngineRuntime.WaitLimit"/>).
 /// </summary>
 internal sealed class EngineThread
 {
-    // Work items taken per turn before completions are polled again.
+    // Work items taken per turn before completions are looked at again.
     private const int Batch = 64;
 
-    // Long enough to catch a short step's completion without a trip through the OS scheduler.
-    private static readonly long SpinTicks = Stopwatch.Frequency / 20_000;
-    private static readonly TimeSpan BusyWait = TimeSpan.FromMilliseconds(1);
-
     private readonly ConcurrentQueue<IEngineWork> _queue = new();
-
-    // Never disposed: a post may race the thread's end, and an event whose wait handle was never
-    // asked for holds nothing that needs releasing.
-    private readonly ManualResetEventSlim _signal = new(initialState: false);
+    private readonly CompletionSignal _signal = new();
     private readonly TaskCompletionSource<EngineRuntime> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Func<EngineRuntime> _start;
+    private readonly Func<CompletionSignal, EngineRuntime> _start;
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private EngineRuntime? _runtime;
     private volatile bool _exited;
     private int _stopRequested;
 
-    public EngineThread(Func<EngineRuntime> start, int ordinal, ILogger logger)
+    public EngineThread(Func<CompletionSignal, EngineRuntime> start, int ordinal, ILogger logger)
     {
         _start = start;
         _logger = logger;
@@ -42,6 +37,9 @@ internal sealed class EngineThread
 
     /// <summary>True once the thread has stopped: nothing posted runs any more.</summary>
     public bool HasExited => _exited;
+
+    /// <summary>Times the thread has woken from its sleep: what it costs while idle or waiting for the device.</summary>
+    public long Wakeups => _signal.Wakeups;
 
     public Task StartAsync()
     {
@@ -96,7 +94,7 @@ internal sealed class EngineThread
     {
         try
         {
-            _runtime = _start();
+            _runtime = _start(_signal);
         }
         catch (Exception e)
         {
@@ -111,11 +109,14 @@ internal sealed class EngineThread
             // Work posted while draining still runs, so that steps submitted late fail through their sinks.
             while (!(_runtime.IsDrained && _queue.IsEmpty))
             {
+                // Cleared before the queue and the device are looked at: a post or a completion
+                // after the look sets it again, and the sleep below returns at once.
+                _signal.Reset();
                 RunQueued(_runtime);
                 _runtime.Poll();
-                if (!_runtime.IsDrained)
+                if (!_runtime.IsDrained && _queue.IsEmpty)
                 {
-                    WaitForWork(_runtime);
+                    _signal.Wait(_runtime.WaitLimit);
                 }
             }
         }
@@ -128,9 +129,12 @@ internal sealed class EngineThread
             try
             {
                 _runtime.ReleaseEverything();
+                // Every context is gone, and with it every host function that could find the signal.
+                _signal.Dispose();
             }
             catch (Exception e)
             {
+                // A context may be left, so the signal's handle stays for its host functions.
                 EngineLog.ThreadFailed(_logger, e);
             }
             _exited = true;
@@ -152,41 +156,6 @@ internal sealed class EngineThread
             {
                 EngineLog.WorkFailed(_logger, e);
             }
-        }
-    }
-
-    private void WaitForWork(EngineRuntime runtime)
-    {
-        if (!_queue.IsEmpty)
-        {
-            return;
-        }
-        if (runtime.HasStepsInFlight)
-        {
-            var deadline = Stopwatch.GetTimestamp() + SpinTicks;
-            var spinner = default(SpinWait);
-            while (Stopwatch.GetTimestamp() < deadline)
-            {
-                if (!_queue.IsEmpty || runtime.Poll() > 0)
-                {
-                    return;
-                }
-                spinner.SpinOnce(sleep1Threshold: -1);
-            }
-        }
-        // Reset before the last look at the queue: a Post after that look sets the signal again.
-        _signal.Reset();
-        if (!_queue.IsEmpty)
-        {
-            return;
-        }
-        if (runtime.NeedsPolling)
-        {
-            _signal.Wait(BusyWait);
-        }
-        else
-        {
-            _signal.Wait();
         }
     }
 

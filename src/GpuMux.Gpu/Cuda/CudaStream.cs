@@ -69,6 +69,9 @@ internal sealed unsafe class CudaStream : GpuStream
 
     protected override void WaitCore(GpuEvent marker) => ThrowIfFailed(cuStreamWaitEvent(_stream, ((CudaEvent)marker).Handle, 0));
 
+    protected override void LaunchHostFunctionCore(delegate* unmanaged<nint, void> function, nint userData) =>
+        ThrowIfFailed(cuLaunchHostFunc(_stream, function, userData));
+
     protected override bool IsIdleCore() => IsDone(cuStreamQuery(_stream));
 
     protected override void SynchronizeCore() => ThrowIfFailed(cuStreamSynchronize(_stream));

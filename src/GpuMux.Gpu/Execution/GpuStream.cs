@@ -72,6 +72,19 @@ public abstract class GpuStream(GpuContext context, int priority) : GpuContextRe
         WaitCore(marker);
     }
 
+    /// <summary>
+    /// Queues a call of <paramref name="function"/> with <paramref name="userData"/> on a host thread
+    /// of the backend's, once all work queued before it has completed; later work on the stream
+    /// waits for it to return. It must make no GPU call (every call is refused off the context's
+    /// thread) and must not wait for device work. Once the context has faulted it is never called.
+    /// </summary>
+    public unsafe void LaunchHostFunction(delegate* unmanaged<nint, void> function, nint userData)
+    {
+        EnterCall();
+        ArgumentNullException.ThrowIfNull(function);
+        LaunchHostFunctionCore(function, userData);
+    }
+
     /// <summary>True when all queued work has finished. A kernel fault surfaces here.</summary>
     public bool IsIdle()
     {
@@ -139,6 +152,8 @@ public abstract class GpuStream(GpuContext context, int priority) : GpuContextRe
     protected abstract void RecordCore(GpuEvent marker);
 
     protected abstract void WaitCore(GpuEvent marker);
+
+    protected abstract unsafe void LaunchHostFunctionCore(delegate* unmanaged<nint, void> function, nint userData);
 
     protected abstract bool IsIdleCore();
 

@@ -14,6 +14,9 @@ internal enum SimEngine
 
     /// <summary>The multiprocessors: kernels, memsets and device-to-device copies.</summary>
     Compute,
+
+    /// <summary>The host thread that runs host functions one at a time, as the driver's does.</summary>
+    Host,
 }
 
 /// <summary>One piece of queued work on a simulated stream. Its state is guarded by the scheduler's lock.</summary>
@@ -54,4 +57,16 @@ internal sealed class SimWait(SimStream stream, SimRecord target) : SimOperation
     public override SimEngine Engine => SimEngine.Control;
 
     public override long Execute(SimMemory memory, SimDeviceOptions device) => 0;
+}
+
+/// <summary>A host function (<c>cuLaunchHostFunc</c>): called on the host engine's thread once the work before it has completed.</summary>
+internal sealed unsafe class SimHostFunction(SimStream stream, delegate* unmanaged<nint, void> function, nint userData) : SimOperation(stream)
+{
+    public override SimEngine Engine => SimEngine.Host;
+
+    public override long Execute(SimMemory memory, SimDeviceOptions device)
+    {
+        function(userData);
+        return 0;
+    }
 }

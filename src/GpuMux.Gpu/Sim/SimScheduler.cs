@@ -5,7 +5,8 @@ namespace GpuMux.Gpu.Sim;
 /// compute) is a thread that takes, among the streams whose next operation is for it, the one
 /// of highest priority, oldest first within a priority, and runs that operation to completion:
 /// priority takes effect at kernel boundaries, as on hardware. Stream order holds because only a
-/// stream's head operation may start.
+/// stream's head operation may start. Host functions run on a thread of their own, one at a
+/// time, and hold their stream until they return, as the driver's do.
 /// <para>
 /// A fault in a kernel is sticky, as in CUDA: queued work is abandoned and every later call on
 /// the context throws the same error until the context is disposed.
@@ -18,7 +19,7 @@ namespace GpuMux.Gpu.Sim;
 /// </summary>
 internal sealed class SimScheduler : IDisposable
 {
-    private static readonly SimEngine[] Engines = [SimEngine.CopyIn, SimEngine.CopyOut, SimEngine.Compute];
+    private static readonly SimEngine[] Engines = [SimEngine.CopyIn, SimEngine.CopyOut, SimEngine.Compute, SimEngine.Host];
 
     private readonly object _gate = new();
     private readonly List<SimStream> _streams = [];

@@ -74,6 +74,9 @@ internal sealed class SimStream : GpuStream
         }
     }
 
+    protected override unsafe void LaunchHostFunctionCore(delegate* unmanaged<nint, void> function, nint userData) =>
+        _context.Scheduler.Enqueue(new SimHostFunction(this, function, userData));
+
     protected override bool IsIdleCore() => _context.Scheduler.IsIdle(this);
 
     protected override void SynchronizeCore() => _context.Scheduler.WaitIdle(this);

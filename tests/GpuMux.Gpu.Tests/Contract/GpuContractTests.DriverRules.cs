@@ -11,6 +11,60 @@ namespace GpuMux.Gpu.Tests.Contract;
 public abstract partial class GpuContractTests
 {
     [Fact]
+    public void A_host_function_runs_once_the_work_before_it_has_completed_and_holds_the_work_after_it()
+    {
+        using var gpu = new TestGpu(Backend);
+        using var buffer = gpu.Context.Allocate(4 << 20);
+        using var before = gpu.Context.CreateEvent(enableTiming: false);
+        using var after = gpu.Context.CreateEvent(enableTiming: false);
+        using var probe = new HostFunctionProbe(hold: true);
+
+        gpu.Kernels.Fill(gpu.Stream, buffer.Pointer, 1f, 1 << 20);
+        gpu.Stream.Record(before);
+        probe.LaunchOn(gpu.Stream);
+        gpu.Stream.Record(after);
+
+        Assert.True(probe.WaitEntered());
+        Assert.True(before.IsComplete());
+        Assert.False(after.IsComplete());
+        probe.Release();
+        gpu.Stream.Synchronize();
+        Assert.True(after.IsComplete());
+        Assert.Equal(1, probe.Calls);
+    }
+
+    [Fact]
+    public void A_gpu_call_from_a_host_function_is_refused_and_the_stream_goes_on()
+    {
+        using var gpu = new TestGpu(Backend);
+        using var marker = gpu.Context.CreateEvent(enableTiming: false);
+        using var probe = new HostFunctionProbe(body: () => marker.IsComplete());
+
+        probe.LaunchOn(gpu.Stream);
+        gpu.Stream.Synchronize();
+
+        Assert.IsType<InvalidOperationException>(probe.Thrown);
+        Assert.True(gpu.Stream.IsIdle());
+    }
+
+    [Fact]
+    public void A_completion_signal_is_set_once_the_work_before_it_has_completed()
+    {
+        using var gpu = new TestGpu(Backend);
+        using var buffer = gpu.Context.Allocate(4 << 20);
+        using var marker = gpu.Context.CreateEvent(enableTiming: false);
+        using var signal = new CompletionSignal();
+
+        gpu.Kernels.Fill(gpu.Stream, buffer.Pointer, 1f, 1 << 20);
+        gpu.Stream.Record(marker);
+        signal.SetAfter(gpu.Stream);
+
+        Assert.True(signal.Wait(TimeSpan.FromSeconds(30)));
+        Assert.True(marker.IsComplete());
+        Assert.Equal(1, signal.Wakeups);
+    }
+
+    [Fact]
     public void Physical_memory_maps_from_its_start_only_whole_or_by_a_prefix()
     {
         using var gpu = new TestGpu(Backend);

@@ -58,6 +58,21 @@ public sealed class SimDeviceTests
     }
 
     [Fact]
+    public void A_host_function_queued_behind_a_fault_is_never_called()
+    {
+        var gpu = new TestGpu(_backend);
+        using var probe = new HostFunctionProbe();
+
+        gpu.Kernels.Fill(gpu.Stream, new DevicePtr(0x1000), 1f, 16);
+        probe.LaunchOn(gpu.Stream);
+        Assert.ThrowsAny<GpuException>(() => gpu.Stream.Synchronize());
+        // Once the context is disposed nothing of it runs any more, so a call would have happened by now.
+        gpu.Dispose();
+
+        Assert.Equal(0, probe.Calls);
+    }
+
+    [Fact]
     public void A_fault_while_another_engine_copies_poisons_the_context_and_nothing_else()
     {
         var gpu = new TestGpu(_backend);

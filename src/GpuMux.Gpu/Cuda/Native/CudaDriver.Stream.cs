@@ -18,4 +18,8 @@ internal static unsafe partial class CudaDriver
 
     [LibraryImport(CudaLibraries.DriverLibraryName)]
     internal static partial CUresult cuStreamWaitEvent(nint hStream, nint hEvent, uint Flags);
+
+    // Called on a thread of the driver's; unlike cuStreamAddCallback, never after a device error.
+    [LibraryImport(CudaLibraries.DriverLibraryName)]
+    internal static partial CUresult cuLaunchHostFunc(nint hStream, delegate* unmanaged<nint, void> fn, nint userData);
 }
