@@ -63,6 +63,8 @@ public sealed class SimDeviceTests
         var gpu = new TestGpu(_backend);
         using var probe = new HostFunctionProbe();
 
+        // The spin keeps the fault off until the host function is queued behind it.
+        gpu.Kernels.Spin(gpu.Stream, TimeSpan.FromMilliseconds(500));
         gpu.Kernels.Fill(gpu.Stream, new DevicePtr(0x1000), 1f, 16);
         probe.LaunchOn(gpu.Stream);
         Assert.ThrowsAny<GpuException>(() => gpu.Stream.Synchronize());
