@@ -1,3 +1,4 @@
+using GpuMux.Bench.Accounting;
 using GpuMux.Bench.Copies;
 using GpuMux.Bench.Execution;
 using GpuMux.Bench.Memory;
@@ -23,6 +24,9 @@ internal static class Program
           trace       a many-model trace with skewed popularity under the step, request and dedicated
                       scheduling policies: the share of steps within a time-per-step objective against
                       request rate (GpuMux.Bench trace --help)
+          charge      tenants of unequal weights sharing a class: each one's charged device time against
+                      its kernels' own time, and Jain's index of weighted shares per second
+                      (GpuMux.Bench charge --help)
           pool        the driver calls and host time of mapping a 1 to 16 GiB model into the device pool,
                       per page size (GpuMux.Bench pool --help)
           protocol    frame encode/decode, and an empty step's round trip through the daemon
@@ -40,6 +44,7 @@ internal static class Program
         ["swap", .. var rest] => SwapCommand.Run(rest),
         ["interactive", .. var rest] => InteractiveCommand.Run(rest),
         ["trace", .. var rest] => TraceCommand.Run(rest),
+        ["charge", .. var rest] => ChargeCommand.Run(rest),
         ["pool", .. var rest] => PoolCommand.Run(rest),
         ["protocol", "-h" or "--help"] => PrintUsage(Console.Out, ProtocolCommand.Usage, exitCode: 0),
         ["protocol", .. var rest] => ProtocolCommand.Run(rest),

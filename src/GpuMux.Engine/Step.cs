@@ -80,7 +80,8 @@ public sealed class Step : IEngineWork
 
     internal long Sequence { get; set; }
 
-    internal StepTiming Timing { get; set; }
+    /// <summary>Its marks on the device; null before it reaches the device and once it is off.</summary>
+    internal StepTiming? Timing { get; set; }
 
     /// <summary>An error met after some of the step's ops were queued; reported when those have run.</summary>
     internal EngineError Failure { get; set; }
@@ -241,7 +242,7 @@ public sealed class Step : IEngineWork
         QueuedAtNs = 0;
         RejectedAsTooManyInFlight = false;
         Sequence = 0;
-        Timing = default;
+        Timing = null;
         Failure = EngineError.None;
         FailureMessage = null;
         IssuedOps = 0;

@@ -65,6 +65,7 @@ internal static class InteractiveReport
             ["batch", string.Create(Invariant, $"uid {InteractiveBenchmark.BatchUid}, one session under a lease in the case's class, started after the warm-up, {options.BatchInFlight} steps submitted at all times, each one spin kernel of {options.BatchMicroseconds} us over two blocks of the most threads per block per multiprocessor")],
             ["cases", string.Join("; ", run.Cases.Select(c => c.Case.IsLoaded ? $"{c.Case.Name}: interactive in {c.Case.InteractiveClass}, batch in {c.Case.BatchClass}" : $"{c.Case.Name}: interactive in {c.Case.InteractiveClass}, no batch"))],
             ["queued to end", "the completion's end event minus the engine's queueing of the step (at Submit)"],
+            ["one origin", "device times are put on the host's monotonic clock, the one Submit is timed on, through an anchor event the engine records on an idle stream of its own every second: its host time is the midpoint of the record and the wait for it, the narrowest of 4 tries, so within a few microseconds; before, one try, and a preemption inside it put anchors up to 0.3 ms early and ends before their submission (negative queued to end)"],
             ["client", "from just before Submit to the delivery of the completion by the engine thread"],
             ["device", "the step's own start and end events"],
             ["batch busy", "batch steps completed x their spin time / the time the batch ran: the device's share spent on batch work"],

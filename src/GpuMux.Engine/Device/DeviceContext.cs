@@ -3,12 +3,6 @@ using GpuMux.Gpu;
 
 namespace GpuMux.Engine.Device;
 
-/// <summary>The events that bracket one step on its stream, and the anchor they are measured from.</summary>
-internal readonly record struct StepTiming(TimingAnchor Anchor, GpuEvent Start, GpuEvent End)
-{
-    public bool IsHeld => Start is not null;
-}
-
 /// <summary>
 /// The engine's hold on the device: one GPU context, owned by the engine thread, and what the
 /// engine keeps on it: the device pool that buffers and models' weights share, the stream that
@@ -21,6 +15,7 @@ internal sealed class DeviceContext : IDisposable
     private readonly EventPool _events;
     private readonly EventPool _fences;
     private readonly CompletionSignal _completions;
+    private readonly Stack<StepTiming> _timings = new();
 
     private DeviceContext(GpuContext context, ulong poolBudget, ulong pageBytes, CompletionSignal completions)
     {
@@ -87,28 +82,27 @@ internal sealed class DeviceContext : IDisposable
     /// <summary>Wakes the engine thread once everything queued on <paramref name="stream"/> so far has completed, so that it need not poll.</summary>
     public void WakeAfter(GpuStream stream) => _completions.SetAfter(stream);
 
-    public StepTiming RentTiming()
+    /// <summary>A step's timing, measured from the current anchor, its first mark recorded on <paramref name="stream"/>.</summary>
+    public StepTiming BeginTiming(GpuStream stream)
     {
-        var start = _events.Rent();
+        var timing = _timings.TryPop(out var spare) ? spare : new StepTiming();
+        timing.Open(Timeline.Acquire());
         try
         {
-            var end = _events.Rent();
-            try
-            {
-                return new StepTiming(Timeline.Acquire(), start, end);
-            }
-            catch
-            {
-                _events.Return(end);
-                throw;
-            }
+            timing.Mark(stream, _events, DeviceEngine.None);
         }
         catch
         {
-            _events.Return(start);
+            ReturnTiming(timing);
             throw;
         }
+        return timing;
     }
+
+    /// <summary>Records a mark on the step's stream after an op (or a wait) that ran on <paramref name="ranOn"/>.</summary>
+    public void Mark(StepTiming timing, GpuStream stream, DeviceEngine ranOn) => timing.Mark(stream, _events, ranOn);
+
+    public void CloseTiming(StepTiming timing, GpuStream stream) => timing.Close(stream, _events);
 
     /// <summary>Makes <paramref name="after"/> wait for everything queued on <paramref name="before"/> so far, without waiting here.</summary>
     public void Order(GpuStream before, GpuStream after)
@@ -126,16 +120,12 @@ internal sealed class DeviceContext : IDisposable
         }
     }
 
-    /// <summary>When the step started and ended on the host clock; both its events have completed.</summary>
-    public static (long StartedAt, long EndedAt) Measure(in StepTiming timing) =>
-        (GpuTimeline.HostNanoseconds(timing.Anchor, timing.Start), GpuTimeline.HostNanoseconds(timing.Anchor, timing.End));
-
     /// <summary>Takes back a step's timing, which may come from an earlier context after a reset.</summary>
-    public void ReturnTiming(in StepTiming timing)
+    public void ReturnTiming(StepTiming timing)
     {
         timing.Anchor.Timeline.Release(timing.Anchor);
-        _events.Return(timing.Start);
-        _events.Return(timing.End);
+        timing.Clear(_events);
+        _timings.Push(timing);
     }
 
     /// <summary>

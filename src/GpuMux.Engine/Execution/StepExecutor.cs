@@ -10,8 +10,9 @@ namespace GpuMux.Engine.Execution;
 
 /// <summary>
 /// Takes steps to the device and their outcomes back to the sessions: queues a validated step's
-/// ops on the session's stream between two timing events (its launches behind the layer groups
-/// of its model they use), watches the end events, and hands each completion to the session's
+/// ops on the session's stream, a timing mark before the first and after each (its launches
+/// behind the layer groups of its model they use), reads the marks as they complete to charge
+/// each step its own ops (<see cref="StepCharges"/>), and hands each completion to the session's
 /// sink (booking it with the <see cref="StepLedger"/> first), all on the engine thread.
 /// </summary>
 internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetrics metrics)
@@ -20,6 +21,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
     /// <summary>Sessions with steps on the device; each one's steps complete in order, so only its oldest is watched.</summary>
     private readonly List<SessionState> _busy = [];
     private readonly List<EndedStep> _ended = [];
+    private readonly StepCharges _charges = new();
 
     public int InFlight { get; private set; }
 
@@ -27,7 +29,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
     public Step? FindOverrun(long nowNs, out bool alone) => _watchdog.FindOverrun(_busy, nowNs, out alone);
 
     /// <summary>
-    /// Puts a validated step on the device: its start event on the session's stream, and it
+    /// Puts a validated step on the device: its first mark on the session's stream, and it
     /// counts as on the device from now on, though its ops are issued by <see cref="Continue"/>.
     /// False when it cannot even be prepared, in which case it has been failed. A
     /// <see cref="GpuException"/> that escapes leaves the device in a state the engine cannot
@@ -39,14 +41,13 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
         try
         {
             stream = session.StreamOn(device);
-            step.Timing = device.RentTiming();
+            step.Timing = device.BeginTiming(stream);
         }
         catch (GpuException e) when (!e.IsContextFatal)
         {
             FailUnrun(step, session, EngineError.Internal, $"the step cannot be prepared on the device: {e.Message}");
             return false;
         }
-        stream.Record(step.Timing.Start);
         step.Sequence = session.Issued(step);
         if (session.InFlight.Count == 1)
         {
@@ -64,7 +65,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
 
     /// <summary>
     /// Issues the step's ops from where it stopped, each launch behind the layer groups of its
-    /// model that it uses, and then its end event. False when a launch needs a group whose copies
+    /// model that it uses, each followed by a mark. False when a launch needs a group whose copies
     /// are not queued yet (its model is being read from a file): the step is suspended, to go on
     /// when they are.
     /// </summary>
@@ -76,7 +77,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
         while (step.NextOp < ops.Length && step.Failure == EngineError.None)
         {
             var op = ops[step.NextOp];
-            if (model is not null && op.Kind == StepOpKind.Launch && !WaitForGroups(step, model, op, stream))
+            if (model is not null && op.Kind == StepOpKind.Launch && !WaitForGroups(step, model, op, stream, device))
             {
                 if (step.Failure != EngineError.None)
                 {
@@ -87,8 +88,12 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
             }
             try
             {
-                IssueOp(step, session, stream, device.Arguments, op);
+                var ranOn = IssueOp(step, session, stream, device.Arguments, op);
                 step.IssuedOps++;
+                if (ranOn != DeviceEngine.None)
+                {
+                    device.Mark(step.Timing!, stream, ranOn);
+                }
             }
             catch (GpuException e) when (!e.IsContextFatal)
             {
@@ -102,16 +107,16 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
             step.NextOp++;
         }
         step.IsSuspended = false;
-        stream.Record(step.Timing.End);
+        device.CloseTiming(step.Timing!, stream);
         device.WakeAfter(stream);
         step.IssuedAtNs = MonotonicClock.NowNanoseconds();
         return true;
     }
 
     /// <summary>
-    /// Delivers every step whose end event has completed, in the order they ended (which the
-    /// ledger's charging relies on), each session's in the order it submitted them; returns how
-    /// many. A failed event query means a broken context and is left to the caller, once the steps
+    /// Charges the ops whose marks have completed, then delivers every step whose marks all have,
+    /// in the order they ended, each session's in the order it submitted them; returns how many.
+    /// A failed event query means a broken context and is left to the caller, once the steps
     /// found complete before it have been delivered: they ended before the fault surfaced, and
     /// their session's later steps are failed after them.
     /// </summary>
@@ -120,23 +125,24 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
         var completed = 0;
         try
         {
+            _charges.Update(_busy);
             for (var i = _busy.Count - 1; i >= 0; i--)
             {
                 var session = _busy[i];
-                while (session.InFlight.TryPeek(out var step) && !step.IsSuspended && step.Timing.End.IsComplete())
+                while (session.InFlight.TryPeek(out var step) && step.Timing!.IsDone)
                 {
-                    var (startedAt, endedAt) = DeviceContext.Measure(step.Timing);
+                    var timing = step.Timing!;
                     // A session's steps run one after another on its stream, but each is measured
                     // from the anchor current when it was issued, in a float of milliseconds: two
                     // that ended together can come out tied or crossed.
-                    startedAt = Math.Max(startedAt, session.LastEndedAtNs);
-                    endedAt = Math.Max(endedAt, startedAt);
+                    var startedAt = Math.Max(timing.StartedAtNs, session.LastEndedAtNs);
+                    var endedAt = Math.Max(timing.LatestNs, startedAt);
                     session.LastEndedAtNs = endedAt;
                     session.InFlight.Dequeue();
                     InFlight--;
                     LeaveModel(step);
-                    device.ReturnTiming(step.Timing);
-                    _ended.Add(new EndedStep(step, session, startedAt, endedAt, _ended.Count));
+                    _ended.Add(new EndedStep(step, session, startedAt, endedAt, timing.ChargedNs, _ended.Count));
+                    device.ReturnTiming(timing);
                 }
                 if (session.InFlight.Count == 0)
                 {
@@ -154,7 +160,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
 
     /// <summary>Fails a step that never reached the device: its start and end times are 0.</summary>
     public void FailUnrun(Step step, SessionState session, EngineError error, string? message) =>
-        Deliver(step, session, error, message, 0, 0);
+        Deliver(step, session, error, message, 0, 0, 0);
 
     /// <summary>
     /// Takes every step off the device after a sticky fault, to be failed by
@@ -175,7 +181,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
             while (session.InFlight.TryDequeue(out var step))
             {
                 LeaveModel(step);
-                if (step.Timing.IsHeld)
+                if (step.Timing is not null)
                 {
                     device.ReturnTiming(step.Timing);
                 }
@@ -198,7 +204,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
         foreach (var (step, session, role) in faulted.Steps)
         {
             var (error, message) = faulted.OutcomeOf(role, lost);
-            Deliver(step, session, error, message, 0, 0);
+            Deliver(step, session, error, message, 0, 0, 0);
         }
     }
 
@@ -211,36 +217,39 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
         _ended.Sort(static (a, b) => a.EndedAtNs != b.EndedAtNs ? a.EndedAtNs.CompareTo(b.EndedAtNs) : a.Found.CompareTo(b.Found));
         foreach (var ended in _ended)
         {
-            Deliver(ended.Step, ended.Session, ended.Step.Failure, ended.Step.FailureMessage, ended.StartedAtNs, ended.EndedAtNs);
+            Deliver(ended.Step, ended.Session, ended.Step.Failure, ended.Step.FailureMessage, ended.StartedAtNs, ended.EndedAtNs, ended.ChargedNs);
         }
         _ended.Clear();
     }
 
-    /// <summary>Queues one validated op: every handle it names is the session's.</summary>
-    private static void IssueOp(Step step, SessionState session, GpuStream stream, KernelArguments arguments, in StepOp op)
+    /// <summary>Queues one validated op (every handle it names is the session's); returns the engine that runs it, <see cref="DeviceEngine.None"/> when nothing was queued.</summary>
+    private static DeviceEngine IssueOp(Step step, SessionState session, GpuStream stream, KernelArguments arguments, in StepOp op)
     {
         switch (op.Kind)
         {
             case StepOpKind.CopyIn when op.Bytes > 0:
                 stream.CopyToDevice(BufferOf(session, op.Buffer) + op.BufferOffset, RegionOf(session, op.Region) + (nint)op.RegionOffset, op.Bytes);
-                break;
+                return DeviceEngine.CopyIn;
             case StepOpKind.CopyOut when op.Bytes > 0:
                 stream.CopyToHost(RegionOf(session, op.Region) + (nint)op.RegionOffset, BufferOf(session, op.Buffer) + op.BufferOffset, op.Bytes);
-                break;
+                return DeviceEngine.CopyOut;
             case StepOpKind.Launch:
                 session.Functions.TryGet(op.Function, out var function);
                 stream.Launch(function!.Function, op.Config, Resolve(step, session, op, arguments));
-                break;
+                return DeviceEngine.Compute;
+            default:
+                return DeviceEngine.None;
         }
     }
 
     /// <summary>
     /// Makes <paramref name="stream"/> wait for the last layer group of <paramref name="model"/>
     /// that the launch's tensors lie in, unless it already does or the swap-in has landed; groups
-    /// are copied in order, so that one covers the others. False when that group is not queued
-    /// yet, or never will be (the step's <see cref="Step.Failure"/> then says why).
+    /// are copied in order, so that one covers the others. A wait is followed by a mark, so that
+    /// the launch is not charged for it. False when that group is not queued yet, or never will
+    /// be (the step's <see cref="Step.Failure"/> then says why).
     /// </summary>
-    private static bool WaitForGroups(Step step, Model model, in StepOp launch, GpuStream stream)
+    private static bool WaitForGroups(Step step, Model model, in StepOp launch, GpuStream stream, DeviceContext device)
     {
         var group = -1;
         foreach (var argument in step.ArgumentsOf(launch))
@@ -266,6 +275,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
         if (!model.Landed)
         {
             stream.Wait(model.GroupEvents![group]);
+            device.Mark(step.Timing!, stream, DeviceEngine.None);
         }
         step.WaitedGroup = group;
         return true;
@@ -321,11 +331,11 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
     /// the session's count of outstanding steps, so that a client answering the completion at
     /// once is not refused for a step that has already finished.
     /// </summary>
-    private void Deliver(Step step, SessionState session, EngineError status, string? message, long startedAt, long endedAt)
+    private void Deliver(Step step, SessionState session, EngineError status, string? message, long startedAt, long endedAt, long chargedNs)
     {
         // The ledger takes the step out of its class; a step refused before it had one counts under its session's.
         metrics.StepDelivered(step.ClassIndex >= 0 ? step.ClassIndex : session.ClassIndex, status, step.QueuedAtNs, startedAt, endedAt);
-        ledger.Record(step, session, startedAt, endedAt);
+        ledger.Record(step, session, startedAt, chargedNs);
         var completion = new StepCompletion(step.RequestId, status, message, step.QueuedAtNs, startedAt, endedAt);
         if (status == EngineError.None)
         {
@@ -349,4 +359,4 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
 }
 
 /// <summary>A step off the device, waiting to be delivered with the others that ended in the same poll; <see cref="Found"/> is its place among them as found.</summary>
-internal readonly record struct EndedStep(Step Step, SessionState Session, long StartedAtNs, long EndedAtNs, int Found);
+internal readonly record struct EndedStep(Step Step, SessionState Session, long StartedAtNs, long EndedAtNs, long ChargedNs, int Found);

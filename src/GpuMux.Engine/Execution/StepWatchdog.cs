@@ -54,11 +54,12 @@ internal sealed class StepWatchdog(IReadOnlyList<PriorityClass> classes)
     {
         if (step.DeviceStartNs == 0)
         {
-            if (!step.Timing.Start.IsComplete())
+            var timing = step.Timing!;
+            if (!timing.Start.IsComplete())
             {
                 return false;
             }
-            step.DeviceStartNs = Math.Max(step.IssuedAtNs, GpuTimeline.HostNanoseconds(step.Timing.Anchor, step.Timing.Start));
+            step.DeviceStartNs = Math.Max(step.IssuedAtNs, GpuTimeline.HostNanoseconds(timing.Anchor, timing.Start));
         }
         return true;
     }
@@ -67,7 +68,7 @@ internal sealed class StepWatchdog(IReadOnlyList<PriorityClass> classes)
     {
         foreach (var session in busy)
         {
-            if (session.InFlight.TryPeek(out var other) && other != step && other.Timing.Start.IsComplete())
+            if (session.InFlight.TryPeek(out var other) && other != step && other.Timing!.Start.IsComplete())
             {
                 return false;
             }

@@ -8,24 +8,21 @@ namespace GpuMux.Engine.Scheduling;
 /// <summary>
 /// Books every step the scheduler issued once it is off the device: frees its place in its
 /// class, and charges its device time to the class (starvation bound), to its tenant's fair
-/// share, daily limit and accounts, to its model, and to its session's lease. A step's device
-/// time is measured by its events, less any part of it that a step that ended earlier was
-/// already charged for (completions are booked in the order they ended): steps that overlap on
-/// the device pay once for the overlap, so a step is not charged for time it spent queued behind
-/// another, of its class or of a class above it. Engine thread only.
+/// share, daily limit and accounts, to its model, and to its session's lease. The device time
+/// is that of the step's own ops, as <see cref="Execution.StepCharges"/> measured it, so a step
+/// is not charged for time it spent queued behind another, of its class or of a class above
+/// it, nor for another stream's kernel that ran between its own ops. Engine thread only.
 /// </summary>
 internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes, EngineMetrics metrics)
 {
     private readonly List<SessionState> _spentLeases = [];
 
-    // The latest end of a step charged so far: time before it was already charged to another step.
-    private long _chargedUntilNs;
-
     public IReadOnlyList<PriorityClass> Classes { get; } = classes;
 
     public bool HasSpentLeases => _spentLeases.Count > 0;
 
-    public void Record(Step step, SessionState session, long startedAtNs, long endedAtNs)
+    /// <summary>Books a step; <paramref name="startedAtNs"/> is 0 for one that never reached the device.</summary>
+    public void Record(Step step, SessionState session, long startedAtNs, long charged)
     {
         if (step.ClassIndex < 0)
         {
@@ -34,12 +31,6 @@ internal sealed class StepLedger(IReadOnlyList<PriorityClass> classes, EngineMet
         var priorityClass = Classes[step.ClassIndex];
         step.ClassIndex = -1;
         priorityClass.Completed(step);
-        long charged = 0;
-        if (startedAtNs > 0 && endedAtNs > startedAtNs)
-        {
-            charged = Math.Max(0, endedAtNs - Math.Max(startedAtNs, _chargedUntilNs));
-            _chargedUntilNs = Math.Max(_chargedUntilNs, endedAtNs);
-        }
         var now = MonotonicClock.NowNanoseconds();
         var tenant = session.Tenant;
         var classTenant = priorityClass.TenantFor(tenant);
