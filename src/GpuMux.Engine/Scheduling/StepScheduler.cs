@@ -38,7 +38,7 @@ namespace GpuMux.Engine.Scheduling;
 internal sealed class StepScheduler(
     SchedulingOptions options,
     IReadOnlyList<PriorityClass> classes,
-    StepDispatcher dispatcher,
+    IStepIssuer dispatcher,
     StepExecutor executor,
     ModelStore models)
 {
