@@ -31,6 +31,8 @@ internal static class Program
                       per page size (GpuMux.Bench pool --help)
           protocol    frame encode/decode, and an empty step's round trip through the daemon
                       against a raw Unix-socket ping-pong (GpuMux.Bench protocol --help)
+          scheduler   one scheduling decision's time and allocations with 10 to 10,000 steps held over
+                      1, 10 and 100 tenants in three classes, BenchmarkDotNet (GpuMux.Bench scheduler --help)
           wake        how soon the engine learns that a step ended (end to completion delivered, p50 and
                       p99, idle and under load) and the engine thread's CPU time and wake-ups, idle and busy
           robustness  gpumuxd, as a process of its own, under fuzzed frames and descriptors, killed
@@ -48,6 +50,8 @@ internal static class Program
         ["pool", .. var rest] => PoolCommand.Run(rest),
         ["protocol", "-h" or "--help"] => PrintUsage(Console.Out, ProtocolCommand.Usage, exitCode: 0),
         ["protocol", .. var rest] => ProtocolCommand.Run(rest),
+        ["scheduler", "-h" or "--help"] => PrintUsage(Console.Out, SchedulerCommand.Usage, exitCode: 0),
+        ["scheduler", .. var rest] => SchedulerCommand.Run(rest),
         ["robustness", .. var rest] => RobustnessCommand.Run(rest),
         ["wake", .. var rest] => WakeCommand.Run(rest),
         [] or ["-h" or "--help" or "help"] => PrintUsage(Console.Out, Usage, exitCode: 0),

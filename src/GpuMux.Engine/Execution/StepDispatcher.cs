@@ -1,5 +1,6 @@
 using GpuMux.Engine.Device;
 using GpuMux.Engine.Models;
+using GpuMux.Engine.Scheduling;
 using GpuMux.Engine.Sessions;
 
 namespace GpuMux.Engine.Execution;
@@ -15,7 +16,7 @@ namespace GpuMux.Engine.Execution;
 /// too, so that it is not starved. A step issued in part (its model is being read from a file)
 /// holds its session likewise until it is whole. All on the engine thread.
 /// </summary>
-internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, int maxOps)
+internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, int maxOps) : IStepIssuer
 {
     private readonly List<SessionState> _waiting = [];
     private readonly List<Model> _advanced = [];

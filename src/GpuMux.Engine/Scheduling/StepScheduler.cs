@@ -37,13 +37,14 @@ namespace GpuMux.Engine.Scheduling;
 /// </summary>
 internal sealed class StepScheduler(
     SchedulingOptions options,
-    IReadOnlyList<PriorityClass> classes,
-    StepDispatcher dispatcher,
+    // An array, not a list interface: the loops over it on every decision would box an enumerator each.
+    PriorityClass[] classes,
+    IStepIssuer dispatcher,
     StepExecutor executor,
     ModelStore models)
 {
     private readonly List<ClassTenant> _order = [];
-    private readonly bool[] _stuck = new bool[classes.Count];
+    private readonly bool[] _stuck = new bool[classes.Length];
     private Model? _lastModel;
 
     public int Held { get; private set; }

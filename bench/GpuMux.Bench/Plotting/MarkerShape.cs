@@ -1,7 +1,0 @@
-namespace GpuMux.Bench.Plotting;
-
-internal enum MarkerShape
-{
-    Circle,
-    Square,
-}
