@@ -42,8 +42,14 @@ internal abstract class SimOperation(SimStream stream)
     public abstract long Execute(SimMemory memory, SimDeviceOptions device);
 }
 
+/// <summary>
+/// An event's record. Its stream reuses it once it has completed and nothing refers to it: neither
+/// the event (which refers to its latest record) nor a wait queued on it.
+/// </summary>
 internal sealed class SimRecord(SimStream stream) : SimOperation(stream)
 {
+    public int References { get; set; }
+
     public override SimEngine Engine => SimEngine.Control;
 
     public override long Execute(SimMemory memory, SimDeviceOptions device) => 0;

@@ -16,6 +16,12 @@ internal sealed class SimStream : GpuStream
 
     public bool Destroyed { get; set; }
 
+    /// <summary>Completed launches and records that nothing refers to, for reuse; guarded by the scheduler's lock.</summary>
+    public Stack<SimLaunch> FreeLaunches { get; } = new();
+
+    /// <inheritdoc cref="FreeLaunches"/>
+    public Stack<SimRecord> FreeRecords { get; } = new();
+
     protected override void CopyToDeviceCore(DevicePtr destination, nint source, ulong bytes)
     {
         RequireDeviceRange(destination, bytes, write: true);
@@ -56,21 +62,20 @@ internal sealed class SimStream : GpuStream
     {
         _context.Scheduler.ThrowIfFaulted();
         SimLaunchLimits.Check(_context.Device, function.Name, config);
-        _context.Scheduler.Enqueue(new SimLaunch(this, ((SimFunction)function).Kernel, arguments.Items.ToArray()));
+        _context.Scheduler.Launch(this, ((SimFunction)function).Kernel, arguments.Items);
     }
 
     protected override void RecordCore(GpuEvent marker)
     {
-        var record = new SimRecord(this);
-        _context.Scheduler.Enqueue(record);
-        ((SimEvent)marker).Latest = record;
+        var simEvent = (SimEvent)marker;
+        simEvent.Latest = _context.Scheduler.Record(this, simEvent.Latest);
     }
 
     protected override void WaitCore(GpuEvent marker)
     {
         if (((SimEvent)marker).Latest is { } target)
         {
-            _context.Scheduler.Enqueue(new SimWait(this, target));
+            _context.Scheduler.Wait(this, target);
         }
     }
 
