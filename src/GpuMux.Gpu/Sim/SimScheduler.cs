@@ -93,6 +93,18 @@ internal sealed class SimScheduler : IDisposable
         }
     }
 
+    /// <summary>Queues a host function, reusing one of the stream's that have returned: a step's completion signal allocates nothing.</summary>
+    public unsafe void LaunchHostFunction(SimStream stream, delegate* unmanaged<nint, void> function, nint userData)
+    {
+        lock (_gate)
+        {
+            ThrowIfFaultedLocked();
+            var call = stream.FreeHostFunctions.TryPop(out var free) ? free : new SimHostFunction(stream);
+            call.Set(function, userData);
+            EnqueueLocked(call);
+        }
+    }
+
     /// <summary>
     /// Queues an event's new record, which the event refers to from now on in place of
     /// <paramref name="previous"/>; the record is one of the stream's that nothing refers to any
@@ -327,6 +339,9 @@ internal sealed class SimScheduler : IDisposable
         {
             case SimLaunch launch:
                 launch.Stream.FreeLaunches.Push(launch);
+                break;
+            case SimHostFunction call:
+                call.Stream.FreeHostFunctions.Push(call);
                 break;
             case SimRecord { References: 0 } record:
                 record.Stream.FreeRecords.Push(record);

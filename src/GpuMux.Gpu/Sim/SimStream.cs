@@ -16,8 +16,11 @@ internal sealed class SimStream : GpuStream
 
     public bool Destroyed { get; set; }
 
-    /// <summary>Completed launches and records that nothing refers to, for reuse; guarded by the scheduler's lock.</summary>
+    /// <summary>Completed launches, host functions and records that nothing refers to, for reuse; guarded by the scheduler's lock.</summary>
     public Stack<SimLaunch> FreeLaunches { get; } = new();
+
+    /// <inheritdoc cref="FreeLaunches"/>
+    public Stack<SimHostFunction> FreeHostFunctions { get; } = new();
 
     /// <inheritdoc cref="FreeLaunches"/>
     public Stack<SimRecord> FreeRecords { get; } = new();
@@ -80,7 +83,7 @@ internal sealed class SimStream : GpuStream
     }
 
     protected override unsafe void LaunchHostFunctionCore(delegate* unmanaged<nint, void> function, nint userData) =>
-        _context.Scheduler.Enqueue(new SimHostFunction(this, function, userData));
+        _context.Scheduler.LaunchHostFunction(this, function, userData);
 
     protected override bool IsIdleCore() => _context.Scheduler.IsIdle(this);
 
