@@ -35,6 +35,9 @@ internal static class Program
                       1, 10 and 100 tenants in three classes, BenchmarkDotNet (GpuMux.Bench scheduler --help)
           wake        how soon the engine learns that a step ended (end to completion delivered, p50 and
                       p99, idle and under load) and the engine thread's CPU time and wake-ups, idle and busy
+          steps       empty steps' rate with 1, 8 and 64 in flight on 1 and 16 connections against a raw
+                      Unix-socket echo, and the bytes the daemon and the client allocate per step
+                      (GpuMux.Bench steps --help)
           robustness  gpumuxd, as a process of its own, under fuzzed frames and descriptors, killed
                       clients, many clients, mutated models and signals: deaths, hangs, wrong results,
                       honest clients' errors and resources given back, counted (GpuMux.Bench robustness --help)
@@ -52,6 +55,8 @@ internal static class Program
         ["protocol", .. var rest] => ProtocolCommand.Run(rest),
         ["scheduler", "-h" or "--help"] => PrintUsage(Console.Out, SchedulerCommand.Usage, exitCode: 0),
         ["scheduler", .. var rest] => SchedulerCommand.Run(rest),
+        ["steps", "-h" or "--help"] => PrintUsage(Console.Out, StepPathCommand.Usage, exitCode: 0),
+        ["steps", .. var rest] => StepPathCommand.Run(rest),
         ["robustness", .. var rest] => RobustnessCommand.Run(rest),
         ["wake", .. var rest] => WakeCommand.Run(rest),
         [] or ["-h" or "--help" or "help"] => PrintUsage(Console.Out, Usage, exitCode: 0),

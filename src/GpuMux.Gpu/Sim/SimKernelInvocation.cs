@@ -1,7 +1,7 @@
 namespace GpuMux.Gpu.Sim;
 
 /// <summary>What a simulated kernel body sees: its arguments, and device memory through checked spans.</summary>
-internal readonly unsafe struct SimKernelInvocation(KernelArgument[] arguments, SimMemory memory, SimDeviceOptions device)
+internal readonly unsafe struct SimKernelInvocation(ArraySegment<KernelArgument> arguments, SimMemory memory, SimDeviceOptions device)
 {
     public KernelArgument this[int index] => arguments[index];
 

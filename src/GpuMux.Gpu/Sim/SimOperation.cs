@@ -42,8 +42,14 @@ internal abstract class SimOperation(SimStream stream)
     public abstract long Execute(SimMemory memory, SimDeviceOptions device);
 }
 
+/// <summary>
+/// An event's record. Its stream reuses it once it has completed and nothing refers to it: neither
+/// the event (which refers to its latest record) nor a wait queued on it.
+/// </summary>
 internal sealed class SimRecord(SimStream stream) : SimOperation(stream)
 {
+    public int References { get; set; }
+
     public override SimEngine Engine => SimEngine.Control;
 
     public override long Execute(SimMemory memory, SimDeviceOptions device) => 0;
@@ -59,14 +65,26 @@ internal sealed class SimWait(SimStream stream, SimRecord target) : SimOperation
     public override long Execute(SimMemory memory, SimDeviceOptions device) => 0;
 }
 
-/// <summary>A host function (<c>cuLaunchHostFunc</c>): called on the host engine's thread once the work before it has completed.</summary>
-internal sealed unsafe class SimHostFunction(SimStream stream, delegate* unmanaged<nint, void> function, nint userData) : SimOperation(stream)
+/// <summary>
+/// A host function (<c>cuLaunchHostFunc</c>): called on the host engine's thread once the work
+/// before it has completed. Its stream reuses it once it has returned.
+/// </summary>
+internal sealed unsafe class SimHostFunction(SimStream stream) : SimOperation(stream)
 {
+    private delegate* unmanaged<nint, void> _function;
+    private nint _userData;
+
     public override SimEngine Engine => SimEngine.Host;
+
+    public void Set(delegate* unmanaged<nint, void> function, nint userData)
+    {
+        _function = function;
+        _userData = userData;
+    }
 
     public override long Execute(SimMemory memory, SimDeviceOptions device)
     {
-        function(userData);
+        _function(_userData);
         return 0;
     }
 }

@@ -77,10 +77,63 @@ internal sealed class SimScheduler : IDisposable
         lock (_gate)
         {
             ThrowIfFaultedLocked();
-            operation.Sequence = ++_sequence;
-            operation.Stream.Queue.Enqueue(operation);
-            RetireControlOperations();
-            Monitor.PulseAll(_gate);
+            EnqueueLocked(operation);
+        }
+    }
+
+    /// <summary>Queues a launch, reusing one of the stream's completed launches: a step's launch allocates nothing.</summary>
+    public void Launch(SimStream stream, SimKernel kernel, ReadOnlySpan<KernelArgument> arguments)
+    {
+        lock (_gate)
+        {
+            ThrowIfFaultedLocked();
+            var launch = stream.FreeLaunches.TryPop(out var free) ? free : new SimLaunch(stream);
+            launch.Set(kernel, arguments);
+            EnqueueLocked(launch);
+        }
+    }
+
+    /// <summary>Queues a host function, reusing one of the stream's that have returned: a step's completion signal allocates nothing.</summary>
+    public unsafe void LaunchHostFunction(SimStream stream, delegate* unmanaged<nint, void> function, nint userData)
+    {
+        lock (_gate)
+        {
+            ThrowIfFaultedLocked();
+            var call = stream.FreeHostFunctions.TryPop(out var free) ? free : new SimHostFunction(stream);
+            call.Set(function, userData);
+            EnqueueLocked(call);
+        }
+    }
+
+    /// <summary>
+    /// Queues an event's new record, which the event refers to from now on in place of
+    /// <paramref name="previous"/>; the record is one of the stream's that nothing refers to any
+    /// longer where there is one.
+    /// </summary>
+    public SimRecord Record(SimStream stream, SimRecord? previous)
+    {
+        lock (_gate)
+        {
+            ThrowIfFaultedLocked();
+            var record = stream.FreeRecords.TryPop(out var free) ? free : new SimRecord(stream);
+            record.References = 1;
+            if (previous is not null)
+            {
+                Release(previous);
+            }
+            EnqueueLocked(record);
+            return record;
+        }
+    }
+
+    /// <summary>Queues a wait on <paramref name="target"/>, which stays out of reuse until the wait completes.</summary>
+    public void Wait(SimStream stream, SimRecord target)
+    {
+        lock (_gate)
+        {
+            ThrowIfFaultedLocked();
+            target.References++;
+            EnqueueLocked(new SimWait(stream, target));
         }
     }
 
@@ -222,6 +275,16 @@ internal sealed class SimScheduler : IDisposable
         SimClock.WaitUntil(deadline);
     }
 
+    private void EnqueueLocked(SimOperation operation)
+    {
+        operation.Started = false;
+        operation.Completed = false;
+        operation.Sequence = ++_sequence;
+        operation.Stream.Queue.Enqueue(operation);
+        RetireControlOperations();
+        Monitor.PulseAll(_gate);
+    }
+
     private SimOperation? NextFor(SimEngine engine)
     {
         if (_fault is not null || _stopping)
@@ -272,6 +335,29 @@ internal sealed class SimScheduler : IDisposable
     {
         operation.Completed = true;
         operation.CompletedAt = SimClock.Now;
+        switch (operation)
+        {
+            case SimLaunch launch:
+                launch.Stream.FreeLaunches.Push(launch);
+                break;
+            case SimHostFunction call:
+                call.Stream.FreeHostFunctions.Push(call);
+                break;
+            case SimRecord { References: 0 } record:
+                record.Stream.FreeRecords.Push(record);
+                break;
+            case SimWait wait:
+                Release(wait.Target);
+                break;
+        }
+    }
+
+    private static void Release(SimRecord record)
+    {
+        if (--record.References == 0 && record.Completed)
+        {
+            record.Stream.FreeRecords.Push(record);
+        }
     }
 
     /// <summary>

@@ -16,6 +16,15 @@ internal sealed class SimStream : GpuStream
 
     public bool Destroyed { get; set; }
 
+    /// <summary>Completed launches, host functions and records that nothing refers to, for reuse; guarded by the scheduler's lock.</summary>
+    public Stack<SimLaunch> FreeLaunches { get; } = new();
+
+    /// <inheritdoc cref="FreeLaunches"/>
+    public Stack<SimHostFunction> FreeHostFunctions { get; } = new();
+
+    /// <inheritdoc cref="FreeLaunches"/>
+    public Stack<SimRecord> FreeRecords { get; } = new();
+
     protected override void CopyToDeviceCore(DevicePtr destination, nint source, ulong bytes)
     {
         RequireDeviceRange(destination, bytes, write: true);
@@ -56,26 +65,25 @@ internal sealed class SimStream : GpuStream
     {
         _context.Scheduler.ThrowIfFaulted();
         SimLaunchLimits.Check(_context.Device, function.Name, config);
-        _context.Scheduler.Enqueue(new SimLaunch(this, ((SimFunction)function).Kernel, arguments.Items.ToArray()));
+        _context.Scheduler.Launch(this, ((SimFunction)function).Kernel, arguments.Items);
     }
 
     protected override void RecordCore(GpuEvent marker)
     {
-        var record = new SimRecord(this);
-        _context.Scheduler.Enqueue(record);
-        ((SimEvent)marker).Latest = record;
+        var simEvent = (SimEvent)marker;
+        simEvent.Latest = _context.Scheduler.Record(this, simEvent.Latest);
     }
 
     protected override void WaitCore(GpuEvent marker)
     {
         if (((SimEvent)marker).Latest is { } target)
         {
-            _context.Scheduler.Enqueue(new SimWait(this, target));
+            _context.Scheduler.Wait(this, target);
         }
     }
 
     protected override unsafe void LaunchHostFunctionCore(delegate* unmanaged<nint, void> function, nint userData) =>
-        _context.Scheduler.Enqueue(new SimHostFunction(this, function, userData));
+        _context.Scheduler.LaunchHostFunction(this, function, userData);
 
     protected override bool IsIdleCore() => _context.Scheduler.IsIdle(this);
 

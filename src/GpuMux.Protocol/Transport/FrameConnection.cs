@@ -13,8 +13,11 @@ namespace GpuMux.Protocol.Transport;
 public sealed class FrameConnection : IAsyncDisposable
 {
     // Frames are small (bulk data travels in shared memory), so 1 MiB of unread frames is plenty
-    // of slack before the peer is held back.
+    // of slack before the peer is held back. The reader runs inline on the receive loop's flush:
+    // a frame is handled on the thread that received it, not after one more hop through the
+    // thread pool, and the reader gives the thread back at its first wait.
     private static readonly PipeOptions ReceiveOptions = new(
+        readerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: 1 << 20,
         resumeWriterThreshold: 1 << 19,
         minimumSegmentSize: 16 << 10,

@@ -49,23 +49,30 @@ internal sealed class SocketReceiver(Socket socket, PipeWriter pipe, DescriptorQ
         }
     }
 
-    /// <summary>Reads until the socket has nothing more; false once the stream has ended.</summary>
+    /// <summary>
+    /// Reads until the socket has nothing more; false once the stream has ended. A read that did
+    /// not fill its buffer ends the drain without a recvmsg that would only say EAGAIN: the wait
+    /// for more that follows tries the socket first anyway.
+    /// </summary>
     private async ValueTask<bool> DrainAsync(CancellationToken aborted)
     {
         while (true)
         {
-            switch (ReceiveOnce())
+            var outcome = ReceiveOnce();
+            if (outcome is Outcome.Empty or Outcome.Ended)
             {
-                case Outcome.Empty:
-                    return true;
-                case Outcome.Ended:
-                    return false;
+                return outcome == Outcome.Empty;
             }
 
             var flushed = await pipe.FlushAsync(aborted);
             if (flushed.IsCompleted)
             {
                 return false;
+            }
+
+            if (outcome == Outcome.Drained)
+            {
+                return true;
             }
         }
     }
@@ -112,12 +119,16 @@ internal sealed class SocketReceiver(Socket socket, PipeWriter pipe, DescriptorQ
 
         pipe.Advance(length);
         _received += length;
-        return Outcome.Read;
+        return length < memory.Length ? Outcome.Drained : Outcome.Read;
     }
 
     private enum Outcome
     {
+        /// <summary>Bytes came, as many as there was room for: there may be more.</summary>
         Read,
+
+        /// <summary>Bytes came, fewer than there was room for: the socket had no more just then.</summary>
+        Drained,
         Empty,
         Ended,
     }

@@ -185,7 +185,7 @@ public sealed class SimDeviceTests
         var gpu = new TestGpu(_backend);
         var broken = new SimKernel(KernelNames.Spin, _ => throw new InvalidOperationException("a bug in a kernel body"));
 
-        ((SimContext)gpu.Context).Scheduler.Enqueue(new SimLaunch((SimStream)gpu.Stream, broken, []));
+        ((SimContext)gpu.Context).Scheduler.Launch((SimStream)gpu.Stream, broken, []);
         var fault = Assert.ThrowsAny<GpuException>(() => gpu.Stream.Synchronize());
 
         Assert.Equal(GpuStatus.KernelFault, fault.Status);
