@@ -56,9 +56,10 @@ internal sealed class SimRecord(SimStream stream) : SimOperation(stream)
 }
 
 /// <summary>Holds its stream until <see cref="Target"/>, the event's record at the time of the wait, completes.</summary>
-internal sealed class SimWait(SimStream stream, SimRecord target) : SimOperation(stream)
+internal sealed class SimWait(SimStream stream) : SimOperation(stream)
 {
-    public SimRecord Target { get; } = target;
+    /// <summary>The record waited for; set each time the wait is queued, since its stream reuses it once it has completed.</summary>
+    public SimRecord Target { get; set; } = null!;
 
     public override SimEngine Engine => SimEngine.Control;
 

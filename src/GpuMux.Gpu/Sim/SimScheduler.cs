@@ -133,7 +133,9 @@ internal sealed class SimScheduler : IDisposable
         {
             ThrowIfFaultedLocked();
             target.References++;
-            EnqueueLocked(new SimWait(stream, target));
+            var wait = stream.FreeWaits.TryPop(out var free) ? free : new SimWait(stream);
+            wait.Target = target;
+            EnqueueLocked(wait);
         }
     }
 
@@ -348,6 +350,7 @@ internal sealed class SimScheduler : IDisposable
                 break;
             case SimWait wait:
                 Release(wait.Target);
+                wait.Stream.FreeWaits.Push(wait);
                 break;
         }
     }

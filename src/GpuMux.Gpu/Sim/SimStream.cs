@@ -16,7 +16,7 @@ internal sealed class SimStream : GpuStream
 
     public bool Destroyed { get; set; }
 
-    /// <summary>Completed launches, host functions and records that nothing refers to, for reuse; guarded by the scheduler's lock.</summary>
+    /// <summary>Completed launches, host functions, waits and records that nothing refers to, for reuse; guarded by the scheduler's lock.</summary>
     public Stack<SimLaunch> FreeLaunches { get; } = new();
 
     /// <inheritdoc cref="FreeLaunches"/>
@@ -24,6 +24,9 @@ internal sealed class SimStream : GpuStream
 
     /// <inheritdoc cref="FreeLaunches"/>
     public Stack<SimRecord> FreeRecords { get; } = new();
+
+    /// <inheritdoc cref="FreeLaunches"/>
+    public Stack<SimWait> FreeWaits { get; } = new();
 
     protected override void CopyToDeviceCore(DevicePtr destination, nint source, ulong bytes)
     {
