@@ -1,12 +1,9 @@
 using System.Globalization;
 using System.Text;
-using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Exporters;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.NoEmit;
 
 namespace GpuMux.Bench.Protocol;
 
@@ -48,7 +45,7 @@ internal static class ProtocolCommand
         }
 
         var environment = RunEnvironment.Capture();
-        var summaries = BenchmarkRunner.Run([typeof(FrameCodecBenchmarks), typeof(RoundTripBenchmarks)], Config(iterations));
+        var summaries = BenchmarkRunner.Run([typeof(FrameCodecBenchmarks), typeof(RoundTripBenchmarks)], InProcessBenchmarks.Config(iterations));
         var report = Report(environment, summaries);
         Console.WriteLine(report);
         if (outputDirectory is not null)
@@ -62,16 +59,6 @@ internal static class ProtocolCommand
 
         return summaries.All(summary => !summary.HasCriticalValidationErrors && summary.Reports.All(r => r.Success)) ? 0 : 1;
     }
-
-    // In-process: the daemon under test is in the same process, and no second build of the
-    // project is needed on a machine that has only the .NET runtime.
-    private static IConfig Config(int iterations) => ManualConfig.CreateMinimumViable()
-        .AddJob(Job.Default
-            .WithToolchain(InProcessNoEmitToolchain.Instance)
-            .WithWarmupCount(3)
-            .WithIterationCount(iterations))
-        .AddExporter(MarkdownExporter.GitHub)
-        .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "gpumux-benchmarks"));
 
     private static string Report(RunEnvironment environment, IEnumerable<Summary> summaries)
     {

@@ -1,12 +1,9 @@
 using System.Globalization;
 using System.Text;
-using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Exporters;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.NoEmit;
 
 namespace GpuMux.Bench.Scheduling;
 
@@ -53,7 +50,7 @@ internal static class SchedulerCommand
         }
 
         var environment = RunEnvironment.Capture();
-        var summary = BenchmarkRunner.Run<SchedulerBenchmarks>(Config(iterations));
+        var summary = BenchmarkRunner.Run<SchedulerBenchmarks>(InProcessBenchmarks.Config(iterations));
         var report = Report(environment, summary);
         Console.WriteLine(report);
         if (outputDirectory is not null)
@@ -66,15 +63,6 @@ internal static class SchedulerCommand
 
         return !summary.HasCriticalValidationErrors && summary.Reports.All(r => r.Success) ? 0 : 1;
     }
-
-    // In-process: the scheduler is internal to the engine, and no second build is needed.
-    private static IConfig Config(int iterations) => ManualConfig.CreateMinimumViable()
-        .AddJob(Job.Default
-            .WithToolchain(InProcessNoEmitToolchain.Instance)
-            .WithWarmupCount(3)
-            .WithIterationCount(iterations))
-        .AddExporter(MarkdownExporter.GitHub)
-        .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "gpumux-benchmarks"));
 
     private static string Report(RunEnvironment environment, Summary summary)
     {
