@@ -1,3 +1,4 @@
+using System.Globalization;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Jobs;
@@ -12,6 +13,31 @@ namespace GpuMux.Bench;
 /// </summary>
 internal static class InProcessBenchmarks
 {
+    /// <summary>
+    /// Their options, <c>--out DIR</c> and <c>--iterations N</c> (15 by default); null for
+    /// anything else, which the caller answers with its usage.
+    /// </summary>
+    public static (string? OutputDirectory, int Iterations)? Options(IReadOnlyList<string> args)
+    {
+        string? outputDirectory = null;
+        var iterations = 15;
+        for (var i = 0; i < args.Count; i += 2)
+        {
+            var value = i + 1 < args.Count ? args[i + 1] : null;
+            switch (args[i], value)
+            {
+                case ("--out", { } directory):
+                    outputDirectory = directory;
+                    break;
+                case ("--iterations", { } count) when int.TryParse(count, CultureInfo.InvariantCulture, out iterations) && iterations > 0:
+                    break;
+                default:
+                    return null;
+            }
+        }
+        return (outputDirectory, iterations);
+    }
+
     public static IConfig Config(int iterations) => ManualConfig.CreateMinimumViable()
         .AddJob(Job.Default
             .WithToolchain(InProcessNoEmitToolchain.Instance)

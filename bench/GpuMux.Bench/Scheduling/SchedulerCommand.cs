@@ -31,22 +31,10 @@ internal static class SchedulerCommand
 
     public static int Run(IReadOnlyList<string> args)
     {
-        string? outputDirectory = null;
-        var iterations = 15;
-        for (var i = 0; i < args.Count; i += 2)
+        if (InProcessBenchmarks.Options(args) is not var (outputDirectory, iterations))
         {
-            var value = i + 1 < args.Count ? args[i + 1] : null;
-            switch (args[i], value)
-            {
-                case ("--out", { } directory):
-                    outputDirectory = directory;
-                    break;
-                case ("--iterations", { } count) when int.TryParse(count, CultureInfo.InvariantCulture, out iterations) && iterations > 0:
-                    break;
-                default:
-                    Console.Error.WriteLine(Usage);
-                    return 2;
-            }
+            Console.Error.WriteLine(Usage);
+            return 2;
         }
 
         var environment = RunEnvironment.Capture();
