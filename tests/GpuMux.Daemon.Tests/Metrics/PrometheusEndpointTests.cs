@@ -61,6 +61,53 @@ public sealed class PrometheusEndpointTests
         Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
     }
 
+    [Fact]
+    public async Task Requests_that_are_no_HTTP_too_long_or_never_sent_are_refused_and_scrapes_go_on()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var socket = Path.Combine(Directory.CreateTempSubdirectory("gmx-metrics-").FullName, "metrics.sock");
+        await using var daemon = await TestDaemon.StartAsync($"--Metrics:Prometheus=unix:{socket}");
+
+        // Clients that connect and say nothing hold every scrape slot but one for their timeout.
+        var silent = new List<Socket>();
+        for (var i = 0; i < 3; i++)
+        {
+            silent.Add(await RawAsync(socket));
+        }
+        try
+        {
+            var tooLong = Enumerable.Repeat((byte)'A', 64 << 10).ToArray();
+            foreach (var request in new[] { tooLong, "GARBAGE\r\n\r\n"u8.ToArray(), "GET /metrics SPDY/9\r\n\r\n"u8.ToArray() })
+            {
+                using var client = await RawAsync(socket);
+                try
+                {
+                    await client.SendAsync(request, SocketFlags.None, cancellation);
+                }
+                catch (SocketException)
+                {
+                    // The endpoint stopped reading at its limit and closed: refused all the same.
+                }
+                var reply = new byte[256];
+                var read = await client.ReceiveAsync(reply, SocketFlags.None, cancellation);
+                Assert.True(read == 0 || System.Text.Encoding.ASCII.GetString(reply, 0, read).StartsWith("HTTP/1.1 400", StringComparison.Ordinal));
+            }
+
+            Assert.Contains("gpumux_sessions", await ScrapeAsync(socket));
+        }
+        finally
+        {
+            silent.ForEach(s => s.Dispose());
+        }
+    }
+
+    private static async Task<Socket> RawAsync(string socket)
+    {
+        var connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket), TestContext.Current.CancellationToken);
+        return connection;
+    }
+
     private static async Task<string> ScrapeAsync(string socket)
     {
         using var http = HttpOver(socket);
