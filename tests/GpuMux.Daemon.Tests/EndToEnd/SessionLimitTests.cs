@@ -90,4 +90,29 @@ public sealed class SessionLimitTests
             }
         }
     }
+
+    [Fact]
+    public async Task A_hello_with_every_capability_bit_set_gets_only_the_bits_the_daemon_knows_and_a_second_hello_ends_the_connection()
+    {
+        await using var daemon = await TestDaemon.StartAsync();
+        var connection = await daemon.ConnectRawAsync();
+        await using (connection)
+        {
+            var cancellation = TestContext.Current.CancellationToken;
+            var hello = Protocol.Messages.Hello.ForThisVersion("all-bits") with { Capabilities = ulong.MaxValue };
+            await connection.SendAsync(RawFrames.Encode(Protocol.MessageType.Hello, 1, hello), cancellation);
+            var welcome = await connection.ReadFrameAsync(cancellation);
+            Assert.Equal((ulong)Protocol.Capabilities.Inspect, Protocol.Messages.Message.Decode<Protocol.Messages.Welcome>(welcome!.Payload.Span).Capabilities);
+
+            // Inspecting, it holds nothing on the device.
+            await connection.SendAsync(RawFrames.Encode(Protocol.MessageType.AllocateBuffer, 2, new Protocol.Messages.SizeMessage(4096)), cancellation);
+            Assert.Equal(Protocol.ErrorCode.PermissionDenied, (await RawFrames.ReadErrorAsync(connection)).Code);
+
+            await connection.SendAsync(RawFrames.Encode(Protocol.MessageType.Hello, 3, hello), cancellation);
+            Assert.Equal(3u, (await RawFrames.ReadErrorAsync(connection)).RequestId);
+        }
+
+        await using var client = await daemon.ConnectAsync();
+        Assert.Equal(1u, (await client.GetStatusAsync(TestContext.Current.CancellationToken)).SessionsTotal);
+    }
 }
