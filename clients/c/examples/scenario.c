@@ -250,6 +250,8 @@ int main(void)
     };
     for (size_t g = 0; g < 3; g++) {
         memset(memory + OUT_AT, 0, 4 * ROWS);
+        const gpumux_arg zero_args[] = {gpumux_arg_buffer(OUT, 0), gpumux_arg_f32(0.0f), gpumux_arg_u64(ROWS)};
+        launch(step, "fill_f32", 1, 256, zero_args, 3);
         const gpumux_arg args[] = {gpumux_arg_buffer(gemvs[g].w, 0), gpumux_arg_buffer(V, 0), gpumux_arg_buffer(OUT, 0),
                                    gpumux_arg_u32(ROWS), gpumux_arg_u32(COLS)};
         launch(step, gemvs[g].kernel, ROWS * 32 / 256, 256, args, 5);

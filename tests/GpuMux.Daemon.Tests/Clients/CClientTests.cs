@@ -18,7 +18,7 @@ public sealed class CClientTests
         var build = Directory.CreateTempSubdirectory("gpumux-c-");
         try
         {
-            var source = Path.Combine(RepositoryRoot(), "clients", "c");
+            var source = RepositoryFiles.PathOf("clients", "c");
             await RunAsync("cmake", ["-S", source, "-B", build.FullName, "-DCMAKE_BUILD_TYPE=Debug", "-DGPUMUX_C_TESTS=ON", "-DGPUMUX_SANITIZE=ON"]);
             await RunAsync("cmake", ["--build", build.FullName, "--parallel", "2"]);
 
@@ -56,17 +56,4 @@ public sealed class CClientTests
 
     private static bool OnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(directory => File.Exists(Path.Combine(directory, program)));
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "clients", "c", "CMakeLists.txt")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no clients/c/CMakeLists.txt above {AppContext.BaseDirectory}");
-    }
 }

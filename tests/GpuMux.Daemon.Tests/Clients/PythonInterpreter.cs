@@ -6,7 +6,7 @@ namespace GpuMux.Daemon.Tests.Clients;
 internal static class PythonInterpreter
 {
     /// <summary>Where the package <c>gpumux</c> lives in the repository.</summary>
-    public static string PackageDirectory { get; } = FindPackageDirectory();
+    public static string PackageDirectory { get; } = RepositoryFiles.PathOf("clients", "python");
 
     /// <summary>
     /// python3 when it is on PATH and 3.11 or later (the package's <c>requires-python</c>);
@@ -53,18 +53,5 @@ internal static class PythonInterpreter
         var error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         return (process.ExitCode, output.Result + error);
-    }
-
-    private static string FindPackageDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var package = Path.Combine(directory.FullName, "clients", "python");
-            if (File.Exists(Path.Combine(package, "pyproject.toml")))
-            {
-                return package;
-            }
-        }
-        throw new InvalidOperationException($"No clients/python/pyproject.toml above {AppContext.BaseDirectory}.");
     }
 }

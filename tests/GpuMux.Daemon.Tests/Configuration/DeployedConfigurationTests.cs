@@ -8,8 +8,6 @@ namespace GpuMux.Daemon.Tests.Configuration;
 /// <summary>deploy/gpumuxd.json and docs/configuration.md stay in step with the options classes.</summary>
 public sealed class DeployedConfigurationTests
 {
-    private static readonly string RepositoryRoot = FindRepositoryRoot();
-
     [Fact]
     public void The_shipped_file_states_every_setting_at_its_default()
     {
@@ -50,7 +48,7 @@ public sealed class DeployedConfigurationTests
     [Fact]
     public void The_documentation_names_every_setting()
     {
-        var documentation = File.ReadAllText(Path.Combine(RepositoryRoot, "docs", "configuration.md"));
+        var documentation = File.ReadAllText(RepositoryFiles.PathOf("docs", "configuration.md"));
 
         var undocumented = Keys<SocketOptions>().Concat(Keys<DeviceOptions>()).Concat(Keys<SimOptions>()).Concat(Keys<LimitsOptions>())
             .Concat(Keys<MemoryOptions>()).Concat(Keys<SchedulingOptions>()).Concat(TenantKeys).Concat(Keys<AdminOptions>()).Concat(Keys<MetricsOptions>())
@@ -65,7 +63,7 @@ public sealed class DeployedConfigurationTests
             .Append($"{TenantsOptions.SectionName}:{nameof(TenantsOptions.Uids)}");
 
     private static IConfiguration ShippedFile() =>
-        new ConfigurationBuilder().AddJsonFile(Path.Combine(RepositoryRoot, "deploy", "gpumuxd.json")).Build();
+        new ConfigurationBuilder().AddJsonFile(RepositoryFiles.PathOf("deploy", "gpumuxd.json")).Build();
 
     /// <summary>Keys whose values are single settings, not lists.</summary>
     private static IEnumerable<string> ScalarKeys<T>()
@@ -85,16 +83,4 @@ public sealed class DeployedConfigurationTests
 
     private static IEnumerable<string> Keys<T>()
         where T : IDaemonSettings => SettingsAssert.Settings<T>().Select(p => $"{T.SectionName}:{p.Name}");
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "deploy", "gpumuxd.json")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException($"No deploy/gpumuxd.json above {AppContext.BaseDirectory}.");
-    }
 }

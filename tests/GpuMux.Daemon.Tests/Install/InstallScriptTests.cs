@@ -17,7 +17,7 @@ public sealed class InstallScriptTests
     [Fact(Explicit = true)]
     public async Task The_install_script_installs_both_binaries_and_publishes_neither_symbols_nor_xml()
     {
-        var repository = RepositoryRoot();
+        var repository = RepositoryFiles.Root;
         var scratch = Directory.CreateTempSubdirectory("gmx-install-");
         try
         {
@@ -99,16 +99,5 @@ public sealed class InstallScriptTests
         var error = process.StandardError.ReadToEndAsync(deadline.Token);
         await process.WaitForExitAsync(deadline.Token);
         return (process.ExitCode, await output + await error);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory.FullName, "scripts", "install.sh")))
-        {
-            directory = directory.Parent ?? throw new InvalidOperationException($"no scripts/install.sh above {AppContext.BaseDirectory}");
-        }
-
-        return directory.FullName;
     }
 }
