@@ -33,8 +33,9 @@ internal static class Program
                       against a raw Unix-socket ping-pong (GpuMux.Bench protocol --help)
           scheduler   one scheduling decision's time and allocations with 10 to 10,000 steps held over
                       1, 10 and 100 tenants in three classes, BenchmarkDotNet (GpuMux.Bench scheduler --help)
-          wake        how soon the engine learns that a step ended (end to completion delivered, p50 and
-                      p99, idle and under load) and the engine thread's CPU time and wake-ups, idle and busy
+          wake        how soon a step's end reaches its client (in-process to the session; through gpumuxd to
+                      the frame written and to the .NET client's caller; p50 and p99, idle and under load) and
+                      the engine thread's CPU time and wake-ups, idle and busy (GpuMux.Bench wake --help)
           steps       empty steps' rate with 1, 8 and 64 in flight on 1 and 16 connections against a raw
                       Unix-socket echo, and the bytes the daemon and the client allocate per step
                       (GpuMux.Bench steps --help)
@@ -58,6 +59,7 @@ internal static class Program
         ["steps", "-h" or "--help"] => PrintUsage(Console.Out, StepPathCommand.Usage, exitCode: 0),
         ["steps", .. var rest] => StepPathCommand.Run(rest),
         ["robustness", .. var rest] => RobustnessCommand.Run(rest),
+        ["wake", "-h" or "--help"] => PrintUsage(Console.Out, WakeOptions.Usage, exitCode: 0),
         ["wake", .. var rest] => WakeCommand.Run(rest),
         [] or ["-h" or "--help" or "help"] => PrintUsage(Console.Out, Usage, exitCode: 0),
         _ => PrintUsage(Console.Error, Usage, exitCode: 2),

@@ -5,7 +5,8 @@ namespace GpuMux.Engine;
 /// (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>, CLOCK_MONOTONIC on Linux):
 /// <see cref="QueuedAtNs"/> when it was submitted, <see cref="StartedAtNs"/> and
 /// <see cref="EndedAtNs"/> when the device began and finished it. A step that failed before it
-/// reached the device has both at 0.
+/// reached the device has both at 0. <see cref="ClassName"/> is the priority class it ran in, or
+/// its session's where it was refused before it had one.
 /// </summary>
 public readonly record struct StepCompletion(
     uint RequestId,
@@ -13,7 +14,8 @@ public readonly record struct StepCompletion(
     string? Message,
     long QueuedAtNs,
     long StartedAtNs,
-    long EndedAtNs);
+    long EndedAtNs,
+    string ClassName);
 
 /// <summary>
 /// Receives the outcome of every step a session submits. Called on the engine thread, which

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using GpuMux.Daemon.Metrics;
 using GpuMux.Engine;
 using GpuMux.Protocol;
 using GpuMux.Protocol.Framing;
@@ -21,6 +22,7 @@ internal sealed class ClientConnection(
     PeerWarnings warnings,
     IPeerIdentification peers,
     ConnectionSettings settings,
+    DaemonMeter meter,
     ILogger logger)
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
@@ -159,7 +161,7 @@ internal sealed class ClientConnection(
         var identity = peers.Identify(connection);
         var peer = identity.Credentials;
         var minor = (ushort)Math.Min(hello.Minor, ProtocolVersion.Minor);
-        var completions = new CompletionPump();
+        var completions = new CompletionPump(meter);
         try
         {
             _session = engine.OpenSession(new SessionIdentity(peer.Uid, peer.Gid, peer.Pid, hello.ClientName), completions);

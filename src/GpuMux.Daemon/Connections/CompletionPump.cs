@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using GpuMux.Daemon.Metrics;
 using GpuMux.Engine;
 using GpuMux.Protocol;
 using GpuMux.Protocol.Framing;
@@ -9,9 +10,9 @@ namespace GpuMux.Daemon.Connections;
 
 /// <summary>
 /// Takes step completions from the engine thread without blocking it and sends them to the client
-/// in the order they finished.
+/// in the order they finished, timing each one from its step's end to its frame written.
 /// </summary>
-internal sealed class CompletionPump : IStepCompletionSink
+internal sealed class CompletionPump(DaemonMeter meter) : IStepCompletionSink
 {
     private const int MaxFrameBytes = FrameHeader.Size + 2 + 3 * 8 + 2 + ErrorMessage.MaxTextBytes;
 
@@ -29,6 +30,7 @@ internal sealed class CompletionPump : IStepCompletionSink
         {
             var length = Message.Encode(_buffer, MessageType.StepCompleted, completion.RequestId, ToWire(completion));
             await connection.SendAsync(_buffer.AsMemory(0, length), cancellationToken);
+            meter.CompletionWritten(in completion);
         }
     }
 

@@ -144,7 +144,7 @@ internal sealed class SocketServer(
             }
 
             meter.ConnectionAccepted();
-            var connection = new ClientConnection(accepted, engine, registry, handshakes, warnings, peers, settings, _connectionLogger);
+            var connection = new ClientConnection(accepted, engine, registry, handshakes, warnings, peers, settings, meter, _connectionLogger);
             Track(connection.RunAsync(_stopping.Token), room);
         }
     }

@@ -334,9 +334,10 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
     private void Deliver(Step step, SessionState session, EngineError status, string? message, long startedAt, long endedAt, long chargedNs)
     {
         // The ledger takes the step out of its class; a step refused before it had one counts under its session's.
-        metrics.StepDelivered(step.ClassIndex >= 0 ? step.ClassIndex : session.ClassIndex, status, step.QueuedAtNs, startedAt, endedAt);
+        var classIndex = step.ClassIndex >= 0 ? step.ClassIndex : session.ClassIndex;
+        metrics.StepDelivered(classIndex, status, step.QueuedAtNs, startedAt, endedAt);
         ledger.Record(step, session, startedAt, chargedNs);
-        var completion = new StepCompletion(step.RequestId, status, message, step.QueuedAtNs, startedAt, endedAt);
+        var completion = new StepCompletion(step.RequestId, status, message, step.QueuedAtNs, startedAt, endedAt, ledger.Classes[classIndex].Name);
         if (status == EngineError.None)
         {
             session.StepsCompleted++;

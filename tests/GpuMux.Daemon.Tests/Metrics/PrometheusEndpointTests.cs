@@ -50,6 +50,37 @@ public sealed class PrometheusEndpointTests
     }
 
     [Fact]
+    public async Task Each_completion_written_of_a_step_that_ran_is_one_observation_of_the_completion_delay()
+    {
+        var socket = Path.Combine(Directory.CreateTempSubdirectory("gmx-metrics-").FullName, "metrics.sock");
+        await using var daemon = await TestDaemon.StartAsync($"--Metrics:Prometheus=unix:{socket}");
+        var cancellation = TestContext.Current.CancellationToken;
+        await using (var client = await daemon.ConnectAsync("completions"))
+        {
+            await Workloads.AxpyAsync(client, seed: 1, StepsEach);
+            for (var late = 0; late < LateEach; late++)
+            {
+                await Assert.ThrowsAsync<DeadlineMissedException>(() => client.SubmitAsync(new StepBuilder().Deadline(1, failIfLate: true), cancellation).AsTask());
+            }
+        }
+
+        // The daemon observes a completion once its frame is written, which may be just after the
+        // client has read it: the count is read again until it stops short no longer.
+        const string count = "gpumux_completion_delay_seconds_count";
+        var samples = Parse(await ScrapeAsync(socket));
+        for (var tries = 0; tries < 100 && Sum(samples, count) < StepsEach; tries++)
+        {
+            await Task.Delay(100, cancellation);
+            samples = Parse(await ScrapeAsync(socket));
+        }
+
+        // Steps refused before they ran have no end to time from.
+        Assert.Equal(StepsEach, Sum(samples, count));
+        Assert.Equal(StepsEach, Sum(samples, count, ("class", "standard")));
+        Assert.Equal(StepsEach, Sum(samples, "gpumux_completion_delay_seconds_bucket", ("le", "+Inf")));
+    }
+
+    [Fact]
     public async Task Other_paths_are_not_found()
     {
         var socket = Path.Combine(Directory.CreateTempSubdirectory("gmx-metrics-").FullName, "metrics.sock");
