@@ -24,10 +24,6 @@ internal sealed class EngineRuntime
     // Faults met while putting waiting steps on a rebuilt device before the engine gives up on them.
     private const int MaxNestedRecoveries = 3;
 
-    // Held steps and steps waiting for room wait for time to pass too (a model's turn to end, a
-    // deadline), which no completion signals.
-    private static readonly TimeSpan HeldRecheck = TimeSpan.FromMilliseconds(1);
-
     // A faulted context calls no host function, so with work on the device the thread looks this
     // often to see a fault (and a step past its class's time limit) without being woken.
     private static readonly TimeSpan DeviceRecheck = TimeSpan.FromMilliseconds(20);
@@ -61,6 +57,9 @@ internal sealed class EngineRuntime
     private int _recoveries;
     private uint _lastLeaseId;
 
+    // When time alone may let held or waiting steps go, as of the engine thread's last sleep.
+    private long _timedChangeAtNs = long.MaxValue;
+
     private EngineRuntime(GpuBackend backend, EngineOptions options, DeviceContext device, LoadedModule builtins, ILoggerFactory loggers, Action<IEngineWork> post, Action<string> deviceLost, CompletionSignal completions)
     {
         _backend = backend;
@@ -89,21 +88,30 @@ internal sealed class EngineRuntime
     /// <summary>Work on the device the engine must watch: steps, swap-ins, reads into the bounce ring, releases waiting for queued work.</summary>
     public bool HasStepsInFlight => _executor.InFlight > 0 || _models.HasDeviceWork || (_device?.Releases.HasPending ?? false);
 
-    /// <summary>
-    /// Steps on the device to watch, or held steps and steps waiting for room that nothing on the
-    /// device will wake: those wait for time to pass (a model's turn to end), so the thread must
-    /// look again soon.
-    /// </summary>
+    /// <summary>Steps on the device to watch, or held steps and steps waiting for room, which may go when time passes.</summary>
     public bool NeedsPolling => HasStepsInFlight || _scheduler.Held > 0 || _dispatcher.HasWaiting;
 
     /// <summary>
-    /// How long the engine thread may sleep when nothing is posted: completions on the device wake
-    /// it, so only what no completion signals bounds the sleep.
+    /// How long the engine thread may sleep when nothing is posted. Completions on the device and
+    /// posts wake it, and held steps and steps waiting for room go only then, but for what time
+    /// alone changes: a deadline, a model's turn ending. So the sleep lasts until the first of
+    /// those, or the fault check's next look while work is on the device, or for good.
     /// </summary>
-    public TimeSpan WaitLimit =>
-        _scheduler.Held > 0 || _dispatcher.HasWaiting ? HeldRecheck
-        : HasStepsInFlight ? DeviceRecheck
-        : Timeout.InfiniteTimeSpan;
+    public TimeSpan BeginWait()
+    {
+        _timedChangeAtNs = _scheduler.Held > 0 || _dispatcher.HasWaiting
+            ? Math.Min(_scheduler.StuckUntilNs, _models.NextTurnEndNs())
+            : long.MaxValue;
+        var limit = HasStepsInFlight ? DeviceRecheck : Timeout.InfiniteTimeSpan;
+        if (_timedChangeAtNs == long.MaxValue)
+        {
+            return limit;
+        }
+        // Whole milliseconds, rounded up: the wait's resolution, and a wait rounded down to 0 would spin.
+        var milliseconds = Math.Clamp((_timedChangeAtNs - MonotonicClock.NowNanoseconds() + 999_999) / 1_000_000, 1, int.MaxValue - 1);
+        var untilChange = TimeSpan.FromMilliseconds(milliseconds);
+        return limit == Timeout.InfiniteTimeSpan || untilChange < limit ? untilChange : limit;
+    }
 
     /// <summary>True once the engine has been told to stop and its last steps have left the device.</summary>
     public bool IsDrained => _draining && !HasStepsInFlight && !_dispatcher.HasWaiting && _scheduler.Held == 0;
@@ -591,7 +599,7 @@ internal sealed class EngineRuntime
                 FinishIdleCloses();
             }
             ExpireSpentLeases();
-            if (completed > 0 || changed || !HasStepsInFlight)
+            if (completed > 0 || changed || !HasStepsInFlight || MonotonicClock.NowNanoseconds() >= _timedChangeAtNs)
             {
                 _dispatcher.Pump(_device);
                 _scheduler.Pump(_device);

@@ -148,6 +148,29 @@ internal sealed class ModelStore : IDisposable
         return (evictable, held);
     }
 
+    /// <summary>
+    /// When the first turn of a model held resident for its turn ends by time alone, having gone
+    /// unused (see <see cref="IsInTurn"/>): steps kept out, and steps waiting for room, may go
+    /// then. long.MaxValue when no model is held so.
+    /// </summary>
+    public long NextTurnEndNs()
+    {
+        if (_options.Scheduling.Policy != SchedulingPolicy.Step)
+        {
+            return long.MaxValue;
+        }
+        var now = MonotonicClock.NowNanoseconds();
+        var at = long.MaxValue;
+        foreach (var model in _models)
+        {
+            if (model.IsMapped && !model.Pinned && IsWanted(model) && IsInTurn(model, now))
+            {
+                at = Math.Min(at, model.LastActiveNs + (long)TurnIdleNs(model));
+            }
+        }
+        return at;
+    }
+
     /// <summary>Swaps <paramref name="model"/> in ahead of its step, when <see cref="HasRoomSparingWanted"/> said it fits.</summary>
     public void Prefetch(Model model, DeviceContext device)
     {
@@ -687,11 +710,9 @@ internal sealed class ModelStore : IDisposable
     /// however many other models share the device meanwhile; it ends early when the model goes
     /// unused for that time and its swap's again, as a client that stopped submitting would.
     /// </summary>
-    private bool IsInTurn(Model model, long nowNs)
-    {
-        var swapNs = SwapTimeNs(model);
-        return model.TurnLeftNs > 0 && nowNs - model.LastActiveNs < swapNs * (1 + _options.Scheduling.SwapAmortization);
-    }
+    private bool IsInTurn(Model model, long nowNs) => model.TurnLeftNs > 0 && nowNs - model.LastActiveNs < TurnIdleNs(model);
+
+    private double TurnIdleNs(Model model) => SwapTimeNs(model) * (1 + _options.Scheduling.SwapAmortization);
 
     /// <summary>A swap-in has queued its last copy (or failed): watch for it to land.</summary>
     private void SwapQueued(Model model)

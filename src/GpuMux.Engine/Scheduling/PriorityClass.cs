@@ -11,6 +11,8 @@ internal sealed class PriorityClass(int index, PriorityClassOptions options, int
     // Steps issued while their model had not landed, until it has or they have completed.
     private readonly List<Step> _awaitingModel = [];
 
+    private long _activations;
+
     public int Index { get; } = index;
 
     public string Name => options.Name;
@@ -22,8 +24,8 @@ internal sealed class PriorityClass(int index, PriorityClassOptions options, int
     /// <summary>The longest a step of the class may be on the device, in nanoseconds.</summary>
     public long MaxStepNs { get; } = options.MaxStepTime.Ticks * 100;
 
-    /// <summary>Tenants with held steps in this class.</summary>
-    public List<ClassTenant> Active { get; } = [];
+    /// <summary>Tenants with held steps in this class, the furthest behind first.</summary>
+    public IndexedMinHeap<ClassTenant> Active { get; } = new();
 
     public int Held { get; set; }
 
@@ -71,7 +73,7 @@ internal sealed class PriorityClass(int index, PriorityClassOptions options, int
     {
         if (!_tenants.TryGetValue(tenant.Uid, out var entry))
         {
-            entry = new ClassTenant(tenant);
+            entry = new ClassTenant(tenant, Active);
             _tenants.Add(tenant.Uid, entry);
         }
         return entry;
@@ -105,15 +107,11 @@ internal sealed class PriorityClass(int index, PriorityClassOptions options, int
 
     private void Activate(ClassTenant tenant)
     {
-        if (Active.Count > 0)
+        if (Active.First is { } furthestBehind)
         {
-            var floor = double.MaxValue;
-            foreach (var other in Active)
-            {
-                floor = Math.Min(floor, other.VirtualNs);
-            }
-            tenant.VirtualNs = Math.Max(tenant.VirtualNs, floor);
+            tenant.CatchUp(furthestBehind.VirtualNs);
         }
+        tenant.ActivatedAt = ++_activations;
         Active.Add(tenant);
     }
 

@@ -43,11 +43,22 @@ internal sealed class StepScheduler(
     StepExecutor executor,
     ModelStore models)
 {
-    private readonly List<ClassTenant> _order = [];
     private readonly bool[] _stuck = new bool[classes.Length];
+
+    // Sessions emptied by late heads failing during a walk of their class's tenants, which may not change the heap under it.
+    private readonly List<SessionState> _emptied = [];
+    private readonly List<ClassTenant> _failing = [];
     private Model? _lastModel;
 
     public int Held { get; private set; }
+
+    /// <summary>
+    /// When time passing alone may let a class that could issue nothing at the last
+    /// <see cref="Pump"/> issue, or fail, a held step: a cold step's deadline coming within its
+    /// swap's horizon, or the deadline of a step that asked to fail when late. long.MaxValue when
+    /// only a completion, an arrival or a model's turn ending can.
+    /// </summary>
+    public long StuckUntilNs { get; private set; } = long.MaxValue;
 
     /// <summary>Holds a step that passed its session's and tenant's gates, and issues what can go.</summary>
     public void Enqueue(Step step, SessionState session, DeviceContext device)
@@ -80,6 +91,7 @@ internal sealed class StepScheduler(
     public void Pump(DeviceContext device)
     {
         Array.Clear(_stuck);
+        StuckUntilNs = long.MaxValue;
         while (NextClass() is { } priorityClass)
         {
             if (Pick(priorityClass) is { } session)
@@ -89,6 +101,7 @@ internal sealed class StepScheduler(
             else
             {
                 _stuck[priorityClass.Index] = true;
+                StuckUntilNs = Math.Min(StuckUntilNs, WhenTimeMayUnstick(priorityClass));
             }
         }
         Prefetch(device);
@@ -110,9 +123,13 @@ internal sealed class StepScheduler(
     {
         foreach (var priorityClass in classes)
         {
-            for (var t = priorityClass.Active.Count - 1; t >= 0; t--)
+            _failing.Clear();
+            for (var t = 0; t < priorityClass.Active.Count; t++)
             {
-                var tenant = priorityClass.Active[t];
+                _failing.Add(priorityClass.Active[t]);
+            }
+            foreach (var tenant in _failing)
+            {
                 for (var s = tenant.Sessions.Count - 1; s >= 0; s--)
                 {
                     var held = tenant.Sessions[s];
@@ -133,7 +150,7 @@ internal sealed class StepScheduler(
                 }
                 if (tenant.Sessions.Count == 0)
                 {
-                    priorityClass.Active.RemoveAt(t);
+                    priorityClass.Active.Remove(tenant);
                 }
             }
         }
@@ -258,16 +275,29 @@ internal sealed class StepScheduler(
     /// <summary>The session whose head step goes next in <paramref name="priorityClass"/>; null when none can go now.</summary>
     private SessionState? Pick(PriorityClass priorityClass)
     {
-        _order.Clear();
-        _order.AddRange(priorityClass.Active);
-        _order.Sort((a, b) => a.VirtualNs.CompareTo(b.VirtualNs));
+        var picked = PickInOrder(priorityClass);
+        foreach (var session in _emptied)
+        {
+            priorityClass.Leave(session);
+        }
+        _emptied.Clear();
+        return picked;
+    }
+
+    /// <summary>
+    /// Walks the class's tenants in the order of their virtual times, as far as a choice other
+    /// than the fairest could go: usually only the first.
+    /// </summary>
+    private SessionState? PickInOrder(PriorityClass priorityClass)
+    {
+        priorityClass.Active.BeginWalk();
         SessionState? fair = null;
         ClassTenant? fairTenant = null;
         Model? fairModel = null;
         SessionState? warm = null;
         SessionState? grouped = null;
         var swapCostNs = 0.0;
-        foreach (var tenant in _order)
+        while (priorityClass.Active.NextInWalk() is { } tenant)
         {
             if (NextStartable(priorityClass, tenant) is not { } session)
             {
@@ -315,7 +345,10 @@ internal sealed class StepScheduler(
         SessionState? next = null;
         foreach (var session in tenant.Sessions)
         {
-            var step = session.Held.Peek();
+            if (!session.Held.TryPeek(out var step))
+            {
+                continue;
+            }
             if ((next is null || ClassTenant.GoesBefore(step, next.Held.Peek())) && CanStartNow(step, ModelOf(step, session), now))
             {
                 next = session;
@@ -332,7 +365,11 @@ internal sealed class StepScheduler(
             var session = tenant.Sessions[s];
             while (session.Held.TryPeek(out var step) && step.IsLate(now))
             {
-                Take(session, priorityClass);
+                TakeHeld(session, priorityClass);
+                if (session.Held.Count == 0)
+                {
+                    _emptied.Add(session);
+                }
                 step.LeaveQueue();
                 executor.FailUnrun(step, session, EngineError.DeadlineMissed, $"the step's deadline passed {(now - step.DeadlineNs) / 1e6:F3} ms before it could start");
                 RunDueReleases(session);
@@ -374,15 +411,55 @@ internal sealed class StepScheduler(
 
     private Step Take(SessionState session, PriorityClass priorityClass)
     {
-        var step = session.Held.Dequeue();
-        priorityClass.Held--;
-        Held--;
-        session.HeldTaken++;
+        var step = TakeHeld(session, priorityClass);
         if (session.Held.Count == 0)
         {
             priorityClass.Leave(session);
         }
         return step;
+    }
+
+    /// <summary>Takes the session's head step, leaving the session listed in its class.</summary>
+    private Step TakeHeld(SessionState session, PriorityClass priorityClass)
+    {
+        var step = session.Held.Dequeue();
+        priorityClass.Held--;
+        Held--;
+        session.HeldTaken++;
+        return step;
+    }
+
+    /// <summary>
+    /// When a class whose held steps cannot start now may have one that can, or one to fail,
+    /// with no other change than time: the earliest of its head steps' moments of
+    /// <see cref="CanStartNow"/> turning on a deadline, and of their deadlines passing where they
+    /// asked to fail when late. A step kept out by a model's turn waits for the turn's end, which
+    /// the model store knows.
+    /// </summary>
+    private long WhenTimeMayUnstick(PriorityClass priorityClass)
+    {
+        var now = MonotonicClock.NowNanoseconds();
+        var at = long.MaxValue;
+        for (var t = 0; t < priorityClass.Active.Count; t++)
+        {
+            foreach (var session in priorityClass.Active[t].Sessions)
+            {
+                var step = session.Held.Peek();
+                if (step.FailIfLate && step.DeadlineNs != 0)
+                {
+                    at = Math.Min(at, step.DeadlineNs + 1);
+                }
+                if (step.EffectiveDeadlineNs != 0 && ModelOf(step, session) is { } model && !IsWarm(model))
+                {
+                    var withinHorizon = step.EffectiveDeadlineNs - (long)SwapHorizonNs(model);
+                    if (withinHorizon > now)
+                    {
+                        at = Math.Min(at, withinHorizon);
+                    }
+                }
+            }
+        }
+        return at;
     }
 
     private void Issue(SessionState session, PriorityClass priorityClass, DeviceContext device)
@@ -446,15 +523,7 @@ internal sealed class StepScheduler(
         }
         foreach (var priorityClass in classes)
         {
-            ClassTenant? next = null;
-            foreach (var tenant in priorityClass.Active)
-            {
-                if (next is null || tenant.VirtualNs < next.VirtualNs)
-                {
-                    next = tenant;
-                }
-            }
-            if (next is null)
+            if (priorityClass.Active.First is not { } next)
             {
                 continue;
             }

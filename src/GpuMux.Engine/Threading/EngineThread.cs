@@ -10,7 +10,7 @@ namespace GpuMux.Engine.Threading;
 /// which a post sets, and so does a host function queued behind every piece of device work it
 /// watches (a step's end, a swap-in's, a deferred release's fence): it wakes for a completion
 /// without polling for it, and burns nothing while idle. Only what no completion signals bounds
-/// the sleep (<see cref="EngineRuntime.WaitLimit"/>).
+/// the sleep (<see cref="EngineRuntime.BeginWait"/>).
 /// </summary>
 internal sealed class EngineThread
 {
@@ -116,7 +116,7 @@ internal sealed class EngineThread
                 _runtime.Poll();
                 if (!_runtime.IsDrained && _queue.IsEmpty)
                 {
-                    _signal.Wait(_runtime.WaitLimit);
+                    _signal.Wait(_runtime.BeginWait());
                 }
             }
         }
