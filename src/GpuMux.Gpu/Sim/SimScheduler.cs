@@ -39,6 +39,8 @@ internal sealed class SimScheduler : IDisposable
     private readonly SimDeviceOptions _device;
     private readonly Thread[] _threads;
     private readonly long[] _engineFreeAt = new long[Enum.GetValues<SimEngine>().Length];
+    private readonly bool[] _engineAsleep = new bool[Engines.Length];
+    private readonly AutoResetEvent[] _engineWakes = Array.ConvertAll(Engines, _ => new AutoResetEvent(initialState: false));
     private long _sequence;
     private readonly ManualResetEventSlim _stopped = new(initialState: false);
     private GpuException? _fault;
@@ -74,6 +76,7 @@ internal sealed class SimScheduler : IDisposable
         {
             stream.Destroyed = true;
             RetireControlOperations();
+            WakeEngines();
         }
     }
 
@@ -202,33 +205,49 @@ internal sealed class SimScheduler : IDisposable
             Monitor.PulseAll(_gate);
         }
         _stopped.Set();
+        foreach (var wake in _engineWakes)
+        {
+            wake.Set();
+        }
         foreach (var thread in _threads)
         {
             thread.Join();
         }
         _stopped.Dispose();
+        foreach (var wake in _engineWakes)
+        {
+            wake.Dispose();
+        }
     }
 
     private void RunEngine(SimEngine engine)
     {
+        var slot = Array.IndexOf(Engines, engine);
         while (true)
         {
-            SimOperation operation;
-            long start;
+            SimOperation? operation;
+            long start = 0;
             lock (_gate)
             {
-                SimOperation? next;
-                while ((next = NextFor(engine)) is null)
+                if (_stopping)
                 {
-                    if (_stopping)
-                    {
-                        return;
-                    }
-                    Monitor.Wait(_gate);
+                    return;
                 }
-                operation = next;
-                operation.Started = true;
-                start = StartOf(operation);
+                operation = NextFor(engine);
+                if (operation is null)
+                {
+                    _engineAsleep[slot] = true;
+                }
+                else
+                {
+                    operation.Started = true;
+                    start = StartOf(operation);
+                }
+            }
+            if (operation is null)
+            {
+                _engineWakes[slot].WaitOne();
+                continue;
             }
 
             GpuException? fault = null;
@@ -268,6 +287,7 @@ internal sealed class SimScheduler : IDisposable
                 {
                     Complete(operation.Stream.Queue.Dequeue(), end);
                     RetireControlOperations();
+                    WakeEngines();
                 }
                 Monitor.PulseAll(_gate);
             }
@@ -300,7 +320,25 @@ internal sealed class SimScheduler : IDisposable
         operation.EnqueuedAt = SimClock.Now;
         operation.Stream.Queue.Enqueue(operation);
         RetireControlOperations();
+        WakeEngines();
         Monitor.PulseAll(_gate);
+    }
+
+    /// <summary>
+    /// Wakes each engine that sleeps and now has work. Only those: on a host of few cores, engine
+    /// threads woken for nothing at every event record took the processor from the thread that
+    /// queues a step, between its first mark and its first op. The callers' own waits are on the gate.
+    /// </summary>
+    private void WakeEngines()
+    {
+        for (var i = 0; i < Engines.Length; i++)
+        {
+            if (_engineAsleep[i] && NextFor(Engines[i]) is not null)
+            {
+                _engineAsleep[i] = false;
+                _engineWakes[i].Set();
+            }
+        }
     }
 
     private SimOperation? NextFor(SimEngine engine)
