@@ -17,7 +17,8 @@ internal static class ChargeBenchmark
 
     public static int KernelMicrosecondsOf(int tenant, ChargeOptions options) => (1 + (tenant % 3)) * options.StepMicroseconds;
 
-    public static async Task<ChargeCase> MeasureAsync(GpuBackend backend, ChargeOptions options, int tenants)
+    /// <param name="kernelOverhead">What the device adds to each kernel's own time (the Sim's modelled fixed cost; none on a GPU, whose spin waits its time).</param>
+    public static async Task<ChargeCase> MeasureAsync(GpuBackend backend, ChargeOptions options, TimeSpan kernelOverhead, int tenants)
     {
         var limits = Enumerable.Range(0, tenants).ToDictionary(i => FirstUid + (uint)i, i => new TenantLimits { Weight = WeightOf(i) });
         var engineOptions = new EngineOptions
@@ -52,7 +53,7 @@ internal static class ChargeBenchmark
             }
             var charged = await ChargedAsync(engine, tenants).ConfigureAwait(false);
             var rows = Enumerable.Range(0, tenants)
-                .Select(i => new TenantCharge(FirstUid + (uint)i, WeightOf(i), loads[i].Completed, loads[i].Completed * KernelMicrosecondsOf(i, options) / 1e6, charged[i]))
+                .Select(i => new TenantCharge(FirstUid + (uint)i, WeightOf(i), loads[i].Completed, loads[i].Completed * ((KernelMicrosecondsOf(i, options) / 1e6) + kernelOverhead.TotalSeconds), charged[i]))
                 .ToList();
             return new ChargeCase(tenants, rows, windows);
         }

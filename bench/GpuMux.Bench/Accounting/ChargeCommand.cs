@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using GpuMux.Engine;
 using GpuMux.Gpu;
+using GpuMux.Gpu.Sim;
 
 namespace GpuMux.Bench.Accounting;
 
@@ -16,8 +17,11 @@ internal static class ChargeCommand
     private static async Task<int> RunAsync(ChargeOptions options)
     {
         var environment = RunEnvironment.Capture();
-        var selection = BenchCommand.SelectBackend(options.Backend);
+        var simulated = new SimDeviceOptions();
+        var selection = BenchCommand.SelectBackend(options.Backend, simulated);
         var backend = selection.Backend;
+        // The Sim models each kernel as its body's time and a fixed cost, which the device is busy for.
+        var kernelOverhead = backend.Kind == GpuBackendKind.Sim ? simulated.OperationLatency : TimeSpan.Zero;
         var device = backend.Devices[0];
         Console.WriteLine($"backend: {backend.Description}");
         var markNs = MarkCost(backend);
@@ -25,9 +29,9 @@ internal static class ChargeCommand
         foreach (var tenants in options.Tenants)
         {
             Console.Error.WriteLine($"{tenants} tenants for {options.Seconds} s");
-            cases.Add(await ChargeBenchmark.MeasureAsync(backend, options, tenants).ConfigureAwait(false));
+            cases.Add(await ChargeBenchmark.MeasureAsync(backend, options, kernelOverhead, tenants).ConfigureAwait(false));
         }
-        var run = new ChargeRun(environment, backend.Kind, backend.Description, selection.CudaUnavailableReason, device, options, markNs, cases);
+        var run = new ChargeRun(environment, backend.Kind, backend.Description, selection.CudaUnavailableReason, device, options, kernelOverhead, markNs, cases);
         if (options.OutputDirectory is { } directory)
         {
             Console.WriteLine($"raw results: {ChargeReport.WriteFile(run, directory)}");
@@ -61,6 +65,7 @@ internal sealed record ChargeRun(
     string? CudaUnavailableReason,
     GpuDeviceInfo Device,
     ChargeOptions Options,
+    TimeSpan KernelOverhead,
     double MarkNanoseconds,
     IReadOnlyList<ChargeCase> Cases)
 {

@@ -17,7 +17,7 @@ internal sealed record ChargeOptions
 
         Tenants of unequal weights (tenant i has weight 1 + i mod 4) keep one class busy with spin
         steps; the benchmark reports each tenant's charged device time against its steps' own kernel
-        time (on the Sim, the modelled spin time; goal: within 1%), and Jain's fairness index of the
+        time (on the Sim, the modelled kernel time, the spin and a fixed cost; goal: within 1%), and Jain's fairness index of the
         tenants' charged time over their weights in each 1-second window (goal: at least 0.95).
         """;
 

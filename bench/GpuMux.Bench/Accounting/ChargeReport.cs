@@ -62,7 +62,9 @@ internal static class ChargeReport
             ["parameters", F($"--tenants {string.Join(',', options.Tenants)} --seconds {options.Seconds} --step-us {options.StepMicroseconds} --in-flight {options.InFlight}")],
             ["engine", "in-process GpuEngine, a fresh one per case, default scheduling options; every tenant's session in the standard class"],
             ["tenants", F($"uids from {ChargeBenchmark.FirstUid}; tenant i has weight 1 + i mod 4 and keeps {options.InFlight} steps submitted, each one spin kernel of one warp lasting (1 + i mod 3) x {options.StepMicroseconds} us")],
-            ["kernel s", run.IsModelled ? "steps completed x their spin time: the Sim models the spin kernel as taking exactly its time" : "steps completed x their spin time (the spin kernel waits on the device's clock)"],
+            ["kernel s", run.IsModelled
+                ? F($"steps completed x their kernel's modelled device time: the spin time and the Sim's fixed {run.KernelOverhead.TotalMicroseconds:F0} us per operation (SimDeviceOptions.OperationLatency)")
+                : "steps completed x their spin time (the spin kernel waits on the device's clock)"],
             ["charged s", "the tenant's GPU seconds as the engine booked them (gpumuxctl tenants), over the whole case"],
             ["error", "(charged - kernel) / kernel; goal within 1%"],
             ["Jain's index", "(sum x)^2 / (n sum x^2), x a tenant's charged time over its weight in one 1-second window; the first second is left out; goal at least 0.95"],

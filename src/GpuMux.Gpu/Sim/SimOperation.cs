@@ -30,7 +30,13 @@ internal abstract class SimOperation(SimStream stream)
 
     public bool Completed { get; set; }
 
-    /// <summary>When it completed, in <see cref="SimClock"/> ticks.</summary>
+    /// <summary>When the host queued it, in <see cref="SimClock"/> ticks: the earliest the device can start it.</summary>
+    public long EnqueuedAt { get; set; }
+
+    /// <summary>
+    /// When it ended on the modelled device timeline, in <see cref="SimClock"/> ticks: what an event
+    /// recorded behind it reads. The host sees it complete at this time or later, never earlier.
+    /// </summary>
     public long CompletedAt { get; set; }
 
     public abstract SimEngine Engine { get; }

@@ -8,6 +8,18 @@ namespace GpuMux.Gpu.Sim;
 /// stream's head operation may start. Host functions run on a thread of their own, one at a
 /// time, and hold their stream until they return, as the driver's do.
 /// <para>
+/// Times are those of a modelled device timeline, not of when an engine's thread got round to an
+/// operation: an operation starts at the latest of when the host queued it, when the operation
+/// before it on its stream ended and when its engine's previous operation ended, and ends its
+/// modelled duration later; an event's record ends when the work before it on its stream did, or
+/// when it was queued on an idle stream, as a GPU timestamps an event when its stream reaches it.
+/// An engine takes the operation it could start first, by priority among those it could start at
+/// once, so the order is the device's too. Its thread then waits on the host clock until the
+/// operation's modelled end has passed before completing it, so nothing completes early for the
+/// host; a thread that wakes late makes the host see completions late, but never moves a
+/// timestamp. Host functions take the host's own time: one ends when it returns.
+/// </para>
+/// <para>
 /// A fault in a kernel is sticky, as in CUDA: queued work is abandoned and every later call on
 /// the context throws the same error until the context is disposed.
 /// </para>
@@ -26,6 +38,9 @@ internal sealed class SimScheduler : IDisposable
     private readonly SimMemory _memory;
     private readonly SimDeviceOptions _device;
     private readonly Thread[] _threads;
+    private readonly long[] _engineFreeAt = new long[Enum.GetValues<SimEngine>().Length];
+    private readonly bool[] _engineAsleep = new bool[Engines.Length];
+    private readonly AutoResetEvent[] _engineWakes = Array.ConvertAll(Engines, _ => new AutoResetEvent(initialState: false));
     private long _sequence;
     private readonly ManualResetEventSlim _stopped = new(initialState: false);
     private GpuException? _fault;
@@ -61,6 +76,7 @@ internal sealed class SimScheduler : IDisposable
         {
             stream.Destroyed = true;
             RetireControlOperations();
+            WakeEngines();
         }
     }
 
@@ -189,34 +205,51 @@ internal sealed class SimScheduler : IDisposable
             Monitor.PulseAll(_gate);
         }
         _stopped.Set();
+        foreach (var wake in _engineWakes)
+        {
+            wake.Set();
+        }
         foreach (var thread in _threads)
         {
             thread.Join();
         }
         _stopped.Dispose();
+        foreach (var wake in _engineWakes)
+        {
+            wake.Dispose();
+        }
     }
 
     private void RunEngine(SimEngine engine)
     {
+        var slot = Array.IndexOf(Engines, engine);
         while (true)
         {
-            SimOperation operation;
+            SimOperation? operation;
+            long start = 0;
             lock (_gate)
             {
-                SimOperation? next;
-                while ((next = NextFor(engine)) is null)
+                if (_stopping)
                 {
-                    if (_stopping)
-                    {
-                        return;
-                    }
-                    Monitor.Wait(_gate);
+                    return;
                 }
-                operation = next;
-                operation.Started = true;
+                operation = NextFor(engine);
+                if (operation is null)
+                {
+                    _engineAsleep[slot] = true;
+                }
+                else
+                {
+                    operation.Started = true;
+                    start = StartOf(operation);
+                }
+            }
+            if (operation is null)
+            {
+                _engineWakes[slot].WaitOne();
+                continue;
             }
 
-            var start = SimClock.Now;
             GpuException? fault = null;
             long duration = 0;
             _memory.BeginAccess();
@@ -238,9 +271,10 @@ internal sealed class SimScheduler : IDisposable
             {
                 _memory.EndAccess();
             }
+            var end = engine == SimEngine.Host ? Math.Max(start, SimClock.Now) : start + duration;
             if (fault is null)
             {
-                WaitOut(start + duration);
+                WaitOut(end);
             }
 
             lock (_gate)
@@ -251,8 +285,9 @@ internal sealed class SimScheduler : IDisposable
                 }
                 else if (_fault is null && !_stopping)
                 {
-                    Complete(operation.Stream.Queue.Dequeue());
+                    Complete(operation.Stream.Queue.Dequeue(), end);
                     RetireControlOperations();
+                    WakeEngines();
                 }
                 Monitor.PulseAll(_gate);
             }
@@ -282,9 +317,28 @@ internal sealed class SimScheduler : IDisposable
         operation.Started = false;
         operation.Completed = false;
         operation.Sequence = ++_sequence;
+        operation.EnqueuedAt = SimClock.Now;
         operation.Stream.Queue.Enqueue(operation);
         RetireControlOperations();
+        WakeEngines();
         Monitor.PulseAll(_gate);
+    }
+
+    /// <summary>
+    /// Wakes each engine that sleeps and now has work. Only those: on a host of few cores, engine
+    /// threads woken for nothing at every event record took the processor from the thread that
+    /// queues a step, between its first mark and its first op. The callers' own waits are on the gate.
+    /// </summary>
+    private void WakeEngines()
+    {
+        for (var i = 0; i < Engines.Length; i++)
+        {
+            if (_engineAsleep[i] && NextFor(Engines[i]) is not null)
+            {
+                _engineAsleep[i] = false;
+                _engineWakes[i].Set();
+            }
+        }
     }
 
     private SimOperation? NextFor(SimEngine engine)
@@ -293,17 +347,35 @@ internal sealed class SimScheduler : IDisposable
         {
             return null;
         }
+        // Every head was queued, and everything before it ended, by now on the host clock, so
+        // none that the host queues later could have started on the device before these.
         SimOperation? best = null;
+        long bestStart = 0;
         foreach (var stream in _streams)
         {
-            if (stream.Queue.TryPeek(out var head) && head.Engine == engine && !head.Started
-                && (best is null || stream.Priority < best.Stream.Priority
-                    || (stream.Priority == best.Stream.Priority && head.Sequence < best.Sequence)))
+            if (stream.Queue.TryPeek(out var head) && head.Engine == engine && !head.Started)
             {
-                best = head;
+                var start = StartOf(head);
+                if (best is null || start < bestStart
+                    || (start == bestStart && (stream.Priority < best.Stream.Priority
+                        || (stream.Priority == best.Stream.Priority && head.Sequence < best.Sequence))))
+                {
+                    best = head;
+                    bestStart = start;
+                }
             }
         }
         return best;
+    }
+
+    /// <summary>When <paramref name="operation"/>, at the head of its stream, starts on the modelled timeline.</summary>
+    private long StartOf(SimOperation operation) => Math.Max(ReadyAt(operation), _engineFreeAt[(int)operation.Engine]);
+
+    /// <summary>When the device could start <paramref name="operation"/> as far as its stream and the event it waits for go.</summary>
+    private static long ReadyAt(SimOperation operation)
+    {
+        var ready = Math.Max(operation.EnqueuedAt, operation.Stream.FreeAt);
+        return operation is SimWait wait ? Math.Max(ready, wait.Target.CompletedAt) : ready;
     }
 
     /// <summary>
@@ -324,7 +396,8 @@ internal sealed class SimScheduler : IDisposable
                     {
                         break;
                     }
-                    Complete(stream.Queue.Dequeue());
+                    var operation = stream.Queue.Dequeue();
+                    Complete(operation, ReadyAt(operation));
                     progressed = true;
                 }
             }
@@ -333,10 +406,13 @@ internal sealed class SimScheduler : IDisposable
         _streams.RemoveAll(s => s.Destroyed && s.Queue.Count == 0);
     }
 
-    private static void Complete(SimOperation operation)
+    /// <summary>Completes <paramref name="operation"/>, which ended at <paramref name="end"/> on the modelled timeline.</summary>
+    private void Complete(SimOperation operation, long end)
     {
         operation.Completed = true;
-        operation.CompletedAt = SimClock.Now;
+        operation.CompletedAt = end;
+        operation.Stream.FreeAt = end;
+        _engineFreeAt[(int)operation.Engine] = Math.Max(_engineFreeAt[(int)operation.Engine], end);
         switch (operation)
         {
             case SimLaunch launch:

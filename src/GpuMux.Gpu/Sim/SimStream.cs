@@ -16,6 +16,9 @@ internal sealed class SimStream : GpuStream
 
     public bool Destroyed { get; set; }
 
+    /// <summary>When the stream's last completed operation ended on the modelled timeline; guarded by the scheduler's lock.</summary>
+    public long FreeAt { get; set; }
+
     /// <summary>Completed launches, host functions, waits and records that nothing refers to, for reuse; guarded by the scheduler's lock.</summary>
     public Stack<SimLaunch> FreeLaunches { get; } = new();
 

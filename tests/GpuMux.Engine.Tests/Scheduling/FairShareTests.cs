@@ -47,9 +47,10 @@ public sealed class FairShareTests
         var lightMeanwhile = lightResults.Count(c => c.EndedAtNs <= heavyDone);
         var ratio = (double)Steps / lightMeanwhile;
 
-        // Wide, since the charges are the Sim's step times, which a loaded host stretches unevenly
-        // (60 to 21 was seen beside four builds); equal weights give about 1, priority 60 to 0.
-        Assert.True(ratio is >= 1.4 and <= 3.5, $"{Steps} steps of the tenant of weight 2 to {lightMeanwhile} of the tenant of weight 1");
+        // The charges are the Sim's modelled kernel times, which a loaded host no longer stretches
+        // (60 to 21 was seen beside four builds when they were the host's); 60 to 30 came out at
+        // load 30, and the bounds leave the scheduler a few steps either way at the end of a turn.
+        Assert.True(ratio is >= 1.7 and <= 2.4, $"{Steps} steps of the tenant of weight 2 to {lightMeanwhile} of the tenant of weight 1");
     }
 
     [Fact]
@@ -100,8 +101,9 @@ public sealed class FairShareTests
 
         Assert.All(results, c => Assert.Equal(EngineError.None, c.Status));
         var charged = after.Zip(before, (a, b) => a - b).ToArray();
+        // Each is charged at least its own long kernel in full, which the device's events time exactly.
         Assert.True(
-            charged.Min() >= Long / 2 / 1e6,
+            charged.Min() >= Long / 1e6,
             $"two steps with a kernel of {Long / 1000} ms each were charged {charged[0] * 1e3:F1} ms and {charged[1] * 1e3:F1} ms");
     }
 
