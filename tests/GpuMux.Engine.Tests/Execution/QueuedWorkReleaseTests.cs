@@ -62,8 +62,7 @@ public sealed class QueuedWorkReleaseTests
         await using var bystander = await SpinSession.OpenAsync(engine, BystanderUid);
 
         bystander.Submit(1, SpinMicroseconds);
-        await owner.Session.AcquireLeaseAsync(new LeaseRequest(null, null, TimeSpan.FromMilliseconds(30), 0), Ct);
-        await owner.Session.AllocateBufferAsync(BufferBytes, Ct);
+        await AllocateUnderShortLeaseAsync(owner.Session);
         await WaitForLeaseExpiryAsync(owner.Session);
 
         Assert.Equal(EngineError.None, (await bystander.Completions.NextAsync()).Status);
@@ -84,6 +83,28 @@ public sealed class QueuedWorkReleaseTests
         Assert.Equal(EngineError.None, (await bystander.Completions.NextAsync()).Status);
         await engine.GetStatusAsync(Ct);
         Assert.Equal(0, backend.Resets(0));
+    }
+
+    /// <summary>
+    /// Allocates a buffer under a lease that ends while the bystander's kernel still holds the
+    /// device. A loaded host can delay the allocation past a short lease, so each try that finds
+    /// the lease already over doubles it, staying well inside the kernel's time.
+    /// </summary>
+    private static async Task AllocateUnderShortLeaseAsync(EngineSession session)
+    {
+        for (var duration = TimeSpan.FromMilliseconds(30); ; duration *= 2)
+        {
+            await session.AcquireLeaseAsync(new LeaseRequest(null, null, duration, 0), Ct);
+            try
+            {
+                await session.AllocateBufferAsync(BufferBytes, Ct);
+                return;
+            }
+            catch (EngineException e) when (e.Error == EngineError.LeaseExpired && duration < TimeSpan.FromMilliseconds(SpinMicroseconds / 4_000))
+            {
+                await session.ReleaseLeaseAsync(Ct);
+            }
+        }
     }
 
     private static async Task WaitForLeaseExpiryAsync(EngineSession session)
