@@ -498,7 +498,12 @@ public sealed class GpuMuxClient : IAsyncDisposable
         {
             try
             {
-                await _connection.SendAsync(frame.AsMemory(0, length), descriptors, CancellationToken.None).ConfigureAwait(false);
+                // Most frames go out at once on this thread; the awaited send, which waits for its
+                // turn and for room, is for the rest (and for descriptors, which need sendmsg).
+                if (descriptors.Count > 0 || !_connection.TrySend(frame.AsSpan(0, length)))
+                {
+                    await _connection.SendAsync(frame.AsMemory(0, length), descriptors, CancellationToken.None).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException)
             {

@@ -161,7 +161,7 @@ internal sealed class ClientConnection(
         var identity = peers.Identify(connection);
         var peer = identity.Credentials;
         var minor = (ushort)Math.Min(hello.Minor, ProtocolVersion.Minor);
-        var completions = new CompletionPump(meter);
+        var completions = new CompletionPump(connection, meter);
         try
         {
             _session = engine.OpenSession(new SessionIdentity(peer.Uid, peer.Gid, peer.Pid, hello.ClientName), completions);
@@ -178,7 +178,7 @@ internal sealed class ClientConnection(
         // and a refused one closes it.
         handshakes.Leave(_handshake);
         _completions = completions;
-        _pump = completions.RunAsync(connection, CancellationToken.None);
+        _pump = completions.RunAsync(CancellationToken.None);
         _replies = new ReplyWriter(connection, settings.MaxPayloadBytes);
         _dispatcher = new RequestDispatcher(engine, _session, _replies, settings, minor, new TenantView(peer.Uid, identity.SeesEveryTenant));
         connection.MaxPayloadBytes = settings.MaxPayloadBytes;

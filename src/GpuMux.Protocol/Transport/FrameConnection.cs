@@ -121,6 +121,18 @@ public sealed class FrameConnection : IAsyncDisposable
         return _sender.SendAsync(frame, descriptors, cancellationToken);
     }
 
+    /// <summary>
+    /// Sends one encoded frame that carries no descriptors now, on the calling thread, if that needs
+    /// no wait; false, with nothing sent, when it would (another send is under way, the socket buffer
+    /// is full) or the connection is closed. Never blocks, so a thread that must not wait on a peer
+    /// can try this and queue the frame for an awaited <see cref="SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/> when it fails.
+    /// </summary>
+    public bool TrySend(ReadOnlySpan<byte> frame)
+    {
+        CheckFrame(frame, 0);
+        return _sender.TrySend(frame);
+    }
+
     /// <summary>Closes the connection now: reads and sends in progress fail with <see cref="ConnectionClosedReason.Aborted"/>.</summary>
     public void Abort()
     {

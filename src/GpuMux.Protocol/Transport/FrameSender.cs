@@ -13,7 +13,10 @@ namespace GpuMux.Protocol.Transport;
 internal sealed class FrameSender(Socket socket, CancellationToken aborted, Action abort)
 {
     private readonly SafeSocketHandle _handle = socket.SafeHandle;
+    private const int MaxSpins = 20;
+
     private readonly SemaphoreSlim _turn = new(1, 1);
+    private volatile bool _quickTurn;
     private bool _closed;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -61,12 +64,87 @@ internal sealed class FrameSender(Socket socket, CancellationToken aborted, Acti
         }
     }
 
+    /// <summary>
+    /// Sends a frame that carries no descriptors on the calling thread, if that needs no wait: false,
+    /// with nothing sent, when another send is under way, the socket has no room, or the connection
+    /// is closed or broken (the caller's own send then finds out which). Once some of the frame is
+    /// taken, the rest follows: from a copy, behind the same turn, if the socket took only part.
+    /// </summary>
+    public bool TrySend(ReadOnlySpan<byte> frame)
+    {
+        if (!TakeTurnNow())
+        {
+            return false;
+        }
+
+        var sent = _closed || aborted.IsCancellationRequested ? -EPIPE : SocketMessages.Send(_handle, frame);
+        _quickTurn = false;
+        if (sent == frame.Length)
+        {
+            _turn.Release();
+            return true;
+        }
+
+        if (sent <= 0)
+        {
+            _turn.Release();
+            return false;
+        }
+
+        // Rare (a full socket buffer), so the copy the rest needs to outlive the caller's buffer may allocate.
+        _ = SendRestAsync(frame[sent..].ToArray());
+        return true;
+    }
+
     /// <summary>Waits for the send in progress, if any, and refuses every later one.</summary>
     public async ValueTask CloseAsync()
     {
         await _turn.WaitAsync();
         _closed = true;
         _turn.Release();
+    }
+
+    /// <summary>
+    /// Takes the turn if it is free, or soon will be: a turn held by another <see cref="TrySend"/>
+    /// ends within a system call, so it is worth a few spins, where waiting for it asynchronously
+    /// would cost the waiter an allocation. A turn held by an awaited send may last as long as the
+    /// peer does not read, so that one is not waited for.
+    /// </summary>
+    private bool TakeTurnNow()
+    {
+        var spinner = default(SpinWait);
+        while (!_turn.Wait(0))
+        {
+            if (!_quickTurn || spinner.Count >= MaxSpins)
+            {
+                return false;
+            }
+
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        _quickTurn = true;
+        return true;
+    }
+
+    /// <summary>Sends what <see cref="TrySend"/> began, then gives the turn back; a failure aborts the connection, since the frame is cut.</summary>
+    private async Task SendRestAsync(ReadOnlyMemory<byte> rest)
+    {
+        try
+        {
+            while (!rest.IsEmpty)
+            {
+                rest = rest[await socket.SendAsync(rest, SocketFlags.None, aborted)..];
+            }
+        }
+        catch (Exception)
+        {
+            abort();
+        }
+        finally
+        {
+            _turn.Release();
+        }
     }
 
     private async ValueTask<int> SendWithDescriptorsAsync(ReadOnlyMemory<byte> frame, IReadOnlyList<SafeHandle> descriptors, CancellationToken cancellationToken)

@@ -84,6 +84,37 @@ internal static unsafe class SocketMessages
     }
 
     /// <summary>
+    /// Sends as much of <paramref name="buffer"/> as the socket takes now. Returns the byte count or
+    /// the negated errno (-EAGAIN when the socket buffer is full); EINTR is retried.
+    /// </summary>
+    public static int Send(SafeSocketHandle socket, ReadOnlySpan<byte> buffer)
+    {
+        var added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            fixed (byte* data = buffer)
+            {
+                long sent;
+                do
+                {
+                    sent = send((int)socket.DangerousGetHandle(), data, buffer.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
+                }
+                while (sent < 0 && errno == EINTR);
+
+                return sent < 0 ? -errno : (int)sent;
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
     /// Sends as much of <paramref name="buffer"/> as the socket takes now, with
     /// <paramref name="descriptors"/> riding on its first byte. Returns the byte count or the
     /// negated errno (-EAGAIN when the socket buffer is full); EINTR is retried.
