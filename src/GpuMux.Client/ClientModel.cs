@@ -22,10 +22,13 @@ public sealed class ClientModel : IAsyncDisposable
         Groups = groups;
     }
 
+    /// <summary>The daemon's handle for the model, for UseModel ops (docs/protocol.md §4.5).</summary>
     public uint Handle => _handle.Value;
 
+    /// <summary>The name it was registered under, unique among the session's models.</summary>
     public string Name { get; }
 
+    /// <summary>The tensors in the file.</summary>
     public uint TensorCount { get; }
 
     /// <summary>The size of the file's data section: what each swap onto the device copies.</summary>
@@ -37,6 +40,7 @@ public sealed class ClientModel : IAsyncDisposable
     /// <summary>Layer groups: a launch waits only for the groups its tensors belong to while a swap is under way.</summary>
     public uint Groups { get; }
 
+    /// <summary>Unregisters the model; the daemon lets it go once the steps using it have finished.</summary>
     public ValueTask DisposeAsync() =>
         _handle.TryMarkReleased() ? _handle.Owner.ReleaseAsync(MessageType.UnregisterModel, Handle) : ValueTask.CompletedTask;
 

@@ -15,8 +15,10 @@ public sealed class ClientModule : IAsyncDisposable
         CompileLog = compileLog;
     }
 
+    /// <summary>The daemon's handle for the module.</summary>
     public uint Handle => _handle.Value;
 
+    /// <summary>The name it was loaded under, for the compiler's log and the daemon's.</summary>
     public string Name { get; }
 
     /// <summary>The daemon found the compiled module in its cache and skipped the compile.</summary>
@@ -25,6 +27,7 @@ public sealed class ClientModule : IAsyncDisposable
     /// <summary>NVRTC's warnings, empty when there were none.</summary>
     public string CompileLog { get; }
 
+    /// <summary>Unloads the module; the daemon lets it go once the steps using it have finished.</summary>
     public ValueTask DisposeAsync() =>
         _handle.TryMarkReleased() ? _handle.Owner.ReleaseAsync(MessageType.UnloadModule, Handle) : ValueTask.CompletedTask;
 

@@ -13,10 +13,13 @@ public sealed class DeviceBuffer : IAsyncDisposable
         Length = length;
     }
 
+    /// <summary>The daemon's handle for the buffer, as copies and buffer arguments name it.</summary>
     public uint Handle => _handle.Value;
 
+    /// <summary>The bytes asked for.</summary>
     public ulong Length { get; }
 
+    /// <summary>Frees the buffer; the daemon frees it once the steps using it have finished.</summary>
     public ValueTask DisposeAsync() =>
         _handle.TryMarkReleased() ? _handle.Owner.ReleaseAsync(MessageType.FreeBuffer, Handle) : ValueTask.CompletedTask;
 

@@ -46,15 +46,19 @@ public sealed class GpuMuxClient : IAsyncDisposable
         _receiveLoop = Task.Run(ReceiveLoopAsync);
     }
 
+    /// <summary>The daemon's socket this client connected to.</summary>
     public string SocketPath { get; }
 
+    /// <summary>The session's id, as <c>gpumuxctl status</c> shows it.</summary>
     public ulong SessionId { get; }
 
+    /// <summary>CUDA, or the simulated device (real results, modelled timing).</summary>
     public BackendKind Backend { get; }
 
     /// <summary>Driver and compiler versions, or on the Sim backend why it runs instead of CUDA.</summary>
     public string BackendDescription { get; }
 
+    /// <summary>The device the daemon serves, as its Welcome described it.</summary>
     public IReadOnlyList<DeviceDescription> Devices { get; }
 
     /// <summary>The largest payload the daemon accepts: it bounds a step's size.</summary>
@@ -136,6 +140,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Allocates <paramref name="bytes"/> of device memory, zeroed, for the session.</summary>
     public async Task<DeviceBuffer> AllocateBufferAsync(ulong bytes, CancellationToken cancellationToken = default)
     {
         var allocated = await RequestAsync<SizeMessage, HandleMessage>(
@@ -164,6 +169,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
         return new ClientModule(this, loaded.Module, name, loaded.FromCache, loaded.CompileLog);
     }
 
+    /// <summary>Finds the kernel <paramref name="name"/> in a module the session loaded.</summary>
     public Task<KernelFunction> GetFunctionAsync(ClientModule module, string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(module);

@@ -2,6 +2,7 @@ using GpuMux.Protocol;
 
 namespace GpuMux.Client;
 
+/// <summary>How <see cref="GpuMuxClient.ConnectAsync"/> finds the daemon and introduces itself.</summary>
 public sealed class GpuMuxClientOptions
 {
     /// <summary>

@@ -11,8 +11,10 @@ public sealed class KernelFunction
         Name = name;
     }
 
+    /// <summary>The daemon's handle for the function, as launches name it.</summary>
     public uint Handle => _handle.Value;
 
+    /// <summary>The kernel's name in its module (its <c>extern "C"</c> name).</summary>
     public string Name { get; }
 
     internal uint HandleFor(GpuMuxClient client) => _handle.For(client);

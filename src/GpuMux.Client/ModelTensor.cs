@@ -15,12 +15,16 @@ public sealed class ModelTensor
         Group = group;
     }
 
+    /// <summary>The model the tensor belongs to: a step must be bound to it to pass the tensor.</summary>
     public ClientModel Model { get; }
 
+    /// <summary>The daemon's handle for the tensor, as tensor arguments name it.</summary>
     public uint Handle { get; }
 
+    /// <summary>Its name in the safetensors header.</summary>
     public string Name { get; }
 
+    /// <summary>Its size in bytes: an argument's offset must be less.</summary>
     public ulong Bytes { get; }
 
     /// <summary>The layer group the tensor belongs to.</summary>

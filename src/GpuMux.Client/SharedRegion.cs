@@ -20,10 +20,13 @@ public sealed class SharedRegion : IAsyncDisposable
         Length = length;
     }
 
+    /// <summary>The daemon's handle for the region, as copies name it.</summary>
     public uint Handle => _handle.Value;
 
+    /// <summary>Its size in bytes.</summary>
     public ulong Length { get; }
 
+    /// <summary><paramref name="length"/> bytes of the region from <paramref name="offset"/>.</summary>
     public Span<byte> AsSpan(ulong offset, int length) => AsSpan<byte>(offset, length);
 
     /// <summary><paramref name="count"/> elements of <typeparamref name="T"/> from <paramref name="byteOffset"/>.</summary>
@@ -42,6 +45,7 @@ public sealed class SharedRegion : IAsyncDisposable
         return new Span<T>((void*)(_address + (nint)byteOffset), count);
     }
 
+    /// <summary>Releases the region on the daemon (which unmaps it once the steps using it have finished), then unmaps it here.</summary>
     public async ValueTask DisposeAsync()
     {
         if (!_handle.TryMarkReleased())

@@ -44,6 +44,7 @@ public sealed class StepBuilder
     /// <summary>The SubmitStep frame's length, header included.</summary>
     internal int FrameLength => FrameHeader.Size + _payloadLength;
 
+    /// <summary>Empties the builder for the next step, keeping its buffers.</summary>
     public StepBuilder Clear()
     {
         // Drop the references to regions, buffers, functions and models, so a builder kept around holds nothing alive.
@@ -126,6 +127,7 @@ public sealed class StepBuilder
     public StepBuilder Launch(KernelFunction function, uint gridX, uint blockX, uint sharedMemoryBytes = 0) =>
         Launch(function, gridX, 1, 1, blockX, 1, 1, sharedMemoryBytes);
 
+    /// <summary>A 3-D launch: a grid of blocks, each of <paramref name="blockX"/> × <paramref name="blockY"/> × <paramref name="blockZ"/> threads; the arguments follow.</summary>
     public StepBuilder Launch(
         KernelFunction function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ, uint sharedMemoryBytes = 0)
     {
@@ -164,17 +166,23 @@ public sealed class StepBuilder
         return AddArgument(new RecordedArgument(ArgumentKind.Tensor, offset, Tensor: tensor), 4 + 8);
     }
 
+    /// <summary>An <c>int</c> argument.</summary>
     public StepBuilder Int32(int value) => AddArgument(new RecordedArgument(ArgumentKind.Int32, (uint)value), 4);
 
+    /// <summary>An <c>unsigned int</c> argument.</summary>
     public StepBuilder UInt32(uint value) => AddArgument(new RecordedArgument(ArgumentKind.UInt32, value), 4);
 
+    /// <summary>A <c>long long</c> argument.</summary>
     public StepBuilder Int64(long value) => AddArgument(new RecordedArgument(ArgumentKind.Int64, (ulong)value), 8);
 
+    /// <summary>An <c>unsigned long long</c> argument.</summary>
     public StepBuilder UInt64(ulong value) => AddArgument(new RecordedArgument(ArgumentKind.UInt64, value), 8);
 
+    /// <summary>A <c>float</c> argument.</summary>
     public StepBuilder Float32(float value) =>
         AddArgument(new RecordedArgument(ArgumentKind.Float32, BitConverter.SingleToUInt32Bits(value)), 4);
 
+    /// <summary>A <c>double</c> argument.</summary>
     public StepBuilder Float64(double value) =>
         AddArgument(new RecordedArgument(ArgumentKind.Float64, BitConverter.DoubleToUInt64Bits(value)), 8);
 

@@ -187,6 +187,12 @@ internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, i
         Current = step;
         _currentQueued = queued;
         var error = StepValidator.Validate(step, session, maxOps, out var message, out var model);
+        if (error == EngineError.None && queued && step.FailIfLate && step.IsLate(MonotonicClock.NowNanoseconds()))
+        {
+            // It waited here (for its model's room) past its deadline.
+            error = EngineError.DeadlineMissed;
+            message = "the step's deadline passed before it could start";
+        }
         if (error == EngineError.None && model is not null && !IsReady(model))
         {
             if (model.Claimed || _memoryBlocked)

@@ -23,12 +23,13 @@ internal static class StepValidator
             StepDefect.TooManyOps => $"the step has {step.RequestedOps} ops; a step may have at most {maxOps}",
             StepDefect.ArgumentWithoutLaunch => "a kernel argument was added with no launch before it; arguments follow their launch",
             StepDefect.SecondModel => "the step was bound to two models; a step uses at most one",
-            StepDefect.NoSuchModel => "the step was bound to model 0, which is no model",
+            StepDefect.NoSuchModel => "the step was bound to model 0, which is not a model of this session",
             _ => $"a launch has more than {Step.MaxArgumentsPerLaunch} arguments",
         };
         if (message is not null)
         {
-            return EngineError.InvalidArgument;
+            // Model 0 is a handle that names nothing, like any other the session does not have.
+            return step.Defect == StepDefect.NoSuchModel ? EngineError.UnknownHandle : EngineError.InvalidArgument;
         }
         if (step.ModelHandle != 0 && !session.Models.TryGet(step.ModelHandle, out model))
         {
@@ -129,8 +130,8 @@ internal static class StepValidator
         var tensor = argument.Handle;
         if (model is null)
         {
-            message = $"tensor {tensor} is given, but the step is bound to no model (UseModel)";
-            return EngineError.InvalidArgument;
+            message = $"tensor {tensor} is given, but the step is bound to no model (UseModel), so it names no tensor the step can use";
+            return EngineError.UnknownHandle;
         }
         if (tensor < model.FirstTensor || tensor - model.FirstTensor >= (uint)model.Layout.TensorCount)
         {

@@ -349,7 +349,7 @@ internal sealed class StepScheduler(
             {
                 continue;
             }
-            if ((next is null || ClassTenant.GoesBefore(step, next.Held.Peek())) && CanStartNow(step, ModelOf(step, session), now))
+            if ((next is null || ClassTenant.GoesBefore(step, next.Held.Peek())) && !WaitsForItsSession(step, session) && CanStartNow(step, ModelOf(step, session), now))
             {
                 next = session;
             }
@@ -376,6 +376,14 @@ internal sealed class StepScheduler(
             }
         }
     }
+
+    /// <summary>
+    /// A step that fails rather than start late is issued only once its session's earlier steps
+    /// are off the device (and none waits to start): issued behind them, it would start when they
+    /// end, after its deadline was last checked, and nothing takes a step off a stream.
+    /// </summary>
+    private static bool WaitsForItsSession(Step step, SessionState session) =>
+        step.FailIfLate && step.DeadlineNs != 0 && (session.InFlight.Count > 0 || session.Waiting.Count > 0 || session.Suspended is not null);
 
     /// <summary>
     /// A cold model's step waits while its model could be mapped only by evicting models held

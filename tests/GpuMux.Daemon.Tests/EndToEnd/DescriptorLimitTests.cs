@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using GpuMux.Client;
@@ -75,8 +74,7 @@ public sealed partial class DescriptorLimitTests
     /// <summary>gpumuxd on the Sim, its descriptor limit lowered by the shell it is started from, logging to its standard output.</summary>
     private static Process StartDaemon(string socketPath, string directory)
     {
-        // The runtime's own directory is shared/Microsoft.NETCore.App/<version>/ under the dotnet root.
-        var dotnet = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
+        var dotnet = DotnetHost.Path;
         var start = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true,

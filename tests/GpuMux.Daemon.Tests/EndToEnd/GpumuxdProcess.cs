@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using static Tmds.Linux.LibC;
 
 namespace GpuMux.Daemon.Tests.EndToEnd;
@@ -29,8 +28,7 @@ internal sealed class GpumuxdProcess : IDisposable
 
     public static GpumuxdProcess Start(string workingDirectory, params string[] args)
     {
-        // The runtime's own directory is shared/Microsoft.NETCore.App/<version>/ under the dotnet root.
-        var dotnet = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
+        var dotnet = DotnetHost.Path;
         var start = new ProcessStartInfo(dotnet)
         {
             WorkingDirectory = workingDirectory,

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using GpuMux.Client;
 using GpuMux.Daemon.Hosting;
 using GpuMux.Daemon.Tests.Hosting;
@@ -79,8 +78,7 @@ public sealed class ServiceManagerTests
     /// <summary>gpumuxd on the Sim as its unit would start it, its watchdog every half second, logging to its standard output.</summary>
     private static Process StartDaemon(string socketPath, string configuration, string directory, string notifySocket, ConcurrentQueue<string> output)
     {
-        // The runtime's own directory is shared/Microsoft.NETCore.App/<version>/ under the dotnet root.
-        var dotnet = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
+        var dotnet = DotnetHost.Path;
         var start = new ProcessStartInfo(dotnet)
         {
             RedirectStandardOutput = true,

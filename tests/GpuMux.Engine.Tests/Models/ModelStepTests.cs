@@ -46,7 +46,7 @@ public sealed class ModelStepTests
         });
         var foreign = await stranger.RunAsync(strangerCompletions, step => step.UseModel(first.Model));
 
-        Assert.Equal(EngineError.InvalidArgument, unbound.Status);
+        Assert.Equal(EngineError.UnknownHandle, unbound.Status);
         Assert.Contains("bound to no model", unbound.Message);
         Assert.Equal(EngineError.UnknownHandle, otherModel.Status);
         Assert.Contains($"tensor {otherW.Tensor} is a tensor of model {second.Model} (second), not of model {first.Model} (first)", otherModel.Message);

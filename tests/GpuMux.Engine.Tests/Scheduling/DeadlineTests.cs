@@ -82,4 +82,20 @@ public sealed class DeadlineTests
         Assert.Equal((EngineError.DeadlineMissed, 0L), (results[3].Status, results[3].StartedAtNs));
         Assert.Contains("before it was submitted", results[3].Message);
     }
+
+    [Fact]
+    public async Task A_step_behind_its_session_s_running_step_fails_if_its_deadline_passes_before_that_step_ends()
+    {
+        await using var engine = await TestEngine.StartAsync();
+        await using var tenant = await SpinSession.OpenAsync(engine, TenantUid);
+
+        // The class has room on the device, so the scheduler holds nothing for want of it; the
+        // second step can start only once the first ends, well after its deadline.
+        tenant.Submit(1, 400_000);
+        tenant.Submit(2, 1000, step => step.SetDeadline(Deadline.FromNow(TimeSpan.FromMilliseconds(100)), failIfLate: true));
+        var results = (await tenant.Completions.NextAsync(2)).ToDictionary(c => c.RequestId);
+
+        Assert.Equal(EngineError.None, results[1].Status);
+        Assert.Equal((EngineError.DeadlineMissed, 0L, 0L), (results[2].Status, results[2].StartedAtNs, results[2].EndedAtNs));
+    }
 }
