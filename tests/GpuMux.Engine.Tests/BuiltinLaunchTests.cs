@@ -146,6 +146,37 @@ public sealed class BuiltinLaunchTests
         Assert.Contains($"argument 0 of gemv_f32 reaches 24960 bytes from offset 0, past the end of tensor {w.Tensor} of 24576 bytes", completion.Message);
     }
 
+    [Theory]
+    [InlineData(KernelNames.FillF32)]
+    [InlineData(KernelNames.AxpyF32)]
+    public async Task A_built_in_kernel_writing_into_a_model_s_tensor_is_refused_and_the_weights_are_unchanged(string kernel)
+    {
+        await using var engine = await ModelEngine.StartAsync();
+        await using var tenant = await ModelTenant.OpenAsync(engine);
+        var model = TestModel.Create("m", 1, rows: 64, cols: 96);
+        var registration = await tenant.RegisterAsync(model);
+        var w = await tenant.Session.GetTensorAsync(registration.Model, "w", Ct);
+        var x = await tenant.Session.AllocateBufferAsync(Bytes, Ct);
+        var function = await tenant.Session.GetFunctionAsync(0, kernel, Ct);
+
+        var completion = await tenant.Session.RunAsync(tenant.Completions, step =>
+        {
+            step.UseModel(registration.Model);
+            step.AddLaunch(function, 1, 256, 0);
+            step.AddTensorArgument(w.Tensor, 0);
+            if (kernel == KernelNames.AxpyF32)
+            {
+                step.AddBufferArgument(x, 0);
+            }
+            step.AddScalarArgument(7f);
+            step.AddScalarArgument(16ul);
+        });
+
+        Assert.Equal(EngineError.InvalidArgument, completion.Status);
+        Assert.Contains($"argument 0 of {kernel} is written, and tensor {w.Tensor} is a model's weights", completion.Message);
+        await tenant.RunAndCheckAsync("m");
+    }
+
     private static (uint Handle, ulong Offset) Buffer(uint handle, ulong offset) => (handle, offset);
 
     private static void Launch(Step step, uint function, params object[] arguments)

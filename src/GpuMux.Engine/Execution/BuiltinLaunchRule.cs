@@ -7,8 +7,8 @@ namespace GpuMux.Engine.Execution;
 
 /// <summary>
 /// How a launch of one built-in kernel (module 0) must be given: an argument of the declared
-/// kind for each parameter, a buffer or a tensor of the step for every pointer, never a raw
-/// integer, and counts that keep each pointer's footprint inside its buffer or tensor, aligned
+/// kind for each parameter, a buffer or a tensor of the step for every pointer (a buffer for every
+/// pointer it writes through), never a raw integer, and counts that keep each pointer's footprint inside its buffer or tensor, aligned
 /// for the kernel's loads. All sessions share one context, so a built-in given a raw address, or
 /// a count past its buffer, would read or write whatever lies there: another session's memory.
 /// </summary>
@@ -73,6 +73,12 @@ internal sealed class BuiltinLaunchRule
     private EngineError ValidateFootprint(in PointerFootprint footprint, ReadOnlySpan<StepArgument> arguments, SessionState session, Model? model, out string? message)
     {
         var pointer = arguments[footprint.Parameter];
+        if (footprint.Writes && pointer.IsTensor)
+        {
+            // Weights are immutable: their pinned copy is the truth, and an eviction would silently drop the write.
+            message = $"argument {footprint.Parameter} of {_kernel} is written, and tensor {pointer.Handle} is a model's weights, which no step may change";
+            return EngineError.InvalidArgument;
+        }
         var bytes = footprint.Bytes(CountAt(arguments, footprint.FirstCount), CountAt(arguments, footprint.SecondCount));
         var (length, start) = pointer.IsTensor ? Tensor(model!, pointer.Handle) : Buffer(session, pointer.Handle);
         if (pointer.Bits > length || bytes > length - pointer.Bits)

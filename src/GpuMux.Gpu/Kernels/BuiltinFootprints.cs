@@ -4,10 +4,10 @@ namespace GpuMux.Gpu.Kernels;
 /// The memory a built-in kernel reaches through one pointer parameter: from the pointer,
 /// <see cref="ElementBytes"/> times the scalar arguments at <see cref="FirstCount"/> and
 /// <see cref="SecondCount"/> (-1: none), loaded through a pointer that must be aligned to
-/// <see cref="Alignment"/>. The kernels loop over their counts whatever the launch's shape, so
-/// the footprint depends on the arguments alone.
+/// <see cref="Alignment"/>; <see cref="Writes"/> when the kernel stores through it. The kernels
+/// loop over their counts whatever the launch's shape, so the footprint depends on the arguments alone.
 /// </summary>
-public readonly record struct PointerFootprint(int Parameter, ulong ElementBytes, ulong Alignment, int FirstCount = -1, int SecondCount = -1)
+public readonly record struct PointerFootprint(int Parameter, ulong ElementBytes, ulong Alignment, int FirstCount = -1, int SecondCount = -1, bool Writes = false)
 {
     /// <summary>The bytes reached for these counts (1 where the footprint names no count); wide enough never to overflow.</summary>
     public UInt128 Bytes(ulong firstCount, ulong secondCount) =>
@@ -23,15 +23,15 @@ public static class BuiltinFootprints
 {
     public static IReadOnlyDictionary<string, PointerFootprint[]> ByName { get; } = new Dictionary<string, PointerFootprint[]>
     {
-        [KernelNames.FillF32] = [new(0, sizeof(float), sizeof(float), FirstCount: 2)],
-        [KernelNames.AxpyF32] = [new(0, sizeof(float), sizeof(float), FirstCount: 3), new(1, sizeof(float), sizeof(float), FirstCount: 3)],
+        [KernelNames.FillF32] = [new(0, sizeof(float), sizeof(float), FirstCount: 2, Writes: true)],
+        [KernelNames.AxpyF32] = [new(0, sizeof(float), sizeof(float), FirstCount: 3, Writes: true), new(1, sizeof(float), sizeof(float), FirstCount: 3)],
         [KernelNames.GemvF32] = Gemv(sizeof(float)),
         [KernelNames.GemvF16] = Gemv(sizeof(ushort)),
         [KernelNames.GemvBf16] = Gemv(sizeof(ushort)),
         [KernelNames.Spin] = [],
 
         // The words are read whole up to the last full one and byte by byte after it.
-        [KernelNames.Checksum] = [new(0, 1, sizeof(uint), FirstCount: 1), new(2, sizeof(ulong), sizeof(ulong))],
+        [KernelNames.Checksum] = [new(0, 1, sizeof(uint), FirstCount: 1), new(2, sizeof(ulong), sizeof(ulong), Writes: true)],
     };
 
     /// <summary>w is rows × cols weights, x has cols floats, y rows floats.</summary>
@@ -39,6 +39,6 @@ public static class BuiltinFootprints
     [
         new(0, weightBytes, weightBytes, FirstCount: 3, SecondCount: 4),
         new(1, sizeof(float), sizeof(float), FirstCount: 4),
-        new(2, sizeof(float), sizeof(float), FirstCount: 3),
+        new(2, sizeof(float), sizeof(float), FirstCount: 3, Writes: true),
     ];
 }
