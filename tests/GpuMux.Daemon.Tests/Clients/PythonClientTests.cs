@@ -11,14 +11,13 @@ public sealed class PythonClientTests
     [Fact]
     public async Task The_python_clients_tests_pass_against_a_sim_daemon()
     {
-        var python = PythonInterpreter.Find(out var reason);
+        var (python, reason) = await PythonInterpreter.FindAsync();
         Assert.SkipWhen(python is null, reason);
         // Loading modules is a right the suite's CUDA C kernel needs.
         await using var daemon = await TestDaemon.StartAsync(TestDaemon.TrustingModules);
 
-        var (exitCode, output) = await Task.Run(
-            () => PythonInterpreter.Run(python, ["-m", "unittest", "discover", "-s", "tests", "-t", ".", "-v"], daemon.SocketPath),
-            TestContext.Current.CancellationToken);
+        var (exitCode, output) = await ChildProcess.RunAsync(
+            PythonInterpreter.StartInfo(python, ["-m", "unittest", "discover", "-s", "tests", "-t", ".", "-v"], daemon.SocketPath));
 
         Assert.True(exitCode == 0, $"python3 -m unittest exited with {exitCode}:\n{output}");
         Assert.DoesNotContain("skipped 'needs a gpumuxd", output, StringComparison.Ordinal);

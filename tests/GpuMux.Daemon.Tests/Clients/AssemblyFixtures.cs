@@ -1,0 +1,2 @@
+// One build of libgpumux serves every test that needs it.
+[assembly: AssemblyFixture(typeof(GpuMux.Daemon.Tests.Clients.CClientBuild))]
