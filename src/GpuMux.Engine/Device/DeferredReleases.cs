@@ -7,9 +7,9 @@ namespace GpuMux.Engine.Device;
 /// copies and kernels, a new buffer's zeroing), each held until an event recorded behind that
 /// work on its stream has completed: memory handed back under queued work would turn the work
 /// into an illegal address, or into writes to whoever has the memory next. Looked at by the engine
-/// thread, which never waits for the device, when <paramref name="completions"/> wakes it.
+/// thread, which never waits for the device, when the stream's wake-up wakes it.
 /// </summary>
-internal sealed class DeferredReleases(EventPool fences, CompletionSignal completions)
+internal sealed class DeferredReleases(EventPool fences)
 {
     // A release without a fence waits for ReleaseAll: its stream's context broke before it could have one.
     private readonly List<(GpuEvent? Fence, Action Release)> _pending = [];
@@ -22,16 +22,16 @@ internal sealed class DeferredReleases(EventPool fences, CompletionSignal comple
     /// <see cref="ReleaseAll"/>, after the reset, and the device's error is thrown for the caller
     /// to recover from.
     /// </summary>
-    public void Add(GpuStream stream, Action release)
+    public void Add(WatchedStream stream, Action release)
     {
         GpuEvent? fence = null;
         try
         {
-            if (!stream.IsIdle())
+            if (!stream.Stream.IsIdle())
             {
                 fence = fences.Rent();
-                stream.Record(fence);
-                completions.SetAfter(stream);
+                stream.Stream.Record(fence);
+                stream.WakeAfterQueuedWork();
             }
         }
         catch (GpuException)

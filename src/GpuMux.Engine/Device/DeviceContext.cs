@@ -15,8 +15,6 @@ internal sealed class DeviceContext : IDisposable
     private readonly EventPool _events;
     private readonly EventPool _fences;
     private readonly CompletionSignal _completions;
-    private readonly GpuStream _wakeStream;
-    private readonly GpuEvent _wakeMark;
     private readonly Stack<StepTiming> _timings = new();
 
     private DeviceContext(GpuContext context, ulong poolBudget, ulong pageBytes, CompletionSignal completions)
@@ -25,13 +23,11 @@ internal sealed class DeviceContext : IDisposable
         _completions = completions;
         _events = new EventPool(context, enableTiming: true);
         _fences = new EventPool(context, enableTiming: false);
-        Releases = new DeferredReleases(_fences, completions);
+        Releases = new DeferredReleases(_fences);
         Timeline = new GpuTimeline(context);
         Pool = new DevicePagePool(context, poolBudget, pageBytes);
         // Swap-ins gate the steps that wait for them, so they go first among copies.
-        CopyStream = context.CreateStream(context.StreamPriorities.Greatest);
-        _wakeStream = context.CreateStream();
-        _wakeMark = context.CreateEvent(enableTiming: false);
+        CopyStream = new WatchedStream(context, context.StreamPriorities.Greatest, completions);
     }
 
     public GpuContext Context { get; }
@@ -42,7 +38,7 @@ internal sealed class DeviceContext : IDisposable
     public DevicePagePool Pool { get; }
 
     /// <summary>Where every swap-in's copies are queued, in the order their models were swapped in.</summary>
-    public GpuStream CopyStream { get; }
+    public WatchedStream CopyStream { get; }
 
     /// <summary>Releases waiting for the work queued before them; on a faulted context, for the reset that ends that work.</summary>
     public DeferredReleases Releases { get; }
@@ -83,20 +79,8 @@ internal sealed class DeviceContext : IDisposable
 
     public void MarkFaulted() => IsFaulted = true;
 
-    /// <summary>
-    /// Wakes the engine thread once everything queued on <paramref name="stream"/> so far has
-    /// completed, so that it need not poll. The host function that sets the signal goes on a stream
-    /// of its own, behind a wait for a mark: on <paramref name="stream"/> it would hold the stream
-    /// until the host had run it, and the device would fill that gap with lower-priority work, one
-    /// kernel of another class ahead of the class's next step at every step. A wait takes the mark
-    /// as last recorded when it is queued, so one mark serves every stream.
-    /// </summary>
-    public void WakeAfter(GpuStream stream)
-    {
-        stream.Record(_wakeMark);
-        _wakeStream.Wait(_wakeMark);
-        _completions.SetAfter(_wakeStream);
-    }
+    /// <summary>A new stream at <paramref name="priority"/> whose work wakes the engine thread when asked to.</summary>
+    public WatchedStream CreateWatchedStream(int priority) => new(Context, priority, _completions);
 
     /// <summary>A step's timing, measured from the current anchor, its first mark recorded on <paramref name="stream"/>.</summary>
     public StepTiming BeginTiming(GpuStream stream)
@@ -165,8 +149,6 @@ internal sealed class DeviceContext : IDisposable
             }
         }
         CopyStream.Dispose();
-        _wakeStream.Dispose();
-        _wakeMark.Dispose();
         try
         {
             Pool.Dispose();

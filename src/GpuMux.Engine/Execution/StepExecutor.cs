@@ -40,7 +40,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
         GpuStream stream;
         try
         {
-            stream = session.StreamOn(device);
+            stream = session.StreamOn(device).Stream;
             step.Timing = device.BeginTiming(stream);
         }
         catch (GpuException e) when (!e.IsContextFatal)
@@ -71,7 +71,8 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
     /// </summary>
     public static bool Continue(Step step, SessionState session, DeviceContext device)
     {
-        var stream = session.StreamOn(device);
+        var watched = session.StreamOn(device);
+        var stream = watched.Stream;
         var ops = step.Ops;
         var model = step.BoundModel;
         while (step.NextOp < ops.Length && step.Failure == EngineError.None)
@@ -108,7 +109,7 @@ internal sealed class StepExecutor(ILogger logger, StepLedger ledger, EngineMetr
         }
         step.IsSuspended = false;
         device.CloseTiming(step.Timing!, stream);
-        device.WakeAfter(stream);
+        watched.WakeAfterQueuedWork();
         step.IssuedAtNs = MonotonicClock.NowNanoseconds();
         return true;
     }

@@ -187,7 +187,7 @@ internal sealed class BounceStreaming : IDisposable
             _readOffset = 0;
             _queueOffset = 0;
             _queueGroup = 0;
-            _device!.CopyStream.Record(model.SwapStart!);
+            _device!.CopyStream.Stream.Record(model.SwapStart!);
             QueueReadChunks(model);
             ScheduleReads();
         }
@@ -196,7 +196,7 @@ internal sealed class BounceStreaming : IDisposable
     /// <summary>Queues the copies of the buffers read, in file order, with the events of the groups they complete.</summary>
     private void QueueReadChunks(Model model)
     {
-        var copies = _device!.CopyStream;
+        var copies = _device!.CopyStream.Stream;
         var range = model.Range!;
         var advanced = RecordCompletedGroups(model);
         var queued = false;
@@ -222,7 +222,7 @@ internal sealed class BounceStreaming : IDisposable
         if (queued)
         {
             // The buffers' copies free them for the next reads, and the end lands the model.
-            _device.WakeAfter(copies);
+            _device.CopyStream.WakeAfterQueuedWork();
         }
         if (advanced)
         {
@@ -240,7 +240,7 @@ internal sealed class BounceStreaming : IDisposable
         var layout = model.Layout;
         while (_queueGroup < layout.GroupCount && layout.GroupEnd(_queueGroup) <= _queueOffset)
         {
-            _device!.CopyStream.Record(model.GroupEvents![_queueGroup]);
+            _device!.CopyStream.Stream.Record(model.GroupEvents![_queueGroup]);
             _queueGroup++;
             model.GroupsQueued = _queueGroup;
             advanced = true;
@@ -306,8 +306,8 @@ internal sealed class BounceStreaming : IDisposable
     private void Fail(Model model, string message)
     {
         model.SwapFailure = message;
-        _device!.CopyStream.Record(model.SwapEnd!);
-        _device.WakeAfter(_device.CopyStream);
+        _device!.CopyStream.Stream.Record(model.SwapEnd!);
+        _device.CopyStream.WakeAfterQueuedWork();
         foreach (var slot in _slots)
         {
             if (slot.State == SlotState.Read)

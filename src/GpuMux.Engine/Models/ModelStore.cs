@@ -556,7 +556,7 @@ internal sealed class ModelStore : IDisposable
             _files!.Start(model);
             return;
         }
-        var copies = device.CopyStream;
+        var copies = device.CopyStream.Stream;
         var range = model.Range!;
         var layout = model.Layout;
         copies.Record(model.SwapStart!);
@@ -573,7 +573,7 @@ internal sealed class ModelStore : IDisposable
             copies.Record(model.GroupEvents[group]);
         }
         copies.Record(model.SwapEnd!);
-        device.WakeAfter(copies);
+        device.CopyStream.WakeAfterQueuedWork();
         model.GroupsQueued = layout.GroupCount;
         model.Residency = Residency.Resident;
         _landing.Add(model);

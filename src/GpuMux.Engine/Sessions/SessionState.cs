@@ -97,7 +97,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
 
     public long HeldTaken { get; set; }
 
-    private GpuStream? Stream { get; set; }
+    private WatchedStream? Stream { get; set; }
 
     /// <summary>
     /// The session's stream on <paramref name="device"/>, made on first use at its class's
@@ -105,16 +105,16 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     /// is replaced by one at the new priority, which waits on the device for what was queued on
     /// the old one (zeroing of new buffers).
     /// </summary>
-    public GpuStream StreamOn(DeviceContext device)
+    public WatchedStream StreamOn(DeviceContext device)
     {
-        if (Stream is { } current && current.Priority != StreamPriority && InFlight.Count == 0)
+        if (Stream is { } current && current.Stream.Priority != StreamPriority && InFlight.Count == 0)
         {
-            var next = device.Context.CreateStream(StreamPriority);
-            device.Order(current, next);
+            var next = device.CreateWatchedStream(StreamPriority);
+            device.Order(current.Stream, next.Stream);
             current.Dispose();
             Stream = next;
         }
-        return Stream ??= device.Context.CreateStream(StreamPriority);
+        return Stream ??= device.CreateWatchedStream(StreamPriority);
     }
 
     /// <summary>On the engine thread, as the session opens: its tenant, the class it starts in, and the device, if there is one.</summary>
@@ -150,7 +150,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
     {
         try
         {
-            buffer.Attach(device, range, StreamOn(device));
+            buffer.Attach(device, range, StreamOn(device).Stream);
         }
         catch
         {
@@ -391,7 +391,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         {
             region.Attach(context);
         }
-        var stream = StreamOn(device);
+        var stream = StreamOn(device).Stream;
         foreach (var buffer in Buffers.Values)
         {
             var range = device.Pool.TryAllocate(buffer.Length)
