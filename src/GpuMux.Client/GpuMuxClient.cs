@@ -28,6 +28,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
 
     private readonly FrameConnection _connection;
     private readonly PendingRequests _pending = new();
+    private readonly FrameOutbox _outbox;
     private readonly Task _receiveLoop;
     private int _disposed;
 
@@ -43,6 +44,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
         Minor = welcome.Minor;
         InspectOnly = ((Capabilities)welcome.Capabilities).HasFlag(Capabilities.Inspect);
         connection.MaxPayloadBytes = MaxPayloadBytes;
+        _outbox = new FrameOutbox(connection, Lose);
         _receiveLoop = Task.Run(ReceiveLoopAsync);
     }
 
@@ -182,7 +184,9 @@ public sealed class GpuMuxClient : IAsyncDisposable
 
     /// <summary>
     /// Sends the step and waits for it to complete on the GPU. The builder may be cleared and reused
-    /// as soon as this returns its task: the step is encoded before that.
+    /// as soon as this returns its task: the step is encoded before that. Await the task once (or
+    /// call <see cref="ValueTask{TResult}.AsTask"/> once): what stands behind it is reused for a later
+    /// step as soon as its result has been read.
     /// </summary>
     /// <exception cref="GpuMuxException">The step failed (its check, or on the GPU): the subclass for its status.</exception>
     public ValueTask<StepResult> SubmitAsync(StepBuilder step, CancellationToken cancellationToken = default)
@@ -201,19 +205,25 @@ public sealed class GpuMuxClient : IAsyncDisposable
         }
 
         var requestId = _pending.NextRequestId();
-        var frame = ArrayPool<byte>.Shared.Rent(step.FrameLength);
+        var pending = _pending.AddStep(requestId, step.FrameLength);
         int length;
         try
         {
-            length = step.Encode(frame, requestId, this);
+            length = step.Encode(pending.Frame, requestId, this);
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(frame);
+            _pending.Abandon(pending);
             throw;
         }
 
-        return CompleteStepAsync(requestId, frame, length, cancellationToken);
+        pending.SubmittedAtNs = MonotonicClock.Now;
+        // No async method between here and the result: the wait is the task, and the receive loop
+        // completes it. The send never waits here; one that would goes on without the caller.
+        _outbox.Send(new OutgoingFrame(pending.Frame, length, pending));
+
+        pending.CancelWhen(cancellationToken);
+        return pending.Result;
     }
 
     /// <summary>
@@ -465,20 +475,6 @@ public sealed class GpuMuxClient : IAsyncDisposable
         return Decode<TReply>(reply, replyType);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<StepResult> CompleteStepAsync(uint requestId, byte[] frame, int length, CancellationToken cancellationToken)
-    {
-        var submittedAt = MonotonicClock.Now;
-        var reply = await ExchangeAsync(requestId, frame, length, NoDescriptors, null, cancellationToken).ConfigureAwait(false);
-        var completed = Decode<StepCompleted>(reply, MessageType.StepCompleted);
-        if (completed.Status != ErrorCode.None)
-        {
-            throw GpuMuxException.For(completed.Status, completed.Message.Length > 0 ? completed.Message : $"the step failed with {completed.Status}");
-        }
-
-        return new StepResult(completed.QueuedAtNs, completed.StartedAtNs, completed.EndedAtNs, submittedAt, reply.ReceivedAtNs);
-    }
-
     /// <summary>
     /// Sends a frame (giving its pooled array back once sent) and waits for the reply with its id,
     /// handing the frames that precede it to <paramref name="interim"/>.
@@ -488,7 +484,7 @@ public sealed class GpuMuxClient : IAsyncDisposable
     private async ValueTask<ReplyFrame> ExchangeAsync(
         uint requestId, byte[] frame, int length, IReadOnlyList<SafeHandle> descriptors, Action<ReplyFrame>? interim, CancellationToken cancellationToken)
     {
-        PendingReply pending;
+        RequestReply pending;
         try
         {
             pending = _pending.Add(requestId, interim);
@@ -502,23 +498,13 @@ public sealed class GpuMuxClient : IAsyncDisposable
         var awaited = false;
         try
         {
-            try
+            if (descriptors.Count > 0)
             {
-                // Most frames go out at once on this thread; the awaited send, which waits for its
-                // turn and for room, is for the rest (and for descriptors, which need sendmsg).
-                if (descriptors.Count > 0 || !_connection.TrySend(frame.AsSpan(0, length)))
-                {
-                    await _connection.SendAsync(frame.AsMemory(0, length), descriptors, CancellationToken.None).ConfigureAwait(false);
-                }
+                await _outbox.SendAsync(new OutgoingFrame(frame, length, null), descriptors).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            else
             {
-                // The stream is broken: every wait, this one included, fails with the reason.
-                Lose(e);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(frame);
+                _outbox.Send(new OutgoingFrame(frame, length, null));
             }
 
             using (pending.CancelOn(cancellationToken))
@@ -571,13 +557,17 @@ public sealed class GpuMuxClient : IAsyncDisposable
                     closingError = error.Code.ClosesConnection() ? error : closingError;
                 }
 
-                var reply = ReplyFrame.Copy(type, payload, receivedAt);
-                var delivered = type == MessageType.ModelProgress
-                    ? _pending.TryDeliverInterim(frame.Header.RequestId, reply)
-                    : _pending.TryComplete(frame.Header.RequestId, reply);
-                if (!delivered)
+                if (type == MessageType.ModelProgress)
                 {
-                    reply.Release();
+                    var interim = ReplyFrame.Copy(type, payload, receivedAt);
+                    if (!_pending.TryDeliverInterim(frame.Header.RequestId, interim))
+                    {
+                        interim.Release();
+                    }
+                }
+                else if (_pending.TryTake(frame.Header.RequestId, out var pending))
+                {
+                    Complete(pending, type, payload, receivedAt);
                 }
             }
 
@@ -588,6 +578,21 @@ public sealed class GpuMuxClient : IAsyncDisposable
         catch (Exception e)
         {
             Lose(e);
+        }
+    }
+
+    private void Complete(PendingReply pending, MessageType type, ReadOnlySpan<byte> payload, long receivedAtNs)
+    {
+        try
+        {
+            pending.Complete(type, payload, receivedAtNs);
+        }
+        catch (MalformedPayloadException e)
+        {
+            // A reply this client cannot read means the two sides disagree on the protocol; what
+            // follows cannot be trusted either.
+            Lose(e);
+            _pending.FailLost(pending);
         }
     }
 

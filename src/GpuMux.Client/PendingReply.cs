@@ -1,22 +1,56 @@
 using System.Threading.Tasks.Sources;
+using GpuMux.Protocol;
 
 namespace GpuMux.Client;
 
 /// <summary>
-/// The wait for one reply: a reusable value-task source that the receive loop completes with the
-/// reply, a cancellation with an <see cref="OperationCanceledException"/>, or a lost connection
-/// with its exception. Whoever removes it from <see cref="PendingRequests"/> completes it, so
-/// exactly one of them does.
+/// The wait for one reply, kept in <see cref="PendingRequests"/> by request id: the receive loop
+/// completes it with the reply, a cancellation with an <see cref="OperationCanceledException"/>,
+/// a lost connection with its exception. Whoever takes it out of the table completes it, so exactly
+/// one of them does. Reused: a wait goes back to its pool once its result has been read.
 /// </summary>
-internal sealed class PendingReply(PendingRequests owner) : IValueTaskSource<ReplyFrame>
+internal abstract class PendingReply(PendingRequests owner)
 {
     private static readonly Action<object?, CancellationToken> CancelCallback =
         static (state, token) => ((PendingReply)state!).Cancel(token);
 
+    public uint RequestId { get; set; }
+
+    protected PendingRequests Owner => owner;
+
+    /// <summary>
+    /// Completes the wait with the frame that answers the request, read on the receive loop from the
+    /// connection's own buffer, which is reused once this returns.
+    /// </summary>
+    /// <exception cref="Protocol.Framing.MalformedPayloadException">The frame cannot be read; the wait is left for the caller to fail.</exception>
+    public abstract void Complete(MessageType type, ReadOnlySpan<byte> payload, long receivedAtNs);
+
+    public abstract void Fail(Exception exception);
+
+    /// <summary>Readies the wait for its next request; only once its result has been read.</summary>
+    public abstract void Reset();
+
+    /// <summary>
+    /// Cancels the wait when <paramref name="cancellationToken"/> fires. Dispose the registration
+    /// before the wait is recycled, so that a late callback cannot reach its next use.
+    /// </summary>
+    public CancellationTokenRegistration CancelOn(CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(CancelCallback, this) : default;
+
+    private void Cancel(CancellationToken cancellationToken)
+    {
+        if (owner.TryRemove(this))
+        {
+            Fail(new OperationCanceledException(cancellationToken));
+        }
+    }
+}
+
+/// <summary>A wait on any request, and its caller's way to the reply: a copy of the frame, for the caller to decode.</summary>
+internal sealed class RequestReply(PendingRequests owner) : PendingReply(owner), IValueTaskSource<ReplyFrame>
+{
     // Continuations run on the thread pool: the receive loop must not run callers' code inline.
     private ManualResetValueTaskSourceCore<ReplyFrame> _core = new() { RunContinuationsAsynchronously = true };
-
-    public uint RequestId { get; set; }
 
     /// <summary>
     /// Takes the frames that answer the request before its reply does (ModelProgress); null for a
@@ -26,18 +60,12 @@ internal sealed class PendingReply(PendingRequests owner) : IValueTaskSource<Rep
 
     public ValueTask<ReplyFrame> Reply => new(this, _core.Version);
 
-    /// <summary>
-    /// Cancels the wait when <paramref name="cancellationToken"/> fires. Dispose the registration
-    /// before <see cref="PendingRequests.Return"/>, so that a late callback cannot reach the next use.
-    /// </summary>
-    public CancellationTokenRegistration CancelOn(CancellationToken cancellationToken) =>
-        cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(CancelCallback, this) : default;
+    public override void Complete(MessageType type, ReadOnlySpan<byte> payload, long receivedAtNs) =>
+        _core.SetResult(ReplyFrame.Copy(type, payload, receivedAtNs));
 
-    public void SetResult(ReplyFrame reply) => _core.SetResult(reply);
+    public override void Fail(Exception exception) => _core.SetException(exception);
 
-    public void SetException(Exception exception) => _core.SetException(exception);
-
-    public void Reset()
+    public override void Reset()
     {
         Interim = null;
         _core.Reset();
@@ -49,12 +77,4 @@ internal sealed class PendingReply(PendingRequests owner) : IValueTaskSource<Rep
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
-
-    private void Cancel(CancellationToken cancellationToken)
-    {
-        if (owner.TryRemove(this))
-        {
-            SetException(new OperationCanceledException(cancellationToken));
-        }
-    }
 }

@@ -1,16 +1,20 @@
 namespace GpuMux.Client;
 
 /// <summary>
-/// The requests sent and not yet answered, by request id, with a pool of their waits. Once the
-/// connection is lost, every wait fails with that, and so does every later <see cref="Add"/>.
-/// A plain dictionary and stack under one lock: unlike the concurrent collections, they allocate
+/// The requests sent and not yet answered, by request id, with pools of their waits. Once the
+/// connection is lost, every wait fails with that, and so does every later add.
+/// A plain dictionary and stacks under one lock: unlike the concurrent collections, they allocate
 /// nothing once they have grown to the number of requests in flight.
 /// </summary>
 internal sealed class PendingRequests
 {
+    private static readonly Func<PendingRequests, RequestReply> NewRequestReply = static owner => new RequestReply(owner);
+    private static readonly Func<PendingRequests, StepReply> NewStepReply = static owner => new StepReply(owner);
+
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, PendingReply> _waiting = [];
-    private readonly Stack<PendingReply> _pool = new();
+    private readonly Stack<RequestReply> _requestPool = new();
+    private readonly Stack<StepReply> _stepPool = new();
     private GpuMuxConnectionException? _failure;
     private int _nextRequestId;
 
@@ -20,20 +24,34 @@ internal sealed class PendingRequests
     /// A wait for the reply to <paramref name="requestId"/>, added before the request is sent so that
     /// no reply can beat it, with what to do with the frames that come before the reply, if any.
     /// </summary>
-    public PendingReply Add(uint requestId, Action<ReplyFrame>? interim = null)
+    public RequestReply Add(uint requestId, Action<ReplyFrame>? interim = null)
     {
         lock (_lock)
         {
-            ThrowIfFailed();
-            if (!_pool.TryPop(out var pending))
-            {
-                pending = new PendingReply(this);
-            }
-
-            pending.RequestId = requestId;
+            var pending = Add(_requestPool, NewRequestReply, requestId);
             pending.Interim = interim;
-            _waiting.Add(requestId, pending);
             return pending;
+        }
+    }
+
+    /// <summary>A step in flight, with a frame buffer for <paramref name="frameLength"/> bytes, waiting for the completion of <paramref name="requestId"/>; added before the step is sent.</summary>
+    public StepReply AddStep(uint requestId, int frameLength)
+    {
+        lock (_lock)
+        {
+            var pending = Add(_stepPool, NewStepReply, requestId);
+            pending.Start(frameLength);
+            return pending;
+        }
+    }
+
+    /// <summary>Takes back a step that was never sent.</summary>
+    public void Abandon(StepReply pending)
+    {
+        // One that a lost connection has already failed is left to the collector.
+        if (TryRemove(pending))
+        {
+            Return(pending);
         }
     }
 
@@ -46,26 +64,19 @@ internal sealed class PendingRequests
         }
     }
 
-    /// <summary>Hands a reply to its wait; false when nobody waits any more (the wait was cancelled).</summary>
-    public bool TryComplete(uint requestId, ReplyFrame reply)
+    /// <summary>Takes the wait for <paramref name="requestId"/> out of the table, for the caller to complete; false when nobody waits any more (the wait was cancelled).</summary>
+    public bool TryTake(uint requestId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PendingReply? pending)
     {
-        PendingReply? pending;
         lock (_lock)
         {
-            if (!_waiting.Remove(requestId, out pending))
-            {
-                return false;
-            }
+            return _waiting.Remove(requestId, out pending);
         }
-
-        pending.SetResult(reply);
-        return true;
     }
 
     /// <summary>
     /// Hands a frame that precedes the reply to its request, which keeps waiting; false when nobody
     /// waits any more or the request takes no such frames. The receive loop calls this and
-    /// <see cref="TryComplete"/> in the order the frames arrive, so they reach the request in that order.
+    /// <see cref="TryTake"/> in the order the frames arrive, so they reach the request in that order.
     /// </summary>
     public bool TryDeliverInterim(uint requestId, ReplyFrame frame)
     {
@@ -73,7 +84,7 @@ internal sealed class PendingRequests
         lock (_lock)
         {
             // Read under the lock: once the wait is removed it may be recycled for another request.
-            interim = _waiting.TryGetValue(requestId, out var pending) ? pending.Interim : null;
+            interim = _waiting.TryGetValue(requestId, out var pending) && pending is RequestReply request ? request.Interim : null;
         }
 
         if (interim is null)
@@ -92,26 +103,24 @@ internal sealed class PendingRequests
         lock (_lock)
         {
             _failure ??= failure;
-            failure = _failure;
             failed = [.. _waiting.Values];
             _waiting.Clear();
         }
 
         foreach (var pending in failed)
         {
-            pending.SetException(CopyOf(failure));
+            FailLost(pending);
         }
     }
 
+    /// <summary>Fails a wait already taken out of the table with the connection's loss; call it once the connection is lost.</summary>
+    public void FailLost(PendingReply pending) => pending.Fail(CopyOf(Volatile.Read(ref _failure)!));
+
     /// <summary>Recycles a wait whose result has been read.</summary>
-    public void Return(PendingReply pending)
-    {
-        pending.Reset();
-        lock (_lock)
-        {
-            _pool.Push(pending);
-        }
-    }
+    public void Return(RequestReply pending) => Recycle(_requestPool, pending);
+
+    /// <inheritdoc cref="Return(RequestReply)"/>
+    public void Return(StepReply pending) => Recycle(_stepPool, pending);
 
     public void ThrowIfFailed()
     {
@@ -124,4 +133,28 @@ internal sealed class PendingRequests
     // One exception object per waiter: a thrown exception collects its thrower's stack trace.
     private static GpuMuxConnectionException CopyOf(GpuMuxConnectionException failure) =>
         new(failure.Message, failure.InnerException);
+
+    private T Add<T>(Stack<T> pool, Func<PendingRequests, T> create, uint requestId)
+        where T : PendingReply
+    {
+        ThrowIfFailed();
+        if (!pool.TryPop(out var pending))
+        {
+            pending = create(this);
+        }
+
+        pending.RequestId = requestId;
+        _waiting.Add(requestId, pending);
+        return pending;
+    }
+
+    private void Recycle<T>(Stack<T> pool, T pending)
+        where T : PendingReply
+    {
+        pending.Reset();
+        lock (_lock)
+        {
+            pool.Push(pending);
+        }
+    }
 }

@@ -111,6 +111,23 @@ public sealed class GpuMuxClientTests
     }
 
     [Fact]
+    public async Task A_step_answered_with_another_reply_type_loses_the_connection_for_it_and_every_other_wait()
+    {
+        await using var daemon = new ScriptedDaemon();
+        await using var client = await ConnectAsync(daemon);
+
+        var answered = client.SubmitAsync(new StepBuilder(), Cancellation).AsTask();
+        var other = client.SubmitAsync(new StepBuilder(), Cancellation).AsTask();
+        var request = await daemon.ReadAsync(Cancellation);
+        await daemon.ReadAsync(Cancellation);
+        await daemon.ReplyAsync(MessageType.Ok, request.RequestId, new EmptyMessage(), Cancellation);
+
+        var lost = await Assert.ThrowsAsync<GpuMuxConnectionException>(() => answered);
+        Assert.Contains("StepCompleted", lost.Message);
+        await Assert.ThrowsAsync<GpuMuxConnectionException>(() => other);
+    }
+
+    [Fact]
     public async Task A_lost_connection_fails_every_wait_and_every_later_call()
     {
         await using var daemon = new ScriptedDaemon();

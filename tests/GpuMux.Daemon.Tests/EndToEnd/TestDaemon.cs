@@ -50,9 +50,10 @@ internal sealed class TestDaemon : IAsyncDisposable
             "--sim-memory-mib", SimMemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Socket:Group=",
             $"--Device:ModuleCacheDirectory={Path.Combine(directory.FullName, "modules")}",
-            $"--Limits:MaxRegionsPerSession={MaxRegionsPerSession}",
-            $"--Limits:MaxInFlightStepsPerSession={MaxInFlightStepsPerSession}",
-            "--Logging:LogLevel:Default=Error",
+            .. DefaultsNotIn(extraArguments,
+                $"--Limits:MaxRegionsPerSession={MaxRegionsPerSession}",
+                $"--Limits:MaxInFlightStepsPerSession={MaxInFlightStepsPerSession}",
+                "--Logging:LogLevel:Default=Error"),
             .. extraArguments,
         ];
         var host = DaemonHost.Build(arguments, reloadOnHangup: true, services =>
@@ -69,6 +70,10 @@ internal sealed class TestDaemon : IAsyncDisposable
         await host.StartAsync(TestContext.Current.CancellationToken);
         return new TestDaemon(host, directory, socketPath);
     }
+
+    /// <summary>The test's small limits, less those the test sets itself: a setting given twice on the command line is refused.</summary>
+    private static IEnumerable<string> DefaultsNotIn(string[] extraArguments, params string[] defaults) =>
+        defaults.Where(setting => !extraArguments.Any(argument => argument.StartsWith(setting[..(setting.IndexOf('=') + 1)], StringComparison.Ordinal)));
 
     /// <summary>Reads the configuration file again, as SIGHUP does.</summary>
     public void ReloadConfiguration() => _host.Services.GetRequiredService<ConfigurationReload>().Reload();
