@@ -43,7 +43,6 @@ public sealed class ClientPackageTests
             Assert.Equal("README.md", Field("readme"));
             Assert.False(string.IsNullOrWhiteSpace(Field("description")));
             Assert.False(string.IsNullOrWhiteSpace(Field("tags")));
-            Assert.False(string.IsNullOrWhiteSpace(Field("license")));
             Assert.NotNull(metadata.Elements().SingleOrDefault(e => e.Name.LocalName == "repository")?.Attribute("commit"));
             Assert.Contains(
                 metadata.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value),

@@ -9,16 +9,13 @@ namespace GpuMux.Daemon.Tests.EndToEnd;
 /// </summary>
 /// <remarks>
 /// A count, not a time, in the collection that runs alone. Any object is at least 24 bytes, so an
-/// eighth of a byte a step means no step allocated. A thread the pool adds while the steps run costs some 50 KB
-/// (the pool probes for a better thread count on its own schedule): a count during which the pool
-/// changed is not taken, and the least of up to five counts is, where a step that allocated would
-/// show in every one.
+/// eighth of a byte a step means no step allocated; <see cref="AllocationCount"/> leaves the thread
+/// pool's growth out.
 /// </remarks>
 [Collection(nameof(StepAllocationTests))]
 public sealed class ClientStepAllocationTests : IDisposable
 {
     private const int WarmUpSteps = 2_000;
-    private const int Attempts = 5;
     private const int CountedSteps = 20_000;
 
     // An eighth of a byte a step: room for the lanes' own tasks (some 240 bytes a lane) and little
@@ -49,18 +46,7 @@ public sealed class ClientStepAllocationTests : IDisposable
         var lanes = Enumerable.Range(0, inFlight).Select(_ => new StepBuilder()).ToArray();
 
         await RunAsync(client, lanes, WarmUpSteps);
-        var allocated = long.MaxValue;
-        for (var attempt = 0; attempt < Attempts && allocated >= MaxBytes; attempt++)
-        {
-            var threads = ThreadPool.ThreadCount;
-            var before = GC.GetTotalAllocatedBytes(precise: true);
-            await RunAsync(client, lanes, CountedSteps);
-            var counted = GC.GetTotalAllocatedBytes(precise: true) - before;
-            if (ThreadPool.ThreadCount == threads)
-            {
-                allocated = Math.Min(allocated, counted);
-            }
-        }
+        var allocated = await AllocationCount.LeastAsync(() => RunAsync(client, lanes, CountedSteps), MaxBytes);
 
         Assert.True(allocated < MaxBytes, $"{CountedSteps} steps, {inFlight} in flight, allocated {allocated} bytes at the least of the counts the thread pool left alone ({(double)allocated / CountedSteps:F1} per step)");
     }
