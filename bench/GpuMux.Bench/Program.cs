@@ -1,6 +1,7 @@
 using GpuMux.Bench.Accounting;
 using GpuMux.Bench.Copies;
 using GpuMux.Bench.Execution;
+using GpuMux.Bench.Llama;
 using GpuMux.Bench.Memory;
 using GpuMux.Bench.Models;
 using GpuMux.Bench.Protocol;
@@ -39,6 +40,8 @@ internal static class Program
           steps       empty steps' rate with 1, 8 and 64 in flight on 1 and 16 connections against a raw
                       Unix-socket echo, and the bytes the daemon and the client allocate per step
                       (GpuMux.Bench steps --help)
+          make-model  a Llama-format checkpoint with seeded random weights at a named or custom shape, f16 or
+                      bf16, in one file or shards (GpuMux.Bench make-model --help)
           robustness  gpumuxd, as a process of its own, under fuzzed frames and descriptors, killed
                       clients, many clients, mutated models and signals: deaths, hangs, wrong results,
                       honest clients' errors and resources given back, counted (GpuMux.Bench robustness --help)
@@ -58,6 +61,8 @@ internal static class Program
         ["scheduler", .. var rest] => SchedulerCommand.Run(rest),
         ["steps", "-h" or "--help"] => PrintUsage(Console.Out, StepPathCommand.Usage, exitCode: 0),
         ["steps", .. var rest] => StepPathCommand.Run(rest),
+        ["make-model", "-h" or "--help"] => PrintUsage(Console.Out, MakeModelCommand.Usage, exitCode: 0),
+        ["make-model", .. var rest] => MakeModelCommand.Run(rest),
         ["robustness", .. var rest] => RobustnessCommand.Run(rest),
         ["wake", "-h" or "--help"] => PrintUsage(Console.Out, WakeOptions.Usage, exitCode: 0),
         ["wake", .. var rest] => WakeCommand.Run(rest),

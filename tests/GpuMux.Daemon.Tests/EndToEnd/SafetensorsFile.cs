@@ -1,7 +1,6 @@
-using System.Buffers.Binary;
-using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
+using GpuMux.Engine.Models.Safetensors;
+using GpuMux.Llama.Safetensors;
 
 namespace GpuMux.Daemon.Tests.EndToEnd;
 
@@ -11,29 +10,12 @@ internal static class SafetensorsFile
     /// <summary>Writes <c>name.safetensors</c> into <paramref name="directory"/> and returns its path.</summary>
     public static string Write(string directory, string name, params (string Name, float[] Values)[] tensors)
     {
-        var header = new StringBuilder("{");
-        ulong offset = 0;
-        foreach (var (tensorName, values) in tensors)
-        {
-            var bytes = (ulong)values.Length * sizeof(float);
-            header.Append(CultureInfo.InvariantCulture, $"\"{tensorName}\":{{\"dtype\":\"F32\",\"shape\":[{values.Length}],\"data_offsets\":[{offset},{offset + bytes}]}},");
-            offset += bytes;
-        }
-
-        header.Length--;
-        header.Append('}');
-        var json = Encoding.UTF8.GetBytes(header.ToString());
         var path = Path.Combine(directory, $"{name}.safetensors");
-        using var stream = File.Create(path);
-        Span<byte> length = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)json.Length);
-        stream.Write(length);
-        stream.Write(json);
-        foreach (var (_, values) in tensors)
-        {
-            stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
-        }
-
+        SafetensorsWriter.Write(
+            path,
+            [.. tensors.Select(tensor => new SafetensorsEntry(tensor.Name, SafetensorsDType.F32, [tensor.Values.Length]))],
+            new Dictionary<string, string>(),
+            (index, stream) => stream.Write(MemoryMarshal.AsBytes(tensors[index].Values.AsSpan())));
         return path;
     }
 }

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace GpuMux.Llama;
+
+/// <summary>
+/// The fields of a Hugging Face <c>config.json</c> for <c>LlamaForCausalLM</c> that fix a checkpoint's shapes and
+/// arithmetic. Qwen2 and Mistral checkpoints without biases or sliding windows read the same way.
+/// </summary>
+internal sealed record LlamaConfig
+{
+    public required int HiddenSize { get; init; }
+
+    public required int IntermediateSize { get; init; }
+
+    public required int NumHiddenLayers { get; init; }
+
+    public required int NumAttentionHeads { get; init; }
+
+    public required int NumKeyValueHeads { get; init; }
+
+    public required int VocabSize { get; init; }
+
+    public double RmsNormEps { get; init; } = 1e-6;
+
+    public double RopeTheta { get; init; } = 10000;
+
+    public int MaxPositionEmbeddings { get; init; } = 2048;
+
+    public LlamaDType DType { get; init; } = LlamaDType.F16;
+
+    public bool TieWordEmbeddings { get; init; }
+
+    public int HeadDim => HiddenSize / NumAttentionHeads;
+
+    /// <summary>Query heads that share one key/value head (repeat_kv's n_rep).</summary>
+    public int QueriesPerKeyValueHead => NumAttentionHeads / NumKeyValueHeads;
+
+    /// <summary>One line per problem; empty when the shapes are consistent.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        foreach (var (name, value) in new[]
+        {
+            ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize), ("num_hidden_layers", NumHiddenLayers),
+            ("num_attention_heads", NumAttentionHeads), ("num_key_value_heads", NumKeyValueHeads), ("vocab_size", VocabSize),
+            ("max_position_embeddings", MaxPositionEmbeddings),
+        })
+        {
+            if (value < 1)
+            {
+                problems.Add($"{name} is {value}; it must be at least 1");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            return problems;
+        }
+
+        if (HiddenSize % NumAttentionHeads != 0)
+        {
+            problems.Add($"hidden_size {HiddenSize} is not a multiple of num_attention_heads {NumAttentionHeads}");
+        }
+        else if (HeadDim % 2 != 0)
+        {
+            problems.Add($"the head dimension {HeadDim} is odd; rotary embedding rotates pairs");
+        }
+
+        if (NumAttentionHeads % NumKeyValueHeads != 0)
+        {
+            problems.Add($"num_attention_heads {NumAttentionHeads} is not a multiple of num_key_value_heads {NumKeyValueHeads}");
+        }
+
+        if (!(RmsNormEps > 0) || !(RopeTheta > 0))
+        {
+            problems.Add("rms_norm_eps and rope_theta must be positive");
+        }
+
+        return problems;
+    }
+
+    /// <summary>Writes the file as Hugging Face does for LlamaForCausalLM, with head_dim stated as newer versions write it.</summary>
+    public void WriteJson(Stream stream)
+    {
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteStartArray("architectures");
+        json.WriteStringValue("LlamaForCausalLM");
+        json.WriteEndArray();
+        json.WriteBoolean("attention_bias", false);
+        json.WriteNumber("attention_dropout", 0.0);
+        json.WriteNumber("head_dim", HeadDim);
+        json.WriteString("hidden_act", "silu");
+        json.WriteNumber("hidden_size", HiddenSize);
+        json.WriteNumber("initializer_range", 0.02);
+        json.WriteNumber("intermediate_size", IntermediateSize);
+        json.WriteNumber("max_position_embeddings", MaxPositionEmbeddings);
+        json.WriteBoolean("mlp_bias", false);
+        json.WriteString("model_type", "llama");
+        json.WriteNumber("num_attention_heads", NumAttentionHeads);
+        json.WriteNumber("num_hidden_layers", NumHiddenLayers);
+        json.WriteNumber("num_key_value_heads", NumKeyValueHeads);
+        json.WriteNumber("rms_norm_eps", RmsNormEps);
+        json.WriteNull("rope_scaling");
+        json.WriteNumber("rope_theta", RopeTheta);
+        json.WriteBoolean("tie_word_embeddings", TieWordEmbeddings);
+        json.WriteString("torch_dtype", DType.TorchName());
+        json.WriteBoolean("use_cache", true);
+        json.WriteNumber("vocab_size", VocabSize);
+        json.WriteEndObject();
+    }
+
+    /// <summary>Reads a config.json; fields Hugging Face defaults may be absent and take its LlamaConfig defaults.</summary>
+    public static LlamaConfig Read(string path)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+        var root = document.RootElement;
+        var heads = Int(root, "num_attention_heads", path);
+        var config = new LlamaConfig
+        {
+            HiddenSize = Int(root, "hidden_size", path),
+            IntermediateSize = Int(root, "intermediate_size", path),
+            NumHiddenLayers = Int(root, "num_hidden_layers", path),
+            NumAttentionHeads = heads,
+            NumKeyValueHeads = root.TryGetProperty("num_key_value_heads", out var kv) && kv.ValueKind == JsonValueKind.Number ? kv.GetInt32() : heads,
+            VocabSize = Int(root, "vocab_size", path),
+            RmsNormEps = root.TryGetProperty("rms_norm_eps", out var eps) ? eps.GetDouble() : 1e-6,
+            RopeTheta = root.TryGetProperty("rope_theta", out var theta) ? theta.GetDouble() : 10000,
+            MaxPositionEmbeddings = root.TryGetProperty("max_position_embeddings", out var max) ? max.GetInt32() : 2048,
+            DType = root.TryGetProperty("torch_dtype", out var dtype) ? LlamaDTypes.FromTorchName(dtype.GetString()) : LlamaDType.F32,
+            TieWordEmbeddings = root.TryGetProperty("tie_word_embeddings", out var tie) && tie.GetBoolean(),
+        };
+        if (root.TryGetProperty("head_dim", out var headDim) && headDim.ValueKind == JsonValueKind.Number && headDim.GetInt32() != config.HeadDim)
+        {
+            throw new InvalidDataException($"{path}: head_dim {headDim.GetInt32()} differs from hidden_size / num_attention_heads = {config.HeadDim}; such models are not supported");
+        }
+
+        var problems = config.Problems();
+        return problems.Count == 0 ? config : throw new InvalidDataException($"{path}: {string.Join("; ", problems)}");
+    }
+
+    private static int Int(JsonElement root, string name, string path) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
+            ? value.GetInt32()
+            : throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: \"{name}\" is missing or not a number"));
+}
