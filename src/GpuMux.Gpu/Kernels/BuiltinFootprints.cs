@@ -46,7 +46,8 @@ public static class BuiltinFootprints
             new(2, sizeof(float), sizeof(float), FirstCount: 3, Writes: true),
         ],
         [KernelNames.AddF32] = [new(0, sizeof(float), sizeof(float), FirstCount: 2, Writes: true), new(1, sizeof(float), sizeof(float), FirstCount: 2)],
-        [KernelNames.ArgmaxF32] = [new(0, sizeof(float), sizeof(float), FirstCount: 2, SecondCount: 3), new(1, sizeof(uint), sizeof(uint), FirstCount: 2, Writes: true)],
+        [KernelNames.ArgmaxF32] = RowsToColumns,
+        [KernelNames.SampleF32] = RowsToColumns,
     };
 
     /// <summary>table is vocab × hidden 2-byte weights, ids has tokens u32s, out tokens × hidden floats.</summary>
@@ -56,6 +57,10 @@ public static class BuiltinFootprints
         new(1, sizeof(uint), sizeof(uint), FirstCount: 3),
         new(2, sizeof(float), sizeof(float), FirstCount: 3, SecondCount: 5, Writes: true),
     ];
+
+    /// <summary>logits are rows × cols floats, out one u32 per row.</summary>
+    private static PointerFootprint[] RowsToColumns =>
+        [new(0, sizeof(float), sizeof(float), FirstCount: 2, SecondCount: 3), new(1, sizeof(uint), sizeof(uint), FirstCount: 2, Writes: true)];
 
     /// <summary>x and y are rows × cols floats, w has cols 2-byte weights.</summary>
     private static PointerFootprint[] RmsNorm =>

@@ -33,6 +33,7 @@ public sealed class BuiltinKernels : IDisposable
     private readonly GpuFunction _swiglu;
     private readonly GpuFunction _add;
     private readonly GpuFunction _argmax;
+    private readonly GpuFunction _sample;
 
     private BuiltinKernels(GpuModule module, GpuDeviceInfo device)
     {
@@ -55,6 +56,7 @@ public sealed class BuiltinKernels : IDisposable
         _swiglu = module.GetFunction(KernelNames.SwigluF32);
         _add = module.GetFunction(KernelNames.AddF32);
         _argmax = module.GetFunction(KernelNames.ArgmaxF32);
+        _sample = module.GetFunction(KernelNames.SampleF32);
     }
 
     /// <summary>All built-in kernel sources as one translation unit, with <c>#line</c> marks so that errors name the original file.</summary>
@@ -148,6 +150,13 @@ public sealed class BuiltinKernels : IDisposable
     /// <summary>The u32 column of each row's largest value, as <see cref="KernelReference.Argmax"/> defines it.</summary>
     public void Argmax(GpuStream stream, DevicePtr logits, DevicePtr output, uint rows, uint cols) =>
         stream.Launch(_argmax, WarpPerRow(rows), _arguments.Clear().Add(logits).Add(output).Add(rows).Add(cols));
+
+    /// <summary>A seeded temperature, top-k and top-p draw from each row, as <see cref="KernelReference.Sample"/> defines it.</summary>
+    public void Sample(GpuStream stream, DevicePtr logits, DevicePtr output, uint rows, uint cols, ulong seed, uint step, float temperature, uint topK, float topP) =>
+        stream.Launch(
+            _sample,
+            WarpPerRow(rows),
+            _arguments.Clear().Add(logits).Add(output).Add(rows).Add(cols).Add(seed).Add(step).Add(temperature).Add(topK).Add(topP));
 
     public void Dispose() => _module.Dispose();
 

@@ -26,6 +26,7 @@ public static class BuiltinSignatures
         [KernelNames.SwigluF32] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt64],
         [KernelNames.AddF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt64],
         [KernelNames.ArgmaxF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32],
+        [KernelNames.SampleF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt64, Kind.UInt32, Kind.Float32, Kind.UInt32, Kind.Float32],
     };
 
     /// <summary>Each built-in kernel's parameters, laid out as the compiler does.</summary>

@@ -18,4 +18,5 @@ public static class KernelNames
     public const string SwigluF32 = "swiglu_f32";
     public const string AddF32 = "add_f32";
     public const string ArgmaxF32 = "argmax_f32";
+    public const string SampleF32 = "sample_f32";
 }

@@ -262,6 +262,120 @@ public static class KernelReference
         }
     }
 
+    /// <summary>The most candidates <see cref="Sample"/> considers: a top_k of 0 or above it means this many.</summary>
+    public const int MaxSampleCandidates = 64;
+
+    /// <summary>
+    /// Seeded temperature, top-k and top-p sampling of each row, as sample.cu defines it. The GPU's
+    /// expf may pick a neighbouring candidate where the draw lies that close to a boundary; see
+    /// <see cref="SampleRow"/>'s margin.
+    /// </summary>
+    public static void Sample(ReadOnlySpan<float> logits, Span<uint> output, int rows, int cols, ulong seed, uint step, float temperature, uint topK, float topP)
+    {
+        RequireLengths("sample", (logits.Length, (long)rows * cols), (output.Length, rows));
+        for (var r = 0; r < rows; r++, logits = logits[cols..])
+        {
+            output[r] = SampleRow(logits[..cols], (uint)r, seed, step, temperature, topK, topP, out _);
+        }
+    }
+
+    /// <summary>
+    /// One row of <see cref="Sample"/>. <paramref name="margin"/> is how far the draw's target lies
+    /// from the nearest running sum, as a fraction of the kept mass (1 where nothing was drawn):
+    /// a device may choose differently only where it is below about 2^-18.
+    /// </summary>
+    internal static uint SampleRow(ReadOnlySpan<float> row, uint rowIndex, ulong seed, uint step, float temperature, uint topK, float topP, out float margin)
+    {
+        margin = 1f;
+        var k = topK == 0 || topK > MaxSampleCandidates ? MaxSampleCandidates : (int)topK;
+        Span<float> v = stackalloc float[MaxSampleCandidates];
+        Span<uint> columns = stackalloc uint[MaxSampleCandidates];
+        var n = SampleCandidates(row, k, v, columns);
+        if (n == 0)
+        {
+            return uint.MaxValue;
+        }
+        if (!(temperature > 0f) || float.IsInfinity(v[0]))
+        {
+            return columns[0];
+        }
+
+        Span<float> w = stackalloc float[n];
+        var total = 0f;
+        for (var j = 0; j < n; j++)
+        {
+            w[j] = MathF.Exp((v[j] - v[0]) / temperature);
+            total += w[j];
+        }
+
+        var m = n;
+        if (topP < 1f)
+        {
+            var cut = topP * total;
+            var running = 0f;
+            for (var j = 0; j < n; j++)
+            {
+                running += w[j];
+                if (running >= cut)
+                {
+                    m = j + 1;
+                    break;
+                }
+            }
+        }
+
+        var kept = 0f;
+        for (var j = 0; j < m; j++)
+        {
+            kept += w[j];
+        }
+
+        var x = Mix64(seed ^ Mix64(((ulong)step << 32) | rowIndex));
+        var target = (uint)(x >> 40) * (1f / (1 << 24)) * kept;
+        var sum = 0f;
+        var chosen = -1;
+        for (var j = 0; j < m; j++)
+        {
+            sum += w[j];
+            margin = Math.Min(margin, Math.Abs(sum - target) / kept);
+            if (chosen < 0 && sum > target)
+            {
+                chosen = j;
+            }
+        }
+
+        return columns[chosen < 0 ? m - 1 : chosen];
+    }
+
+    // The k highest values that are not NaN, from the highest down, the smaller column first among equals.
+    private static int SampleCandidates(ReadOnlySpan<float> row, int k, Span<float> values, Span<uint> columns)
+    {
+        var n = 0;
+        for (var c = 0; c < row.Length; c++)
+        {
+            var value = row[c];
+            if (float.IsNaN(value) || (n == k && !(value > values[n - 1])))
+            {
+                continue;
+            }
+
+            // Insert after every kept value at least as high (equals came first, so rank above); when
+            // all k are kept, the lowest is the one overwritten.
+            var at = n < k ? n : k - 1;
+            while (at > 0 && value > values[at - 1])
+            {
+                values[at] = values[at - 1];
+                columns[at] = columns[at - 1];
+                at--;
+            }
+            values[at] = value;
+            columns[at] = (uint)c;
+            n = Math.Min(n + 1, k);
+        }
+
+        return n;
+    }
+
     private static void Embedding<TWeights>(ReadOnlySpan<ushort> table, ReadOnlySpan<uint> ids, Span<float> output, int vocab, int hidden)
         where TWeights : IWeights<ushort>
     {

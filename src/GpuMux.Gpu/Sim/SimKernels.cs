@@ -22,6 +22,7 @@ internal static class SimKernels
         new(KernelNames.SwigluF32, Swiglu),
         new(KernelNames.AddF32, Add),
         new(KernelNames.ArgmaxF32, Argmax),
+        new(KernelNames.SampleF32, Sample),
     }.ToDictionary(kernel => kernel.Name);
 
     private delegate void GemvBody<TWeight>(ReadOnlySpan<TWeight> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols);
@@ -139,5 +140,17 @@ internal static class SimKernels
         var cols = k[3].AsUInt32();
         KernelReference.Argmax(k.Read<float>(0, (ulong)rows * cols), k.Write<uint>(1, rows), (int)rows, (int)cols);
         return k.MemoryBound(((ulong)rows * cols * sizeof(float)) + ((ulong)rows * sizeof(uint)));
+    }
+
+    private static long Sample(SimKernelInvocation k)
+    {
+        var rows = k[2].AsUInt32();
+        var cols = k[3].AsUInt32();
+        KernelReference.Sample(
+            k.Read<float>(0, (ulong)rows * cols), k.Write<uint>(1, rows), (int)rows, (int)cols,
+            k[4].AsUInt64(), k[5].AsUInt32(), k[6].AsFloat32(), k[7].AsUInt32(), k[8].AsFloat32());
+        // One pass over the row for each candidate.
+        var passes = (ulong)Math.Min(k[7].AsUInt32() - 1, KernelReference.MaxSampleCandidates - 1) + 1;
+        return k.MemoryBound((passes * rows * cols * sizeof(float)) + ((ulong)rows * sizeof(uint)));
     }
 }

@@ -183,4 +183,38 @@ public abstract partial class GpuContractTests
         gpu.Kernels.Argmax(gpu.Stream, deviceLogits.Pointer, output.Pointer, 6, 0);
         Assert.Equal(Enumerable.Repeat(uint.MaxValue, 6), gpu.Download<uint>(output.Pointer, 6));
     }
+
+    [Theory]
+    [InlineData(1f, 0u, 1f)]
+    [InlineData(0.7f, 40u, 0.9f)]
+    [InlineData(1.3f, 5u, 1f)]
+    [InlineData(0f, 50u, 0.9f)]
+    public void Sample_matches_the_reference_wherever_the_draw_is_clear_of_a_boundary(float temperature, uint topK, float topP)
+    {
+        using var gpu = new TestGpu(Backend);
+        var random = new Random(17);
+        const int Rows = 70;
+        const int Cols = 32_003;
+        var logits = TestData.Floats(random, Rows * Cols, 8f);
+        using var deviceLogits = gpu.Upload<float>(logits);
+        using var output = gpu.Context.Allocate(Rows * sizeof(uint));
+        var clear = 0;
+        for (uint step = 0; step < 3; step++)
+        {
+            gpu.Kernels.Sample(gpu.Stream, deviceLogits.Pointer, output.Pointer, Rows, Cols, 0x5EED, step, temperature, topK, topP);
+
+            var result = gpu.Download<uint>(output.Pointer, Rows);
+            for (var r = 0; r < Rows; r++)
+            {
+                var expected = KernelReference.SampleRow(logits.AsSpan(r * Cols, Cols), (uint)r, 0x5EED, step, temperature, topK, topP, out var margin);
+                if (margin >= MathF.ScaleB(1, -16))
+                {
+                    Assert.Equal(expected, result[r]);
+                    clear++;
+                }
+            }
+        }
+
+        Assert.True(clear > 3 * Rows * 9 / 10, $"only {clear} of {3 * Rows} draws were clear of a boundary");
+    }
 }

@@ -212,4 +212,70 @@ public sealed class KernelReferenceTests
         KernelReference.Argmax(logits.AsSpan(4, 6), output.AsSpan(0, 2), rows: 2, cols: 3);
         Assert.Equal([2u, 1u], output[..2]);
     }
+
+    [Fact]
+    public void Sample_draws_in_proportion_to_the_softmax_of_the_top_k()
+    {
+        // Weights 4 : 3 : 2 : 1 among the top 4; the fifth column is past top_k.
+        float[] logits = [MathF.Log(2), MathF.Log(4), float.NaN, MathF.Log(1), MathF.Log(3), MathF.Log(0.5f)];
+        var counts = new int[logits.Length];
+        const int Draws = 20_000;
+        var output = new uint[1];
+
+        for (uint step = 0; step < Draws; step++)
+        {
+            KernelReference.Sample(logits, output, 1, logits.Length, seed: 42, step, temperature: 1f, topK: 4, topP: 1f);
+            counts[output[0]]++;
+        }
+
+        Assert.Equal(0, counts[2]);
+        Assert.Equal(0, counts[5]);
+        double[] expected = [0.2, 0.4, 0, 0.1, 0.3, 0];
+        for (var c = 0; c < logits.Length; c++)
+        {
+            Assert.True(Math.Abs(counts[c] / (double)Draws - expected[c]) < 0.015, $"column {c}: {counts[c]} of {Draws}");
+        }
+    }
+
+    [Fact]
+    public void Sample_keeps_the_smallest_prefix_reaching_top_p_and_is_greedy_without_temperature()
+    {
+        // Weights 1, 0.75, 0.5, 0.25 of a total of 2.5.
+        float[] logits = [0f, MathF.Log(0.75f), MathF.Log(0.5f), MathF.Log(0.25f)];
+        var seen = new HashSet<uint>[3] { [], [], [] };
+        var output = new uint[1];
+        for (uint step = 0; step < 2000; step++)
+        {
+            KernelReference.Sample(logits, output, 1, 4, 7, step, 1f, 0, 0.35f);
+            seen[0].Add(output[0]);
+            KernelReference.Sample(logits, output, 1, 4, 7, step, 1f, 0, 0.6f);
+            seen[1].Add(output[0]);
+            KernelReference.Sample(logits, output, 1, 4, 7, step, 0f, 0, 1f);
+            seen[2].Add(output[0]);
+        }
+
+        Assert.Equal([0u], seen[0]);
+        Assert.Equal([0u, 1u], seen[1].Order());
+        Assert.Equal([0u], seen[2]);
+    }
+
+    [Fact]
+    public void Sample_depends_on_seed_step_and_row_and_gives_no_column_for_a_row_of_nans()
+    {
+        var logits = new float[3 * 100];
+        var output = new uint[3];
+        var draws = new HashSet<(uint, uint)>();
+        for (uint step = 0; step < 50; step++)
+        {
+            KernelReference.Sample(logits, output, 3, 100, 1, step, 1f, 0, 1f);
+            draws.Add((output[0], output[1]));
+        }
+        Assert.True(draws.Count > 40, $"{draws.Count} distinct pairs of draws in 50 steps");
+
+        logits.AsSpan(100, 100).Fill(float.NaN);
+        KernelReference.Sample(logits, output, 3, 100, 1, 0, 1f, 0, 1f);
+        Assert.Equal(uint.MaxValue, output[1]);
+        KernelReference.Sample(logits, output, 3, 0, 1, 0, 1f, 0, 1f);
+        Assert.Equal(Enumerable.Repeat(uint.MaxValue, 3), output);
+    }
 }
