@@ -177,6 +177,48 @@ public sealed class BuiltinLaunchTests
         await tenant.RunAndCheckAsync("m");
     }
 
+    [Fact]
+    public async Task Rmsnorm_may_read_its_weights_from_a_model_s_tensor_but_not_write_its_output_there()
+    {
+        await using var engine = await ModelEngine.StartAsync();
+        await using var tenant = await ModelTenant.OpenAsync(engine);
+        var model = TestModel.Create("m", 1, rows: 64, cols: 96);
+        var registration = await tenant.RegisterAsync(model);
+        var w = await tenant.Session.GetTensorAsync(registration.Model, "w", Ct);
+        var x = await tenant.Session.AllocateBufferAsync(Bytes, Ct);
+        var rmsnorm = await tenant.Session.GetFunctionAsync(0, KernelNames.RmsNormF16, Ct);
+
+        var readsTensor = await Run(tensorAt: 1);
+        var writesTensor = await Run(tensorAt: 2);
+
+        Assert.Equal(EngineError.None, readsTensor.Status);
+        Assert.Equal(EngineError.InvalidArgument, writesTensor.Status);
+        Assert.Contains($"argument 2 of rmsnorm_f16 is written, and tensor {w.Tensor} is a model's weights", writesTensor.Message);
+        await tenant.RunAndCheckAsync("m");
+
+        // x, w and y in that order, the model's tensor at one of them and the buffer at the others:
+        // 4 rows of 256 floats for x and y, 256 halves for w.
+        Task<StepCompletion> Run(int tensorAt) => tenant.Session.RunAsync(tenant.Completions, step =>
+        {
+            step.UseModel(registration.Model);
+            step.AddLaunch(rmsnorm, 1, 256, 0);
+            for (var argument = 0; argument < 3; argument++)
+            {
+                if (argument == tensorAt)
+                {
+                    step.AddTensorArgument(w.Tensor, 0);
+                }
+                else
+                {
+                    step.AddBufferArgument(x, 0);
+                }
+            }
+            step.AddScalarArgument(4u);
+            step.AddScalarArgument(256u);
+            step.AddScalarArgument(1e-5f);
+        });
+    }
+
     private static (uint Handle, ulong Offset) Buffer(uint handle, ulong offset) => (handle, offset);
 
     private static void Launch(Step step, uint function, params object[] arguments)

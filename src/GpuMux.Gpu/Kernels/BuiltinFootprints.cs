@@ -32,7 +32,43 @@ public static class BuiltinFootprints
 
         // The words are read whole up to the last full one and byte by byte after it.
         [KernelNames.Checksum] = [new(0, 1, sizeof(uint), FirstCount: 1), new(2, sizeof(ulong), sizeof(ulong), Writes: true)],
+
+        // The whole table counts, though only the rows the ids name are read.
+        [KernelNames.EmbeddingF16] = Embedding,
+        [KernelNames.EmbeddingBf16] = Embedding,
+        [KernelNames.RmsNormF16] = RmsNorm,
+        [KernelNames.RmsNormBf16] = RmsNorm,
+        [KernelNames.RopeF32] = [new(0, sizeof(float), sizeof(float), FirstCount: 2, SecondCount: 3, Writes: true), new(1, sizeof(uint), sizeof(uint), FirstCount: 2)],
+        [KernelNames.SwigluF32] =
+        [
+            new(0, sizeof(float), sizeof(float), FirstCount: 3),
+            new(1, sizeof(float), sizeof(float), FirstCount: 3),
+            new(2, sizeof(float), sizeof(float), FirstCount: 3, Writes: true),
+        ],
+        [KernelNames.AddF32] = [new(0, sizeof(float), sizeof(float), FirstCount: 2, Writes: true), new(1, sizeof(float), sizeof(float), FirstCount: 2)],
+        [KernelNames.ArgmaxF32] = RowsToColumns,
+        [KernelNames.SampleF32] = RowsToColumns,
     };
+
+    /// <summary>table is vocab × hidden 2-byte weights, ids has tokens u32s, out tokens × hidden floats.</summary>
+    private static PointerFootprint[] Embedding =>
+    [
+        new(0, sizeof(ushort), sizeof(ushort), FirstCount: 4, SecondCount: 5),
+        new(1, sizeof(uint), sizeof(uint), FirstCount: 3),
+        new(2, sizeof(float), sizeof(float), FirstCount: 3, SecondCount: 5, Writes: true),
+    ];
+
+    /// <summary>logits are rows × cols floats, out one u32 per row.</summary>
+    private static PointerFootprint[] RowsToColumns =>
+        [new(0, sizeof(float), sizeof(float), FirstCount: 2, SecondCount: 3), new(1, sizeof(uint), sizeof(uint), FirstCount: 2, Writes: true)];
+
+    /// <summary>x and y are rows × cols floats, w has cols 2-byte weights.</summary>
+    private static PointerFootprint[] RmsNorm =>
+    [
+        new(0, sizeof(float), sizeof(float), FirstCount: 3, SecondCount: 4),
+        new(1, sizeof(ushort), sizeof(ushort), FirstCount: 4),
+        new(2, sizeof(float), sizeof(float), FirstCount: 3, SecondCount: 4, Writes: true),
+    ];
 
     /// <summary>w is rows × cols weights, x has cols floats, y rows floats.</summary>
     private static PointerFootprint[] Gemv(ulong weightBytes) =>

@@ -25,6 +25,15 @@ public sealed class BuiltinKernels : IDisposable
     private readonly GpuFunction _gemvBf16;
     private readonly GpuFunction _spin;
     private readonly GpuFunction _checksum;
+    private readonly GpuFunction _embeddingF16;
+    private readonly GpuFunction _embeddingBf16;
+    private readonly GpuFunction _rmsNormF16;
+    private readonly GpuFunction _rmsNormBf16;
+    private readonly GpuFunction _rope;
+    private readonly GpuFunction _swiglu;
+    private readonly GpuFunction _add;
+    private readonly GpuFunction _argmax;
+    private readonly GpuFunction _sample;
 
     private BuiltinKernels(GpuModule module, GpuDeviceInfo device)
     {
@@ -39,6 +48,15 @@ public sealed class BuiltinKernels : IDisposable
         _gemvBf16 = module.GetFunction(KernelNames.GemvBf16);
         _spin = module.GetFunction(KernelNames.Spin);
         _checksum = module.GetFunction(KernelNames.Checksum);
+        _embeddingF16 = module.GetFunction(KernelNames.EmbeddingF16);
+        _embeddingBf16 = module.GetFunction(KernelNames.EmbeddingBf16);
+        _rmsNormF16 = module.GetFunction(KernelNames.RmsNormF16);
+        _rmsNormBf16 = module.GetFunction(KernelNames.RmsNormBf16);
+        _rope = module.GetFunction(KernelNames.RopeF32);
+        _swiglu = module.GetFunction(KernelNames.SwigluF32);
+        _add = module.GetFunction(KernelNames.AddF32);
+        _argmax = module.GetFunction(KernelNames.ArgmaxF32);
+        _sample = module.GetFunction(KernelNames.SampleF32);
     }
 
     /// <summary>All built-in kernel sources as one translation unit, with <c>#line</c> marks so that errors name the original file.</summary>
@@ -83,8 +101,7 @@ public sealed class BuiltinKernels : IDisposable
             WeightType.Bf16 => _gemvBf16,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         };
-        var blocks = Math.Clamp((rows + WarpsPerBlock - 1) / WarpsPerBlock, 1, _maxBlocks);
-        stream.Launch(function, new LaunchConfig(blocks, BlockSize), _arguments.Clear().Add(weights).Add(x).Add(y).Add(rows).Add(cols));
+        stream.Launch(function, WarpPerRow(rows), _arguments.Clear().Add(weights).Add(x).Add(y).Add(rows).Add(cols));
     }
 
     /// <summary>Keeps one block of the GPU busy for <paramref name="duration"/>, for scheduling tests and benchmarks.</summary>
@@ -101,9 +118,58 @@ public sealed class BuiltinKernels : IDisposable
         stream.Launch(_checksum, Linear((bytes + 3) / 4), _arguments.Clear().Add(data).Add(bytes).Add(result));
     }
 
+    /// <summary>Gathers the f16 or bf16 rows of a <paramref name="vocab"/> × <paramref name="hidden"/> table named by <paramref name="tokens"/> u32 ids into f32 rows.</summary>
+    public void Embedding(GpuStream stream, WeightType type, DevicePtr table, DevicePtr ids, DevicePtr output, uint tokens, uint vocab, uint hidden) =>
+        stream.Launch(
+            Half(type, _embeddingF16, _embeddingBf16),
+            Linear((ulong)tokens * hidden),
+            _arguments.Clear().Add(table).Add(ids).Add(output).Add(tokens).Add(vocab).Add(hidden));
+
+    /// <summary>RMSNorm of each of <paramref name="rows"/> f32 rows with f16 or bf16 weights; <paramref name="y"/> may be <paramref name="x"/>.</summary>
+    public void RmsNorm(GpuStream stream, WeightType type, DevicePtr x, DevicePtr w, DevicePtr y, uint rows, uint cols, float eps) =>
+        stream.Launch(
+            Half(type, _rmsNormF16, _rmsNormBf16),
+            WarpPerRow(rows),
+            _arguments.Clear().Add(x).Add(w).Add(y).Add(rows).Add(cols).Add(eps));
+
+    /// <summary>Rotary embedding in place on <paramref name="tokens"/> rows of <paramref name="width"/> floats, heads of <paramref name="headDim"/>.</summary>
+    public void Rope(GpuStream stream, DevicePtr x, DevicePtr positions, uint tokens, uint width, uint headDim, float theta) =>
+        stream.Launch(
+            _rope,
+            Linear((ulong)tokens * (headDim < 2 ? 0 : width / headDim * (headDim / 2))),
+            _arguments.Clear().Add(x).Add(positions).Add(tokens).Add(width).Add(headDim).Add(theta));
+
+    /// <summary>output = silu(gate) × up over <paramref name="count"/> floats.</summary>
+    public void Swiglu(GpuStream stream, DevicePtr gate, DevicePtr up, DevicePtr output, ulong count) =>
+        stream.Launch(_swiglu, Linear(count), _arguments.Clear().Add(gate).Add(up).Add(output).Add(count));
+
+    /// <summary>y += x over <paramref name="count"/> floats.</summary>
+    public void Add(GpuStream stream, DevicePtr y, DevicePtr x, ulong count) =>
+        stream.Launch(_add, Linear(count), _arguments.Clear().Add(y).Add(x).Add(count));
+
+    /// <summary>The u32 column of each row's largest value, as <see cref="KernelReference.Argmax"/> defines it.</summary>
+    public void Argmax(GpuStream stream, DevicePtr logits, DevicePtr output, uint rows, uint cols) =>
+        stream.Launch(_argmax, WarpPerRow(rows), _arguments.Clear().Add(logits).Add(output).Add(rows).Add(cols));
+
+    /// <summary>A seeded temperature, top-k and top-p draw from each row, as <see cref="KernelReference.Sample"/> defines it.</summary>
+    public void Sample(GpuStream stream, DevicePtr logits, DevicePtr output, uint rows, uint cols, ulong seed, uint step, float temperature, uint topK, float topP) =>
+        stream.Launch(
+            _sample,
+            WarpPerRow(rows),
+            _arguments.Clear().Add(logits).Add(output).Add(rows).Add(cols).Add(seed).Add(step).Add(temperature).Add(topK).Add(topP));
+
     public void Dispose() => _module.Dispose();
 
     private LaunchConfig Linear(ulong elements) => LaunchConfig.Linear(elements, BlockSize, _maxBlocks);
+
+    private LaunchConfig WarpPerRow(uint rows) => new(Math.Clamp((rows + WarpsPerBlock - 1) / WarpsPerBlock, 1, _maxBlocks), BlockSize);
+
+    private static GpuFunction Half(WeightType type, GpuFunction f16, GpuFunction bf16) => type switch
+    {
+        WeightType.F16 => f16,
+        WeightType.Bf16 => bf16,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "these kernels take f16 or bf16 weights"),
+    };
 
     private static KernelSource LoadSource()
     {

@@ -18,6 +18,15 @@ public static class BuiltinSignatures
         [KernelNames.GemvBf16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32],
         [KernelNames.Spin] = [Kind.UInt64],
         [KernelNames.Checksum] = [Kind.Pointer, Kind.UInt64, Kind.Pointer],
+        [KernelNames.EmbeddingF16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],
+        [KernelNames.EmbeddingBf16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],
+        [KernelNames.RmsNormF16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.Float32],
+        [KernelNames.RmsNormBf16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.Float32],
+        [KernelNames.RopeF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.Float32],
+        [KernelNames.SwigluF32] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt64],
+        [KernelNames.AddF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt64],
+        [KernelNames.ArgmaxF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32],
+        [KernelNames.SampleF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt64, Kind.UInt32, Kind.Float32, Kind.UInt32, Kind.Float32],
     };
 
     /// <summary>Each built-in kernel's parameters, laid out as the compiler does.</summary>

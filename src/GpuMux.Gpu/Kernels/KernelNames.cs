@@ -10,4 +10,13 @@ public static class KernelNames
     public const string GemvBf16 = "gemv_bf16";
     public const string Spin = "spin";
     public const string Checksum = "checksum";
+    public const string EmbeddingF16 = "embedding_f16";
+    public const string EmbeddingBf16 = "embedding_bf16";
+    public const string RmsNormF16 = "rmsnorm_f16";
+    public const string RmsNormBf16 = "rmsnorm_bf16";
+    public const string RopeF32 = "rope_f32";
+    public const string SwigluF32 = "swiglu_f32";
+    public const string AddF32 = "add_f32";
+    public const string ArgmaxF32 = "argmax_f32";
+    public const string SampleF32 = "sample_f32";
 }

@@ -174,6 +174,258 @@ public static class KernelReference
         return sum;
     }
 
+    public static void EmbeddingF16(ReadOnlySpan<ushort> table, ReadOnlySpan<uint> ids, Span<float> output, int vocab, int hidden) =>
+        Embedding<F16Weights>(table, ids, output, vocab, hidden);
+
+    public static void EmbeddingBf16(ReadOnlySpan<ushort> table, ReadOnlySpan<uint> ids, Span<float> output, int vocab, int hidden) =>
+        Embedding<Bf16Weights>(table, ids, output, vocab, hidden);
+
+    /// <summary>RMSNorm of each of <paramref name="rows"/> rows; <paramref name="y"/> may be <paramref name="x"/> itself.</summary>
+    public static void RmsNormF16(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, int rows, int cols, float eps) =>
+        RmsNorm<F16Weights>(x, w, y, rows, cols, eps);
+
+    /// <summary>RMSNorm of each of <paramref name="rows"/> rows; <paramref name="y"/> may be <paramref name="x"/> itself.</summary>
+    public static void RmsNormBf16(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, int rows, int cols, float eps) =>
+        RmsNorm<Bf16Weights>(x, w, y, rows, cols, eps);
+
+    /// <summary>
+    /// Rotary embedding in place, rotate_half pairs, with the angle in double as rope.cu has it;
+    /// the GPU may differ by 1 ulp in a cosine or sine (see rope.cu).
+    /// </summary>
+    public static void Rope(Span<float> x, ReadOnlySpan<uint> positions, int tokens, int width, int headDim, float theta)
+    {
+        RequireLengths("rope", (x.Length, (long)tokens * width), (positions.Length, tokens));
+        if (headDim < 2)
+        {
+            return;
+        }
+
+        var half = headDim / 2;
+        var heads = width / headDim;
+        for (var t = 0; t < tokens; t++, x = x[width..])
+        {
+            for (var i = 0; i < half; i++)
+            {
+                var angle = positions[t] * Math.Pow(theta, -(double)(2 * i) / headDim);
+                var c = (float)Math.Cos(angle);
+                var s = (float)Math.Sin(angle);
+                for (var head = 0; head < heads; head++)
+                {
+                    var at = head * headDim + i;
+                    var x0 = x[at];
+                    var x1 = x[at + half];
+                    x[at] = (x0 * c) - (x1 * s);
+                    x[at + half] = (x1 * c) + (x0 * s);
+                }
+            }
+        }
+    }
+
+    /// <summary>output = silu(gate) × up; <paramref name="output"/> may be either input. The GPU's expf may differ by a few ulp (see swiglu.cu).</summary>
+    public static void Swiglu(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> output)
+    {
+        RequireLengths("swiglu", (gate.Length, output.Length), (up.Length, output.Length));
+        for (var i = 0; i < output.Length; i++)
+        {
+            var g = gate[i];
+            var silu = g / (1f + MathF.Exp(-g));
+            output[i] = silu * up[i];
+        }
+    }
+
+    public static void Add(Span<float> y, ReadOnlySpan<float> x)
+    {
+        RequireLengths("add", (x.Length, y.Length));
+        for (var i = 0; i < y.Length; i++)
+        {
+            y[i] += x[i];
+        }
+    }
+
+    /// <summary>Each row's largest column: NaN above every number, ties to the smallest column, 0xFFFFFFFF for no columns.</summary>
+    public static void Argmax(ReadOnlySpan<float> logits, Span<uint> output, int rows, int cols)
+    {
+        RequireLengths("argmax", (logits.Length, (long)rows * cols), (output.Length, rows));
+        for (var r = 0; r < rows; r++, logits = logits[cols..])
+        {
+            var best = uint.MaxValue;
+            for (var c = 0; c < cols; c++)
+            {
+                // Columns come in increasing order, so only a strictly higher value (or a first NaN) wins.
+                if (best == uint.MaxValue || (float.IsNaN(logits[c]) && !float.IsNaN(logits[(int)best])) || logits[c] > logits[(int)best])
+                {
+                    best = (uint)c;
+                }
+            }
+
+            output[r] = best;
+        }
+    }
+
+    /// <summary>The most candidates <see cref="Sample"/> considers: a top_k of 0 or above it means this many.</summary>
+    public const int MaxSampleCandidates = 64;
+
+    /// <summary>
+    /// Seeded temperature, top-k and top-p sampling of each row, as sample.cu defines it. The GPU's
+    /// expf may pick a neighbouring candidate where the draw lies that close to a boundary; see
+    /// <see cref="SampleRow"/>'s margin.
+    /// </summary>
+    public static void Sample(ReadOnlySpan<float> logits, Span<uint> output, int rows, int cols, ulong seed, uint step, float temperature, uint topK, float topP)
+    {
+        RequireLengths("sample", (logits.Length, (long)rows * cols), (output.Length, rows));
+        for (var r = 0; r < rows; r++, logits = logits[cols..])
+        {
+            output[r] = SampleRow(logits[..cols], (uint)r, seed, step, temperature, topK, topP, out _);
+        }
+    }
+
+    /// <summary>
+    /// One row of <see cref="Sample"/>. <paramref name="margin"/> is how far the draw's target lies
+    /// from the nearest running sum, as a fraction of the kept mass (1 where nothing was drawn):
+    /// a device may choose differently only where it is below about 2^-18.
+    /// </summary>
+    internal static uint SampleRow(ReadOnlySpan<float> row, uint rowIndex, ulong seed, uint step, float temperature, uint topK, float topP, out float margin)
+    {
+        margin = 1f;
+        var k = topK == 0 || topK > MaxSampleCandidates ? MaxSampleCandidates : (int)topK;
+        Span<float> v = stackalloc float[MaxSampleCandidates];
+        Span<uint> columns = stackalloc uint[MaxSampleCandidates];
+        var n = SampleCandidates(row, k, v, columns);
+        if (n == 0)
+        {
+            return uint.MaxValue;
+        }
+        if (!(temperature > 0f) || float.IsInfinity(v[0]))
+        {
+            return columns[0];
+        }
+
+        Span<float> w = stackalloc float[n];
+        var total = 0f;
+        for (var j = 0; j < n; j++)
+        {
+            w[j] = MathF.Exp((v[j] - v[0]) / temperature);
+            total += w[j];
+        }
+
+        var m = n;
+        if (topP < 1f)
+        {
+            var cut = topP * total;
+            var running = 0f;
+            for (var j = 0; j < n; j++)
+            {
+                running += w[j];
+                if (running >= cut)
+                {
+                    m = j + 1;
+                    break;
+                }
+            }
+        }
+
+        var kept = 0f;
+        for (var j = 0; j < m; j++)
+        {
+            kept += w[j];
+        }
+
+        var x = Mix64(seed ^ Mix64(((ulong)step << 32) | rowIndex));
+        var target = (uint)(x >> 40) * (1f / (1 << 24)) * kept;
+        var sum = 0f;
+        var chosen = -1;
+        for (var j = 0; j < m; j++)
+        {
+            sum += w[j];
+            margin = Math.Min(margin, Math.Abs(sum - target) / kept);
+            if (chosen < 0 && sum > target)
+            {
+                chosen = j;
+            }
+        }
+
+        return columns[chosen < 0 ? m - 1 : chosen];
+    }
+
+    // The k highest values that are not NaN, from the highest down, the smaller column first among equals.
+    private static int SampleCandidates(ReadOnlySpan<float> row, int k, Span<float> values, Span<uint> columns)
+    {
+        var n = 0;
+        for (var c = 0; c < row.Length; c++)
+        {
+            var value = row[c];
+            if (float.IsNaN(value) || (n == k && !(value > values[n - 1])))
+            {
+                continue;
+            }
+
+            // Insert after every kept value at least as high (equals came first, so rank above); when
+            // all k are kept, the lowest is the one overwritten.
+            var at = n < k ? n : k - 1;
+            while (at > 0 && value > values[at - 1])
+            {
+                values[at] = values[at - 1];
+                columns[at] = columns[at - 1];
+                at--;
+            }
+            values[at] = value;
+            columns[at] = (uint)c;
+            n = Math.Min(n + 1, k);
+        }
+
+        return n;
+    }
+
+    private static void Embedding<TWeights>(ReadOnlySpan<ushort> table, ReadOnlySpan<uint> ids, Span<float> output, int vocab, int hidden)
+        where TWeights : IWeights<ushort>
+    {
+        RequireLengths("embedding", (table.Length, (long)vocab * hidden), (output.Length, (long)ids.Length * hidden));
+        for (var t = 0; t < ids.Length; t++)
+        {
+            var row = output.Slice(t * hidden, hidden);
+            if (ids[t] >= (uint)vocab)
+            {
+                row.Clear();
+                continue;
+            }
+
+            var source = table.Slice((int)ids[t] * hidden, hidden);
+            for (var c = 0; c < hidden; c++)
+            {
+                row[c] = TWeights.ToSingle(source[c]);
+            }
+        }
+    }
+
+    private static void RmsNorm<TWeights>(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, int rows, int cols, float eps)
+        where TWeights : IWeights<ushort>
+    {
+        RequireLengths("rmsnorm", (x.Length, (long)rows * cols), (w.Length, cols), (y.Length, (long)rows * cols));
+        for (var r = 0; r < rows; r++, x = x[cols..], y = y[cols..])
+        {
+            var row = x[..cols];
+            // The sum of squares is gemv's dot product of the row with itself, in gemv's order.
+            var sum = Dot<F32Weights, float>(row, row);
+            var mean = sum / cols;
+            var inv = 1f / MathF.Sqrt(mean + eps);
+            for (var c = 0; c < cols; c++)
+            {
+                y[c] = row[c] * inv * TWeights.ToSingle(w[c]);
+            }
+        }
+    }
+
+    private static void RequireLengths(string kernel, params ReadOnlySpan<(int Actual, long Needed)> spans)
+    {
+        foreach (var (actual, needed) in spans)
+        {
+            if (actual < needed)
+            {
+                throw new ArgumentException($"{kernel} needs spans of {string.Join(", ", spans.ToArray().Select(s => s.Needed))} elements; got {string.Join(", ", spans.ToArray().Select(s => s.Actual))}.");
+            }
+        }
+    }
+
     private static void Gemv<TWeights, T>(ReadOnlySpan<T> w, ReadOnlySpan<float> x, Span<float> y, int rows, int cols)
         where TWeights : IWeights<T>
         where T : unmanaged
@@ -193,9 +445,14 @@ public static class KernelReference
         for (var r = 0; r < rows; r++, w = w[cols..])
         {
             var row = w[..cols];
-            y[r] = Vector256.IsHardwareAccelerated ? RowDotVector<TWeights, T>(row, x) : RowDotScalar<TWeights, T>(row, x);
+            y[r] = Dot<TWeights, T>(row, x);
         }
     }
+
+    private static float Dot<TWeights, T>(ReadOnlySpan<T> row, ReadOnlySpan<float> x)
+        where TWeights : IWeights<T>
+        where T : unmanaged =>
+        Vector256.IsHardwareAccelerated ? RowDotVector<TWeights, T>(row, x) : RowDotScalar<TWeights, T>(row, x);
 
     // The kernel's order, on one warp: lane l accumulates columns l, l + 32, ... with fused
     // multiply-adds, then the shuffle tree sums the lanes.

@@ -14,9 +14,22 @@ internal static class SimKernels
         new(KernelNames.GemvBf16, k => Gemv<ushort>(k, KernelReference.GemvBf16)),
         new(KernelNames.Spin, Spin),
         new(KernelNames.Checksum, Checksum),
+        new(KernelNames.EmbeddingF16, k => Embedding(k, KernelReference.EmbeddingF16)),
+        new(KernelNames.EmbeddingBf16, k => Embedding(k, KernelReference.EmbeddingBf16)),
+        new(KernelNames.RmsNormF16, k => RmsNorm(k, KernelReference.RmsNormF16)),
+        new(KernelNames.RmsNormBf16, k => RmsNorm(k, KernelReference.RmsNormBf16)),
+        new(KernelNames.RopeF32, Rope),
+        new(KernelNames.SwigluF32, Swiglu),
+        new(KernelNames.AddF32, Add),
+        new(KernelNames.ArgmaxF32, Argmax),
+        new(KernelNames.SampleF32, Sample),
     }.ToDictionary(kernel => kernel.Name);
 
     private delegate void GemvBody<TWeight>(ReadOnlySpan<TWeight> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols);
+
+    private delegate void EmbeddingBody(ReadOnlySpan<ushort> table, ReadOnlySpan<uint> ids, Span<float> output, int vocab, int hidden);
+
+    private delegate void RmsNormBody(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, int rows, int cols, float eps);
 
     private static long Fill(SimKernelInvocation k)
     {
@@ -73,5 +86,71 @@ internal static class SimKernels
         // The kernel adds into *out atomically; the caller zeroes it first.
         k.Write<ulong>(2, 1)[0] += sum;
         return k.MemoryBound(bytes);
+    }
+
+    private static long Embedding(SimKernelInvocation k, EmbeddingBody body)
+    {
+        var tokens = k[3].AsUInt32();
+        var vocab = k[4].AsUInt32();
+        var hidden = k[5].AsUInt32();
+        var table = k.Read<ushort>(0, (ulong)vocab * hidden);
+        var ids = k.Read<uint>(1, tokens);
+        var output = k.Write<float>(2, (ulong)tokens * hidden);
+        body(table, ids, output, (int)vocab, (int)hidden);
+        return k.MemoryBound((ulong)tokens * (sizeof(uint) + (ulong)hidden * (sizeof(ushort) + sizeof(float))));
+    }
+
+    private static long RmsNorm(SimKernelInvocation k, RmsNormBody body)
+    {
+        var rows = k[3].AsUInt32();
+        var cols = k[4].AsUInt32();
+        var x = k.Read<float>(0, (ulong)rows * cols);
+        var w = k.Read<ushort>(1, cols);
+        var y = k.Write<float>(2, (ulong)rows * cols);
+        body(x, w, y, (int)rows, (int)cols, k[5].AsFloat32());
+        return k.MemoryBound((3UL * rows * cols * sizeof(float)) + ((ulong)cols * sizeof(ushort)));
+    }
+
+    private static long Rope(SimKernelInvocation k)
+    {
+        var tokens = k[2].AsUInt32();
+        var width = k[3].AsUInt32();
+        var x = k.Write<float>(0, (ulong)tokens * width);
+        KernelReference.Rope(x, k.Read<uint>(1, tokens), (int)tokens, (int)width, (int)k[4].AsUInt32(), k[5].AsFloat32());
+        return k.MemoryBound((2UL * tokens * width * sizeof(float)) + ((ulong)tokens * sizeof(uint)));
+    }
+
+    private static long Swiglu(SimKernelInvocation k)
+    {
+        var count = k[3].AsUInt64();
+        KernelReference.Swiglu(k.Read<float>(0, count), k.Read<float>(1, count), k.Write<float>(2, count));
+        return k.MemoryBound(3 * count * sizeof(float));
+    }
+
+    private static long Add(SimKernelInvocation k)
+    {
+        var count = k[2].AsUInt64();
+        KernelReference.Add(k.Write<float>(0, count), k.Read<float>(1, count));
+        return k.MemoryBound(3 * count * sizeof(float));
+    }
+
+    private static long Argmax(SimKernelInvocation k)
+    {
+        var rows = k[2].AsUInt32();
+        var cols = k[3].AsUInt32();
+        KernelReference.Argmax(k.Read<float>(0, (ulong)rows * cols), k.Write<uint>(1, rows), (int)rows, (int)cols);
+        return k.MemoryBound(((ulong)rows * cols * sizeof(float)) + ((ulong)rows * sizeof(uint)));
+    }
+
+    private static long Sample(SimKernelInvocation k)
+    {
+        var rows = k[2].AsUInt32();
+        var cols = k[3].AsUInt32();
+        KernelReference.Sample(
+            k.Read<float>(0, (ulong)rows * cols), k.Write<uint>(1, rows), (int)rows, (int)cols,
+            k[4].AsUInt64(), k[5].AsUInt32(), k[6].AsFloat32(), k[7].AsUInt32(), k[8].AsFloat32());
+        // One pass over the row for each candidate.
+        var passes = (ulong)Math.Min(k[7].AsUInt32() - 1, KernelReference.MaxSampleCandidates - 1) + 1;
+        return k.MemoryBound((passes * rows * cols * sizeof(float)) + ((ulong)rows * sizeof(uint)));
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using GpuMux.Gpu.Kernels;
 
 namespace GpuMux.Gpu.Tests.Kernels;
@@ -114,5 +115,167 @@ public sealed class KernelReferenceTests
             }
             Assert.True(Math.Abs(y[r] - exact) <= 1e-6 * magnitude + 1e-9, $"row {r}: {y[r]} vs {exact}");
         }
+    }
+
+    [Fact]
+    public void Embedding_widens_the_named_rows_and_zeroes_ids_past_the_table()
+    {
+        ushort[] table = [0x3C00, 0xC000, 0x0001, 0x7BFF, 0x3800, 0x0000];
+        var output = new float[3 * 2];
+
+        KernelReference.EmbeddingF16(table, [2, 3, 0], output, vocab: 3, hidden: 2);
+        Assert.Equal([0.5f, 0f, 0f, 0f, 1f, -2f], output);
+
+        KernelReference.EmbeddingBf16(table, [1], output.AsSpan(0, 2), vocab: 3, hidden: 2);
+        Assert.Equal(KernelReference.Bf16ToSingle(0x0001), output[0]);
+        Assert.Equal(KernelReference.Bf16ToSingle(0x7BFF), output[1]);
+    }
+
+    [Fact]
+    public void RmsNorm_scales_each_row_to_unit_root_mean_square_times_its_weights()
+    {
+        const int rows = 4, cols = 1003;
+        var random = new Random(20);
+        var x = TestData.Floats(random, rows * cols, 10f);
+        var weights = TestData.Floats(random, cols, 2f);
+        var w = MemoryMarshal.Cast<byte, ushort>(KernelReference.EncodeWeights(WeightType.Bf16, weights)).ToArray();
+        var y = new float[x.Length];
+
+        KernelReference.RmsNormBf16(x, w, y, rows, cols, 1e-6f);
+
+        for (var r = 0; r < rows; r++)
+        {
+            var meanSquare = x.Skip(r * cols).Take(cols).Sum(v => (double)v * v) / cols;
+            var inv = 1 / Math.Sqrt(meanSquare + 1e-6);
+            for (var c = 0; c < cols; c++)
+            {
+                var exact = x[r * cols + c] * inv * KernelReference.Bf16ToSingle(w[c]);
+                Assert.True(Math.Abs(y[r * cols + c] - exact) <= 1e-5 * (1 + Math.Abs(exact)), $"row {r} column {c}: {y[r * cols + c]} vs {exact}");
+            }
+        }
+
+        KernelReference.RmsNormBf16(x, w, x, rows, cols, 1e-6f);
+        Assert.Equal(y, x);
+    }
+
+    [Fact]
+    public void Rope_rotates_rotate_half_pairs_by_position_times_the_inverse_frequency()
+    {
+        const int headDim = 8, heads = 2, width = heads * headDim + 1;
+        const float theta = 10000f;
+        var random = new Random(21);
+        var x = TestData.Floats(random, 2 * width);
+        var y = x.ToArray();
+
+        KernelReference.Rope(y, [0, 5], tokens: 2, width, headDim, theta);
+
+        Assert.Equal(x[..width], y[..width]);
+        Assert.Equal(x[^1], y[^1]);
+        for (var head = 0; head < heads; head++)
+        {
+            for (var i = 0; i < headDim / 2; i++)
+            {
+                var at = width + head * headDim + i;
+                var angle = 5 / Math.Pow(theta, 2.0 * i / headDim);
+                var (x0, x1) = ((double)x[at], (double)x[at + headDim / 2]);
+                Assert.Equal(x0 * Math.Cos(angle) - x1 * Math.Sin(angle), y[at], 1e-6);
+                Assert.Equal(x1 * Math.Cos(angle) + x0 * Math.Sin(angle), y[at + headDim / 2], 1e-6);
+            }
+        }
+    }
+
+    [Fact]
+    public void Swiglu_is_silu_of_the_gate_times_up()
+    {
+        float[] gate = [0f, 1f, -3f, 20f, -100f];
+        float[] up = [5f, 2f, 0.5f, 1f, 3f];
+        var output = new float[gate.Length];
+
+        KernelReference.Swiglu(gate, up, output);
+
+        for (var i = 0; i < gate.Length; i++)
+        {
+            var exact = gate[i] / (1 + Math.Exp(-gate[i])) * up[i];
+            Assert.True(Math.Abs(output[i] - exact) <= 1e-6 * Math.Abs(exact) + 1e-40, $"{gate[i]}: {output[i]} vs {exact}");
+        }
+    }
+
+    [Fact]
+    public void Argmax_ranks_nans_first_and_breaks_ties_towards_the_smallest_column()
+    {
+        float[] logits = [1f, 3f, 3f, -0f, 0f, -1f, float.NaN, 2f, float.NaN, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity];
+        var output = new uint[4];
+
+        KernelReference.Argmax(logits, output, rows: 4, cols: 3);
+        Assert.Equal([1u, 0u, 0u, 0u], output);
+
+        KernelReference.Argmax(logits.AsSpan(4, 6), output.AsSpan(0, 2), rows: 2, cols: 3);
+        Assert.Equal([2u, 1u], output[..2]);
+    }
+
+    [Fact]
+    public void Sample_draws_in_proportion_to_the_softmax_of_the_top_k()
+    {
+        // Weights 4 : 3 : 2 : 1 among the top 4; the fifth column is past top_k.
+        float[] logits = [MathF.Log(2), MathF.Log(4), float.NaN, MathF.Log(1), MathF.Log(3), MathF.Log(0.5f)];
+        var counts = new int[logits.Length];
+        const int Draws = 20_000;
+        var output = new uint[1];
+
+        for (uint step = 0; step < Draws; step++)
+        {
+            KernelReference.Sample(logits, output, 1, logits.Length, seed: 42, step, temperature: 1f, topK: 4, topP: 1f);
+            counts[output[0]]++;
+        }
+
+        Assert.Equal(0, counts[2]);
+        Assert.Equal(0, counts[5]);
+        double[] expected = [0.2, 0.4, 0, 0.1, 0.3, 0];
+        for (var c = 0; c < logits.Length; c++)
+        {
+            Assert.True(Math.Abs(counts[c] / (double)Draws - expected[c]) < 0.015, $"column {c}: {counts[c]} of {Draws}");
+        }
+    }
+
+    [Fact]
+    public void Sample_keeps_the_smallest_prefix_reaching_top_p_and_is_greedy_without_temperature()
+    {
+        // Weights 1, 0.75, 0.5, 0.25 of a total of 2.5.
+        float[] logits = [0f, MathF.Log(0.75f), MathF.Log(0.5f), MathF.Log(0.25f)];
+        var seen = new HashSet<uint>[3] { [], [], [] };
+        var output = new uint[1];
+        for (uint step = 0; step < 2000; step++)
+        {
+            KernelReference.Sample(logits, output, 1, 4, 7, step, 1f, 0, 0.35f);
+            seen[0].Add(output[0]);
+            KernelReference.Sample(logits, output, 1, 4, 7, step, 1f, 0, 0.6f);
+            seen[1].Add(output[0]);
+            KernelReference.Sample(logits, output, 1, 4, 7, step, 0f, 0, 1f);
+            seen[2].Add(output[0]);
+        }
+
+        Assert.Equal([0u], seen[0]);
+        Assert.Equal([0u, 1u], seen[1].Order());
+        Assert.Equal([0u], seen[2]);
+    }
+
+    [Fact]
+    public void Sample_depends_on_seed_step_and_row_and_gives_no_column_for_a_row_of_nans()
+    {
+        var logits = new float[3 * 100];
+        var output = new uint[3];
+        var draws = new HashSet<(uint, uint)>();
+        for (uint step = 0; step < 50; step++)
+        {
+            KernelReference.Sample(logits, output, 3, 100, 1, step, 1f, 0, 1f);
+            draws.Add((output[0], output[1]));
+        }
+        Assert.True(draws.Count > 40, $"{draws.Count} distinct pairs of draws in 50 steps");
+
+        logits.AsSpan(100, 100).Fill(float.NaN);
+        KernelReference.Sample(logits, output, 3, 100, 1, 0, 1f, 0, 1f);
+        Assert.Equal(uint.MaxValue, output[1]);
+        KernelReference.Sample(logits, output, 3, 0, 1, 0, 1f, 0, 1f);
+        Assert.Equal(Enumerable.Repeat(uint.MaxValue, 3), output);
     }
 }
