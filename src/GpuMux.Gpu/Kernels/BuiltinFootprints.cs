@@ -2,16 +2,32 @@ namespace GpuMux.Gpu.Kernels;
 
 /// <summary>
 /// The memory a built-in kernel reaches through one pointer parameter: from the pointer,
-/// <see cref="ElementBytes"/> times the scalar arguments at <see cref="FirstCount"/> and
-/// <see cref="SecondCount"/> (-1: none), loaded through a pointer that must be aligned to
-/// <see cref="Alignment"/>; <see cref="Writes"/> when the kernel stores through it. The kernels
-/// loop over their counts whatever the launch's shape, so the footprint depends on the arguments alone.
+/// <see cref="ElementBytes"/> times the scalar arguments at <see cref="FirstCount"/>,
+/// <see cref="SecondCount"/>, <see cref="ThirdCount"/> and <see cref="FourthCount"/> (-1: none),
+/// loaded through a pointer that must be aligned to <see cref="Alignment"/>; <see cref="Writes"/>
+/// when the kernel stores through it. The kernels loop over their counts whatever the launch's
+/// shape, so the footprint depends on the arguments alone. Four counts cover the widest tensor a
+/// built-in indexes: a paged KV cache's pages × slots × heads × dimensions.
 /// </summary>
-public readonly record struct PointerFootprint(int Parameter, ulong ElementBytes, ulong Alignment, int FirstCount = -1, int SecondCount = -1, bool Writes = false)
+public readonly record struct PointerFootprint(int Parameter, ulong ElementBytes, ulong Alignment, int FirstCount = -1, int SecondCount = -1, bool Writes = false, int ThirdCount = -1, int FourthCount = -1)
 {
-    /// <summary>The bytes reached for these counts (1 where the footprint names no count); wide enough never to overflow.</summary>
-    public UInt128 Bytes(ulong firstCount, ulong secondCount) =>
-        (UInt128)ElementBytes * (FirstCount < 0 ? 1 : firstCount) * (SecondCount < 0 ? 1 : secondCount);
+    /// <summary>
+    /// The bytes reached for these counts (a count the footprint does not name is ignored);
+    /// a product past <see cref="UInt128.MaxValue"/>, which four 32-bit counts can reach, saturates there.
+    /// </summary>
+    public UInt128 Bytes(ulong firstCount, ulong secondCount, ulong thirdCount = 1, ulong fourthCount = 1)
+    {
+        var bytes = (UInt128)ElementBytes;
+        bytes = Times(bytes, FirstCount, firstCount);
+        bytes = Times(bytes, SecondCount, secondCount);
+        bytes = Times(bytes, ThirdCount, thirdCount);
+        return Times(bytes, FourthCount, fourthCount);
+    }
+
+    private static UInt128 Times(UInt128 bytes, int parameter, ulong count) =>
+        parameter < 0 ? bytes
+        : count != 0 && bytes > UInt128.MaxValue / count ? UInt128.MaxValue
+        : bytes * count;
 }
 
 /// <summary>
@@ -32,6 +48,9 @@ public static class BuiltinFootprints
 
         // The words are read whole up to the last full one and byte by byte after it.
         [KernelNames.Checksum] = [new(0, 1, sizeof(uint), FirstCount: 1), new(2, sizeof(ulong), sizeof(ulong), Writes: true)],
+        [KernelNames.MatmulF32] = Matmul(sizeof(float)),
+        [KernelNames.MatmulF16] = Matmul(sizeof(ushort)),
+        [KernelNames.MatmulBf16] = Matmul(sizeof(ushort)),
     };
 
     /// <summary>w is rows × cols weights, x has cols floats, y rows floats.</summary>
@@ -40,5 +59,13 @@ public static class BuiltinFootprints
         new(0, weightBytes, weightBytes, FirstCount: 3, SecondCount: 4),
         new(1, sizeof(float), sizeof(float), FirstCount: 4),
         new(2, sizeof(float), sizeof(float), FirstCount: 3, Writes: true),
+    ];
+
+    /// <summary>w is rows × cols weights, x tokens × cols floats, y tokens × rows floats.</summary>
+    private static PointerFootprint[] Matmul(ulong weightBytes) =>
+    [
+        new(0, weightBytes, weightBytes, FirstCount: 3, SecondCount: 4),
+        new(1, sizeof(float), sizeof(float), FirstCount: 5, SecondCount: 4),
+        new(2, sizeof(float), sizeof(float), FirstCount: 5, SecondCount: 3, Writes: true),
     ];
 }

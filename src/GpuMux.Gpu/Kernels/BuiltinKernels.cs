@@ -25,6 +25,9 @@ public sealed class BuiltinKernels : IDisposable
     private readonly GpuFunction _gemvBf16;
     private readonly GpuFunction _spin;
     private readonly GpuFunction _checksum;
+    private readonly GpuFunction _matmulF32;
+    private readonly GpuFunction _matmulF16;
+    private readonly GpuFunction _matmulBf16;
 
     private BuiltinKernels(GpuModule module, GpuDeviceInfo device)
     {
@@ -39,6 +42,9 @@ public sealed class BuiltinKernels : IDisposable
         _gemvBf16 = module.GetFunction(KernelNames.GemvBf16);
         _spin = module.GetFunction(KernelNames.Spin);
         _checksum = module.GetFunction(KernelNames.Checksum);
+        _matmulF32 = module.GetFunction(KernelNames.MatmulF32);
+        _matmulF16 = module.GetFunction(KernelNames.MatmulF16);
+        _matmulBf16 = module.GetFunction(KernelNames.MatmulBf16);
     }
 
     /// <summary>All built-in kernel sources as one translation unit, with <c>#line</c> marks so that errors name the original file.</summary>
@@ -99,6 +105,25 @@ public sealed class BuiltinKernels : IDisposable
     {
         stream.Memset32(result, 0, 2);
         stream.Launch(_checksum, Linear((bytes + 3) / 4), _arguments.Clear().Add(data).Add(bytes).Add(result));
+    }
+
+    /// <summary>
+    /// y[t] = W·x[t] for <paramref name="tokens"/> rows of x (tokens × cols) into y (tokens × rows),
+    /// accumulating in fp32, as <see cref="KernelReference.Matmul"/> computes it.
+    /// </summary>
+    public void Matmul(GpuStream stream, WeightType type, DevicePtr weights, DevicePtr x, DevicePtr y, uint rows, uint cols, uint tokens)
+    {
+        var function = type switch
+        {
+            WeightType.F32 => _matmulF32,
+            WeightType.F16 => _matmulF16,
+            WeightType.Bf16 => _matmulBf16,
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+        };
+        // One warp per row and tile of 8 tokens.
+        var warps = (ulong)rows * ((tokens + 7UL) / 8);
+        var blocks = (uint)Math.Clamp((warps + WarpsPerBlock - 1) / WarpsPerBlock, 1, _maxBlocks);
+        stream.Launch(function, new LaunchConfig(blocks, BlockSize), _arguments.Clear().Add(weights).Add(x).Add(y).Add(rows).Add(cols).Add(tokens));
     }
 
     public void Dispose() => _module.Dispose();

@@ -18,6 +18,9 @@ public static class BuiltinSignatures
         [KernelNames.GemvBf16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32],
         [KernelNames.Spin] = [Kind.UInt64],
         [KernelNames.Checksum] = [Kind.Pointer, Kind.UInt64, Kind.Pointer],
+        [KernelNames.MatmulF32] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],
+        [KernelNames.MatmulF16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],
+        [KernelNames.MatmulBf16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],
     };
 
     /// <summary>Each built-in kernel's parameters, laid out as the compiler does.</summary>

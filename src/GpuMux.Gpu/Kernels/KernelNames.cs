@@ -10,4 +10,7 @@ public static class KernelNames
     public const string GemvBf16 = "gemv_bf16";
     public const string Spin = "spin";
     public const string Checksum = "checksum";
+    public const string MatmulF32 = "matmul_f32";
+    public const string MatmulF16 = "matmul_f16";
+    public const string MatmulBf16 = "matmul_bf16";
 }

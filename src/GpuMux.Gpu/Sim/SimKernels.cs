@@ -14,9 +14,14 @@ internal static class SimKernels
         new(KernelNames.GemvBf16, k => Gemv<ushort>(k, KernelReference.GemvBf16)),
         new(KernelNames.Spin, Spin),
         new(KernelNames.Checksum, Checksum),
+        new(KernelNames.MatmulF32, k => Matmul<float>(k, KernelReference.MatmulF32)),
+        new(KernelNames.MatmulF16, k => Matmul<ushort>(k, KernelReference.MatmulF16)),
+        new(KernelNames.MatmulBf16, k => Matmul<ushort>(k, KernelReference.MatmulBf16)),
     }.ToDictionary(kernel => kernel.Name);
 
     private delegate void GemvBody<TWeight>(ReadOnlySpan<TWeight> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols);
+
+    private delegate void MatmulBody<TWeight>(ReadOnlySpan<TWeight> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols, int tokens);
 
     private static long Fill(SimKernelInvocation k)
     {
@@ -73,5 +78,21 @@ internal static class SimKernels
         // The kernel adds into *out atomically; the caller zeroes it first.
         k.Write<ulong>(2, 1)[0] += sum;
         return k.MemoryBound(bytes);
+    }
+
+    private static unsafe long Matmul<TWeight>(SimKernelInvocation k, MatmulBody<TWeight> body)
+        where TWeight : unmanaged
+    {
+        const ulong TokenTile = 8;
+        var rows = k[3].AsUInt32();
+        var cols = k[4].AsUInt32();
+        var tokens = k[5].AsUInt32();
+        var weights = k.Read<TWeight>(0, (ulong)rows * cols);
+        var x = k.Read<float>(1, (ulong)tokens * cols);
+        var y = k.Write<float>(2, (ulong)tokens * rows);
+        body(weights, x, y, (int)rows, (int)cols, (int)tokens);
+        // The kernel reads the weights once per tile of 8 tokens.
+        var tiles = ((ulong)tokens + TokenTile - 1) / TokenTile;
+        return k.MemoryBound((tiles * rows * cols * (ulong)sizeof(TWeight)) + ((ulong)tokens * (rows + (ulong)cols) * sizeof(float)));
     }
 }

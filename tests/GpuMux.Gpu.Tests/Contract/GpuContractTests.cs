@@ -211,6 +211,31 @@ public abstract partial class GpuContractTests
         }
     }
 
+    [Theory]
+    [InlineData(WeightType.F32)]
+    [InlineData(WeightType.F16)]
+    [InlineData(WeightType.Bf16)]
+    public void Matmul_matches_the_reference_bit_for_bit_on_awkward_shapes(WeightType type)
+    {
+        using var gpu = new TestGpu(Backend);
+        var random = new Random(50 + (int)type);
+        // Tokens below, at and past the kernel's tile of 8, a decode batch of 64 and a short prefill.
+        foreach (var (rows, cols, tokens) in new[] { (1, 1, 1), (37, 1003, 3), (5, 7, 8), (300, 64, 9), (33, 515, 64), (64, 96, 131) })
+        {
+            var x = TestData.Floats(random, tokens * cols);
+            var encoded = KernelReference.EncodeWeights(type, TestData.Floats(random, rows * cols));
+            var expected = new float[tokens * rows];
+            KernelReference.Matmul(type, encoded, x, expected, rows, cols, tokens);
+            using var deviceWeights = gpu.Upload<byte>(encoded);
+            using var deviceX = gpu.Upload<float>(x);
+            using var deviceY = gpu.Context.Allocate((ulong)(tokens * rows) * sizeof(float));
+
+            gpu.Kernels.Matmul(gpu.Stream, type, deviceWeights.Pointer, deviceX.Pointer, deviceY.Pointer, (uint)rows, (uint)cols, (uint)tokens);
+
+            Assert.Equal(expected, gpu.Download<float>(deviceY.Pointer, tokens * rows));
+        }
+    }
+
     [Fact]
     public void Checksum_matches_the_reference_and_sees_a_single_flipped_bit()
     {

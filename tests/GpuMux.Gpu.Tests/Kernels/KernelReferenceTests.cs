@@ -115,4 +115,58 @@ public sealed class KernelReferenceTests
             Assert.True(Math.Abs(y[r] - exact) <= 1e-6 * magnitude + 1e-9, $"row {r}: {y[r]} vs {exact}");
         }
     }
+
+    [Theory]
+    [InlineData(WeightType.F16)]
+    [InlineData(WeightType.Bf16)]
+    public void Matmul_is_each_token_s_gemv_and_agrees_with_a_double_precision_product(WeightType type)
+    {
+        const int rows = 29, cols = 517, tokens = 11;
+        var random = new Random(12);
+        var weights = TestData.Floats(random, rows * cols);
+        var encoded = KernelReference.EncodeWeights(type, weights);
+        var x = TestData.Floats(random, tokens * cols);
+        var y = new float[tokens * rows];
+
+        KernelReference.Matmul(type, encoded, x, y, rows, cols, tokens);
+
+        for (var t = 0; t < tokens; t++)
+        {
+            var gemv = new float[rows];
+            KernelReference.Gemv(type, encoded, x.AsSpan(t * cols, cols), gemv, rows, cols);
+            Assert.Equal(gemv, y.AsSpan(t * rows, rows).ToArray());
+            for (var r = 0; r < rows; r++)
+            {
+                double exact = 0, magnitude = 0;
+                for (var c = 0; c < cols; c++)
+                {
+                    // The weight as the kernel widens it: the encoded value, not the float it came from.
+                    var w = type == WeightType.F16
+                        ? KernelReference.F16ToSingle(BitConverter.ToUInt16(encoded, 2 * (r * cols + c)))
+                        : KernelReference.Bf16ToSingle(BitConverter.ToUInt16(encoded, 2 * (r * cols + c)));
+                    exact += (double)w * x[t * cols + c];
+                    magnitude += Math.Abs((double)w * x[t * cols + c]);
+                }
+                Assert.True(Math.Abs(y[t * rows + r] - exact) <= 1e-6 * magnitude + 1e-9, $"token {t} row {r}: {y[t * rows + r]} vs {exact}");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_matmul_with_too_few_outputs_for_its_tokens_is_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => KernelReference.MatmulF32(new float[6], new float[9], new float[5], 2, 3, 3));
+
+        Assert.Contains("needs 9 inputs and 6 outputs", error.Message);
+    }
+
+    [Fact]
+    public void A_footprint_of_four_counts_multiplies_them_and_saturates_past_128_bits()
+    {
+        var cache = new PointerFootprint(1, sizeof(float), sizeof(float), FirstCount: 9, SecondCount: 10, ThirdCount: 7, FourthCount: 8);
+
+        Assert.Equal((UInt128)4 * 3 * 16 * 2 * 64, cache.Bytes(3, 16, 2, 64));
+        Assert.Equal(UInt128.MaxValue, cache.Bytes(uint.MaxValue, uint.MaxValue, uint.MaxValue, uint.MaxValue));
+        Assert.Equal((UInt128)4, new PointerFootprint(0, sizeof(float), sizeof(float)).Bytes(5, 6, 7, 8));
+    }
 }
