@@ -51,6 +51,19 @@ public static class BuiltinFootprints
         [KernelNames.MatmulF32] = Matmul(sizeof(float)),
         [KernelNames.MatmulF16] = Matmul(sizeof(ushort)),
         [KernelNames.MatmulBf16] = Matmul(sizeof(ushort)),
+
+        // q and out are tokens (5) × q_heads (6) × head_dim (8) floats; each cache is pages (10) ×
+        // page_tokens (9) × kv_heads (7) × head_dim floats; the table has table_pages (11) entries.
+        // The table's contents are not the daemon's to check: the kernel skips any entry past
+        // pages, so the caches' footprints hold whatever the table says.
+        [KernelNames.AttentionPagedF32] =
+        [
+            new(0, sizeof(float), sizeof(float), FirstCount: 5, SecondCount: 6, ThirdCount: 8),
+            new(1, sizeof(float), sizeof(float), FirstCount: 10, SecondCount: 9, ThirdCount: 7, FourthCount: 8),
+            new(2, sizeof(float), sizeof(float), FirstCount: 10, SecondCount: 9, ThirdCount: 7, FourthCount: 8),
+            new(3, sizeof(uint), sizeof(uint), FirstCount: 11),
+            new(4, sizeof(float), sizeof(float), FirstCount: 5, SecondCount: 6, ThirdCount: 8, Writes: true),
+        ],
     };
 
     /// <summary>w is rows × cols weights, x has cols floats, y rows floats.</summary>

@@ -28,6 +28,7 @@ public sealed class BuiltinKernels : IDisposable
     private readonly GpuFunction _matmulF32;
     private readonly GpuFunction _matmulF16;
     private readonly GpuFunction _matmulBf16;
+    private readonly GpuFunction _attentionPaged;
 
     private BuiltinKernels(GpuModule module, GpuDeviceInfo device)
     {
@@ -45,6 +46,7 @@ public sealed class BuiltinKernels : IDisposable
         _matmulF32 = module.GetFunction(KernelNames.MatmulF32);
         _matmulF16 = module.GetFunction(KernelNames.MatmulF16);
         _matmulBf16 = module.GetFunction(KernelNames.MatmulBf16);
+        _attentionPaged = module.GetFunction(KernelNames.AttentionPagedF32);
     }
 
     /// <summary>All built-in kernel sources as one translation unit, with <c>#line</c> marks so that errors name the original file.</summary>
@@ -124,6 +126,21 @@ public sealed class BuiltinKernels : IDisposable
         var warps = (ulong)rows * ((tokens + 7UL) / 8);
         var blocks = (uint)Math.Clamp((warps + WarpsPerBlock - 1) / WarpsPerBlock, 1, _maxBlocks);
         stream.Launch(function, new LaunchConfig(blocks, BlockSize), _arguments.Clear().Add(weights).Add(x).Add(y).Add(rows).Add(cols).Add(tokens));
+    }
+
+    /// <summary>
+    /// Causal attention of one sequence's queries over its paged K and V caches, as
+    /// <see cref="KernelReference.AttentionPagedF32"/> computes it (up to expf's error).
+    /// </summary>
+    public void AttentionPaged(GpuStream stream, DevicePtr q, DevicePtr kCache, DevicePtr vCache, DevicePtr pageTable, DevicePtr output, in PagedAttentionShape shape)
+    {
+        // One warp per query token and head.
+        var warps = (ulong)shape.Tokens * shape.QHeads;
+        var blocks = (uint)Math.Clamp((warps + WarpsPerBlock - 1) / WarpsPerBlock, 1, _maxBlocks);
+        stream.Launch(_attentionPaged, new LaunchConfig(blocks, BlockSize), _arguments.Clear()
+            .Add(q).Add(kCache).Add(vCache).Add(pageTable).Add(output)
+            .Add(shape.Tokens).Add(shape.QHeads).Add(shape.KvHeads).Add(shape.HeadDim)
+            .Add(shape.PageTokens).Add(shape.Pages).Add(shape.TablePages).Add(shape.StartPosition).Add(shape.Scale));
     }
 
     public void Dispose() => _module.Dispose();

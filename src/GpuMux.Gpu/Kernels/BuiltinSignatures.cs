@@ -21,6 +21,11 @@ public static class BuiltinSignatures
         [KernelNames.MatmulF32] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],
         [KernelNames.MatmulF16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],
         [KernelNames.MatmulBf16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],
+        [KernelNames.AttentionPagedF32] =
+        [
+            Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.Pointer,
+            Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.Float32,
+        ],
     };
 
     /// <summary>Each built-in kernel's parameters, laid out as the compiler does.</summary>

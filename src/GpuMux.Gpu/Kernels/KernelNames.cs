@@ -13,4 +13,5 @@ public static class KernelNames
     public const string MatmulF32 = "matmul_f32";
     public const string MatmulF16 = "matmul_f16";
     public const string MatmulBf16 = "matmul_bf16";
+    public const string AttentionPagedF32 = "attention_paged_f32";
 }

@@ -17,6 +17,7 @@ internal static class SimKernels
         new(KernelNames.MatmulF32, k => Matmul<float>(k, KernelReference.MatmulF32)),
         new(KernelNames.MatmulF16, k => Matmul<ushort>(k, KernelReference.MatmulF16)),
         new(KernelNames.MatmulBf16, k => Matmul<ushort>(k, KernelReference.MatmulBf16)),
+        new(KernelNames.AttentionPagedF32, AttentionPaged),
     }.ToDictionary(kernel => kernel.Name);
 
     private delegate void GemvBody<TWeight>(ReadOnlySpan<TWeight> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols);
@@ -95,4 +96,25 @@ internal static class SimKernels
         var tiles = ((ulong)tokens + TokenTile - 1) / TokenTile;
         return k.MemoryBound((tiles * rows * cols * (ulong)sizeof(TWeight)) + ((ulong)tokens * (rows + (ulong)cols) * sizeof(float)));
     }
+
+    private static long AttentionPaged(SimKernelInvocation k)
+    {
+        var shape = new PagedAttentionShape(
+            k[5].AsUInt32(), k[6].AsUInt32(), k[7].AsUInt32(), k[8].AsUInt32(), k[9].AsUInt32(), k[10].AsUInt32(), k[11].AsUInt32(), k[12].AsUInt32(), k[13].AsFloat32());
+        var cache = Count(shape.CacheFloats);
+        var queries = Count(shape.QueryFloats);
+        KernelReference.AttentionPagedF32(
+            k.Read<float>(0, queries), k.Read<float>(1, cache), k.Read<float>(2, cache), k.Read<uint>(3, shape.TablePages), k.Write<float>(4, queries), shape);
+        // Each (token, head) reads its visible keys twice and their values once.
+        double rows = 0;
+        for (uint token = 0; token < shape.Tokens; token++)
+        {
+            rows += shape.PositionsSeenBy(token);
+        }
+        var bytes = (rows * shape.QHeads * 3 + 2.0 * shape.Tokens * shape.QHeads) * shape.HeadDim * sizeof(float);
+        return k.MemoryBound((ulong)Math.Min(bytes, ulong.MaxValue));
+    }
+
+    /// <summary>A float count for a span; past what any span holds, the read refuses it as too large.</summary>
+    private static ulong Count(UInt128 floats) => floats > ulong.MaxValue ? ulong.MaxValue : (ulong)floats;
 }

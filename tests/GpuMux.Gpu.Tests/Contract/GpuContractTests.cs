@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using GpuMux.Gpu.Kernels;
+using GpuMux.Gpu.Tests.Kernels;
 
 namespace GpuMux.Gpu.Tests.Contract;
 
@@ -234,6 +235,30 @@ public abstract partial class GpuContractTests
 
             Assert.Equal(expected, gpu.Download<float>(deviceY.Pointer, tokens * rows));
         }
+    }
+
+    [Theory]
+    [InlineData(7u, 0u, 64u)] // a prefill
+    [InlineData(1u, 300u, 64u)] // a decode step far into the cache
+    [InlineData(3u, 20u, 300u)] // a head wider than one pass of 256 dimensions
+    public void Paged_attention_matches_the_reference_within_expf_s_error(uint tokens, uint start, uint headDim)
+    {
+        using var gpu = new TestGpu(Backend);
+        const uint pageTokens = 16;
+        var positions = (int)(start + tokens);
+        var tablePages = (uint)(positions + pageTokens - 1) / pageTokens;
+        var shape = new PagedAttentionShape(tokens, 8, 2, headDim, pageTokens, tablePages + 2, tablePages, start, 1 / MathF.Sqrt(headDim));
+        var attention = new PagedAttentionCase(new Random(60 + (int)start), shape, positions, sparePages: 2);
+        using var q = gpu.Upload<float>(attention.Queries);
+        using var kCache = gpu.Upload<float>(attention.KCache);
+        using var vCache = gpu.Upload<float>(attention.VCache);
+        using var table = gpu.Upload<uint>(attention.PageTable);
+        using var output = gpu.Context.Allocate((ulong)shape.QueryFloats * sizeof(float));
+
+        gpu.Kernels.AttentionPaged(gpu.Stream, q.Pointer, kCache.Pointer, vCache.Pointer, table.Pointer, output.Pointer, shape);
+
+        var expected = Array.ConvertAll(attention.Reference(), value => (double)value);
+        PagedAttentionCase.AssertClose(expected, gpu.Download<float>(output.Pointer, (int)shape.QueryFloats), $"{tokens} tokens from {start}");
     }
 
     [Fact]

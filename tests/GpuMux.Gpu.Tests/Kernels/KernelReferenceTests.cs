@@ -169,4 +169,37 @@ public sealed class KernelReferenceTests
         Assert.Equal(UInt128.MaxValue, cache.Bytes(uint.MaxValue, uint.MaxValue, uint.MaxValue, uint.MaxValue));
         Assert.Equal((UInt128)4, new PointerFootprint(0, sizeof(float), sizeof(float)).Bytes(5, 6, 7, 8));
     }
+
+    [Theory]
+    [InlineData(5u, 0u, 4u, 4u)] // a prefill of 5 tokens, multi-head
+    [InlineData(1u, 37u, 8u, 2u)] // a decode step at position 37, four query heads per KV head
+    [InlineData(6u, 11u, 4u, 1u)] // a chunk of a prompt after 11 positions, one KV head for all
+    public void Paged_attention_agrees_with_attention_over_a_contiguous_cache_in_doubles(uint tokens, uint start, uint qHeads, uint kvHeads)
+    {
+        const uint headDim = 40, pageTokens = 4;
+        var positions = (int)(start + tokens);
+        var tablePages = (uint)(positions + pageTokens - 1) / pageTokens;
+        var shape = new PagedAttentionShape(tokens, qHeads, kvHeads, headDim, pageTokens, tablePages + 3, tablePages, start, 1 / MathF.Sqrt(headDim));
+        var attention = new PagedAttentionCase(new Random(13 + (int)start), shape, positions, sparePages: 3);
+
+        PagedAttentionCase.AssertClose(attention.Exact(_ => true), attention.Reference(), $"{tokens} tokens from {start}");
+    }
+
+    [Fact]
+    public void Paged_attention_skips_table_entries_past_the_cache_and_positions_past_the_table()
+    {
+        const uint pageTokens = 4;
+        // Position 9 sees 10 positions, but the table names only three pages (12 positions) and its
+        // second entry points past the cache: positions 4-7 drop out of every softmax.
+        var shape = new PagedAttentionShape(3, 2, 1, 8, pageTokens, Pages: 5, TablePages: 3, StartPosition: 9, Scale: 0.5f);
+        var attention = new PagedAttentionCase(new Random(14), shape, positions: 12, sparePages: 2);
+        attention.PageTable[1] = uint.MaxValue;
+
+        PagedAttentionCase.AssertClose(attention.Exact(position => position / pageTokens != 1), attention.Reference(), "a table with a bad entry");
+
+        // A table of no pages leaves every token seeing nothing: +0.0 rather than 0/0.
+        var empty = new float[(int)shape.QueryFloats];
+        KernelReference.AttentionPagedF32(attention.Queries, attention.KCache, attention.VCache, [], empty, shape with { TablePages = 0 });
+        Assert.All(empty, value => Assert.Equal(0f, value));
+    }
 }
