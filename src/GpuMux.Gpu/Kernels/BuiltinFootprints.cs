@@ -64,6 +64,18 @@ public static class BuiltinFootprints
             new(3, sizeof(uint), sizeof(uint), FirstCount: 11),
             new(4, sizeof(float), sizeof(float), FirstCount: 5, SecondCount: 6, ThirdCount: 8, Writes: true),
         ],
+
+        // k_new and v_new are tokens (5) × kv_heads (6) × head_dim (7) floats; each cache, written,
+        // pages (9) × page_tokens (8) × kv_heads × head_dim; the table has table_pages (10)
+        // entries, each checked by the kernel as attention_paged_f32 checks them.
+        [KernelNames.KvAppendF32] =
+        [
+            new(0, sizeof(float), sizeof(float), FirstCount: 5, SecondCount: 6, ThirdCount: 7),
+            new(1, sizeof(float), sizeof(float), FirstCount: 5, SecondCount: 6, ThirdCount: 7),
+            new(2, sizeof(float), sizeof(float), FirstCount: 9, SecondCount: 8, ThirdCount: 6, FourthCount: 7, Writes: true),
+            new(3, sizeof(float), sizeof(float), FirstCount: 9, SecondCount: 8, ThirdCount: 6, FourthCount: 7, Writes: true),
+            new(4, sizeof(uint), sizeof(uint), FirstCount: 10),
+        ],
     };
 
     /// <summary>w is rows × cols weights, x has cols floats, y rows floats.</summary>

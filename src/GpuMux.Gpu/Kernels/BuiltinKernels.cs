@@ -29,6 +29,7 @@ public sealed class BuiltinKernels : IDisposable
     private readonly GpuFunction _matmulF16;
     private readonly GpuFunction _matmulBf16;
     private readonly GpuFunction _attentionPaged;
+    private readonly GpuFunction _kvAppend;
 
     private BuiltinKernels(GpuModule module, GpuDeviceInfo device)
     {
@@ -47,6 +48,7 @@ public sealed class BuiltinKernels : IDisposable
         _matmulF16 = module.GetFunction(KernelNames.MatmulF16);
         _matmulBf16 = module.GetFunction(KernelNames.MatmulBf16);
         _attentionPaged = module.GetFunction(KernelNames.AttentionPagedF32);
+        _kvAppend = module.GetFunction(KernelNames.KvAppendF32);
     }
 
     /// <summary>All built-in kernel sources as one translation unit, with <c>#line</c> marks so that errors name the original file.</summary>
@@ -142,6 +144,12 @@ public sealed class BuiltinKernels : IDisposable
             .Add(shape.Tokens).Add(shape.QHeads).Add(shape.KvHeads).Add(shape.HeadDim)
             .Add(shape.PageTokens).Add(shape.Pages).Add(shape.TablePages).Add(shape.StartPosition).Add(shape.Scale));
     }
+
+    /// <summary>Stores one sequence's new K and V rows in their pages of the caches, as <see cref="KernelReference.KvAppendF32"/> does.</summary>
+    public void KvAppend(GpuStream stream, DevicePtr kNew, DevicePtr vNew, DevicePtr kCache, DevicePtr vCache, DevicePtr pageTable, in KvAppendShape shape) =>
+        stream.Launch(_kvAppend, Linear((ulong)shape.Tokens * shape.KvHeads * shape.HeadDim), _arguments.Clear()
+            .Add(kNew).Add(vNew).Add(kCache).Add(vCache).Add(pageTable)
+            .Add(shape.Tokens).Add(shape.KvHeads).Add(shape.HeadDim).Add(shape.PageTokens).Add(shape.Pages).Add(shape.TablePages).Add(shape.StartPosition));
 
     public void Dispose() => _module.Dispose();
 

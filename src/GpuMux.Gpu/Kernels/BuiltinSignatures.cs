@@ -26,6 +26,11 @@ public static class BuiltinSignatures
             Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.Pointer,
             Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.Float32,
         ],
+        [KernelNames.KvAppendF32] =
+        [
+            Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.Pointer,
+            Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32,
+        ],
     };
 
     /// <summary>Each built-in kernel's parameters, laid out as the compiler does.</summary>

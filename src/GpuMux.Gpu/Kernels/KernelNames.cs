@@ -14,4 +14,5 @@ public static class KernelNames
     public const string MatmulF16 = "matmul_f16";
     public const string MatmulBf16 = "matmul_bf16";
     public const string AttentionPagedF32 = "attention_paged_f32";
+    public const string KvAppendF32 = "kv_append_f32";
 }

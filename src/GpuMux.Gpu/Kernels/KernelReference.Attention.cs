@@ -34,7 +34,7 @@ public static partial class KernelReference
             var max = float.NegativeInfinity;
             for (ulong position = 0; position < positions; position++)
             {
-                if (TryFindRow(pageTable, position, g, shape, out var row))
+                if (TryFindRow(pageTable, position, g, shape.KvHeads, shape.HeadDim, shape.PageTokens, shape.Pages, shape.TablePages, out var row))
                 {
                     var score = AttentionScore(query, kCache.Slice(row, headDim), shape.Scale);
                     if (score > max)
@@ -52,7 +52,7 @@ public static partial class KernelReference
             var seen = false;
             for (ulong position = 0; position < positions; position++)
             {
-                if (TryFindRow(pageTable, position, g, shape, out var row))
+                if (TryFindRow(pageTable, position, g, shape.KvHeads, shape.HeadDim, shape.PageTokens, shape.Pages, shape.TablePages, out var row))
                 {
                     var p = MathF.Exp(AttentionScore(query, kCache.Slice(row, headDim), shape.Scale) - max);
                     sum += p;
@@ -71,20 +71,50 @@ public static partial class KernelReference
         }
     }
 
-    // The kernel's attention_row: where position's key and value of KV head g start in the caches.
-    private static bool TryFindRow(ReadOnlySpan<uint> pageTable, ulong position, uint g, in PagedAttentionShape shape, out int row)
+    /// <summary>
+    /// kv_append_f32: copies each new token's K and V rows into its slot of the caches, skipping a
+    /// token whose page the table does not name or names past the cache. Where a table maps two
+    /// of the tokens to one slot, the later token's row remains (the GPU leaves either).
+    /// </summary>
+    public static void KvAppendF32(
+        ReadOnlySpan<float> kNew, ReadOnlySpan<float> vNew, Span<float> kCache, Span<float> vCache, ReadOnlySpan<uint> pageTable, KvAppendShape shape)
+    {
+        if ((UInt128)kNew.Length < shape.NewFloats || (UInt128)vNew.Length < shape.NewFloats
+            || (UInt128)kCache.Length < shape.CacheFloats || (UInt128)vCache.Length < shape.CacheFloats || pageTable.Length < shape.TablePages)
+        {
+            throw new ArgumentException(
+                $"An append of {shape} needs {shape.NewFloats} new floats of each, {shape.CacheFloats} floats in each cache and {shape.TablePages} table entries; " +
+                $"got {kNew.Length}, {vNew.Length}, {kCache.Length}, {vCache.Length} and {pageTable.Length}.");
+        }
+
+        // A row is all KV heads of one position: KV head 0's row, kv_heads × head_dim floats long.
+        var rowFloats = (int)(shape.KvHeads * shape.HeadDim);
+        for (uint token = 0; token < shape.Tokens; token++)
+        {
+            if (TryFindRow(pageTable, (ulong)shape.StartPosition + token, 0, shape.KvHeads, shape.HeadDim, shape.PageTokens, shape.Pages, shape.TablePages, out var row))
+            {
+                kNew.Slice((int)token * rowFloats, rowFloats).CopyTo(kCache.Slice(row, rowFloats));
+                vNew.Slice((int)token * rowFloats, rowFloats).CopyTo(vCache.Slice(row, rowFloats));
+            }
+        }
+    }
+
+    // The kernels' reading of a page table: where position's row of KV head g starts in the
+    // caches, or false where the position is not in them.
+    private static bool TryFindRow(
+        ReadOnlySpan<uint> pageTable, ulong position, uint g, uint kvHeads, uint headDim, uint pageTokens, uint pages, uint tablePages, out int row)
     {
         row = 0;
-        if (shape.KvHeads == 0 || shape.PageTokens == 0)
+        if (kvHeads == 0 || pageTokens == 0)
         {
             return false;
         }
-        var logical = position / shape.PageTokens;
-        if (logical >= shape.TablePages || pageTable[(int)logical] >= shape.Pages)
+        var logical = position / pageTokens;
+        if (logical >= tablePages || pageTable[(int)logical] >= pages)
         {
             return false;
         }
-        row = (int)((((ulong)pageTable[(int)logical] * shape.PageTokens + position % shape.PageTokens) * shape.KvHeads + g) * shape.HeadDim);
+        row = (int)((((ulong)pageTable[(int)logical] * pageTokens + position % pageTokens) * kvHeads + g) * headDim);
         return true;
     }
 

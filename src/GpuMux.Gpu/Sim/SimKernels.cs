@@ -18,6 +18,7 @@ internal static class SimKernels
         new(KernelNames.MatmulF16, k => Matmul<ushort>(k, KernelReference.MatmulF16)),
         new(KernelNames.MatmulBf16, k => Matmul<ushort>(k, KernelReference.MatmulBf16)),
         new(KernelNames.AttentionPagedF32, AttentionPaged),
+        new(KernelNames.KvAppendF32, KvAppend),
     }.ToDictionary(kernel => kernel.Name);
 
     private delegate void GemvBody<TWeight>(ReadOnlySpan<TWeight> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols);
@@ -113,6 +114,17 @@ internal static class SimKernels
         }
         var bytes = (rows * shape.QHeads * 3 + 2.0 * shape.Tokens * shape.QHeads) * shape.HeadDim * sizeof(float);
         return k.MemoryBound((ulong)Math.Min(bytes, ulong.MaxValue));
+    }
+
+    private static long KvAppend(SimKernelInvocation k)
+    {
+        var shape = new KvAppendShape(k[5].AsUInt32(), k[6].AsUInt32(), k[7].AsUInt32(), k[8].AsUInt32(), k[9].AsUInt32(), k[10].AsUInt32(), k[11].AsUInt32());
+        var rows = Count(shape.NewFloats);
+        var cache = Count(shape.CacheFloats);
+        KernelReference.KvAppendF32(
+            k.Read<float>(0, rows), k.Read<float>(1, rows), k.Write<float>(2, cache), k.Write<float>(3, cache), k.Read<uint>(4, shape.TablePages), shape);
+        // Each new float is read once and written once, for K and for V.
+        return k.MemoryBound(4 * rows * sizeof(float));
     }
 
     /// <summary>A float count for a span; past what any span holds, the read refuses it as too large.</summary>

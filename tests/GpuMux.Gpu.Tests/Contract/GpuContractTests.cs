@@ -262,6 +262,30 @@ public abstract partial class GpuContractTests
     }
 
     [Fact]
+    public void Kv_append_of_a_prefill_then_a_decode_step_matches_the_reference_bit_for_bit()
+    {
+        using var gpu = new TestGpu(Backend);
+        var shape = new PagedAttentionShape(1, 8, 2, 72, PageTokens: 16, Pages: 7, TablePages: 5, StartPosition: 70, Scale: 1);
+        var attention = new PagedAttentionCase(new Random(70), shape, positions: 71, sparePages: 2);
+        var empty = Enumerable.Repeat(float.NaN, attention.KCache.Length).ToArray();
+        using var kCache = gpu.Upload<float>(empty);
+        using var vCache = gpu.Upload<float>(empty);
+        using var table = gpu.Upload<uint>(attention.PageTable);
+
+        foreach (var (start, tokens) in new[] { (0u, 70u), (70u, 1u) })
+        {
+            using var kNew = gpu.Upload<float>(attention.Rows(attention.Keys, start, tokens));
+            using var vNew = gpu.Upload<float>(attention.Rows(attention.Values, start, tokens));
+            gpu.Kernels.KvAppend(gpu.Stream, kNew.Pointer, vNew.Pointer, kCache.Pointer, vCache.Pointer, table.Pointer, attention.Append(start, tokens));
+            // The rows are freed at the end of the iteration: the launch must have read them by then.
+            gpu.Stream.Synchronize();
+        }
+
+        Assert.Equal(attention.KCache, gpu.Download<float>(kCache.Pointer, empty.Length));
+        Assert.Equal(attention.VCache, gpu.Download<float>(vCache.Pointer, empty.Length));
+    }
+
+    [Fact]
     public void Checksum_matches_the_reference_and_sees_a_single_flipped_bit()
     {
         using var gpu = new TestGpu(Backend);

@@ -202,4 +202,39 @@ public sealed class KernelReferenceTests
         KernelReference.AttentionPagedF32(attention.Queries, attention.KCache, attention.VCache, [], empty, shape with { TablePages = 0 });
         Assert.All(empty, value => Assert.Equal(0f, value));
     }
+
+    [Fact]
+    public void Kv_append_of_a_prefill_then_a_decode_step_fills_exactly_the_pages_the_table_names()
+    {
+        var shape = new PagedAttentionShape(1, 4, 2, 24, PageTokens: 4, Pages: 8, TablePages: 5, StartPosition: 17, Scale: 1);
+        var attention = new PagedAttentionCase(new Random(15), shape, positions: 18, sparePages: 3);
+        var kCache = Enumerable.Repeat(float.NaN, attention.KCache.Length).ToArray();
+        var vCache = Enumerable.Repeat(float.NaN, attention.VCache.Length).ToArray();
+
+        KernelReference.KvAppendF32(attention.Rows(attention.Keys, 0, 17), attention.Rows(attention.Values, 0, 17), kCache, vCache, attention.PageTable, attention.Append(0, 17));
+        KernelReference.KvAppendF32(attention.Rows(attention.Keys, 17, 1), attention.Rows(attention.Values, 17, 1), kCache, vCache, attention.PageTable, attention.Append(17, 1));
+
+        Assert.Equal(attention.KCache, kCache);
+        Assert.Equal(attention.VCache, vCache);
+    }
+
+    [Fact]
+    public void Kv_append_skips_tokens_whose_page_the_table_does_not_name_or_names_past_the_cache()
+    {
+        var shape = new PagedAttentionShape(1, 2, 2, 8, PageTokens: 4, Pages: 4, TablePages: 2, StartPosition: 0, Scale: 1);
+        var attention = new PagedAttentionCase(new Random(16), shape, positions: 8, sparePages: 2);
+        var kCache = Enumerable.Repeat(float.NaN, attention.KCache.Length).ToArray();
+        var vCache = (float[])kCache.Clone();
+        var keys = TestData.Floats(new Random(17), 12 * 2 * 8);
+        uint[] table = [attention.PageTable[0], 4];
+
+        // Positions 4-7 are on a page past the cache, 8-11 past the table: only 0-3 are stored.
+        KernelReference.KvAppendF32(keys, keys, kCache, vCache, table, attention.Append(0, 12));
+
+        var row = 2 * 8;
+        var stored = kCache.Select((value, i) => (value, i)).Where(e => !float.IsNaN(e.value)).ToArray();
+        Assert.Equal(4 * row, stored.Length);
+        Assert.Equal(keys[..(4 * row)], kCache.AsSpan((int)(table[0] * 4) * row, 4 * row).ToArray());
+        Assert.Equal(kCache, vCache);
+    }
 }

@@ -48,6 +48,17 @@ internal sealed class PagedAttentionCase
 
     public float[] VCache { get; }
 
+    /// <summary>The positions from <paramref name="start"/>, as kv_append_f32 takes them.</summary>
+    public KvAppendShape Append(uint start, uint tokens) =>
+        new(tokens, Shape.KvHeads, Shape.HeadDim, Shape.PageTokens, Shape.Pages, Shape.TablePages, start);
+
+    /// <summary>Rows <paramref name="start"/> to <paramref name="start"/> + <paramref name="tokens"/> of the keys or values.</summary>
+    public float[] Rows(float[] rows, uint start, uint tokens)
+    {
+        var rowFloats = (int)(Shape.KvHeads * Shape.HeadDim);
+        return rows.AsSpan((int)start * rowFloats, (int)tokens * rowFloats).ToArray();
+    }
+
     public float[] Reference()
     {
         var output = new float[(int)Shape.QueryFloats];
