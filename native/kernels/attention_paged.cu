@@ -106,7 +106,7 @@ extern "C" __global__ void attention_paged_f32(
         float m = __uint_as_float(0xff800000u); // -inf
         for (unsigned long long pos = 0; pos < positions; ++pos)
         {
-            unsigned long long row;
+            unsigned long long row = 0ull;
             if (attention_row(page_table, pos, kv_heads, head_dim, page_tokens, pages, table_pages, g, &row))
             {
                 const float s = attention_score(q_row, k_cache + row, head_dim, scale, lane);
@@ -130,7 +130,7 @@ extern "C" __global__ void attention_paged_f32(
             bool seen = false;
             for (unsigned long long pos = 0; pos < positions; ++pos)
             {
-                unsigned long long row;
+                unsigned long long row = 0ull;
                 if (attention_row(page_table, pos, kv_heads, head_dim, page_tokens, pages, table_pages, g, &row))
                 {
                     const float p = expf(__fsub_rn(attention_score(q_row, k_cache + row, head_dim, scale, lane), m));
