@@ -72,6 +72,11 @@ public sealed class BuiltinLaunchTests
         ["fill's count a buffer"] = (KernelNames.FillF32, (step, f, a, b) => Launch(step, f, Buffer(a, 0), 1f, Buffer(b, 0))),
         ["fill's count a u32"] = (KernelNames.FillF32, (step, f, a, b) => Launch(step, f, Buffer(a, 0), 1f, 4u)),
         ["spin without its duration"] = (KernelNames.Spin, (step, f, a, b) => Launch(step, f)),
+        ["matmul_f16's y of 16 tokens x 32 rows from offset 2052"] = (KernelNames.MatmulF16, (step, f, a, b) => Launch(step, f, Buffer(a, 0), Buffer(b, 0), Buffer(b, 2052), 32u, 64u, 16u)),
+        ["attention's K cache of 3 pages x 4 slots x 2 heads x 64"] = (KernelNames.AttentionPagedF32, (step, f, a, b) =>
+            Launch(step, f, Buffer(a, 0), Buffer(b, 0), Buffer(b, 0), Buffer(a, 0), Buffer(a, 0), 1u, 2u, 2u, 64u, 4u, 3u, 1u, 0u, 0.125f)),
+        ["kv_append's K cache of 3 pages x 4 slots x 2 heads x 64"] = (KernelNames.KvAppendF32, (step, f, a, b) =>
+            Launch(step, f, Buffer(a, 0), Buffer(a, 0), Buffer(b, 0), Buffer(b, 0), Buffer(a, 0), 1u, 2u, 64u, 4u, 3u, 1u, 0u)),
     };
 
     [Theory]
@@ -84,6 +89,9 @@ public sealed class BuiltinLaunchTests
     [InlineData("fill's count a buffer", "argument 2 of fill_f32 is a UInt64, not a buffer or tensor")]
     [InlineData("fill's count a u32", "argument 2 of fill_f32 is a UInt64, not a UInt32")]
     [InlineData("spin without its duration", "spin takes 1 argument, not 0")]
+    [InlineData("matmul_f16's y of 16 tokens x 32 rows from offset 2052", "argument 2 of matmul_f16 reaches 2048 bytes from offset 2052")]
+    [InlineData("attention's K cache of 3 pages x 4 slots x 2 heads x 64", "argument 1 of attention_paged_f32 reaches 6144 bytes from offset 0, past the end of buffer")]
+    [InlineData("kv_append's K cache of 3 pages x 4 slots x 2 heads x 64", "argument 2 of kv_append_f32 reaches 6144 bytes from offset 0, past the end of buffer")]
     public async Task A_built_in_launch_outside_its_buffers_or_unlike_its_signature_is_refused_naming_the_argument(string name, string expected)
     {
         var (kernel, launch) = Cases[name];

@@ -79,7 +79,11 @@ internal sealed class BuiltinLaunchRule
             message = $"argument {footprint.Parameter} of {_kernel} is written, and tensor {pointer.Handle} is a model's weights, which no step may change";
             return EngineError.InvalidArgument;
         }
-        var bytes = footprint.Bytes(CountAt(arguments, footprint.FirstCount), CountAt(arguments, footprint.SecondCount));
+        var bytes = footprint.Bytes(
+            CountAt(arguments, footprint.FirstCount),
+            CountAt(arguments, footprint.SecondCount),
+            CountAt(arguments, footprint.ThirdCount),
+            CountAt(arguments, footprint.FourthCount));
         var (length, start) = pointer.IsTensor ? Tensor(model!, pointer.Handle) : Buffer(session, pointer.Handle);
         if (pointer.Bits > length || bytes > length - pointer.Bits)
         {

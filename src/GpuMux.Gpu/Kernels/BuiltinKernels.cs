@@ -35,6 +35,12 @@ public sealed class BuiltinKernels : IDisposable
     private readonly GpuFunction _argmax;
     private readonly GpuFunction _sample;
 
+    private readonly GpuFunction _matmulF32;
+    private readonly GpuFunction _matmulF16;
+    private readonly GpuFunction _matmulBf16;
+    private readonly GpuFunction _attentionPaged;
+    private readonly GpuFunction _kvAppend;
+
     private BuiltinKernels(GpuModule module, GpuDeviceInfo device)
     {
         _module = module;
@@ -57,6 +63,11 @@ public sealed class BuiltinKernels : IDisposable
         _add = module.GetFunction(KernelNames.AddF32);
         _argmax = module.GetFunction(KernelNames.ArgmaxF32);
         _sample = module.GetFunction(KernelNames.SampleF32);
+        _matmulF32 = module.GetFunction(KernelNames.MatmulF32);
+        _matmulF16 = module.GetFunction(KernelNames.MatmulF16);
+        _matmulBf16 = module.GetFunction(KernelNames.MatmulBf16);
+        _attentionPaged = module.GetFunction(KernelNames.AttentionPagedF32);
+        _kvAppend = module.GetFunction(KernelNames.KvAppendF32);
     }
 
     /// <summary>All built-in kernel sources as one translation unit, with <c>#line</c> marks so that errors name the original file.</summary>
@@ -157,6 +168,46 @@ public sealed class BuiltinKernels : IDisposable
             _sample,
             WarpPerRow(rows),
             _arguments.Clear().Add(logits).Add(output).Add(rows).Add(cols).Add(seed).Add(step).Add(temperature).Add(topK).Add(topP));
+
+    /// <summary>
+    /// y[t] = W·x[t] for <paramref name="tokens"/> rows of x (tokens × cols) into y (tokens × rows),
+    /// accumulating in fp32, as <see cref="KernelReference.Matmul"/> computes it.
+    /// </summary>
+    public void Matmul(GpuStream stream, WeightType type, DevicePtr weights, DevicePtr x, DevicePtr y, uint rows, uint cols, uint tokens)
+    {
+        var function = type switch
+        {
+            WeightType.F32 => _matmulF32,
+            WeightType.F16 => _matmulF16,
+            WeightType.Bf16 => _matmulBf16,
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+        };
+        // One warp per row and tile of 8 tokens.
+        var warps = (ulong)rows * ((tokens + 7UL) / 8);
+        var blocks = (uint)Math.Clamp((warps + WarpsPerBlock - 1) / WarpsPerBlock, 1, _maxBlocks);
+        stream.Launch(function, new LaunchConfig(blocks, BlockSize), _arguments.Clear().Add(weights).Add(x).Add(y).Add(rows).Add(cols).Add(tokens));
+    }
+
+    /// <summary>
+    /// Causal attention of one sequence's queries over its paged K and V caches, as
+    /// <see cref="KernelReference.AttentionPagedF32"/> computes it (up to expf's error).
+    /// </summary>
+    public void AttentionPaged(GpuStream stream, DevicePtr q, DevicePtr kCache, DevicePtr vCache, DevicePtr pageTable, DevicePtr output, in PagedAttentionShape shape)
+    {
+        // One warp per query token and head.
+        var warps = (ulong)shape.Tokens * shape.QHeads;
+        var blocks = (uint)Math.Clamp((warps + WarpsPerBlock - 1) / WarpsPerBlock, 1, _maxBlocks);
+        stream.Launch(_attentionPaged, new LaunchConfig(blocks, BlockSize), _arguments.Clear()
+            .Add(q).Add(kCache).Add(vCache).Add(pageTable).Add(output)
+            .Add(shape.Tokens).Add(shape.QHeads).Add(shape.KvHeads).Add(shape.HeadDim)
+            .Add(shape.PageTokens).Add(shape.Pages).Add(shape.TablePages).Add(shape.StartPosition).Add(shape.Scale));
+    }
+
+    /// <summary>Stores one sequence's new K and V rows in their pages of the caches, as <see cref="KernelReference.KvAppendF32"/> does.</summary>
+    public void KvAppend(GpuStream stream, DevicePtr kNew, DevicePtr vNew, DevicePtr kCache, DevicePtr vCache, DevicePtr pageTable, in KvAppendShape shape) =>
+        stream.Launch(_kvAppend, Linear((ulong)shape.Tokens * shape.KvHeads * shape.HeadDim), _arguments.Clear()
+            .Add(kNew).Add(vNew).Add(kCache).Add(vCache).Add(pageTable)
+            .Add(shape.Tokens).Add(shape.KvHeads).Add(shape.HeadDim).Add(shape.PageTokens).Add(shape.Pages).Add(shape.TablePages).Add(shape.StartPosition));
 
     public void Dispose() => _module.Dispose();
 

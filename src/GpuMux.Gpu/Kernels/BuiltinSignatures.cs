@@ -27,6 +27,19 @@ public static class BuiltinSignatures
         [KernelNames.AddF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt64],
         [KernelNames.ArgmaxF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32],
         [KernelNames.SampleF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt64, Kind.UInt32, Kind.Float32, Kind.UInt32, Kind.Float32],
+        [KernelNames.MatmulF32] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],
+        [KernelNames.MatmulF16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],
+        [KernelNames.MatmulBf16] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],
+        [KernelNames.AttentionPagedF32] =
+        [
+            Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.Pointer,
+            Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.Float32,
+        ],
+        [KernelNames.KvAppendF32] =
+        [
+            Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.Pointer,
+            Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.UInt32,
+        ],
     };
 
     /// <summary>Each built-in kernel's parameters, laid out as the compiler does.</summary>

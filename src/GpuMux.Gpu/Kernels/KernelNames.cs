@@ -19,4 +19,10 @@ public static class KernelNames
     public const string AddF32 = "add_f32";
     public const string ArgmaxF32 = "argmax_f32";
     public const string SampleF32 = "sample_f32";
+
+    public const string MatmulF32 = "matmul_f32";
+    public const string MatmulF16 = "matmul_f16";
+    public const string MatmulBf16 = "matmul_bf16";
+    public const string AttentionPagedF32 = "attention_paged_f32";
+    public const string KvAppendF32 = "kv_append_f32";
 }

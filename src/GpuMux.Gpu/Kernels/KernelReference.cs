@@ -11,7 +11,7 @@ namespace GpuMux.Gpu.Kernels;
 /// them to check the device's results. The only differences left are NaN payloads, which the GPU
 /// canonicalises and the CPU propagates.
 /// </summary>
-public static class KernelReference
+public static partial class KernelReference
 {
     private const int WarpSize = 32;
 

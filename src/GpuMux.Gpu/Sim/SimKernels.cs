@@ -23,6 +23,11 @@ internal static class SimKernels
         new(KernelNames.AddF32, Add),
         new(KernelNames.ArgmaxF32, Argmax),
         new(KernelNames.SampleF32, Sample),
+        new(KernelNames.MatmulF32, k => Matmul<float>(k, KernelReference.MatmulF32)),
+        new(KernelNames.MatmulF16, k => Matmul<ushort>(k, KernelReference.MatmulF16)),
+        new(KernelNames.MatmulBf16, k => Matmul<ushort>(k, KernelReference.MatmulBf16)),
+        new(KernelNames.AttentionPagedF32, AttentionPaged),
+        new(KernelNames.KvAppendF32, KvAppend),
     }.ToDictionary(kernel => kernel.Name);
 
     private delegate void GemvBody<TWeight>(ReadOnlySpan<TWeight> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols);
@@ -30,6 +35,8 @@ internal static class SimKernels
     private delegate void EmbeddingBody(ReadOnlySpan<ushort> table, ReadOnlySpan<uint> ids, Span<float> output, int vocab, int hidden);
 
     private delegate void RmsNormBody(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, int rows, int cols, float eps);
+
+    private delegate void MatmulBody<TWeight>(ReadOnlySpan<TWeight> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols, int tokens);
 
     private static long Fill(SimKernelInvocation k)
     {
@@ -153,4 +160,52 @@ internal static class SimKernels
         var passes = (ulong)Math.Min(k[7].AsUInt32() - 1, KernelReference.MaxSampleCandidates - 1) + 1;
         return k.MemoryBound((passes * rows * cols * sizeof(float)) + ((ulong)rows * sizeof(uint)));
     }
+
+    private static unsafe long Matmul<TWeight>(SimKernelInvocation k, MatmulBody<TWeight> body)
+        where TWeight : unmanaged
+    {
+        const ulong TokenTile = 8;
+        var rows = k[3].AsUInt32();
+        var cols = k[4].AsUInt32();
+        var tokens = k[5].AsUInt32();
+        var weights = k.Read<TWeight>(0, (ulong)rows * cols);
+        var x = k.Read<float>(1, (ulong)tokens * cols);
+        var y = k.Write<float>(2, (ulong)tokens * rows);
+        body(weights, x, y, (int)rows, (int)cols, (int)tokens);
+        // The kernel reads the weights once per tile of 8 tokens.
+        var tiles = ((ulong)tokens + TokenTile - 1) / TokenTile;
+        return k.MemoryBound((tiles * rows * cols * (ulong)sizeof(TWeight)) + ((ulong)tokens * (rows + (ulong)cols) * sizeof(float)));
+    }
+
+    private static long AttentionPaged(SimKernelInvocation k)
+    {
+        var shape = new PagedAttentionShape(
+            k[5].AsUInt32(), k[6].AsUInt32(), k[7].AsUInt32(), k[8].AsUInt32(), k[9].AsUInt32(), k[10].AsUInt32(), k[11].AsUInt32(), k[12].AsUInt32(), k[13].AsFloat32());
+        var cache = Count(shape.CacheFloats);
+        var queries = Count(shape.QueryFloats);
+        KernelReference.AttentionPagedF32(
+            k.Read<float>(0, queries), k.Read<float>(1, cache), k.Read<float>(2, cache), k.Read<uint>(3, shape.TablePages), k.Write<float>(4, queries), shape);
+        // Each (token, head) reads its visible keys twice and their values once.
+        double rows = 0;
+        for (uint token = 0; token < shape.Tokens; token++)
+        {
+            rows += shape.PositionsSeenBy(token);
+        }
+        var bytes = (rows * shape.QHeads * 3 + 2.0 * shape.Tokens * shape.QHeads) * shape.HeadDim * sizeof(float);
+        return k.MemoryBound((ulong)Math.Min(bytes, ulong.MaxValue));
+    }
+
+    private static long KvAppend(SimKernelInvocation k)
+    {
+        var shape = new KvAppendShape(k[5].AsUInt32(), k[6].AsUInt32(), k[7].AsUInt32(), k[8].AsUInt32(), k[9].AsUInt32(), k[10].AsUInt32(), k[11].AsUInt32());
+        var rows = Count(shape.NewFloats);
+        var cache = Count(shape.CacheFloats);
+        KernelReference.KvAppendF32(
+            k.Read<float>(0, rows), k.Read<float>(1, rows), k.Write<float>(2, cache), k.Write<float>(3, cache), k.Read<uint>(4, shape.TablePages), shape);
+        // Each new float is read once and written once, for K and for V.
+        return k.MemoryBound(4 * rows * sizeof(float));
+    }
+
+    /// <summary>A float count for a span; past what any span holds, the read refuses it as too large.</summary>
+    private static ulong Count(UInt128 floats) => floats > ulong.MaxValue ? ulong.MaxValue : (ulong)floats;
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using GpuMux.Gpu.Kernels;
+using GpuMux.Gpu.Tests.Kernels;
 
 namespace GpuMux.Gpu.Tests.Contract;
 
@@ -209,6 +210,79 @@ public abstract partial class GpuContractTests
                 Assert.True(Math.Abs(result[r] - expected[r]) <= 1e-5f * (1 + Math.Abs(expected[r])), $"{type} {rows}x{cols} row {r}: {result[r]} vs {expected[r]}");
             }
         }
+    }
+
+    [Theory]
+    [InlineData(WeightType.F32)]
+    [InlineData(WeightType.F16)]
+    [InlineData(WeightType.Bf16)]
+    public void Matmul_matches_the_reference_bit_for_bit_on_awkward_shapes(WeightType type)
+    {
+        using var gpu = new TestGpu(Backend);
+        var random = new Random(50 + (int)type);
+        // Tokens below, at and past the kernel's tile of 8, a decode batch of 64 and a short prefill.
+        foreach (var (rows, cols, tokens) in new[] { (1, 1, 1), (37, 1003, 3), (5, 7, 8), (300, 64, 9), (33, 515, 64), (64, 96, 131) })
+        {
+            var x = TestData.Floats(random, tokens * cols);
+            var encoded = KernelReference.EncodeWeights(type, TestData.Floats(random, rows * cols));
+            var expected = new float[tokens * rows];
+            KernelReference.Matmul(type, encoded, x, expected, rows, cols, tokens);
+            using var deviceWeights = gpu.Upload<byte>(encoded);
+            using var deviceX = gpu.Upload<float>(x);
+            using var deviceY = gpu.Context.Allocate((ulong)(tokens * rows) * sizeof(float));
+
+            gpu.Kernels.Matmul(gpu.Stream, type, deviceWeights.Pointer, deviceX.Pointer, deviceY.Pointer, (uint)rows, (uint)cols, (uint)tokens);
+
+            Assert.Equal(expected, gpu.Download<float>(deviceY.Pointer, tokens * rows));
+        }
+    }
+
+    [Theory]
+    [InlineData(7u, 0u, 64u)] // a prefill
+    [InlineData(1u, 300u, 64u)] // a decode step far into the cache
+    [InlineData(3u, 20u, 300u)] // a head wider than one pass of 256 dimensions
+    public void Paged_attention_matches_the_reference_within_expf_s_error(uint tokens, uint start, uint headDim)
+    {
+        using var gpu = new TestGpu(Backend);
+        const uint pageTokens = 16;
+        var positions = (int)(start + tokens);
+        var tablePages = (uint)(positions + pageTokens - 1) / pageTokens;
+        var shape = new PagedAttentionShape(tokens, 8, 2, headDim, pageTokens, tablePages + 2, tablePages, start, 1 / MathF.Sqrt(headDim));
+        var attention = new PagedAttentionCase(new Random(60 + (int)start), shape, positions, sparePages: 2);
+        using var q = gpu.Upload<float>(attention.Queries);
+        using var kCache = gpu.Upload<float>(attention.KCache);
+        using var vCache = gpu.Upload<float>(attention.VCache);
+        using var table = gpu.Upload<uint>(attention.PageTable);
+        using var output = gpu.Context.Allocate((ulong)shape.QueryFloats * sizeof(float));
+
+        gpu.Kernels.AttentionPaged(gpu.Stream, q.Pointer, kCache.Pointer, vCache.Pointer, table.Pointer, output.Pointer, shape);
+
+        var expected = Array.ConvertAll(attention.Reference(), value => (double)value);
+        PagedAttentionCase.AssertClose(expected, gpu.Download<float>(output.Pointer, (int)shape.QueryFloats), $"{tokens} tokens from {start}");
+    }
+
+    [Fact]
+    public void Kv_append_of_a_prefill_then_a_decode_step_matches_the_reference_bit_for_bit()
+    {
+        using var gpu = new TestGpu(Backend);
+        var shape = new PagedAttentionShape(1, 8, 2, 72, PageTokens: 16, Pages: 7, TablePages: 5, StartPosition: 70, Scale: 1);
+        var attention = new PagedAttentionCase(new Random(70), shape, positions: 71, sparePages: 2);
+        var empty = Enumerable.Repeat(float.NaN, attention.KCache.Length).ToArray();
+        using var kCache = gpu.Upload<float>(empty);
+        using var vCache = gpu.Upload<float>(empty);
+        using var table = gpu.Upload<uint>(attention.PageTable);
+
+        foreach (var (start, tokens) in new[] { (0u, 70u), (70u, 1u) })
+        {
+            using var kNew = gpu.Upload<float>(attention.Rows(attention.Keys, start, tokens));
+            using var vNew = gpu.Upload<float>(attention.Rows(attention.Values, start, tokens));
+            gpu.Kernels.KvAppend(gpu.Stream, kNew.Pointer, vNew.Pointer, kCache.Pointer, vCache.Pointer, table.Pointer, attention.Append(start, tokens));
+            // The rows are freed at the end of the iteration: the launch must have read them by then.
+            gpu.Stream.Synchronize();
+        }
+
+        Assert.Equal(attention.KCache, gpu.Download<float>(kCache.Pointer, empty.Length));
+        Assert.Equal(attention.VCache, gpu.Download<float>(vCache.Pointer, empty.Length));
     }
 
     [Fact]
