@@ -95,12 +95,14 @@ internal sealed class EngineRuntime
     /// How long the engine thread may sleep when nothing is posted. Completions on the device and
     /// posts wake it, and held steps and steps waiting for room go only then, but for what time
     /// alone changes: a deadline, a model's turn ending. So the sleep lasts until the first of
-    /// those, or the fault check's next look while work is on the device, or for good.
+    /// those, or the fault check's next look while work is on the device, or for good. Held and
+    /// waiting steps are also looked at once a fault check's interval at the least, so that an
+    /// edge nothing signals costs them that interval rather than their never going.
     /// </summary>
     public TimeSpan BeginWait()
     {
         _timedChangeAtNs = _scheduler.Held > 0 || _dispatcher.HasWaiting
-            ? Math.Min(_scheduler.StuckUntilNs, _models.NextTurnEndNs())
+            ? Math.Min(Math.Min(_scheduler.StuckUntilNs, _models.NextTurnEndNs()), MonotonicClock.NowNanoseconds() + (long)DeviceRecheck.TotalNanoseconds)
             : long.MaxValue;
         var limit = HasStepsInFlight ? DeviceRecheck : Timeout.InfiniteTimeSpan;
         if (_timedChangeAtNs == long.MaxValue)
