@@ -9,24 +9,6 @@
 
 namespace embedding_detail
 {
-struct F16
-{
-    static __device__ __forceinline__ float widen(unsigned short bits)
-    {
-        float f;
-        asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(bits));
-        return f;
-    }
-};
-
-struct Bf16
-{
-    static __device__ __forceinline__ float widen(unsigned short bits)
-    {
-        return __uint_as_float((unsigned int)bits << 16);
-    }
-};
-
 template <typename Dtype>
 __device__ __forceinline__ void gather(
     const unsigned short* table, const unsigned int* ids, float* out, unsigned int tokens, unsigned int vocab, unsigned int hidden)
@@ -38,7 +20,7 @@ __device__ __forceinline__ void gather(
         const unsigned long long t = i / hidden;
         const unsigned long long c = i - t * hidden;
         const unsigned int id = ids[t];
-        out[i] = id < vocab ? Dtype::widen(table[(unsigned long long)id * hidden + c]) : 0.0f;
+        out[i] = id < vocab ? Dtype::load(table, (unsigned long long)id * hidden + c) : 0.0f;
     }
 }
 }
@@ -46,11 +28,11 @@ __device__ __forceinline__ void gather(
 extern "C" __global__ void embedding_f16(
     const unsigned short* table, const unsigned int* ids, float* out, unsigned int tokens, unsigned int vocab, unsigned int hidden)
 {
-    embedding_detail::gather<embedding_detail::F16>(table, ids, out, tokens, vocab, hidden);
+    embedding_detail::gather<F16>(table, ids, out, tokens, vocab, hidden);
 }
 
 extern "C" __global__ void embedding_bf16(
     const unsigned short* table, const unsigned int* ids, float* out, unsigned int tokens, unsigned int vocab, unsigned int hidden)
 {
-    embedding_detail::gather<embedding_detail::Bf16>(table, ids, out, tokens, vocab, hidden);
+    embedding_detail::gather<Bf16>(table, ids, out, tokens, vocab, hidden);
 }

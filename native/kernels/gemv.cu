@@ -6,37 +6,8 @@
 // Threads past the last full warp of a block idle; a block of fewer than 32 threads does nothing.
 //
 // Lane l accumulates columns l, l + 32, l + 64, ... with fused multiply-adds, then the warp sums
-// the 32 partials with a shuffle tree; the host reference follows the same order exactly.
+// the 32 partials with a shuffle tree (prelude.cuh); the host reference follows the same order exactly.
 // Compile without --use_fast_math or --ftz=true: the host reference keeps denormals.
-
-struct F32
-{
-    typedef float Storage;
-    static __device__ __forceinline__ float load(const float* p, unsigned long long i)
-    {
-        return p[i];
-    }
-};
-
-struct F16
-{
-    typedef unsigned short Storage;
-    static __device__ __forceinline__ float load(const unsigned short* p, unsigned long long i)
-    {
-        float f;
-        asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(p[i]));
-        return f;
-    }
-};
-
-struct Bf16
-{
-    typedef unsigned short Storage;
-    static __device__ __forceinline__ float load(const unsigned short* p, unsigned long long i)
-    {
-        return __uint_as_float((unsigned int)p[i] << 16);
-    }
-};
 
 template <typename Dtype>
 __device__ __forceinline__ void gemv_rows(
@@ -59,10 +30,7 @@ __device__ __forceinline__ void gemv_rows(
         {
             acc = __fmaf_rn(Dtype::load(w, row_start + c), x[c], acc);
         }
-        for (unsigned int offset = 16u; offset > 0u; offset >>= 1)
-        {
-            acc = __fadd_rn(acc, __shfl_down_sync(0xffffffffu, acc, offset));
-        }
+        acc = warp_sum_tree(acc);
         if (lane == 0u)
         {
             y[row] = acc;

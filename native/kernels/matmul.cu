@@ -17,35 +17,6 @@
 
 #define MATMUL_TOKEN_TILE 8u
 
-struct MatmulF32
-{
-    typedef float Storage;
-    static __device__ __forceinline__ float load(const float* p, unsigned long long i)
-    {
-        return p[i];
-    }
-};
-
-struct MatmulF16
-{
-    typedef unsigned short Storage;
-    static __device__ __forceinline__ float load(const unsigned short* p, unsigned long long i)
-    {
-        float f;
-        asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(p[i]));
-        return f;
-    }
-};
-
-struct MatmulBf16
-{
-    typedef unsigned short Storage;
-    static __device__ __forceinline__ float load(const unsigned short* p, unsigned long long i)
-    {
-        return __uint_as_float((unsigned int)p[i] << 16);
-    }
-};
-
 template <typename Dtype>
 __device__ __forceinline__ void matmul_tiles(
     const typename Dtype::Storage* w, const float* x, float* y, unsigned int rows, unsigned int cols, unsigned int tokens)
@@ -94,11 +65,7 @@ __device__ __forceinline__ void matmul_tiles(
         {
             if (j < count)
             {
-                float sum = acc[j];
-                for (unsigned int offset = 16u; offset > 0u; offset >>= 1)
-                {
-                    sum = __fadd_rn(sum, __shfl_down_sync(0xffffffffu, sum, offset));
-                }
+                const float sum = warp_sum_tree(acc[j]);
                 if (lane == 0u)
                 {
                     y[(first_token + j) * rows + row] = sum;
@@ -110,15 +77,15 @@ __device__ __forceinline__ void matmul_tiles(
 
 extern "C" __global__ void matmul_f32(const float* w, const float* x, float* y, unsigned int rows, unsigned int cols, unsigned int tokens)
 {
-    matmul_tiles<MatmulF32>(w, x, y, rows, cols, tokens);
+    matmul_tiles<F32>(w, x, y, rows, cols, tokens);
 }
 
 extern "C" __global__ void matmul_f16(const unsigned short* w, const float* x, float* y, unsigned int rows, unsigned int cols, unsigned int tokens)
 {
-    matmul_tiles<MatmulF16>(w, x, y, rows, cols, tokens);
+    matmul_tiles<F16>(w, x, y, rows, cols, tokens);
 }
 
 extern "C" __global__ void matmul_bf16(const unsigned short* w, const float* x, float* y, unsigned int rows, unsigned int cols, unsigned int tokens)
 {
-    matmul_tiles<MatmulBf16>(w, x, y, rows, cols, tokens);
+    matmul_tiles<Bf16>(w, x, y, rows, cols, tokens);
 }

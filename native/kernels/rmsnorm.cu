@@ -15,24 +15,6 @@
 
 namespace rmsnorm_detail
 {
-struct F16
-{
-    static __device__ __forceinline__ float widen(unsigned short bits)
-    {
-        float f;
-        asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(bits));
-        return f;
-    }
-};
-
-struct Bf16
-{
-    static __device__ __forceinline__ float widen(unsigned short bits)
-    {
-        return __uint_as_float((unsigned int)bits << 16);
-    }
-};
-
 template <typename Dtype>
 __device__ __forceinline__ void normalize_rows(
     const float* x, const unsigned short* w, float* y, unsigned int rows, unsigned int cols, float eps)
@@ -55,17 +37,13 @@ __device__ __forceinline__ void normalize_rows(
             const float v = x[row_start + c];
             acc = __fmaf_rn(v, v, acc);
         }
-        for (unsigned int offset = 16u; offset > 0u; offset >>= 1)
-        {
-            acc = __fadd_rn(acc, __shfl_down_sync(0xffffffffu, acc, offset));
-        }
         // Lane 0 holds the sum; every lane takes it before any lane writes, so y may alias x.
-        const float sum = __shfl_sync(0xffffffffu, acc, 0);
+        const float sum = __shfl_sync(0xffffffffu, warp_sum_tree(acc), 0);
         const float mean = __fdiv_rn(sum, __uint2float_rn(cols));
         const float inv = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, eps)));
         for (unsigned long long c = lane; c < cols; c += 32ull)
         {
-            y[row_start + c] = __fmul_rn(__fmul_rn(x[row_start + c], inv), Dtype::widen(w[c]));
+            y[row_start + c] = __fmul_rn(__fmul_rn(x[row_start + c], inv), Dtype::load(w, c));
         }
     }
 }
@@ -73,10 +51,10 @@ __device__ __forceinline__ void normalize_rows(
 
 extern "C" __global__ void rmsnorm_f16(const float* x, const unsigned short* w, float* y, unsigned int rows, unsigned int cols, float eps)
 {
-    rmsnorm_detail::normalize_rows<rmsnorm_detail::F16>(x, w, y, rows, cols, eps);
+    rmsnorm_detail::normalize_rows<F16>(x, w, y, rows, cols, eps);
 }
 
 extern "C" __global__ void rmsnorm_bf16(const float* x, const unsigned short* w, float* y, unsigned int rows, unsigned int cols, float eps)
 {
-    rmsnorm_detail::normalize_rows<rmsnorm_detail::Bf16>(x, w, y, rows, cols, eps);
+    rmsnorm_detail::normalize_rows<Bf16>(x, w, y, rows, cols, eps);
 }

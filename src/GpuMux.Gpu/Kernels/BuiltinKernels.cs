@@ -226,7 +226,12 @@ public sealed class BuiltinKernels : IDisposable
     {
         var assembly = typeof(BuiltinKernels).Assembly;
         var code = new StringBuilder();
-        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        // The shared definitions (native/kernels/*.cuh) go ahead of the kernels that use them.
+        var resources = assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            .OrderBy(n => n.EndsWith(".cuh", StringComparison.Ordinal) ? 0 : 1)
+            .ThenBy(n => n, StringComparer.Ordinal);
+        foreach (var resource in resources)
         {
             var file = resource[ResourcePrefix.Length..];
             code.Append("#line 1 \"").Append(file).Append("\"\n").Append(ReadResource(assembly, resource)).Append('\n');
