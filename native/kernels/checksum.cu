@@ -6,17 +6,6 @@
 // Launch: 1-D, any grid and block size (256 threads suits); the grid-stride loop covers all words.
 // The caller must zero *out before the launch: every warp adds its partial sum to it.
 
-// splitmix64's finaliser.
-__device__ __forceinline__ unsigned long long mix64(unsigned long long x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
 extern "C" __global__ void checksum(const unsigned int* words, unsigned long long bytes, unsigned long long* out)
 {
     const unsigned long long full_words = bytes >> 2;

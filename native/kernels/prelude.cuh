@@ -1,5 +1,5 @@
 // What several built-in kernels share, so that their arithmetic is one definition: the weight
-// types and their exact widening to f32, and the warp's sum of 32 lane partials. The daemon puts
+// types and their exact widening to f32, the warp's sum of 32 lane partials, and mix64. The daemon puts
 // this file ahead of every built-in in the one source NVRTC compiles, and the CMake build
 // pre-includes it in each kernel it compiles alone.
 // Compile without --use_fast_math or --ftz=true: the host references keep denormals.
@@ -43,4 +43,15 @@ __device__ __forceinline__ float warp_sum_tree(float partial)
         partial = __fadd_rn(partial, __shfl_down_sync(0xffffffffu, partial, offset));
     }
     return partial;
+}
+
+// splitmix64's finaliser, modulo 2^64: checksum's word hash and sample_f32's draw.
+__device__ __forceinline__ unsigned long long mix64(unsigned long long x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
 }

@@ -26,16 +26,6 @@ namespace sample_detail
 const unsigned int max_k = 64u;
 const unsigned int max_warps = 32u;
 
-__device__ __forceinline__ unsigned long long mix64(unsigned long long x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
 // Whether value a at column ia comes before value b at column ib; neither is a NaN.
 __device__ __forceinline__ bool ranks_above(float a, unsigned int ia, float b, unsigned int ib)
 {
