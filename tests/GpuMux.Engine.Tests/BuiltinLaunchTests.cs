@@ -131,19 +131,15 @@ public sealed class BuiltinLaunchTests
     [Fact]
     public async Task A_built_in_kernel_reaching_past_its_tensor_is_refused()
     {
-        await using var engine = await ModelEngine.StartAsync();
-        await using var tenant = await ModelTenant.OpenAsync(engine);
-        var model = TestModel.Create("m", 1, rows: 64, cols: 96);
-        var registration = await tenant.RegisterAsync(model);
-        var w = await tenant.Session.GetTensorAsync(registration.Model, "w", Ct);
-        var y = await tenant.Session.AllocateBufferAsync(Bytes, Ct);
+        await using var setup = await TensorSetup.OpenAsync();
+        var (tenant, model, w, y) = (setup.Tenant, setup.Model, setup.Tensor, setup.Buffer);
         var gemv = await tenant.Session.GetFunctionAsync(0, KernelNames.GemvF32, Ct);
 
         var completion = await tenant.Session.RunAsync(tenant.Completions, step =>
         {
-            step.UseModel(registration.Model);
+            step.UseModel(model);
             step.AddLaunch(gemv, 8, 256, 0);
-            step.AddTensorArgument(w.Tensor, 0);
+            step.AddTensorArgument(w, 0);
             step.AddBufferArgument(y, 0);
             step.AddBufferArgument(y, 0);
             step.AddScalarArgument(65u);
@@ -151,7 +147,7 @@ public sealed class BuiltinLaunchTests
         });
 
         Assert.Equal(EngineError.InvalidArgument, completion.Status);
-        Assert.Contains($"argument 0 of gemv_f32 reaches 24960 bytes from offset 0, past the end of tensor {w.Tensor} of 24576 bytes", completion.Message);
+        Assert.Contains($"argument 0 of gemv_f32 reaches 24960 bytes from offset 0, past the end of tensor {w} of 24576 bytes", completion.Message);
     }
 
     [Theory]
@@ -159,19 +155,15 @@ public sealed class BuiltinLaunchTests
     [InlineData(KernelNames.AxpyF32)]
     public async Task A_built_in_kernel_writing_into_a_model_s_tensor_is_refused_and_the_weights_are_unchanged(string kernel)
     {
-        await using var engine = await ModelEngine.StartAsync();
-        await using var tenant = await ModelTenant.OpenAsync(engine);
-        var model = TestModel.Create("m", 1, rows: 64, cols: 96);
-        var registration = await tenant.RegisterAsync(model);
-        var w = await tenant.Session.GetTensorAsync(registration.Model, "w", Ct);
-        var x = await tenant.Session.AllocateBufferAsync(Bytes, Ct);
+        await using var setup = await TensorSetup.OpenAsync();
+        var (tenant, model, w, x) = (setup.Tenant, setup.Model, setup.Tensor, setup.Buffer);
         var function = await tenant.Session.GetFunctionAsync(0, kernel, Ct);
 
         var completion = await tenant.Session.RunAsync(tenant.Completions, step =>
         {
-            step.UseModel(registration.Model);
+            step.UseModel(model);
             step.AddLaunch(function, 1, 256, 0);
-            step.AddTensorArgument(w.Tensor, 0);
+            step.AddTensorArgument(w, 0);
             if (kernel == KernelNames.AxpyF32)
             {
                 step.AddBufferArgument(x, 0);
@@ -181,19 +173,15 @@ public sealed class BuiltinLaunchTests
         });
 
         Assert.Equal(EngineError.InvalidArgument, completion.Status);
-        Assert.Contains($"argument 0 of {kernel} is written, and tensor {w.Tensor} is a model's weights", completion.Message);
+        Assert.Contains($"argument 0 of {kernel} is written, and tensor {w} is a model's weights", completion.Message);
         await tenant.RunAndCheckAsync("m");
     }
 
     [Fact]
     public async Task Rmsnorm_may_read_its_weights_from_a_model_s_tensor_but_not_write_its_output_there()
     {
-        await using var engine = await ModelEngine.StartAsync();
-        await using var tenant = await ModelTenant.OpenAsync(engine);
-        var model = TestModel.Create("m", 1, rows: 64, cols: 96);
-        var registration = await tenant.RegisterAsync(model);
-        var w = await tenant.Session.GetTensorAsync(registration.Model, "w", Ct);
-        var x = await tenant.Session.AllocateBufferAsync(Bytes, Ct);
+        await using var setup = await TensorSetup.OpenAsync();
+        var (tenant, model, w, x) = (setup.Tenant, setup.Model, setup.Tensor, setup.Buffer);
         var rmsnorm = await tenant.Session.GetFunctionAsync(0, KernelNames.RmsNormF16, Ct);
 
         var readsTensor = await Run(tensorAt: 1);
@@ -201,20 +189,20 @@ public sealed class BuiltinLaunchTests
 
         Assert.Equal(EngineError.None, readsTensor.Status);
         Assert.Equal(EngineError.InvalidArgument, writesTensor.Status);
-        Assert.Contains($"argument 2 of rmsnorm_f16 is written, and tensor {w.Tensor} is a model's weights", writesTensor.Message);
+        Assert.Contains($"argument 2 of rmsnorm_f16 is written, and tensor {w} is a model's weights", writesTensor.Message);
         await tenant.RunAndCheckAsync("m");
 
         // x, w and y in that order, the model's tensor at one of them and the buffer at the others:
         // 4 rows of 256 floats for x and y, 256 halves for w.
         Task<StepCompletion> Run(int tensorAt) => tenant.Session.RunAsync(tenant.Completions, step =>
         {
-            step.UseModel(registration.Model);
+            step.UseModel(model);
             step.AddLaunch(rmsnorm, 1, 256, 0);
             for (var argument = 0; argument < 3; argument++)
             {
                 if (argument == tensorAt)
                 {
-                    step.AddTensorArgument(w.Tensor, 0);
+                    step.AddTensorArgument(w, 0);
                 }
                 else
                 {
@@ -228,6 +216,34 @@ public sealed class BuiltinLaunchTests
     }
 
     private static (uint Handle, ulong Offset) Buffer(uint handle, ulong offset) => (handle, offset);
+
+    /// <summary>A tenant of an engine of its own with model "m" registered, its tensor "w" and a buffer of <see cref="Bytes"/>.</summary>
+    private sealed class TensorSetup(GpuEngine engine, ModelTenant tenant, uint model, uint tensor, uint buffer) : IAsyncDisposable
+    {
+        public ModelTenant Tenant => tenant;
+
+        public uint Model => model;
+
+        public uint Tensor => tensor;
+
+        public uint Buffer => buffer;
+
+        public static async Task<TensorSetup> OpenAsync()
+        {
+            var engine = await ModelEngine.StartAsync();
+            var tenant = await ModelTenant.OpenAsync(engine);
+            var registration = await tenant.RegisterAsync(TestModel.Create("m", 1, rows: 64, cols: 96));
+            var w = await tenant.Session.GetTensorAsync(registration.Model, "w", Ct);
+            var buffer = await tenant.Session.AllocateBufferAsync(Bytes, Ct);
+            return new TensorSetup(engine, tenant, registration.Model, w.Tensor, buffer);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await tenant.DisposeAsync();
+            await engine.DisposeAsync();
+        }
+    }
 
     private static void Launch(Step step, uint function, params object[] arguments)
     {
