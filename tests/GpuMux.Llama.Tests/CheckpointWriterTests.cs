@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GpuMux.Client.Llama;
 using GpuMux.Engine.Models.Safetensors;
 using GpuMux.Llama.Checkpoints;
 
@@ -30,7 +31,7 @@ public sealed class CheckpointWriterTests : IDisposable
     [InlineData("bfloat16", true)]
     public void TheFileParsesWithTheDaemonsParserWithEveryTensorNamedAndShapedAsHuggingFaceSavesIt(string torchDType, bool tied)
     {
-        var dtype = LlamaDTypes.FromTorchName(torchDType);
+        var dtype = LlamaDTypeNames.FromTorchName(torchDType);
         var config = LlamaShapes.Tiny with { DType = dtype, TieWordEmbeddings = tied };
         LlamaCheckpointWriter.Write(config, seed: 1, _temp.Path);
 

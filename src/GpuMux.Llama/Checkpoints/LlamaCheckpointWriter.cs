@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using GpuMux.Client.Llama;
 using GpuMux.Llama.Safetensors;
 
 namespace GpuMux.Llama.Checkpoints;
