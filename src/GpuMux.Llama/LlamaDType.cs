@@ -1,15 +1,8 @@
 using System.Buffers.Binary;
+using GpuMux.Client.Llama;
 using GpuMux.Engine.Models.Safetensors;
 
 namespace GpuMux.Llama;
-
-/// <summary>The element types a checkpoint's weights may have.</summary>
-internal enum LlamaDType
-{
-    F16,
-    BF16,
-    F32,
-}
 
 internal static class LlamaDTypes
 {
@@ -23,13 +16,6 @@ internal static class LlamaDTypes
         };
 
         public int ElementSize => dtype.Safetensors.ElementSize;
-
-        public string TorchName() => dtype switch
-        {
-            LlamaDType.F16 => "float16",
-            LlamaDType.BF16 => "bfloat16",
-            _ => "float32",
-        };
 
         /// <summary>Rounds each value to nearest (ties to even) and writes it little-endian.</summary>
         public void Narrow(ReadOnlySpan<float> values, Span<byte> destination)
@@ -69,14 +55,6 @@ internal static class LlamaDTypes
             }
         }
     }
-
-    public static LlamaDType FromTorchName(string? name) => name switch
-    {
-        "float16" => LlamaDType.F16,
-        "bfloat16" => LlamaDType.BF16,
-        "float32" => LlamaDType.F32,
-        _ => throw new InvalidDataException($"torch_dtype '{name}' is not one of float16, bfloat16, float32"),
-    };
 
     public static LlamaDType FromSafetensors(SafetensorsDType dtype, string tensor) => dtype switch
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GpuMux.Client.Llama;
 using GpuMux.Engine.Models.Safetensors;
 using GpuMux.Llama.Checkpoints;
 
@@ -30,7 +31,7 @@ public sealed class CheckpointWriterTests : IDisposable
     [InlineData("bfloat16", true)]
     public void TheFileParsesWithTheDaemonsParserWithEveryTensorNamedAndShapedAsHuggingFaceSavesIt(string torchDType, bool tied)
     {
-        var dtype = LlamaDTypes.FromTorchName(torchDType);
+        var dtype = LlamaDTypeNames.FromTorchName(torchDType);
         var config = LlamaShapes.Tiny with { DType = dtype, TieWordEmbeddings = tied };
         LlamaCheckpointWriter.Write(config, seed: 1, _temp.Path);
 
@@ -115,16 +116,20 @@ public sealed class CheckpointWriterTests : IDisposable
     }
 
     [Fact]
-    public void NormsAreNearOneAndProjectionsSmallAndCentred()
+    public void NormsAreNearOneAndProjectionsScaledByTheirFanIn()
     {
         LlamaCheckpointWriter.Write(LlamaShapes.Tiny with { DType = LlamaDType.F16 }, seed: 5, _temp.Path);
         var weights = Reference.LlamaWeights.Load(_temp.Path);
 
         Assert.All(weights.Norm, w => Assert.InRange(w, 0.9f, 1.1f));
+        // 1/sqrt(64) for q_proj's 64 inputs, 1/sqrt(160) for down_proj's.
         var q = weights.Layers[0].Q;
-        var std = Math.Sqrt(q.Average(v => (double)v * v));
-        Assert.InRange(std, 0.018, 0.022);
-        Assert.InRange(q.Average(), -0.002, 0.002);
+        Assert.InRange(Math.Sqrt(q.Average(v => (double)v * v)), 0.118, 0.132);
+        Assert.InRange(q.Average(), -0.01, 0.01);
+        var down = weights.Layers[0].Down;
+        Assert.InRange(Math.Sqrt(down.Average(v => (double)v * v)), 0.075, 0.083);
+        var embedding = weights.Embedding;
+        Assert.InRange(Math.Sqrt(embedding.Average(v => (double)v * v)), 0.018, 0.022);
     }
 
     private static Dictionary<string, IReadOnlyList<ulong>> ExpectedTinyShapes(bool tied)

@@ -1,3 +1,4 @@
+using GpuMux.Client.Llama;
 using GpuMux.Llama.Checkpoints;
 using GpuMux.Llama.Reference;
 
@@ -21,7 +22,7 @@ public sealed class ReferenceForwardTests : IDisposable
     [InlineData("bfloat16", true)]
     public void EveryPositionGetsFiniteLogitsOverTheVocabulary(string torchDType, bool tied)
     {
-        var dtype = LlamaDTypes.FromTorchName(torchDType);
+        var dtype = LlamaDTypeNames.FromTorchName(torchDType);
         var reference = new LlamaReference(Tiny(dtype, tied));
 
         var logits = reference.Forward(Prompt, reference.NewCache());

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using GpuMux.Llama;
+using GpuMux.Client.Llama;
 using GpuMux.Llama.Checkpoints;
+using GpuMux.Llama;
 
 namespace GpuMux.Bench.Llama;
 

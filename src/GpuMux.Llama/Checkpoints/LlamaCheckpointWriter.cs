@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using GpuMux.Client.Llama;
 using GpuMux.Llama.Safetensors;
 
 namespace GpuMux.Llama.Checkpoints;
@@ -20,7 +21,8 @@ internal static class LlamaCheckpointWriter
     public const string SingleFile = "model.safetensors";
     public const string IndexFile = "model.safetensors.index.json";
 
-    private const float ProjectionHalfWidth = 0.02f * 1.7320508f;
+    private const float EmbeddingHalfWidth = 0.02f * Sqrt3;
+    private const float Sqrt3 = 1.7320508f;
     private const float NormHalfWidth = 0.1f;
     private const int ChunkElements = 1 << 16;
 
@@ -90,7 +92,15 @@ internal static class LlamaCheckpointWriter
 
     private static void WriteValues(LlamaTensor tensor, SeededValues values, LlamaDType dtype, Stream stream)
     {
-        var (center, halfWidth) = tensor.Role == LlamaTensorRole.Norm ? (1f, NormHalfWidth) : (0f, ProjectionHalfWidth);
+        // Projections have a standard deviation of 1/sqrt(fan-in), as a trained layer's roughly
+        // has, so that attention is sharp enough for positions to matter: at the 0.02 of
+        // initialisation, a tiny model attends almost evenly and would hide a wrong position.
+        var (center, halfWidth) = tensor.Role switch
+        {
+            LlamaTensorRole.Norm => (1f, NormHalfWidth),
+            LlamaTensorRole.Embedding => (0f, EmbeddingHalfWidth),
+            _ => (0f, Sqrt3 / MathF.Sqrt(tensor.Shape[^1])),
+        };
         var floats = new float[ChunkElements];
         var bytes = new byte[ChunkElements * dtype.ElementSize];
         for (var left = tensor.Elements; left > 0; left -= ChunkElements)

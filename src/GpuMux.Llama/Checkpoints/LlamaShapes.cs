@@ -1,3 +1,5 @@
+using GpuMux.Client.Llama;
+
 namespace GpuMux.Llama.Checkpoints;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using GpuMux.Client.Llama;
+
 namespace GpuMux.Llama.Checkpoints;
 
 /// <summary>What a weight is for, which fixes how the generator draws it.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GpuMux.Client.Llama;
 using GpuMux.Engine.Models.Safetensors;
 using GpuMux.Llama.Checkpoints;
 

@@ -1,3 +1,4 @@
+using GpuMux.Client.Llama;
 using GpuMux.Llama.Checkpoints;
 
 namespace GpuMux.Llama.Reference;

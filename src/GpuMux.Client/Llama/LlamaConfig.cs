@@ -1,36 +1,48 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace GpuMux.Llama;
+namespace GpuMux.Client.Llama;
 
 /// <summary>
 /// The fields of a Hugging Face <c>config.json</c> for <c>LlamaForCausalLM</c> that fix a checkpoint's shapes and
 /// arithmetic. Qwen2 and Mistral checkpoints without biases or sliding windows read the same way.
 /// </summary>
-internal sealed record LlamaConfig
+public sealed record LlamaConfig
 {
+    /// <summary><c>hidden_size</c>: the width of the residual stream.</summary>
     public required int HiddenSize { get; init; }
 
+    /// <summary><c>intermediate_size</c>: the width of the MLP's gate and up projections.</summary>
     public required int IntermediateSize { get; init; }
 
+    /// <summary><c>num_hidden_layers</c>: the transformer layers.</summary>
     public required int NumHiddenLayers { get; init; }
 
+    /// <summary><c>num_attention_heads</c>: query heads.</summary>
     public required int NumAttentionHeads { get; init; }
 
+    /// <summary><c>num_key_value_heads</c>: key/value heads (grouped-query attention); the query heads when absent.</summary>
     public required int NumKeyValueHeads { get; init; }
 
+    /// <summary><c>vocab_size</c>: rows of the embedding and of the LM head.</summary>
     public required int VocabSize { get; init; }
 
+    /// <summary><c>rms_norm_eps</c>, added to the mean square in RMSNorm.</summary>
     public double RmsNormEps { get; init; } = 1e-6;
 
+    /// <summary><c>rope_theta</c>: the rotary embedding's base.</summary>
     public double RopeTheta { get; init; } = 10000;
 
+    /// <summary><c>max_position_embeddings</c>: the longest sequence the model was trained for.</summary>
     public int MaxPositionEmbeddings { get; init; } = 2048;
 
+    /// <summary><c>torch_dtype</c>: the weights' element type.</summary>
     public LlamaDType DType { get; init; } = LlamaDType.F16;
 
+    /// <summary><c>tie_word_embeddings</c>: the LM head is the embedding table.</summary>
     public bool TieWordEmbeddings { get; init; }
 
+    /// <summary>The width of one attention head.</summary>
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
     /// <summary>Query heads that share one key/value head (repeat_kv's n_rep).</summary>
@@ -128,7 +140,7 @@ internal sealed record LlamaConfig
             RmsNormEps = root.TryGetProperty("rms_norm_eps", out var eps) ? eps.GetDouble() : 1e-6,
             RopeTheta = root.TryGetProperty("rope_theta", out var theta) ? theta.GetDouble() : 10000,
             MaxPositionEmbeddings = root.TryGetProperty("max_position_embeddings", out var max) ? max.GetInt32() : 2048,
-            DType = root.TryGetProperty("torch_dtype", out var dtype) ? LlamaDTypes.FromTorchName(dtype.GetString()) : LlamaDType.F32,
+            DType = root.TryGetProperty("torch_dtype", out var dtype) ? LlamaDTypeNames.FromTorchName(dtype.GetString()) : LlamaDType.F32,
             TieWordEmbeddings = root.TryGetProperty("tie_word_embeddings", out var tie) && tie.GetBoolean(),
         };
         if (root.TryGetProperty("head_dim", out var headDim) && headDim.ValueKind == JsonValueKind.Number && headDim.GetInt32() != config.HeadDim)

@@ -1,0 +1,330 @@
+using System.Threading.Channels;
+
+namespace GpuMux.Client.Llama;
+
+/// <summary>
+/// Runs a Llama-family model (Llama 2/3, Mistral, Qwen2 without biases, TinyLlama) through the
+/// daemon with the built-in kernels: its weights registered as a model, one layer group per
+/// layer, so that the first layers compute while the rest still load; each request's KV cache in
+/// pages of a device buffer of its own; and prefill and decode as steps. Every forward pass
+/// advances every request under way (continuous batching): one token for each request that is
+/// decoding, and a chunk of the prompt of each that is still prefilling, as far as
+/// <see cref="LlamaRunnerOptions.MaxBatchTokens"/> allows.
+/// </summary>
+public sealed class LlamaRunner : IAsyncDisposable
+{
+    private readonly GpuMuxClient _client;
+    private readonly LlamaRunnerOptions _options;
+    private readonly LlamaScratch _scratch;
+    private readonly LlamaForward _forward;
+    private readonly Channel<LlamaRequest> _arrivals = Channel.CreateUnbounded<LlamaRequest>(new() { SingleReader = true });
+    private readonly List<LlamaRequest> _active = [];
+    private readonly List<BatchEntry> _batch = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+    private bool _inRequest;
+
+    private LlamaRunner(GpuMuxClient client, LlamaCheckpoint checkpoint, ClientModel model, LlamaDeviceWeights weights, LlamaKernels kernels, LlamaScratch scratch, LlamaRunnerOptions options)
+    {
+        _client = client;
+        _options = options;
+        _scratch = scratch;
+        Checkpoint = checkpoint;
+        Model = model;
+        _forward = new LlamaForward(checkpoint.Config, weights, kernels, scratch, model, options.PageTokens, options.MaxOpsPerStep);
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>The model's directory, config and weights.</summary>
+    public LlamaCheckpoint Checkpoint { get; }
+
+    /// <summary>The model's <c>config.json</c>.</summary>
+    public LlamaConfig Config => Checkpoint.Config;
+
+    /// <summary>The weights, registered with the daemon.</summary>
+    public ClientModel Model { get; }
+
+    /// <summary>Opens a model directory (see <see cref="LlamaCheckpoint"/>), registers its weights with the daemon and allocates the runner's working memory.</summary>
+    /// <exception cref="InvalidDataException">The directory is not a checkpoint the runner can run; the message says why.</exception>
+    public static async Task<LlamaRunner> OpenAsync(
+        GpuMuxClient client, string directory, LlamaRunnerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        options ??= new LlamaRunnerOptions();
+        options.Validate();
+        var checkpoint = LlamaCheckpoint.Open(directory);
+        var name = options.Name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
+        ClientModel model;
+        using (var weights = LlamaWeightFile.Open(checkpoint))
+        {
+            model = await client.RegisterModelAsync(weights.Handle, name, checkpoint.LayerGroups(), null, cancellationToken).ConfigureAwait(false);
+        }
+
+        LlamaScratch? scratch = null;
+        try
+        {
+            var tensors = await LlamaDeviceWeights.FindAsync(client, model, checkpoint, cancellationToken).ConfigureAwait(false);
+            var kernels = await LlamaKernels.FindAsync(client, cancellationToken).ConfigureAwait(false);
+            var maxPages = PagesFor(checkpoint.Config.MaxPositionEmbeddings, options.PageTokens);
+            scratch = await LlamaScratch.CreateAsync(client, checkpoint.Config, options.MaxBatchTokens, options.MaxBatchRequests, maxPages, cancellationToken)
+                .ConfigureAwait(false);
+            return new LlamaRunner(client, checkpoint, model, tensors, kernels, scratch, options);
+        }
+        catch
+        {
+            if (scratch is not null)
+            {
+                await scratch.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await model.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Starts generating from <paramref name="prompt"/>: the request joins the next forward pass.</summary>
+    /// <exception cref="ArgumentException">The prompt is empty, holds an id outside the vocabulary, or with its longest output passes the model's positions.</exception>
+    public LlamaRequest Start(IReadOnlyList<int> prompt, LlamaGeneration generation)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(generation);
+        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        if (prompt.Count == 0)
+        {
+            throw new ArgumentException("a prompt holds at least one token", nameof(prompt));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(generation.MaxNewTokens, 1, nameof(generation));
+        if (prompt.FirstOrDefault(id => (uint)id >= (uint)Config.VocabSize, -1) is var bad and not -1)
+        {
+            throw new ArgumentException($"token id {bad} is outside the vocabulary of {Config.VocabSize}", nameof(prompt));
+        }
+
+        var positions = prompt.Count + generation.MaxNewTokens;
+        if (positions > Config.MaxPositionEmbeddings)
+        {
+            throw new ArgumentException(
+                $"{prompt.Count} prompt tokens and up to {generation.MaxNewTokens} new ones pass the model's {Config.MaxPositionEmbeddings} positions", nameof(prompt));
+        }
+
+        var request = new LlamaRequest(prompt, generation, PagesFor(positions, _options.PageTokens));
+        _arrivals.Writer.TryWrite(request);
+        return request;
+    }
+
+    /// <summary>Generates from <paramref name="prompt"/> and returns the tokens.</summary>
+    public Task<int[]> GenerateAsync(IReadOnlyList<int> prompt, LlamaGeneration generation) => Start(prompt, generation).Completion;
+
+    /// <summary>Fails the requests under way, waits for the pass in flight, and frees the runner's memory and the model.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _stopping.Cancel();
+        _arrivals.Writer.TryComplete();
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var closed = new ObjectDisposedException(nameof(LlamaRunner), "the runner was disposed before the request ended");
+        while (_arrivals.Reader.TryRead(out var request))
+        {
+            request.Fail(closed);
+        }
+
+        foreach (var request in _active)
+        {
+            await EndAsync(request, closed).ConfigureAwait(false);
+        }
+
+        _active.Clear();
+        await _scratch.DisposeAsync().ConfigureAwait(false);
+        await Model.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private static int PagesFor(int positions, int pageTokens) => (positions + pageTokens - 1) / pageTokens;
+
+    private async Task RunAsync()
+    {
+        var stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            if (_active.Count == 0)
+            {
+                await EndModelRequestAsync().ConfigureAwait(false);
+                try
+                {
+                    if (!await _arrivals.Reader.WaitToReadAsync(stopping).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            while (_arrivals.Reader.TryRead(out var arrived))
+            {
+                _active.Add(arrived);
+            }
+
+            await PassAsync(stopping).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One forward pass: decoding requests first, a token each, then prompt chunks in arrival order with what is left.</summary>
+    private async Task PassAsync(CancellationToken stopping)
+    {
+        _batch.Clear();
+        var tokens = 0;
+        foreach (var request in _active.OrderBy(r => r.Fed < r.InputLength - 1))
+        {
+            var wanted = request.InputLength - request.Fed;
+            var take = Math.Min(wanted, _options.MaxBatchTokens - tokens);
+            if (take == 0 || _batch.Count == _options.MaxBatchRequests)
+            {
+                break;
+            }
+
+            if (request.Cache is null && !await TryAllocateCacheAsync(request, stopping).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            _batch.Add(new BatchEntry(request, request.Fed, take));
+            tokens += take;
+        }
+
+        if (_batch.Count == 0)
+        {
+            return;
+        }
+
+        _inRequest = true;
+        try
+        {
+            await SubmitAsync(_forward.Build(_batch), stopping).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            foreach (var entry in _batch)
+            {
+                _active.Remove(entry.Request);
+                await EndAsync(entry.Request, e).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var chosen = 0;
+        foreach (var entry in _batch)
+        {
+            var request = entry.Request;
+            request.Fed += entry.Tokens;
+            if (entry.TakesToken && request.Deliver(_forward.ChosenToken(chosen++)))
+            {
+                _active.Remove(request);
+                await EndAsync(request, null).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Submits a pass's steps, at most <see cref="LlamaRunnerOptions.MaxStepsInFlight"/> at a time, and waits for them all.</summary>
+    private async Task SubmitAsync(IReadOnlyList<StepBuilder> steps, CancellationToken stopping)
+    {
+        var inFlight = new Queue<Task>();
+        try
+        {
+            foreach (var step in steps)
+            {
+                if (inFlight.Count == _options.MaxStepsInFlight)
+                {
+                    await inFlight.Dequeue().ConfigureAwait(false);
+                }
+
+                inFlight.Enqueue(_client.SubmitAsync(step, stopping).AsTask());
+            }
+
+            while (inFlight.TryDequeue(out var step))
+            {
+                await step.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // A failed step leaves the later ones to finish, and to be observed, before the pass is failed.
+            foreach (var step in inFlight)
+            {
+                await step.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>Allocates a request's cache; a request the daemon refuses memory fails alone.</summary>
+    private async Task<bool> TryAllocateCacheAsync(LlamaRequest request, CancellationToken stopping)
+    {
+        var config = Config;
+        var bytes = 2UL * (ulong)config.NumHiddenLayers * (ulong)request.Pages * (ulong)_options.PageTokens * (ulong)(config.NumKeyValueHeads * config.HeadDim) * 4;
+        try
+        {
+            request.Cache = await _client.AllocateBufferAsync(bytes, stopping).ConfigureAwait(false);
+            return true;
+        }
+        catch (GpuMuxException e)
+        {
+            _active.Remove(request);
+            request.Fail(e);
+            return false;
+        }
+    }
+
+    private async Task EndAsync(LlamaRequest request, Exception? failure)
+    {
+        if (request.Cache is { } cache)
+        {
+            request.Cache = null;
+            try
+            {
+                await cache.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (GpuMuxException)
+            {
+                // A session that is gone has freed it already.
+            }
+        }
+
+        if (failure is null)
+        {
+            request.Finish();
+        }
+        else
+        {
+            request.Fail(failure);
+        }
+    }
+
+    /// <summary>
+    /// Tells the daemon the model's requests are over for now (its <c>request</c> policy holds a
+    /// model resident from a request's first step to its last), with a step that only ends it.
+    /// </summary>
+    private async Task EndModelRequestAsync()
+    {
+        if (!_inRequest)
+        {
+            return;
+        }
+
+        _inRequest = false;
+        try
+        {
+            await _client.SubmitAsync(new StepBuilder().UseModel(Model).EndRequest()).ConfigureAwait(false);
+        }
+        catch (GpuMuxException)
+        {
+            // Nothing rides on it: the daemon frees the model's hold when the session ends anyway.
+        }
+    }
+}
