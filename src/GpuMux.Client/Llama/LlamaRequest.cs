@@ -14,8 +14,9 @@ public sealed class LlamaRequest
     private readonly List<long> _timestamps = [];
     private readonly int[] _prompt;
 
-    internal LlamaRequest(IReadOnlyList<int> prompt, LlamaGeneration generation, int pages)
+    internal LlamaRequest(IReadOnlyList<int> prompt, LlamaGeneration generation, int pages, CancellationToken cancellation)
     {
+        Cancellation = cancellation;
         _prompt = [.. prompt];
         Generation = generation;
         Pages = pages;
@@ -31,6 +32,8 @@ public sealed class LlamaRequest
     public IReadOnlyList<long> TokenTimestamps => _timestamps;
 
     internal LlamaGeneration Generation { get; }
+
+    internal CancellationToken Cancellation { get; }
 
     /// <summary>Pages of its KV cache, for its prompt and its longest output.</summary>
     internal int Pages { get; }
@@ -64,6 +67,12 @@ public sealed class LlamaRequest
     {
         _tokens.Writer.TryComplete();
         _completion.TrySetResult([.. _generated]);
+    }
+
+    internal void Cancel(OperationCanceledException reason)
+    {
+        _tokens.Writer.TryComplete(reason);
+        _completion.TrySetCanceled(reason.CancellationToken);
     }
 
     internal void Fail(Exception reason)

@@ -82,9 +82,13 @@ public sealed class LlamaRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts generating from <paramref name="prompt"/>: the request joins the next forward pass.</summary>
+    /// <summary>
+    /// Starts generating from <paramref name="prompt"/>: the request joins the next forward pass.
+    /// Cancelling <paramref name="cancellationToken"/> ends it before the next pass, freeing its cache,
+    /// and cancels its <see cref="LlamaRequest.Completion"/>.
+    /// </summary>
     /// <exception cref="ArgumentException">The prompt is empty, holds an id outside the vocabulary, or with its longest output passes the model's positions.</exception>
-    public LlamaRequest Start(IReadOnlyList<int> prompt, LlamaGeneration generation)
+    public LlamaRequest Start(IReadOnlyList<int> prompt, LlamaGeneration generation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(generation);
@@ -107,13 +111,14 @@ public sealed class LlamaRunner : IAsyncDisposable
                 $"{prompt.Count} prompt tokens and up to {generation.MaxNewTokens} new ones pass the model's {Config.MaxPositionEmbeddings} positions", nameof(prompt));
         }
 
-        var request = new LlamaRequest(prompt, generation, PagesFor(positions, _options.PageTokens));
+        var request = new LlamaRequest(prompt, generation, PagesFor(positions, _options.PageTokens), cancellationToken);
         _arrivals.Writer.TryWrite(request);
         return request;
     }
 
     /// <summary>Generates from <paramref name="prompt"/> and returns the tokens.</summary>
-    public Task<int[]> GenerateAsync(IReadOnlyList<int> prompt, LlamaGeneration generation) => Start(prompt, generation).Completion;
+    public Task<int[]> GenerateAsync(IReadOnlyList<int> prompt, LlamaGeneration generation, CancellationToken cancellationToken = default) =>
+        Start(prompt, generation, cancellationToken).Completion;
 
     /// <summary>Fails the requests under way, waits for the pass in flight, and frees the runner's memory and the model.</summary>
     public async ValueTask DisposeAsync()
@@ -178,6 +183,16 @@ public sealed class LlamaRunner : IAsyncDisposable
     /// <summary>One forward pass: decoding requests first, a token each, then prompt chunks in arrival order with what is left.</summary>
     private async Task PassAsync(CancellationToken stopping)
     {
+        for (var i = _active.Count - 1; i >= 0; i--)
+        {
+            if (_active[i].Cancellation.IsCancellationRequested)
+            {
+                var cancelled = _active[i];
+                _active.RemoveAt(i);
+                await EndAsync(cancelled, new OperationCanceledException(cancelled.Cancellation)).ConfigureAwait(false);
+            }
+        }
+
         _batch.Clear();
         var tokens = 0;
         foreach (var request in _active.OrderBy(r => r.Fed < r.InputLength - 1))
@@ -299,6 +314,10 @@ public sealed class LlamaRunner : IAsyncDisposable
         if (failure is null)
         {
             request.Finish();
+        }
+        else if (failure is OperationCanceledException cancelled)
+        {
+            request.Cancel(cancelled);
         }
         else
         {
