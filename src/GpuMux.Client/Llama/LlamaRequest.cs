@@ -12,6 +12,7 @@ public sealed class LlamaRequest
     private readonly TaskCompletionSource<int[]> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<int> _generated = [];
     private readonly List<long> _timestamps = [];
+    private readonly List<float[]> _logits = [];
     private readonly int[] _prompt;
 
     internal LlamaRequest(IReadOnlyList<int> prompt, LlamaGeneration generation, int pages, CancellationToken cancellation)
@@ -30,6 +31,9 @@ public sealed class LlamaRequest
 
     /// <summary>The time each token was delivered, on <see cref="System.Diagnostics.Stopwatch"/>'s clock: the first is the time to first token.</summary>
     public IReadOnlyList<long> TokenTimestamps => _timestamps;
+
+    /// <summary>The logits each token was chosen from, in order, when the runner keeps them (<see cref="LlamaRunnerOptions.KeepLogits"/>); empty otherwise. Read it once the request has ended.</summary>
+    public IReadOnlyList<float[]> Logits => _logits;
 
     internal LlamaGeneration Generation { get; }
 
@@ -62,6 +66,8 @@ public sealed class LlamaRequest
         _tokens.Writer.TryWrite(token);
         return _generated.Count >= Generation.MaxNewTokens || Generation.StopTokens.Contains(token);
     }
+
+    internal void KeepLogits(float[] logits) => _logits.Add(logits);
 
     internal void Finish()
     {

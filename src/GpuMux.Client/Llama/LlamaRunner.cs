@@ -35,6 +35,14 @@ public sealed class LlamaRunner : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
+    /// <summary>
+    /// How far the logits may lie from an f32 forward pass that sums each dot product in index
+    /// order, as a fraction of the largest logit's magnitude: the kernels sum in another order (32
+    /// lane partials, then a tree), and attention's and SwiGLU's exp may differ in the last bits on
+    /// a GPU. Tokens chosen greedily are the same wherever the two largest logits are further apart.
+    /// </summary>
+    public const float LogitTolerance = 1e-4f;
+
     /// <summary>The model's directory, config and weights.</summary>
     public LlamaCheckpoint Checkpoint { get; }
 
@@ -66,7 +74,7 @@ public sealed class LlamaRunner : IAsyncDisposable
             var tensors = await LlamaDeviceWeights.FindAsync(client, model, checkpoint, cancellationToken).ConfigureAwait(false);
             var kernels = await LlamaKernels.FindAsync(client, cancellationToken).ConfigureAwait(false);
             var maxPages = PagesFor(checkpoint.Config.MaxPositionEmbeddings, options.PageTokens);
-            scratch = await LlamaScratch.CreateAsync(client, checkpoint.Config, options.MaxBatchTokens, options.MaxBatchRequests, maxPages, cancellationToken)
+            scratch = await LlamaScratch.CreateAsync(client, checkpoint.Config, options.MaxBatchTokens, options.MaxBatchRequests, maxPages, options.KeepLogits, cancellationToken)
                 .ConfigureAwait(false);
             return new LlamaRunner(client, checkpoint, model, tensors, kernels, scratch, options);
         }
@@ -239,7 +247,17 @@ public sealed class LlamaRunner : IAsyncDisposable
         {
             var request = entry.Request;
             request.Fed += entry.Tokens;
-            if (entry.TakesToken && request.Deliver(_forward.ChosenToken(chosen++)))
+            if (!entry.TakesToken)
+            {
+                continue;
+            }
+
+            if (_options.KeepLogits)
+            {
+                request.KeepLogits(_forward.ChosenLogits(chosen));
+            }
+
+            if (request.Deliver(_forward.ChosenToken(chosen++)))
             {
                 _active.Remove(request);
                 await EndAsync(request, null).ConfigureAwait(false);

@@ -47,6 +47,30 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData(LlamaDType.F16)]
+    [InlineData(LlamaDType.BF16)]
+    public async Task Logits_agree_with_the_reference_within_the_stated_tolerance(LlamaDType dtype)
+    {
+        var directory = Model(LlamaShapes.Tiny with { DType = dtype }, seed: 21);
+        await using var client = await _daemon.ConnectAsync();
+        await using var runner = await LlamaRunner.OpenAsync(client, directory, new LlamaRunnerOptions { KeepLogits = true }, Ct);
+
+        var request = runner.Start(Prompts[2], new LlamaGeneration(NewTokens), Ct);
+        var tokens = await request.Completion;
+
+        var reference = new LlamaReference(LlamaWeights.Load(directory));
+        var cache = reference.NewCache();
+        var expected = reference.Forward(Prompts[2], cache)[^1];
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var scale = expected.Max(MathF.Abs);
+            var error = expected.Zip(request.Logits[i], (e, a) => MathF.Abs(e - a)).Max();
+            Assert.True(error <= LlamaRunner.LogitTolerance * scale, $"token {i}: logits differ by {error}, over {LlamaRunner.LogitTolerance} x {scale}");
+            expected = reference.Forward([tokens[i]], cache)[0];
+        }
+    }
+
     [Fact]
     public async Task Chunked_prompts_and_passes_split_into_several_steps_give_the_same_tokens()
     {
