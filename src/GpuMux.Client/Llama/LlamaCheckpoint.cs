@@ -129,6 +129,11 @@ public sealed class LlamaCheckpoint
 
     private void CheckWeights()
     {
+        if (Tensors.FirstOrDefault(t => t.Name.EndsWith(".bias", StringComparison.Ordinal)) is { } bias)
+        {
+            throw new InvalidDataException($"{Directory}: the weights hold {bias.Name}; the runner's projections have no biases (Qwen2's q/k/v biases among them)");
+        }
+
         long hidden = Config.HiddenSize, intermediate = Config.IntermediateSize, vocab = Config.VocabSize;
         long kv = (long)Config.NumKeyValueHeads * Config.HeadDim;
         Expect(LlamaTensorNames.Embedding, vocab, hidden);

@@ -123,12 +123,40 @@ public sealed record LlamaConfig
         json.WriteEndObject();
     }
 
-    /// <summary>Reads a config.json; fields Hugging Face defaults may be absent and take its LlamaConfig defaults.</summary>
+    /// <summary>
+    /// Reads a config.json; fields Hugging Face defaults may be absent and take its LlamaConfig
+    /// defaults. A sliding window (Mistral) shorter than the positions caps them, since within it
+    /// attention is the same; what the kernels do not compute (scaled rotary embedding, biases) is refused.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not such a config, or asks for what the runner does not do; the message says what.</exception>
     public static LlamaConfig Read(string path)
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-        var root = document.RootElement;
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            return Parse(document.RootElement, path);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: not a model config: {e.Message}", e);
+        }
+    }
+
+    private static LlamaConfig Parse(JsonElement root, string path)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"{path}: not a JSON object");
+        }
+
+        Refuse(root, path);
         var heads = Int(root, "num_attention_heads", path);
+        var positions = root.TryGetProperty("max_position_embeddings", out var max) ? max.GetInt32() : 2048;
+        if (root.TryGetProperty("sliding_window", out var window) && window.ValueKind == JsonValueKind.Number)
+        {
+            positions = Math.Min(positions, window.GetInt32());
+        }
+
         var config = new LlamaConfig
         {
             HiddenSize = Int(root, "hidden_size", path),
@@ -139,7 +167,7 @@ public sealed record LlamaConfig
             VocabSize = Int(root, "vocab_size", path),
             RmsNormEps = root.TryGetProperty("rms_norm_eps", out var eps) ? eps.GetDouble() : 1e-6,
             RopeTheta = root.TryGetProperty("rope_theta", out var theta) ? theta.GetDouble() : 10000,
-            MaxPositionEmbeddings = root.TryGetProperty("max_position_embeddings", out var max) ? max.GetInt32() : 2048,
+            MaxPositionEmbeddings = positions,
             DType = root.TryGetProperty("torch_dtype", out var dtype) ? LlamaDTypeNames.FromTorchName(dtype.GetString()) : LlamaDType.F32,
             TieWordEmbeddings = root.TryGetProperty("tie_word_embeddings", out var tie) && tie.GetBoolean(),
         };
@@ -150,6 +178,22 @@ public sealed record LlamaConfig
 
         var problems = config.Problems();
         return problems.Count == 0 ? config : throw new InvalidDataException($"{path}: {string.Join("; ", problems)}");
+    }
+
+    private static void Refuse(JsonElement root, string path)
+    {
+        if (root.TryGetProperty("rope_scaling", out var scaling) && scaling.ValueKind != JsonValueKind.Null)
+        {
+            throw new InvalidDataException($"{path}: rope_scaling is set; the built-in rotary embedding is unscaled, so the model would compute wrongly");
+        }
+
+        foreach (var bias in (string[])["attention_bias", "mlp_bias"])
+        {
+            if (root.TryGetProperty(bias, out var value) && value.ValueKind == JsonValueKind.True)
+            {
+                throw new InvalidDataException($"{path}: {bias} is true; the runner's projections have no biases");
+            }
+        }
     }
 
     private static int Int(JsonElement root, string name, string path) =>

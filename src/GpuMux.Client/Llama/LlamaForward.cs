@@ -61,11 +61,15 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
     /// <summary>The token each entry that takes one was given, in batch order, from the last step's copy out.</summary>
     public int ChosenToken(int index) => (int)scratch.Region.AsSpan<uint>(scratch.ChosenAt + ((ulong)index * 4), 1)[0];
 
+    /// <summary>The logits the token at <paramref name="index"/> was chosen from, when the runner keeps them.</summary>
+    public float[] ChosenLogits(int index) =>
+        scratch.Region.AsSpan<float>(scratch.LogitsAt + ((ulong)index * (ulong)config.VocabSize * 4), config.VocabSize).ToArray();
+
     private static int TailOps(IReadOnlyList<BatchEntry> batch)
     {
         var choosing = batch.Count(e => e.TakesToken);
-        // The final norm, an LM head launch and a draw per choosing entry at most, one argmax, the copy out.
-        return 3 + (2 * choosing);
+        // The final norm, an LM head launch and a draw per choosing entry at most, one argmax, the copies out.
+        return 4 + (2 * choosing);
     }
 
     private static (uint Grid, uint Block) Warps(long warps) => (Grid((warps + WarpsPerBlock - 1) / WarpsPerBlock), Block);
@@ -186,6 +190,10 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
         }
 
         _step.CopyOut(scratch.Chosen, 0, scratch.Region, scratch.ChosenAt, (ulong)choosing * 4);
+        if (scratch.LogitsBytes > 0)
+        {
+            _step.CopyOut(scratch.Logits, 0, scratch.Region, scratch.LogitsAt, (ulong)choosing * vocab * 4);
+        }
     }
 
     private ulong CacheBytes(int pages) => (ulong)pages * (ulong)pageTokens * (ulong)(config.NumKeyValueHeads * config.HeadDim) * 4;

@@ -12,10 +12,12 @@ public sealed class LlamaRequest
     private readonly TaskCompletionSource<int[]> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<int> _generated = [];
     private readonly List<long> _timestamps = [];
+    private readonly List<float[]> _logits = [];
     private readonly int[] _prompt;
 
-    internal LlamaRequest(IReadOnlyList<int> prompt, LlamaGeneration generation, int pages)
+    internal LlamaRequest(IReadOnlyList<int> prompt, LlamaGeneration generation, int pages, CancellationToken cancellation)
     {
+        Cancellation = cancellation;
         _prompt = [.. prompt];
         Generation = generation;
         Pages = pages;
@@ -30,7 +32,12 @@ public sealed class LlamaRequest
     /// <summary>The time each token was delivered, on <see cref="System.Diagnostics.Stopwatch"/>'s clock: the first is the time to first token.</summary>
     public IReadOnlyList<long> TokenTimestamps => _timestamps;
 
+    /// <summary>The logits each token was chosen from, in order, when the runner keeps them (<see cref="LlamaRunnerOptions.KeepLogits"/>); empty otherwise. Read it once the request has ended.</summary>
+    public IReadOnlyList<float[]> Logits => _logits;
+
     internal LlamaGeneration Generation { get; }
+
+    internal CancellationToken Cancellation { get; }
 
     /// <summary>Pages of its KV cache, for its prompt and its longest output.</summary>
     internal int Pages { get; }
@@ -60,10 +67,18 @@ public sealed class LlamaRequest
         return _generated.Count >= Generation.MaxNewTokens || Generation.StopTokens.Contains(token);
     }
 
+    internal void KeepLogits(float[] logits) => _logits.Add(logits);
+
     internal void Finish()
     {
         _tokens.Writer.TryComplete();
         _completion.TrySetResult([.. _generated]);
+    }
+
+    internal void Cancel(OperationCanceledException reason)
+    {
+        _tokens.Writer.TryComplete(reason);
+        _completion.TrySetCanceled(reason.CancellationToken);
     }
 
     internal void Fail(Exception reason)

@@ -35,6 +35,14 @@ public sealed class LlamaRunner : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
+    /// <summary>
+    /// How far the logits may lie from an f32 forward pass that sums each dot product in index
+    /// order, as a fraction of the largest logit's magnitude: the kernels sum in another order (32
+    /// lane partials, then a tree), and attention's and SwiGLU's exp may differ in the last bits on
+    /// a GPU. Tokens chosen greedily are the same wherever the two largest logits are further apart.
+    /// </summary>
+    public const float LogitTolerance = 1e-4f;
+
     /// <summary>The model's directory, config and weights.</summary>
     public LlamaCheckpoint Checkpoint { get; }
 
@@ -66,7 +74,7 @@ public sealed class LlamaRunner : IAsyncDisposable
             var tensors = await LlamaDeviceWeights.FindAsync(client, model, checkpoint, cancellationToken).ConfigureAwait(false);
             var kernels = await LlamaKernels.FindAsync(client, cancellationToken).ConfigureAwait(false);
             var maxPages = PagesFor(checkpoint.Config.MaxPositionEmbeddings, options.PageTokens);
-            scratch = await LlamaScratch.CreateAsync(client, checkpoint.Config, options.MaxBatchTokens, options.MaxBatchRequests, maxPages, cancellationToken)
+            scratch = await LlamaScratch.CreateAsync(client, checkpoint.Config, options.MaxBatchTokens, options.MaxBatchRequests, maxPages, options.KeepLogits, cancellationToken)
                 .ConfigureAwait(false);
             return new LlamaRunner(client, checkpoint, model, tensors, kernels, scratch, options);
         }
@@ -82,9 +90,13 @@ public sealed class LlamaRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts generating from <paramref name="prompt"/>: the request joins the next forward pass.</summary>
+    /// <summary>
+    /// Starts generating from <paramref name="prompt"/>: the request joins the next forward pass.
+    /// Cancelling <paramref name="cancellationToken"/> ends it before the next pass, freeing its cache,
+    /// and cancels its <see cref="LlamaRequest.Completion"/>.
+    /// </summary>
     /// <exception cref="ArgumentException">The prompt is empty, holds an id outside the vocabulary, or with its longest output passes the model's positions.</exception>
-    public LlamaRequest Start(IReadOnlyList<int> prompt, LlamaGeneration generation)
+    public LlamaRequest Start(IReadOnlyList<int> prompt, LlamaGeneration generation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(generation);
@@ -107,13 +119,14 @@ public sealed class LlamaRunner : IAsyncDisposable
                 $"{prompt.Count} prompt tokens and up to {generation.MaxNewTokens} new ones pass the model's {Config.MaxPositionEmbeddings} positions", nameof(prompt));
         }
 
-        var request = new LlamaRequest(prompt, generation, PagesFor(positions, _options.PageTokens));
+        var request = new LlamaRequest(prompt, generation, PagesFor(positions, _options.PageTokens), cancellationToken);
         _arrivals.Writer.TryWrite(request);
         return request;
     }
 
     /// <summary>Generates from <paramref name="prompt"/> and returns the tokens.</summary>
-    public Task<int[]> GenerateAsync(IReadOnlyList<int> prompt, LlamaGeneration generation) => Start(prompt, generation).Completion;
+    public Task<int[]> GenerateAsync(IReadOnlyList<int> prompt, LlamaGeneration generation, CancellationToken cancellationToken = default) =>
+        Start(prompt, generation, cancellationToken).Completion;
 
     /// <summary>Fails the requests under way, waits for the pass in flight, and frees the runner's memory and the model.</summary>
     public async ValueTask DisposeAsync()
@@ -178,6 +191,16 @@ public sealed class LlamaRunner : IAsyncDisposable
     /// <summary>One forward pass: decoding requests first, a token each, then prompt chunks in arrival order with what is left.</summary>
     private async Task PassAsync(CancellationToken stopping)
     {
+        for (var i = _active.Count - 1; i >= 0; i--)
+        {
+            if (_active[i].Cancellation.IsCancellationRequested)
+            {
+                var cancelled = _active[i];
+                _active.RemoveAt(i);
+                await EndAsync(cancelled, new OperationCanceledException(cancelled.Cancellation)).ConfigureAwait(false);
+            }
+        }
+
         _batch.Clear();
         var tokens = 0;
         foreach (var request in _active.OrderBy(r => r.Fed < r.InputLength - 1))
@@ -224,7 +247,17 @@ public sealed class LlamaRunner : IAsyncDisposable
         {
             var request = entry.Request;
             request.Fed += entry.Tokens;
-            if (entry.TakesToken && request.Deliver(_forward.ChosenToken(chosen++)))
+            if (!entry.TakesToken)
+            {
+                continue;
+            }
+
+            if (_options.KeepLogits)
+            {
+                request.KeepLogits(_forward.ChosenLogits(chosen));
+            }
+
+            if (request.Deliver(_forward.ChosenToken(chosen++)))
             {
                 _active.Remove(request);
                 await EndAsync(request, null).ConfigureAwait(false);
@@ -299,6 +332,10 @@ public sealed class LlamaRunner : IAsyncDisposable
         if (failure is null)
         {
             request.Finish();
+        }
+        else if (failure is OperationCanceledException cancelled)
+        {
+            request.Cancel(cancelled);
         }
         else
         {

@@ -21,6 +21,9 @@ public sealed record LlamaRunnerOptions
     /// <summary>The most steps of a pass submitted and not yet completed: at most the daemon's <c>Limits:MaxInFlightStepsPerSession</c>, less any other work of the session.</summary>
     public int MaxStepsInFlight { get; init; } = 4;
 
+    /// <summary>Whether each request keeps the logits each of its tokens was chosen from (<see cref="LlamaRequest.Logits"/>): a copy of a vocabulary's floats a token.</summary>
+    public bool KeepLogits { get; init; }
+
     /// <summary>Whether requests' KV caches may be spilled to host memory while they are not running (where the daemon supports it).</summary>
     public bool SpillableCaches { get; init; } = true;
 

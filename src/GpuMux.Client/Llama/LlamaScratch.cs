@@ -10,8 +10,9 @@ internal sealed class LlamaScratch : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned = [];
 
-    private LlamaScratch(int maxTokens, int maxRequests, int maxPages)
+    private LlamaScratch(int maxTokens, int maxRequests, int maxPages, ulong logitsBytes)
     {
+        LogitsBytes = logitsBytes;
         MaxTokens = maxTokens;
         MaxRequests = maxRequests;
         MaxPages = maxPages;
@@ -65,10 +66,16 @@ internal sealed class LlamaScratch : IAsyncDisposable
 
     public ulong PageTableAt => ChosenAt + ((ulong)MaxRequests * 4);
 
+    /// <summary>Where the logits come out, when requests keep them; <see cref="LogitsBytes"/> is 0 when they do not.</summary>
+    public ulong LogitsAt => PageTableAt + ((ulong)MaxPages * 4);
+
+    public ulong LogitsBytes { get; }
+
     public static async Task<LlamaScratch> CreateAsync(
-        GpuMuxClient client, LlamaConfig config, int maxTokens, int maxRequests, int maxPages, CancellationToken cancellationToken)
+        GpuMuxClient client, LlamaConfig config, int maxTokens, int maxRequests, int maxPages, bool keepLogits, CancellationToken cancellationToken)
     {
-        var scratch = new LlamaScratch(maxTokens, maxRequests, maxPages);
+        var logitsBytes = keepLogits ? (ulong)maxRequests * (ulong)config.VocabSize * 4 : 0;
+        var scratch = new LlamaScratch(maxTokens, maxRequests, maxPages, logitsBytes);
         try
         {
             ulong tokens = (ulong)maxTokens, hidden = (ulong)config.HiddenSize;
@@ -89,7 +96,7 @@ internal sealed class LlamaScratch : IAsyncDisposable
             scratch.Positions = await Floats(tokens).ConfigureAwait(false);
             scratch.Chosen = await Floats((ulong)maxRequests).ConfigureAwait(false);
             scratch.PageTable = await Floats((ulong)maxPages).ConfigureAwait(false);
-            scratch.Region = scratch.Own(await client.CreateRegionAsync(scratch.PageTableAt + ((ulong)maxPages * 4), cancellationToken).ConfigureAwait(false));
+            scratch.Region = scratch.Own(await client.CreateRegionAsync(scratch.LogitsAt + logitsBytes, cancellationToken).ConfigureAwait(false));
             var table = scratch.Region.AsSpan<uint>(scratch.PageTableAt, maxPages);
             for (var page = 0; page < table.Length; page++)
             {

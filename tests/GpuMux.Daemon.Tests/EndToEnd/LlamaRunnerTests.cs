@@ -17,6 +17,8 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
     private readonly DirectoryInfo _models = Directory.CreateTempSubdirectory("gmx-llama-");
     private TestDaemon _daemon = null!;
 
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     public async ValueTask InitializeAsync() => _daemon = await TestDaemon.StartAsync();
 
     public async ValueTask DisposeAsync()
@@ -33,15 +35,39 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
     {
         var directory = Model(LlamaShapes.Tiny with { DType = dtype, TieWordEmbeddings = tied }, seed: 3, shards);
         await using var client = await _daemon.ConnectAsync();
-        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: TestContext.Current.CancellationToken);
+        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: Ct);
 
-        var requests = Prompts.Select(prompt => runner.Start(prompt, new LlamaGeneration(NewTokens))).ToArray();
+        var requests = Prompts.Select(prompt => runner.Start(prompt, new LlamaGeneration(NewTokens), Ct)).ToArray();
         var tokens = await Task.WhenAll(requests.Select(r => r.Completion));
 
         var reference = new LlamaReference(LlamaWeights.Load(directory));
         for (var i = 0; i < Prompts.Length; i++)
         {
             Assert.Equal(reference.GreedyDecode(Prompts[i], NewTokens), tokens[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(LlamaDType.F16)]
+    [InlineData(LlamaDType.BF16)]
+    public async Task Logits_agree_with_the_reference_within_the_stated_tolerance(LlamaDType dtype)
+    {
+        var directory = Model(LlamaShapes.Tiny with { DType = dtype }, seed: 21);
+        await using var client = await _daemon.ConnectAsync();
+        await using var runner = await LlamaRunner.OpenAsync(client, directory, new LlamaRunnerOptions { KeepLogits = true }, Ct);
+
+        var request = runner.Start(Prompts[2], new LlamaGeneration(NewTokens), Ct);
+        var tokens = await request.Completion;
+
+        var reference = new LlamaReference(LlamaWeights.Load(directory));
+        var cache = reference.NewCache();
+        var expected = reference.Forward(Prompts[2], cache)[^1];
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var scale = expected.Max(MathF.Abs);
+            var error = expected.Zip(request.Logits[i], (e, a) => MathF.Abs(e - a)).Max();
+            Assert.True(error <= LlamaRunner.LogitTolerance * scale, $"token {i}: logits differ by {error}, over {LlamaRunner.LogitTolerance} x {scale}");
+            expected = reference.Forward([tokens[i]], cache)[0];
         }
     }
 
@@ -53,9 +79,9 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
         // Four tokens a pass, at most two requests, and room for one layer a step: the long prompt
         // takes several passes, and each pass three or more steps.
         var options = new LlamaRunnerOptions { MaxBatchTokens = 4, MaxBatchRequests = 2, MaxOpsPerStep = 18, PageTokens = 3 };
-        await using var runner = await LlamaRunner.OpenAsync(client, directory, options, TestContext.Current.CancellationToken);
+        await using var runner = await LlamaRunner.OpenAsync(client, directory, options, Ct);
 
-        var tokens = await Task.WhenAll(Prompts.Select(prompt => runner.GenerateAsync(prompt, new LlamaGeneration(NewTokens))));
+        var tokens = await Task.WhenAll(Prompts.Select(prompt => runner.GenerateAsync(prompt, new LlamaGeneration(NewTokens), Ct)));
 
         var reference = new LlamaReference(LlamaWeights.Load(directory));
         for (var i = 0; i < Prompts.Length; i++)
@@ -70,11 +96,11 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
         var directory = Model(LlamaShapes.Tiny, seed: 7);
         var expected = new LlamaReference(LlamaWeights.Load(directory)).GreedyDecode(Prompts[0], NewTokens);
         await using var client = await _daemon.ConnectAsync();
-        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: TestContext.Current.CancellationToken);
+        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: Ct);
 
-        var request = runner.Start(Prompts[0], new LlamaGeneration(NewTokens) { StopTokens = [expected[3]] });
+        var request = runner.Start(Prompts[0], new LlamaGeneration(NewTokens) { StopTokens = [expected[3]] }, Ct);
         var streamed = new List<int>();
-        await foreach (var token in request.Tokens.ReadAllAsync(TestContext.Current.CancellationToken))
+        await foreach (var token in request.Tokens.ReadAllAsync(Ct))
         {
             streamed.Add(token);
         }
@@ -89,12 +115,12 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
     {
         var directory = Model(LlamaShapes.Tiny, seed: 9);
         await using var client = await _daemon.ConnectAsync();
-        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: TestContext.Current.CancellationToken);
+        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: Ct);
         var sampling = new LlamaGeneration(NewTokens) { Temperature = 1.5f, TopK = 40, TopP = 0.95f, Seed = 1234 };
 
-        var first = await runner.GenerateAsync(Prompts[0], sampling);
-        var again = await runner.GenerateAsync(Prompts[0], sampling);
-        var greedy = await runner.GenerateAsync(Prompts[0], new LlamaGeneration(NewTokens));
+        var first = await runner.GenerateAsync(Prompts[0], sampling, Ct);
+        var again = await runner.GenerateAsync(Prompts[0], sampling, Ct);
+        var greedy = await runner.GenerateAsync(Prompts[0], new LlamaGeneration(NewTokens), Ct);
 
         Assert.Equal(first, again);
         Assert.All(first, token => Assert.InRange(token, 0, 255));
@@ -106,17 +132,53 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
     {
         var directory = Model(LlamaShapes.Tiny, seed: 1);
         await using var client = await _daemon.ConnectAsync();
-        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: TestContext.Current.CancellationToken);
+        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: Ct);
 
-        Assert.Contains("outside the vocabulary", Assert.Throws<ArgumentException>(() => runner.Start([3, 256], new LlamaGeneration(1))).Message);
-        Assert.Contains("positions", Assert.Throws<ArgumentException>(() => runner.Start([3], new LlamaGeneration(600))).Message);
+        Assert.Contains("outside the vocabulary", Assert.Throws<ArgumentException>(() => runner.Start([3, 256], new LlamaGeneration(1), Ct)).Message);
+        Assert.Contains("positions", Assert.Throws<ArgumentException>(() => runner.Start([3], new LlamaGeneration(600), Ct)).Message);
 
         File.Delete(Path.Combine(directory, "model.safetensors"));
-        var missing = await Assert.ThrowsAsync<InvalidDataException>(() => LlamaRunner.OpenAsync(client, directory, cancellationToken: TestContext.Current.CancellationToken));
+        var missing = await Assert.ThrowsAsync<InvalidDataException>(() => LlamaRunner.OpenAsync(client, directory, cancellationToken: Ct));
         Assert.Contains("model.safetensors", missing.Message);
 
         // The runner's requests still decode after the refusals.
-        Assert.Equal(NewTokens, (await runner.GenerateAsync(Prompts[1], new LlamaGeneration(NewTokens))).Length);
+        Assert.Equal(NewTokens, (await runner.GenerateAsync(Prompts[1], new LlamaGeneration(NewTokens), Ct)).Length);
+    }
+
+    [Fact]
+    public async Task A_cancelled_request_ends_alone_and_the_others_decode_on()
+    {
+        var directory = Model(LlamaShapes.Tiny, seed: 13);
+        await using var client = await _daemon.ConnectAsync();
+        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: Ct);
+        using var cancel = new CancellationTokenSource();
+
+        var doomed = runner.Start(Prompts[2], new LlamaGeneration(400), cancel.Token);
+        var kept = runner.Start(Prompts[0], new LlamaGeneration(NewTokens), Ct);
+        await doomed.Tokens.ReadAsync(Ct);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => doomed.Completion);
+        Assert.Equal(new LlamaReference(LlamaWeights.Load(directory)).GreedyDecode(Prompts[0], NewTokens), await kept.Completion);
+    }
+
+    [Theory]
+    [InlineData("\"rope_scaling\": {\"type\": \"llama3\", \"factor\": 8.0}", "rope_scaling")]
+    [InlineData("\"attention_bias\": true", "attention_bias")]
+    [InlineData("\"hidden_size\": \"wide\"", "\"hidden_size\" is missing or not a number")]
+    [InlineData("\"rms_norm_eps\": \"small\"", "not a model config")]
+    public void A_config_asking_for_what_the_kernels_do_not_compute_is_refused(string field, string named)
+    {
+        var directory = Model(LlamaShapes.Tiny, seed: 1);
+        var path = Path.Combine(directory, "config.json");
+        var json = File.ReadAllText(path);
+        var key = field[..(field.IndexOf(':', StringComparison.Ordinal) + 1)];
+        json = json.Contains(key, StringComparison.Ordinal)
+            ? System.Text.RegularExpressions.Regex.Replace(json, System.Text.RegularExpressions.Regex.Escape(key) + "[^,\n]*", field.Replace("$", "$$", StringComparison.Ordinal))
+            : json.Replace("{", "{" + field + ",", StringComparison.Ordinal);
+        File.WriteAllText(path, json);
+
+        Assert.Contains(named, Assert.Throws<InvalidDataException>(() => LlamaCheckpoint.Open(directory)).Message);
     }
 
     private string Model(LlamaConfig config, ulong seed, int shards = 1)
