@@ -29,10 +29,10 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
         _stepsUsed = 0;
         NextStep();
         var tokens = WriteInputs(batch);
-        _step.CopyIn(scratch.Region, scratch.IdsAt, scratch.Ids, 0, (ulong)tokens * 4)
-            .CopyIn(scratch.Region, scratch.PositionsAt, scratch.Positions, 0, (ulong)tokens * 4);
+        _step.CopyIn(scratch.Region, scratch.IdsAt, scratch.Device, scratch.Ids, (ulong)tokens * 4)
+            .CopyIn(scratch.Region, scratch.PositionsAt, scratch.Device, scratch.Positions, (ulong)tokens * 4);
         Launch(kernels.Embedding(weights.Embedding.Type), Elements(tokens, config.HiddenSize))
-            .Tensor(weights.Embedding.Tensor).Buffer(scratch.Ids).Buffer(scratch.X)
+            .Tensor(weights.Embedding.Tensor).Buffer(scratch.Device, scratch.Ids).Buffer(scratch.Device, scratch.X)
             .UInt32((uint)tokens).UInt32((uint)config.VocabSize).UInt32((uint)config.HiddenSize);
 
         var opsLeft = maxOpsPerStep - HeadOps - 1;
@@ -99,9 +99,9 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
     {
         uint hidden = (uint)config.HiddenSize, kv = (uint)(config.NumKeyValueHeads * config.HeadDim), rows = (uint)tokens;
         RmsNorm(scratch.X, w[LayerWeight.InputNorm], scratch.H, tokens);
-        Matmul(w[LayerWeight.Q], scratch.H, 0, scratch.Q, 0, hidden, hidden, rows);
-        Matmul(w[LayerWeight.K], scratch.H, 0, scratch.K, 0, kv, hidden, rows);
-        Matmul(w[LayerWeight.V], scratch.H, 0, scratch.V, 0, kv, hidden, rows);
+        Matmul(w[LayerWeight.Q], scratch.H, scratch.Q, hidden, hidden, rows);
+        Matmul(w[LayerWeight.K], scratch.H, scratch.K, kv, hidden, rows);
+        Matmul(w[LayerWeight.V], scratch.H, scratch.V, kv, hidden, rows);
         Rope(scratch.Q, tokens, hidden);
         Rope(scratch.K, tokens, kv);
 
@@ -113,25 +113,25 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
             var (kAt, vAt) = ((ulong)layer * 2 * cacheBytes, (((ulong)layer * 2) + 1) * cacheBytes);
             uint pages = (uint)entry.Request.Pages, start = (uint)entry.Start, count = (uint)entry.Tokens;
             Launch(kernels.KvAppend, Elements(count, kv))
-                .Buffer(scratch.K, row * kv * 4).Buffer(scratch.V, row * kv * 4).Buffer(cache, kAt).Buffer(cache, vAt).Buffer(scratch.PageTable)
+                .Buffer(scratch.Device, scratch.K + ((ulong)row * kv * 4)).Buffer(scratch.Device, scratch.V + ((ulong)row * kv * 4)).Buffer(cache, kAt).Buffer(cache, vAt).Buffer(scratch.Device, scratch.PageTable)
                 .UInt32(count).UInt32((uint)config.NumKeyValueHeads).UInt32((uint)config.HeadDim)
                 .UInt32((uint)pageTokens).UInt32(pages).UInt32(pages).UInt32(start);
             Launch(kernels.Attention, Warps((long)count * config.NumAttentionHeads))
-                .Buffer(scratch.Q, row * hidden * 4).Buffer(cache, kAt).Buffer(cache, vAt).Buffer(scratch.PageTable).Buffer(scratch.Attention, row * hidden * 4)
+                .Buffer(scratch.Device, scratch.Q + ((ulong)row * hidden * 4)).Buffer(cache, kAt).Buffer(cache, vAt).Buffer(scratch.Device, scratch.PageTable).Buffer(scratch.Device, scratch.Attention + ((ulong)row * hidden * 4))
                 .UInt32(count).UInt32((uint)config.NumAttentionHeads).UInt32((uint)config.NumKeyValueHeads).UInt32((uint)config.HeadDim)
                 .UInt32((uint)pageTokens).UInt32(pages).UInt32(pages).UInt32(start).Float32(1f / MathF.Sqrt(config.HeadDim));
             row += count;
         }
 
-        Matmul(w[LayerWeight.O], scratch.Attention, 0, scratch.H, 0, hidden, hidden, rows);
+        Matmul(w[LayerWeight.O], scratch.Attention, scratch.H, hidden, hidden, rows);
         Add(scratch.X, scratch.H, (ulong)tokens * hidden);
         RmsNorm(scratch.X, w[LayerWeight.PostAttentionNorm], scratch.H, tokens);
         var intermediate = (uint)config.IntermediateSize;
-        Matmul(w[LayerWeight.Gate], scratch.H, 0, scratch.Gate, 0, intermediate, hidden, rows);
-        Matmul(w[LayerWeight.Up], scratch.H, 0, scratch.Up, 0, intermediate, hidden, rows);
+        Matmul(w[LayerWeight.Gate], scratch.H, scratch.Gate, intermediate, hidden, rows);
+        Matmul(w[LayerWeight.Up], scratch.H, scratch.Up, intermediate, hidden, rows);
         Launch(kernels.SwiGlu, Elements(tokens, intermediate))
-            .Buffer(scratch.Gate).Buffer(scratch.Up).Buffer(scratch.Gate).UInt64((ulong)tokens * intermediate);
-        Matmul(w[LayerWeight.Down], scratch.Gate, 0, scratch.H, 0, hidden, intermediate, rows);
+            .Buffer(scratch.Device, scratch.Gate).Buffer(scratch.Device, scratch.Up).Buffer(scratch.Device, scratch.Gate).UInt64((ulong)tokens * intermediate);
+        Matmul(w[LayerWeight.Down], scratch.Gate, scratch.H, hidden, intermediate, rows);
         Add(scratch.X, scratch.H, (ulong)tokens * hidden);
     }
 
@@ -159,7 +159,7 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
                 count++;
             }
 
-            Matmul(weights.LmHead, scratch.H, (ulong)_lastRows[first] * hidden * 4, scratch.Logits, (ulong)first * vocab * 4, vocab, hidden, (uint)count);
+            Matmul(weights.LmHead, scratch.H + ((ulong)_lastRows[first] * hidden * 4), scratch.Logits + ((ulong)first * vocab * 4), vocab, hidden, (uint)count);
             first += count;
         }
 
@@ -171,7 +171,7 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
 
         if (batch.Any(e => e.TakesToken && e.Request.Generation.IsGreedy))
         {
-            Launch(kernels.ArgMax, Warps(choosing)).Buffer(scratch.Logits).Buffer(scratch.Chosen).UInt32(choosing).UInt32(vocab);
+            Launch(kernels.ArgMax, Warps(choosing)).Buffer(scratch.Device, scratch.Logits).Buffer(scratch.Device, scratch.Chosen).UInt32(choosing).UInt32(vocab);
         }
 
         var index = 0u;
@@ -181,7 +181,7 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
             if (!generation.IsGreedy)
             {
                 Launch(kernels.Sample, Warps(1))
-                    .Buffer(scratch.Logits, (ulong)index * vocab * 4).Buffer(scratch.Chosen, index * 4).UInt32(1).UInt32(vocab)
+                    .Buffer(scratch.Device, scratch.Logits + ((ulong)index * vocab * 4)).Buffer(scratch.Device, scratch.Chosen + ((ulong)index * 4)).UInt32(1).UInt32(vocab)
                     .UInt64(generation.Seed).UInt32(entry.Request.NextStep).Float32(generation.Temperature)
                     .UInt32((uint)Math.Max(0, generation.TopK)).Float32(generation.TopP);
             }
@@ -189,29 +189,29 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
             index++;
         }
 
-        _step.CopyOut(scratch.Chosen, 0, scratch.Region, scratch.ChosenAt, (ulong)choosing * 4);
+        _step.CopyOut(scratch.Device, scratch.Chosen, scratch.Region, scratch.ChosenAt, (ulong)choosing * 4);
         if (scratch.LogitsBytes > 0)
         {
-            _step.CopyOut(scratch.Logits, 0, scratch.Region, scratch.LogitsAt, (ulong)choosing * vocab * 4);
+            _step.CopyOut(scratch.Device, scratch.Logits, scratch.Region, scratch.LogitsAt, (ulong)choosing * vocab * 4);
         }
     }
 
     private ulong CacheBytes(int pages) => (ulong)pages * (ulong)pageTokens * (ulong)(config.NumKeyValueHeads * config.HeadDim) * 4;
 
-    private void RmsNorm(DeviceBuffer x, LlamaDeviceWeights.Weight w, DeviceBuffer y, int rows) =>
+    private void RmsNorm(ulong x, LlamaDeviceWeights.Weight w, ulong y, int rows) =>
         Launch(kernels.RmsNorm(w.Type), Warps(rows))
-            .Buffer(x).Tensor(w.Tensor).Buffer(y).UInt32((uint)rows).UInt32((uint)config.HiddenSize).Float32((float)config.RmsNormEps);
+            .Buffer(scratch.Device, x).Tensor(w.Tensor).Buffer(scratch.Device, y).UInt32((uint)rows).UInt32((uint)config.HiddenSize).Float32((float)config.RmsNormEps);
 
-    private void Matmul(LlamaDeviceWeights.Weight w, DeviceBuffer x, ulong xAt, DeviceBuffer y, ulong yAt, uint rows, uint cols, uint tokens) =>
+    private void Matmul(LlamaDeviceWeights.Weight w, ulong x, ulong y, uint rows, uint cols, uint tokens) =>
         Launch(kernels.Matmul(w.Type), Warps((long)rows * ((tokens + 7) / 8)))
-            .Tensor(w.Tensor).Buffer(x, xAt).Buffer(y, yAt).UInt32(rows).UInt32(cols).UInt32(tokens);
+            .Tensor(w.Tensor).Buffer(scratch.Device, x).Buffer(scratch.Device, y).UInt32(rows).UInt32(cols).UInt32(tokens);
 
-    private void Rope(DeviceBuffer x, int tokens, uint width) =>
+    private void Rope(ulong x, int tokens, uint width) =>
         Launch(kernels.Rope, Elements(tokens, width / 2))
-            .Buffer(x).Buffer(scratch.Positions).UInt32((uint)tokens).UInt32(width).UInt32((uint)config.HeadDim).Float32((float)config.RopeTheta);
+            .Buffer(scratch.Device, x).Buffer(scratch.Device, scratch.Positions).UInt32((uint)tokens).UInt32(width).UInt32((uint)config.HeadDim).Float32((float)config.RopeTheta);
 
-    private void Add(DeviceBuffer y, DeviceBuffer x, ulong count) =>
-        Launch(kernels.Add, Elements((long)count)).Buffer(y).Buffer(x).UInt64(count);
+    private void Add(ulong y, ulong x, ulong count) =>
+        Launch(kernels.Add, Elements((long)count)).Buffer(scratch.Device, y).Buffer(scratch.Device, x).UInt64(count);
 
     private StepBuilder Launch(KernelFunction function, (uint Grid, uint Block) shape) => _step.Launch(function, shape.Grid, shape.Block);
 

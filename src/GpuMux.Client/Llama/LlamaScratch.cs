@@ -2,20 +2,37 @@ namespace GpuMux.Client.Llama;
 
 /// <summary>
 /// A runner's working memory, sized for its largest forward pass and reused by every one: the
-/// activations on the device (f32, a row per token fed), and one shared region through which
-/// token ids and positions go in and chosen tokens come out. One forward pass is under way at a
+/// activations (f32, a row per token fed) as slices of one device buffer, since the daemon hands
+/// buffers out in whole pages; and one shared region through which token ids and positions go in
+/// and chosen tokens (and, when kept, their logits) come out. One forward pass is under way at a
 /// time, so nothing here is shared between two.
 /// </summary>
 internal sealed class LlamaScratch : IAsyncDisposable
 {
-    private readonly List<IAsyncDisposable> _owned = [];
+    // Each slice starts on a boundary wide enough for any kernel's loads.
+    private const ulong Alignment = 256;
 
-    private LlamaScratch(int maxTokens, int maxRequests, int maxPages, ulong logitsBytes)
+    private LlamaScratch(LlamaConfig config, int maxTokens, int maxRequests, int maxPages, bool keepLogits)
     {
-        LogitsBytes = logitsBytes;
         MaxTokens = maxTokens;
         MaxRequests = maxRequests;
         MaxPages = maxPages;
+        ulong tokens = (ulong)maxTokens, hidden = (ulong)config.HiddenSize, intermediate = (ulong)config.IntermediateSize;
+        var kv = (ulong)(config.NumKeyValueHeads * config.HeadDim);
+        var logits = (ulong)maxRequests * (ulong)config.VocabSize;
+        ulong end = 0;
+        ulong Take(ulong floats)
+        {
+            var at = end;
+            end = (at + (floats * 4) + Alignment - 1) / Alignment * Alignment;
+            return at;
+        }
+
+        (X, H, Q, K, V, Attention) = (Take(tokens * hidden), Take(tokens * hidden), Take(tokens * hidden), Take(tokens * kv), Take(tokens * kv), Take(tokens * hidden));
+        (Gate, Up, Logits) = (Take(tokens * intermediate), Take(tokens * intermediate), Take(logits));
+        (Ids, Positions, Chosen, PageTable) = (Take(tokens), Take(tokens), Take((ulong)maxRequests), Take((ulong)maxPages));
+        DeviceBytes = end;
+        LogitsBytes = keepLogits ? logits * 4 : 0;
     }
 
     public int MaxTokens { get; }
@@ -24,37 +41,42 @@ internal sealed class LlamaScratch : IAsyncDisposable
 
     public int MaxPages { get; }
 
+    /// <summary>The one buffer every slice below is an offset into.</summary>
+    public DeviceBuffer Device { get; private set; } = null!;
+
+    public ulong DeviceBytes { get; }
+
     /// <summary>The residual stream, tokens × hidden.</summary>
-    public DeviceBuffer X { get; private set; } = null!;
+    public ulong X { get; }
 
     /// <summary>A normed copy of the residual stream, and the output of o_proj and down_proj before they are added to it.</summary>
-    public DeviceBuffer H { get; private set; } = null!;
+    public ulong H { get; }
 
-    public DeviceBuffer Q { get; private set; } = null!;
+    public ulong Q { get; }
 
-    public DeviceBuffer K { get; private set; } = null!;
+    public ulong K { get; }
 
-    public DeviceBuffer V { get; private set; } = null!;
+    public ulong V { get; }
 
     /// <summary>Attention's output, tokens × hidden.</summary>
-    public DeviceBuffer Attention { get; private set; } = null!;
+    public ulong Attention { get; }
 
     /// <summary>The gate projection, then SwiGLU's output in place.</summary>
-    public DeviceBuffer Gate { get; private set; } = null!;
+    public ulong Gate { get; }
 
-    public DeviceBuffer Up { get; private set; } = null!;
+    public ulong Up { get; }
 
     /// <summary>Logits, a row of vocab per request that takes a token.</summary>
-    public DeviceBuffer Logits { get; private set; } = null!;
+    public ulong Logits { get; }
 
-    public DeviceBuffer Ids { get; private set; } = null!;
+    public ulong Ids { get; }
 
-    public DeviceBuffer Positions { get; private set; } = null!;
+    public ulong Positions { get; }
 
-    public DeviceBuffer Chosen { get; private set; } = null!;
+    public ulong Chosen { get; }
 
     /// <summary>Page i at index i: each request's cache is a buffer of its own, so its pages are numbered from 0.</summary>
-    public DeviceBuffer PageTable { get; private set; } = null!;
+    public ulong PageTable { get; }
 
     public SharedRegion Region { get; private set; } = null!;
 
@@ -74,29 +96,11 @@ internal sealed class LlamaScratch : IAsyncDisposable
     public static async Task<LlamaScratch> CreateAsync(
         GpuMuxClient client, LlamaConfig config, int maxTokens, int maxRequests, int maxPages, bool keepLogits, CancellationToken cancellationToken)
     {
-        var logitsBytes = keepLogits ? (ulong)maxRequests * (ulong)config.VocabSize * 4 : 0;
-        var scratch = new LlamaScratch(maxTokens, maxRequests, maxPages, logitsBytes);
+        var scratch = new LlamaScratch(config, maxTokens, maxRequests, maxPages, keepLogits);
         try
         {
-            ulong tokens = (ulong)maxTokens, hidden = (ulong)config.HiddenSize;
-            var kv = (ulong)(config.NumKeyValueHeads * config.HeadDim);
-            async Task<DeviceBuffer> Floats(ulong count) =>
-                scratch.Own(await client.AllocateBufferAsync(count * 4, cancellationToken).ConfigureAwait(false));
-
-            scratch.X = await Floats(tokens * hidden).ConfigureAwait(false);
-            scratch.H = await Floats(tokens * hidden).ConfigureAwait(false);
-            scratch.Q = await Floats(tokens * hidden).ConfigureAwait(false);
-            scratch.K = await Floats(tokens * kv).ConfigureAwait(false);
-            scratch.V = await Floats(tokens * kv).ConfigureAwait(false);
-            scratch.Attention = await Floats(tokens * hidden).ConfigureAwait(false);
-            scratch.Gate = await Floats(tokens * (ulong)config.IntermediateSize).ConfigureAwait(false);
-            scratch.Up = await Floats(tokens * (ulong)config.IntermediateSize).ConfigureAwait(false);
-            scratch.Logits = await Floats((ulong)maxRequests * (ulong)config.VocabSize).ConfigureAwait(false);
-            scratch.Ids = await Floats(tokens).ConfigureAwait(false);
-            scratch.Positions = await Floats(tokens).ConfigureAwait(false);
-            scratch.Chosen = await Floats((ulong)maxRequests).ConfigureAwait(false);
-            scratch.PageTable = await Floats((ulong)maxPages).ConfigureAwait(false);
-            scratch.Region = scratch.Own(await client.CreateRegionAsync(scratch.LogitsAt + logitsBytes, cancellationToken).ConfigureAwait(false));
+            scratch.Device = await client.AllocateBufferAsync(scratch.DeviceBytes, cancellationToken).ConfigureAwait(false);
+            scratch.Region = await client.CreateRegionAsync(scratch.LogitsAt + scratch.LogitsBytes, cancellationToken).ConfigureAwait(false);
             var table = scratch.Region.AsSpan<uint>(scratch.PageTableAt, maxPages);
             for (var page = 0; page < table.Length; page++)
             {
@@ -104,7 +108,7 @@ internal sealed class LlamaScratch : IAsyncDisposable
             }
 
             await client.SubmitAsync(
-                new StepBuilder().CopyIn(scratch.Region, scratch.PageTableAt, scratch.PageTable, 0, (ulong)maxPages * 4), cancellationToken).ConfigureAwait(false);
+                new StepBuilder().CopyIn(scratch.Region, scratch.PageTableAt, scratch.Device, scratch.PageTable, (ulong)maxPages * 4), cancellationToken).ConfigureAwait(false);
             return scratch;
         }
         catch
@@ -116,18 +120,14 @@ internal sealed class LlamaScratch : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var owned in _owned)
+        if (Region is { } region)
         {
-            await owned.DisposeAsync().ConfigureAwait(false);
+            await region.DisposeAsync().ConfigureAwait(false);
         }
 
-        _owned.Clear();
-    }
-
-    private T Own<T>(T resource)
-        where T : IAsyncDisposable
-    {
-        _owned.Add(resource);
-        return resource;
+        if (Device is { } device)
+        {
+            await device.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }
