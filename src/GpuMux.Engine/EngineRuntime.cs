@@ -254,7 +254,7 @@ internal sealed class EngineRuntime
             ?? throw new EngineException(
                 EngineError.OutOfMemory,
                 $"the device pool has no room for {bytes} more bytes ({pages} in whole pages): {pool.FreeBytes} of its {pool.BudgetBytes} bytes are free, after evicting every model and spilling every spillable buffer not in use");
-        var handle = session.AddBuffer(device, new DeviceBuffer(bytes, pages, spillable) { Lease = lease }, range);
+        var handle = session.AddBuffer(device, new DeviceBuffer(bytes, pages, spillable) { Lease = lease, LastUsedNs = MonotonicClock.NowNanoseconds() }, range);
         tenant.DeviceBytes += pages;
         if (lease is not null)
         {

@@ -212,7 +212,7 @@ internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, B
         var stepsOnDevice = executor.InFlight > 0 || device.Releases.HasPending;
         if (error == EngineError.None)
         {
-            switch (spills.Restore(step, session, device, bytes => !_memoryBlocked && models.TryMakeRoomFor(bytes, model, device), stepsOnDevice, out var restoreMessage))
+            switch (spills.Restore(step, session, device, _memoryBlocked ? null : models, model, stepsOnDevice, out var restoreMessage))
             {
                 case ResidencyOutcome.Wait:
                     _memoryBlocked = true;

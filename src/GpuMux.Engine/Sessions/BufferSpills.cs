@@ -13,7 +13,8 @@ namespace GpuMux.Engine.Sessions;
 /// A buffer is a victim only while no step of its session names it: none held by the
 /// scheduler, waiting to start, on the device, or being started (<see cref="Protected"/>). Among
 /// those, the least recently used goes first. A spill copies the buffer's bytes device to host on
-/// the copy stream, behind the work queued on the session's stream (its zeroing), into a slice of
+/// the copy stream, behind the last work queued on the buffer (its zeroing on the session's
+/// stream, or its last restore; see <see cref="DeviceBuffer.CopyEvent"/>), into a slice of
 /// the pinned staging pool, waits for that copy, and only then unmaps the range, which stays
 /// reserved, so the address steps were given holds. No slice, no spill: nothing is ever lost.
 /// The engine thread waits for the spill's copy (behind any swap-in still on the copy stream),
@@ -49,7 +50,10 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
 
     public BufferSpillStatus Snapshot() => new(SpilledBuffers, SpilledBytes, Spills, SpillBytesTotal, Restores, RestoreBytesTotal);
 
-    /// <summary>What spilling every idle spillable buffer would give back to the pool; 0 without a pinned pool.</summary>
+    /// <summary>
+    /// What spilling idle spillable buffers would give back to the pool, as far as the pinned
+    /// pool's free bytes go (a victim it has no room for stays); 0 without a pinned pool.
+    /// </summary>
     public ulong IdleBytes(PinnedStagingPool? pinned)
     {
         if (pinned is null)
@@ -57,11 +61,17 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
             return 0;
         }
         FindVictims();
+        var hostLeft = pinned.FreeBytes;
         ulong bytes = 0;
         foreach (var (buffer, _) in _victims)
         {
-            bytes += buffer.Range!.MappedBytes;
+            if (buffer.Length <= hostLeft)
+            {
+                hostLeft -= buffer.Length;
+                bytes += buffer.Range!.MappedBytes;
+            }
         }
+        _victims.Clear();
         return bytes;
     }
 
@@ -73,7 +83,8 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
             return device.Pool.FreeBytes >= needed;
         }
         FindVictims();
-        _victims.Sort(static (a, b) => a.Buffer.LastUsedNs.CompareTo(b.Buffer.LastUsedNs));
+        // The handle settles ties, so that the order does not depend on the sort's.
+        _victims.Sort(static (a, b) => a.Buffer.LastUsedNs != b.Buffer.LastUsedNs ? a.Buffer.LastUsedNs.CompareTo(b.Buffer.LastUsedNs) : a.Buffer.Handle.CompareTo(b.Buffer.Handle));
         foreach (var (buffer, session) in _victims)
         {
             if (device.Pool.FreeBytes >= needed)
@@ -87,12 +98,13 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
     }
 
     /// <summary>
-    /// Brings back the spilled buffers <paramref name="step"/> names, evicting through
-    /// <paramref name="makeRoom"/> where the pool is full, and notes them all as used now.
-    /// Not <see cref="ResidencyOutcome.Ready"/> when room cannot be made: the step waits while
+    /// Brings back the spilled buffers <paramref name="step"/> names, making room through
+    /// <paramref name="room"/> (sparing <paramref name="model"/>, the step's) where the pool is
+    /// full, or through nothing when null, and notes them all as used now. Not
+    /// <see cref="ResidencyOutcome.Ready"/> when there is no room: the step waits while
     /// <paramref name="stepsOnDevice"/> may give memory back, and fails otherwise.
     /// </summary>
-    public ResidencyOutcome Restore(Step step, SessionState session, DeviceContext device, Func<ulong, bool> makeRoom, bool stepsOnDevice, out string? message)
+    public ResidencyOutcome Restore(Step step, SessionState session, DeviceContext device, ModelStore? room, Model? model, bool stepsOnDevice, out string? message)
     {
         message = null;
         var now = MonotonicClock.NowNanoseconds();
@@ -100,7 +112,7 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
         {
             if (op.Kind != StepOpKind.Launch)
             {
-                if (!TryRestore(op.Buffer, session, device, makeRoom, now, ref message))
+                if (!TryRestore(op.Buffer, session, device, room, model, now, ref message))
                 {
                     return stepsOnDevice ? ResidencyOutcome.Wait : ResidencyOutcome.Impossible;
                 }
@@ -108,7 +120,7 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
             }
             foreach (var argument in step.ArgumentsOf(op))
             {
-                if (argument.IsBuffer && !TryRestore(argument.Handle, session, device, makeRoom, now, ref message))
+                if (argument.IsBuffer && !TryRestore(argument.Handle, session, device, room, model, now, ref message))
                 {
                     return stepsOnDevice ? ResidencyOutcome.Wait : ResidencyOutcome.Impossible;
                 }
@@ -125,7 +137,7 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
         metrics.SpilledBytesChanged(-(long)bytes);
     }
 
-    private bool TryRestore(uint handle, SessionState session, DeviceContext device, Func<ulong, bool> makeRoom, long now, ref string? message)
+    private bool TryRestore(uint handle, SessionState session, DeviceContext device, ModelStore? room, Model? model, long now, ref string? message)
     {
         if (!session.Buffers.TryGet(handle, out var buffer))
         {
@@ -137,7 +149,7 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
             return true;
         }
         var range = buffer.Range!;
-        if (!device.Pool.TryMap(range) && !(makeRoom(range.MappedBytes) && device.Pool.TryMap(range)))
+        if (!device.Pool.TryMap(range) && !(room is not null && room.TryMakeRoomFor(range.MappedBytes, model, device) && device.Pool.TryMap(range)))
         {
             message = $"buffer {handle} is spilled and needs {range.MappedBytes} bytes of the device pool back; {device.Pool.FreeBytes} of its {device.Pool.BudgetBytes} are free, and evicting every model and spilling every buffer not in use would not make room";
             return false;
@@ -163,8 +175,7 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
         }
         var range = buffer.Range!;
         var copies = device.CopyStream.Stream;
-        var copyDone = buffer.CopyEvent ??= device.Context.CreateEvent(enableTiming: false);
-        session.StreamOn(device).Stream.Record(copyDone);
+        var copyDone = buffer.CopyEvent!;
         copies.Wait(copyDone);
         copies.CopyToHost(slice.Pointer, range.Start, buffer.Length);
         copies.Record(copyDone);

@@ -32,14 +32,18 @@ internal sealed class DeviceBuffer(ulong length, ulong poolBytes, bool spillable
     /// <summary>The lease it was allocated under, which frees it when it expires; null for none.</summary>
     public Tenants.Lease? Lease { get; set; }
 
-    /// <summary>When a step naming it last started, on the host clock: spills go least recently used first.</summary>
+    /// <summary>When it was allocated or a step naming it last started, on the host clock: spills go least recently used first.</summary>
     public long LastUsedNs { get; set; }
 
     /// <summary>Its bytes while it is spilled; null while they are on the device.</summary>
     public SpilledCopy? HostCopy { get; set; }
 
-    /// <summary>Recorded after the copies that spill or restore it; created on the first spill.</summary>
-    public GpuEvent? CopyEvent { get; set; }
+    /// <summary>
+    /// A spillable buffer's: recorded on its session's stream after its zeroing, then on the copy
+    /// stream after each restore, so a spill waits for the last work queued on it and no more (the
+    /// steps that named it have completed, or it would not be a victim).
+    /// </summary>
+    public GpuEvent? CopyEvent { get; private set; }
 
     public bool IsSpilled => HostCopy is not null;
 
@@ -57,6 +61,11 @@ internal sealed class DeviceBuffer(ulong length, ulong poolBytes, bool spillable
         _device = device;
         _range = range;
         stream.Memset8(range.Start, 0, Length);
+        if (Spillable)
+        {
+            CopyEvent = device.Context.CreateEvent(enableTiming: false);
+            stream.Record(CopyEvent);
+        }
     }
 
     /// <summary>
@@ -67,6 +76,7 @@ internal sealed class DeviceBuffer(ulong length, ulong poolBytes, bool spillable
     {
         _device = device;
         _range = range;
+        CopyEvent = device.Context.CreateEvent(enableTiming: false);
         HostCopy!.Clear();
     }
 

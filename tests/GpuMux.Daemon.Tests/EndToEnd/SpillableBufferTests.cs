@@ -195,6 +195,61 @@ public sealed class SpillableBufferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_buffer_the_pinned_pool_has_no_room_for_stays_on_the_device_with_its_bytes()
+    {
+        await using var daemon = await TestDaemon.StartAsync(
+            $"--Memory:DevicePoolBytes={(2 * Page).ToString(CultureInfo.InvariantCulture)}",
+            $"--Memory:PinnedPoolBytes={(Page + (Page / 2)).ToString(CultureInfo.InvariantCulture)}");
+        await using var client = await daemon.ConnectAsync("small-host");
+        await using var region = await client.CreateRegionAsync(Page, Cancellation);
+        var buffers = new List<DeviceBuffer>();
+        for (var i = 0; i < 2; i++)
+        {
+            buffers.Add(await client.AllocateBufferAsync(Page, spillable: true, Cancellation));
+            Fill(region, 0, i, 1);
+            await client.SubmitAsync(new StepBuilder().CopyIn(region, 0, buffers[i], 0, Page), Cancellation);
+        }
+        buffers.Add(await client.AllocateBufferAsync(Page, spillable: true, Cancellation));
+
+        await Assert.ThrowsAsync<DeviceOutOfMemoryException>(() => client.AllocateBufferAsync(Page, spillable: true, Cancellation));
+
+        Assert.Equal(1u, (await client.ListModelsAsync(Cancellation)).Spills!.Value.SpilledBuffers);
+        await buffers[2].DisposeAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            await client.SubmitAsync(new StepBuilder().CopyOut(buffers[i], 0, region, 0, Page), Cancellation);
+            AssertFilled(region, 0, i, 1);
+        }
+    }
+
+    [Fact]
+    public async Task After_a_device_reset_a_buffer_that_was_spilled_reads_as_zero_like_the_others()
+    {
+        await using var daemon = await TestDaemon.StartAsync(
+            $"--Memory:DevicePoolBytes={(2 * Page).ToString(CultureInfo.InvariantCulture)}",
+            "--Memory:PinnedPoolBytes=67108864",
+            TestDaemon.TrustingModules);
+        await using var client = await daemon.ConnectAsync("reset");
+        await using var region = await client.CreateRegionAsync(Page, Cancellation);
+        var spilled = await client.AllocateBufferAsync(Page, spillable: true, Cancellation);
+        Fill(region, 0, 0, 1);
+        await client.SubmitAsync(new StepBuilder().CopyIn(region, 0, spilled, 0, Page), Cancellation);
+        var resident = await client.AllocateBufferAsync(Page, spillable: true, Cancellation);
+        var target = await client.AllocateBufferAsync(Page, spillable: true, Cancellation);
+        Assert.Equal(1u, (await client.ListModelsAsync(Cancellation)).Spills!.Value.SpilledBuffers);
+        var fill = await RunawayFill.LoadAsync(client);
+
+        await Assert.ThrowsAnyAsync<GpuMuxException>(() => client.SubmitAsync(new StepBuilder().Runaway(fill, target), Cancellation).AsTask());
+
+        foreach (var buffer in new[] { spilled, resident })
+        {
+            Fill(region, 0, 0, 2);
+            await SubmitRetryingAsync(client, new StepBuilder().CopyOut(buffer, 0, region, 0, Page));
+            Assert.True(region.AsSpan(0, (int)Page).IndexOfAnyExcept((byte)0) < 0);
+        }
+    }
+
+    [Fact]
     public async Task A_1_5_client_allocates_a_buffer_with_the_size_alone()
     {
         await using var connection = await _daemon.ConnectRawAsync();
@@ -221,6 +276,22 @@ public sealed class SpillableBufferTests : IAsyncLifetime
         var (code, text, requestId) = await RawFrames.ReadErrorAsync(connection);
         Assert.Equal((ErrorCode.InvalidArgument, 2u), (code, requestId));
         Assert.Contains("flags", text);
+    }
+
+    /// <summary>Submits until the step is not refused for the reset (the first step after it is told its buffers read as zero).</summary>
+    private static async Task SubmitRetryingAsync(GpuMuxClient client, StepBuilder step)
+    {
+        for (var tries = 0; ; tries++)
+        {
+            try
+            {
+                await client.SubmitAsync(step, Cancellation);
+                return;
+            }
+            catch (GpuMuxException e) when (e.IsRetryable && tries < 10)
+            {
+            }
+        }
     }
 
     /// <summary>Bytes that say which buffer and which round wrote them, so a buffer restored from another's copy, or a stale one, shows.</summary>
