@@ -143,10 +143,26 @@ public sealed class GpuMuxClient : IAsyncDisposable
     }
 
     /// <summary>Allocates <paramref name="bytes"/> of device memory, zeroed, for the session.</summary>
-    public async Task<DeviceBuffer> AllocateBufferAsync(ulong bytes, CancellationToken cancellationToken = default)
+    public Task<DeviceBuffer> AllocateBufferAsync(ulong bytes, CancellationToken cancellationToken = default) =>
+        AllocateBufferAsync(bytes, spillable: false, cancellationToken);
+
+    /// <summary>
+    /// Allocates <paramref name="bytes"/> of device memory, zeroed, for the session. A
+    /// <paramref name="spillable"/> buffer (a request's KV cache, say) may be copied to the
+    /// daemon's pinned host memory when the device needs room while no step of the session names
+    /// it, and is copied back before the next step that does; its address and its bytes stay the
+    /// same. The copies count as the tenant's swap traffic.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A spillable buffer was asked of a daemon older than protocol 1.6.</exception>
+    public async Task<DeviceBuffer> AllocateBufferAsync(ulong bytes, bool spillable, CancellationToken cancellationToken = default)
     {
-        var allocated = await RequestAsync<SizeMessage, HandleMessage>(
-            MessageType.AllocateBuffer, new SizeMessage(bytes), MessageType.BufferAllocated, NoDescriptors, null, cancellationToken).ConfigureAwait(false);
+        if (spillable)
+        {
+            ThrowIfOlderThan(6, "spillable buffers");
+        }
+        var request = new AllocateBuffer(bytes, spillable ? BufferFlags.Spillable : BufferFlags.None);
+        var allocated = await RequestAsync<AllocateBuffer, HandleMessage>(
+            MessageType.AllocateBuffer, request, MessageType.BufferAllocated, NoDescriptors, null, cancellationToken).ConfigureAwait(false);
         return new DeviceBuffer(this, allocated.Handle, bytes);
     }
 

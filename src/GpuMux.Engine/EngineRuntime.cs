@@ -35,6 +35,7 @@ internal sealed class EngineRuntime
     private readonly LoadedModule _builtins;
     private readonly StepExecutor _executor;
     private readonly ModelStore _models;
+    private readonly BufferSpills _spills;
     private readonly StepDispatcher _dispatcher;
     private readonly PriorityClass[] _classes;
     private readonly StepLedger _ledger;
@@ -78,8 +79,9 @@ internal sealed class EngineRuntime
             [.. _classes.Select(c => c.Name)]);
         _ledger = new StepLedger(_classes, _metrics);
         _executor = new StepExecutor(_sessionLogger, _ledger, _metrics);
-        _models = new ModelStore(options, post, loggers.CreateLogger<ModelStore>(), _metrics);
-        _dispatcher = new StepDispatcher(_executor, _models, options.MaxOpsPerStep);
+        _spills = new BufferSpills(_sessions, _metrics);
+        _models = new ModelStore(options, post, loggers.CreateLogger<ModelStore>(), _metrics, _spills);
+        _dispatcher = new StepDispatcher(_executor, _models, _spills, options.MaxOpsPerStep);
         _scheduler = new StepScheduler(options.Scheduling, _classes, _dispatcher, _executor, _models);
         _tenants = new TenantBook(options.Tenants);
         _recovery = new DeviceRecovery(backend, options, builtins, completions, _faultLogger);
@@ -230,10 +232,11 @@ internal sealed class EngineRuntime
     }
 
     /// <summary>
-    /// Pages of the device pool, evicting idle models if it has no room; within the session's
-    /// limits and its tenant's.
+    /// Pages of the device pool, evicting idle models and spilling idle spillable buffers if it
+    /// has no room; within the session's limits and its tenant's. A <paramref name="spillable"/>
+    /// buffer may itself be spilled while no step names it (see <see cref="BufferSpills"/>).
     /// </summary>
-    public uint AllocateBuffer(SessionState session, ulong bytes)
+    public uint AllocateBuffer(SessionState session, ulong bytes, bool spillable = false)
     {
         var device = DeviceFor(session);
         session.ThrowUnlessBufferAllowed(bytes);
@@ -250,8 +253,8 @@ internal sealed class EngineRuntime
         var range = (pages <= pool.BudgetBytes ? _models.AllocateEvicting(device, bytes) : null)
             ?? throw new EngineException(
                 EngineError.OutOfMemory,
-                $"the device pool has no room for {bytes} more bytes ({pages} in whole pages): {pool.FreeBytes} of its {pool.BudgetBytes} bytes are free, after evicting every model not in use");
-        var handle = session.AddBuffer(device, new DeviceBuffer(bytes, pages) { Lease = lease }, range);
+                $"the device pool has no room for {bytes} more bytes ({pages} in whole pages): {pool.FreeBytes} of its {pool.BudgetBytes} bytes are free, after evicting every model and spilling every spillable buffer not in use");
+        var handle = session.AddBuffer(device, new DeviceBuffer(bytes, pages, spillable) { Lease = lease, LastUsedNs = MonotonicClock.NowNanoseconds() }, range);
         tenant.DeviceBytes += pages;
         if (lease is not null)
         {
@@ -536,7 +539,8 @@ internal sealed class EngineRuntime
             pinned?.BudgetBytes ?? 0,
             pinned?.FreeBytes ?? 0,
             _options.Scheduling.Policy,
-            ClassSnapshots());
+            ClassSnapshots(),
+            _spills.Snapshot());
     }
 
     /// <summary>A step taken from the queue: refused, failed by validation, issued to the device, or left waiting to start.</summary>

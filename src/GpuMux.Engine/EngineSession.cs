@@ -76,8 +76,11 @@ public sealed class EngineSession : IAsyncDisposable
         _thread.Invoke(runtime => runtime.ReleaseRegion(State, region), ct);
 
     /// <summary>Zeroed device memory of <paramref name="bytes"/>.</summary>
-    public Task<uint> AllocateBufferAsync(ulong bytes, CancellationToken ct = default) =>
-        _thread.Invoke(runtime => runtime.AllocateBuffer(State, bytes), ct);
+    public Task<uint> AllocateBufferAsync(ulong bytes, CancellationToken ct = default) => AllocateBufferAsync(bytes, spillable: false, ct);
+
+    /// <summary>Zeroed device memory of <paramref name="bytes"/>, which the engine may spill to host memory while no step names it when <paramref name="spillable"/>.</summary>
+    public Task<uint> AllocateBufferAsync(ulong bytes, bool spillable, CancellationToken ct = default) =>
+        _thread.Invoke(runtime => runtime.AllocateBuffer(State, bytes, spillable), ct);
 
     /// <summary>Frees a buffer; steps already submitted that use it still run, and the memory goes once they have.</summary>
     public Task FreeBufferAsync(uint buffer, CancellationToken ct = default) =>

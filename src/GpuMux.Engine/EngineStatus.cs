@@ -7,7 +7,8 @@ namespace GpuMux.Engine;
 /// <summary>
 /// The engine at one moment, for <c>gpumuxctl status</c> and metrics. <see cref="SessionBytes"/>
 /// counts the device bytes all sessions' buffers hold. The device pool is the memory the engine
-/// took at start, which buffers and resident models share; the pinned pool holds staged models.
+/// took at start, which buffers and resident models share; the pinned pool holds staged models
+/// and spilled buffers' bytes (<see cref="Spills"/>).
 /// </summary>
 public sealed record EngineStatus(
     GpuBackendKind Backend,
@@ -21,7 +22,8 @@ public sealed record EngineStatus(
     ulong PinnedPoolBytes,
     ulong PinnedPoolFreeBytes,
     SchedulingPolicy Policy,
-    IReadOnlyList<ClassStatus> Classes);
+    IReadOnlyList<ClassStatus> Classes,
+    BufferSpillStatus Spills);
 
 /// <summary>
 /// One priority class: its stream priority, steps waiting to be issued and on the device, and its
@@ -65,3 +67,6 @@ public sealed record ModelStatus(
     long SwapCount,
     double? MedianSwapInBytesPerSecond,
     UsageFigures Usage);
+
+/// <summary>Spilled buffers now, and the spills and restores since the engine started (bytes as the buffers' lengths).</summary>
+public sealed record BufferSpillStatus(int SpilledBuffers, ulong SpilledBytes, long Spills, ulong SpillBytes, long Restores, ulong RestoreBytes);

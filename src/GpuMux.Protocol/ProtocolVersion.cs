@@ -7,7 +7,7 @@ public static class ProtocolVersion
 
     public const ushort Major = 1;
 
-    public const ushort Minor = 5;
+    public const ushort Minor = 6;
 
     /// <summary>The payload limit before the handshake has told the client the daemon's own.</summary>
     public const int HandshakePayloadBytes = 4096;

@@ -17,4 +17,4 @@ from .region import Region, RegionSlice
 from .resources import Buffer, BufferView, Function, Model, Module, Scalar, Tensor, f32, f64, i32, i64, u32, u64
 from .step import Step, StepResult
 
-__version__ = "1.5.0"
+__version__ = "1.6.0"

@@ -7,7 +7,7 @@ from typing import Final
 
 MAGIC: Final = 0x58554D47
 MAJOR: Final = 1
-MINOR: Final = 5
+MINOR: Final = 6
 HEADER: Final = struct.Struct("<IHBBI")
 HANDSHAKE_MAX_PAYLOAD: Final = 4096
 

@@ -156,9 +156,17 @@ class Client:
             os.close(fd)
         return Region(self, _wire.Reader(reply.payload).u32(), nbytes, mapping)
 
-    def buffer(self, nbytes: int) -> Buffer:
-        """Device memory of ``nbytes``, zeroed."""
-        reply = self._call(_wire.ALLOCATE_BUFFER, struct.pack("<Q", nbytes))
+    def buffer(self, nbytes: int, spillable: bool = False) -> Buffer:
+        """Device memory of ``nbytes``, zeroed. A ``spillable`` one (a request's KV cache, say) may
+        be moved to the daemon's host memory while no step names it, and back before one does
+        (protocol 1.6)."""
+        if not spillable:
+            payload = struct.pack("<Q", nbytes)
+        elif self.minor < 6:
+            raise NotImplementedError(f"gpumuxd speaks protocol 1.{self.minor}; spillable buffers need 1.6")
+        else:
+            payload = struct.pack("<QI", nbytes, 1)
+        reply = self._call(_wire.ALLOCATE_BUFFER, payload)
         return Buffer(self, _wire.Reader(reply.payload).u32(), nbytes)
 
     # Kernels.

@@ -27,7 +27,7 @@ extern "C" __global__ void axpy_f32(float* y, const float* x, float a, unsigned 
 class SessionTests(DaemonTestCase):
     def test_welcome_describes_the_session_and_its_device(self) -> None:
         self.assertEqual("sim", self.client.backend)
-        self.assertEqual(5, self.client.minor)
+        self.assertEqual(6, self.client.minor)
         self.assertGreater(self.client.session_id, 0)
         self.assertEqual(1, len(self.client.devices))
         self.assertGreater(self.client.devices[0].total_memory_bytes, 0)
@@ -46,6 +46,13 @@ class SessionTests(DaemonTestCase):
         self.assertEqual([2 * i / 4 + 1 for i in range(n)], y.view("f").tolist())
         self.assertLessEqual(result.queued_at_ns, result.started_at_ns)
         self.assertLessEqual(result.started_at_ns, result.ended_at_ns)
+
+    def test_a_spillable_buffer_holds_what_is_copied_in(self) -> None:
+        region = self.client.region(64)
+        region.view(format="I")[:4] = array.array("I", [5, 6, 7, 8])
+        buffer = self.client.buffer(16, spillable=True)
+        self.client.step().copy_in(buffer, region[0:16]).copy_out(buffer, region[16:32]).run()
+        self.assertEqual(array.array("I", [5, 6, 7, 8]).tobytes(), region.read(16, 16))
 
     def test_what_is_written_through_a_view_is_what_the_daemon_copies(self) -> None:
         region = self.client.region(64)

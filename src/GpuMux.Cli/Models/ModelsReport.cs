@@ -7,10 +7,12 @@ namespace GpuMux.Cli.Models;
 /// <summary>
 /// What <c>gpumuxctl models</c> shows: the daemon's ModelList, with units in the names and "never"
 /// as null. <see cref="OtherTenants"/> sums up the models the daemon did not show (other tenants',
-/// to anyone but an administrator); null from a daemon older than protocol 1.4.
+/// to anyone but an administrator); null from a daemon older than protocol 1.4. <see cref="BufferSpills"/>
+/// counts the spillable buffers held in host memory and their spills and restores; null from a
+/// daemon older than 1.6.
 /// </summary>
 internal sealed record ModelsReport(
-    string Socket, PoolStatus DevicePool, PoolStatus PinnedPool, uint ModelsTotal, IReadOnlyList<ModelStatus> Models, OtherTenantsModels? OtherTenants)
+    string Socket, PoolStatus DevicePool, PoolStatus PinnedPool, uint ModelsTotal, IReadOnlyList<ModelStatus> Models, OtherTenantsModels? OtherTenants, BufferSpills? BufferSpills = null)
 {
     public static ModelsReport From(string socket, ModelList list) => new(
         socket,
@@ -18,7 +20,8 @@ internal sealed record ModelsReport(
         PoolStatus.From(list.PinnedPoolBytes, list.PinnedPoolFreeBytes),
         list.ModelsTotal,
         [.. list.Models.Select((entry, i) => ModelStatus.From(entry, list.Usage?[i]))],
-        list.Others is { } others ? new OtherTenantsModels(others.Models, others.Bytes, others.Resident) : null);
+        list.Others is { } others ? new OtherTenantsModels(others.Models, others.Bytes, others.Resident) : null,
+        list.Spills is { } spills ? new BufferSpills(spills.SpilledBuffers, spills.SpilledBytes, spills.Spills, spills.SpillBytes, spills.Restores, spills.RestoreBytes) : null);
 
     /// <summary>Models neither listed nor summed up in <see cref="OtherTenants"/>: those that did not fit in the daemon's report.</summary>
     [JsonIgnore]
@@ -27,6 +30,9 @@ internal sealed record ModelsReport(
 
 /// <summary>Other tenants' models, which the daemon shows only to its administrators, summed up; <see cref="Resident"/> of them are on the device.</summary>
 internal sealed record OtherTenantsModels(uint Models, ulong Bytes, uint Resident);
+
+/// <summary>Buffers in host memory now, over all sessions, and the spills and restores so far, in the buffers' bytes.</summary>
+internal sealed record BufferSpills(uint SpilledBuffers, ulong SpilledBytes, ulong Spills, ulong SpillBytes, ulong Restores, ulong RestoreBytes);
 
 internal sealed record PoolStatus(ulong TotalBytes, ulong FreeBytes, ulong UsedBytes)
 {

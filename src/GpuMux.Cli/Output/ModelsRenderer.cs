@@ -57,6 +57,10 @@ internal static class ModelsRenderer
         Row(grid, "gpumuxd", report.Socket);
         Row(grid, "Device pool", Pool(report.DevicePool));
         Row(grid, "Pinned pool", Pool(report.PinnedPool));
+        if (report.BufferSpills is { } spills)
+        {
+            Row(grid, "Spilled buffers", Spilled(spills));
+        }
         Row(grid, "Models", report.ModelsTotal.ToString(Invariant));
         return grid;
     }
@@ -83,6 +87,9 @@ internal static class ModelsRenderer
 
     private static string Pool(PoolStatus pool) =>
         $"{ByteSize.Format(pool.UsedBytes)} used, {ByteSize.Format(pool.FreeBytes)} free, {ByteSize.Format(pool.TotalBytes)} total";
+
+    private static string Spilled(BufferSpills spills) =>
+        $"{spills.SpilledBuffers.ToString(Invariant)} now ({ByteSize.Format(spills.SpilledBytes)}); {spills.Spills.ToString(Invariant)} spills ({ByteSize.Format(spills.SpillBytes)}), {spills.Restores.ToString(Invariant)} restores ({ByteSize.Format(spills.RestoreBytes)}) so far";
 
     private static void Row(Grid grid, string label, string value) => grid.AddRow(new Text(label, Label), new Text(value));
 

@@ -40,7 +40,8 @@ internal sealed class RequestDispatcher(
                 await replies.SendOkAsync(id, cancellationToken);
                 break;
             case MessageType.AllocateBuffer:
-                var buffer = await session.AllocateBufferAsync(Message.Decode<SizeMessage>(payload.Span).Bytes, cancellationToken);
+                var allocate = Message.Decode<AllocateBuffer>(payload.Span);
+                var buffer = await session.AllocateBufferAsync(allocate.Bytes, SpillableFlag(allocate.Flags), cancellationToken);
                 await replies.SendAsync(MessageType.BufferAllocated, id, new HandleMessage(buffer), cancellationToken);
                 break;
             case MessageType.FreeBuffer:
@@ -147,6 +148,20 @@ internal sealed class RequestDispatcher(
         await replies.SendAsync(MessageType.ModelRegistered, id, reply, cancellationToken);
     }
 
+    /// <summary>Whether AllocateBuffer's flags ask for a spillable buffer; a bit this version does not know, or flags from a client older than 1.6, are refused.</summary>
+    private bool SpillableFlag(BufferFlags flags)
+    {
+        if (flags != BufferFlags.None && minor < 6)
+        {
+            throw new EngineException(EngineError.InvalidArgument, $"AllocateBuffer's flags came from a client of protocol 1.{minor}; they need 1.6");
+        }
+        if ((flags & ~AllocateBuffer.KnownFlags) != 0)
+        {
+            throw new EngineException(EngineError.InvalidArgument, $"AllocateBuffer's flags 0x{(uint)flags:x} name bits this daemon does not know (it knows 0x{(uint)AllocateBuffer.KnownFlags:x})");
+        }
+        return (flags & BufferFlags.Spillable) != 0;
+    }
+
     /// <summary>
     /// The models the session may see, as many as fit in a frame; a 1.3 session also gets each
     /// one's usage, a 1.4 session the others summed up, an older one the layout it knows.
@@ -158,7 +173,8 @@ internal sealed class RequestDispatcher(
         var (shown, others) = view.Split(models);
         var withUsage = minor >= 3;
         var withOthers = minor >= 4;
-        var fixedBytes = ModelList.FixedBytes + (withOthers ? OtherModels.EncodedBytes : 0);
+        var withSpills = minor >= 6;
+        var fixedBytes = ModelList.FixedBytes + (withOthers ? OtherModels.EncodedBytes : 0) + (withSpills ? SpillSummary.EncodedBytes : 0);
         var entryBytes = ModelEntry.MaxEncodedBytes + (withUsage ? UsageEntry.EncodedBytes : 0);
         var listed = shown.Take((replies.MaxPayloadBytes - fixedBytes) / entryBytes).ToArray();
         return new ModelList(
@@ -169,8 +185,12 @@ internal sealed class RequestDispatcher(
             (uint)models.Count,
             [.. listed.Select(m => m.ToWire())],
             withUsage ? [.. listed.Select(m => m.Usage.ToWire())] : null,
-            withOthers ? others : null);
+            withOthers ? others : null,
+            withSpills ? ToWire(status.Spills) : null);
     }
+
+    private static SpillSummary ToWire(BufferSpillStatus spills) => new(
+        (uint)spills.SpilledBuffers, spills.SpilledBytes, (ulong)spills.Spills, spills.SpillBytes, (ulong)spills.Restores, spills.RestoreBytes);
 
     /// <summary>
     /// The status, with as many of the sessions the session may see as fit in a frame. A 1.2

@@ -14,9 +14,11 @@ namespace GpuMux.Engine.Execution;
 /// steps complete, swap-ins land or memory is given back. While one step waits for room, later
 /// steps that need room wait behind it, and steps bound to the models it waits to evict wait
 /// too, so that it is not starved. A step issued in part (its model is being read from a file)
-/// holds its session likewise until it is whole. All on the engine thread.
+/// holds its session likewise until it is whole. A step that names spilled buffers has them
+/// restored before its model is made resident, so their copies go ahead of its weights on the
+/// copy stream; where they find no room it waits as for its model's. All on the engine thread.
 /// </summary>
-internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, int maxOps) : IStepIssuer
+internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, BufferSpills spills, int maxOps) : IStepIssuer
 {
     private readonly List<SessionState> _waiting = [];
     private readonly List<Model> _advanced = [];
@@ -184,6 +186,20 @@ internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, i
     /// </summary>
     private bool TryStart(Step step, SessionState session, DeviceContext device, bool queued)
     {
+        // Its buffers are not spilled to make room for it, nor for its model.
+        spills.Protected = step;
+        try
+        {
+            return TryStartProtected(step, session, device, queued);
+        }
+        finally
+        {
+            spills.Protected = null;
+        }
+    }
+
+    private bool TryStartProtected(Step step, SessionState session, DeviceContext device, bool queued)
+    {
         Current = step;
         _currentQueued = queued;
         var error = StepValidator.Validate(step, session, maxOps, out var message, out var model);
@@ -193,6 +209,21 @@ internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, i
             error = EngineError.DeadlineMissed;
             message = "the step's deadline passed before it could start";
         }
+        var stepsOnDevice = executor.InFlight > 0 || device.Releases.HasPending;
+        if (error == EngineError.None)
+        {
+            switch (spills.Restore(step, session, device, _memoryBlocked ? null : models, model, stepsOnDevice, out var restoreMessage))
+            {
+                case ResidencyOutcome.Wait:
+                    _memoryBlocked = true;
+                    Current = null;
+                    return false;
+                case ResidencyOutcome.Impossible:
+                    error = EngineError.OutOfMemory;
+                    message = restoreMessage;
+                    break;
+            }
+        }
         if (error == EngineError.None && model is not null && !IsReady(model))
         {
             if (model.Claimed || _memoryBlocked)
@@ -200,7 +231,7 @@ internal sealed class StepDispatcher(StepExecutor executor, ModelStore models, i
                 Current = null;
                 return false;
             }
-            switch (models.MakeResident(model, device, executor.InFlight > 0 || device.Releases.HasPending, out message))
+            switch (models.MakeResident(model, device, stepsOnDevice, out message))
             {
                 case ResidencyOutcome.Wait:
                     _memoryBlocked = true;

@@ -36,6 +36,9 @@ internal sealed class EngineMetrics
     private readonly Counter<long> _leaseExpiries;
     private readonly Counter<long> _faults;
     private readonly Counter<long> _recoveries;
+    private readonly Counter<long> _spillBytes;
+    private readonly Counter<long> _restoreBytes;
+    private readonly UpDownCounter<long> _spilledBytes;
 
     public EngineMetrics(Meter meter, GpuDeviceInfo device, IReadOnlyList<string> classNames)
     {
@@ -52,6 +55,9 @@ internal sealed class EngineMetrics
         _leaseExpiries = meter.CreateCounter<long>("gpumux.lease.expiries", "{lease}", "Leases that ran out of device time or duration.");
         _faults = meter.CreateCounter<long>("gpumux.device.faults", "{fault}", "Faults that reset the device, by the status that surfaced (a sticky error, or launch_timeout for a step past its time limit).");
         _recoveries = meter.CreateCounter<long>("gpumux.device.recoveries", "{recovery}", "Rebuilds after a fault, by outcome: recovered, or lost when the device could not be set up again.");
+        _spillBytes = meter.CreateCounter<long>("gpumux.buffer.spill.bytes", "By", "Bytes of spillable buffers copied to pinned host memory to make room on the device.");
+        _restoreBytes = meter.CreateCounter<long>("gpumux.buffer.restore.bytes", "By", "Bytes of spilled buffers copied back to the device before a step that names them.");
+        _spilledBytes = meter.CreateUpDownCounter<long>("gpumux.buffer.spilled.bytes", "By", "Pinned host bytes that spilled buffers hold now.");
     }
 
     public void StepDelivered(int classIndex, EngineError status, long queuedAtNs, long startedAtNs, long endedAtNs)
@@ -86,6 +92,19 @@ internal sealed class EngineMetrics
         var tags = DeviceTags();
         _swapDuration.Record(seconds, in tags);
         _swapBytes.Add((long)bytes, in tags);
+    }
+
+    /// <summary>A spillable buffer's bytes copied out to the host (a spill) or back (a restore).</summary>
+    public void BufferCopied(bool restore, ulong bytes)
+    {
+        var tags = DeviceTags();
+        (restore ? _restoreBytes : _spillBytes).Add((long)bytes, in tags);
+    }
+
+    public void SpilledBytesChanged(long delta)
+    {
+        var tags = DeviceTags();
+        _spilledBytes.Add(delta, in tags);
     }
 
     public void SessionOpened()

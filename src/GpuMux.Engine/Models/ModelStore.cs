@@ -47,6 +47,13 @@ internal enum ResidencyOutcome : byte
 /// that they drain, and the step is retried as steps complete. It waits, too, while models held
 /// resident for now (within their turn or request) would make up the difference.
 /// </para>
+/// <para>
+/// Spillable buffers no step names (<see cref="BufferSpills"/>) rank between the two kinds of
+/// idle model: after models no step wants, whose eviction costs nothing now and perhaps a
+/// swap-in some day, and before models waiting steps are bound to, which would be swapped in
+/// again at once, while a spilled buffer costs two copies of its own, usually far smaller, bytes.
+/// A prefetch spills nothing.
+/// </para>
 /// </summary>
 internal sealed class ModelStore : IDisposable
 {
@@ -64,13 +71,15 @@ internal sealed class ModelStore : IDisposable
     private PinnedStagingPool? _pinned;
     private BounceStreaming? _files;
     private readonly EngineMetrics _metrics;
+    private readonly BufferSpills _spills;
     private DeviceContext? _device;
 
     // Swap-in bandwidth, as recent swap-ins measured it; PCIe Gen4's pinned rate until one has.
     private double _swapBytesPerSecond = 25e9;
 
-    public ModelStore(EngineOptions options, Action<IEngineWork> post, ILogger logger, EngineMetrics metrics)
+    public ModelStore(EngineOptions options, Action<IEngineWork> post, ILogger logger, EngineMetrics metrics, BufferSpills spills)
     {
+        _spills = spills;
         _options = options;
         _post = post;
         _logger = logger;
@@ -120,7 +129,7 @@ internal sealed class ModelStore : IDisposable
             return false;
         }
         var (evictable, held) = MappedBytesOfOthers(model);
-        var reachable = device.Pool.FreeBytes + evictable;
+        var reachable = device.Pool.FreeBytes + evictable + _spills.IdleBytes(_pinned);
         return reachable < range.MappedBytes && reachable + held >= range.MappedBytes;
     }
 
@@ -360,7 +369,14 @@ internal sealed class ModelStore : IDisposable
         return ResidencyOutcome.Ready;
     }
 
-    /// <summary>Pages of the device pool for a buffer, evicting idle models to make room; null when even that is not enough.</summary>
+    /// <summary>
+    /// Makes <paramref name="needed"/> bytes of the pool free for a step bound to
+    /// <paramref name="model"/> (or to none), which is spared, as its buffers are (see
+    /// <see cref="BufferSpills.Protected"/>): a spilled buffer's way back.
+    /// </summary>
+    public bool TryMakeRoomFor(ulong needed, Model? model, DeviceContext device) => TryMakeRoom(needed, model, device);
+
+    /// <summary>Pages of the device pool for a buffer, evicting idle models and spilling idle buffers to make room; null when even that is not enough.</summary>
     public DeviceRange? AllocateEvicting(DeviceContext device, ulong bytes)
     {
         var pool = device.Pool;
@@ -579,7 +595,10 @@ internal sealed class ModelStore : IDisposable
         _landing.Add(model);
     }
 
-    /// <summary>Evicts idle models, best victims first, if that makes <paramref name="needed"/> bytes free; evicts nothing otherwise.</summary>
+    /// <summary>
+    /// Evicts idle models and spills idle buffers, best victims first, if that makes
+    /// <paramref name="needed"/> bytes free; evicts nothing otherwise.
+    /// </summary>
     private bool TryMakeRoom(ulong needed, Model? forModel, DeviceContext device, bool spareQueued = false)
     {
         var pool = device.Pool;
@@ -594,6 +613,12 @@ internal sealed class ModelStore : IDisposable
         {
             _candidates.RemoveAll(IsWanted);
         }
+        while (take < _candidates.Count && free < needed && !IsWanted(_candidates[take]))
+        {
+            free += _candidates[take++].Range!.MappedBytes;
+        }
+        var spill = free < needed && !spareQueued ? _spills.IdleBytes(_pinned) : 0;
+        free += spill;
         while (take < _candidates.Count && free < needed)
         {
             free += _candidates[take++].Range!.MappedBytes;
@@ -606,7 +631,7 @@ internal sealed class ModelStore : IDisposable
         {
             Evict(_candidates[i], device);
         }
-        return true;
+        return spill == 0 || _spills.TrySpill(needed, device, _pinned);
     }
 
     private ResidencyOutcome ClaimOrGiveUp(Model model, ulong needed, DeviceContext device, bool stepsOnDevice, out string? message)
@@ -619,6 +644,7 @@ internal sealed class ModelStore : IDisposable
         {
             idle += candidate.Range!.MappedBytes;
         }
+        idle += _spills.IdleBytes(_pinned);
         reachable += idle;
         Candidates(model, busy: true);
         var claim = 0;
@@ -643,7 +669,7 @@ internal sealed class ModelStore : IDisposable
             message = null;
             return ResidencyOutcome.Wait;
         }
-        message = $"model {model.Name} needs {needed} bytes of the device pool; it has {pool.FreeBytes} free of {pool.BudgetBytes}, and evicting every other model would free only {idle} more: buffers hold the rest";
+        message = $"model {model.Name} needs {needed} bytes of the device pool; it has {pool.FreeBytes} free of {pool.BudgetBytes}, and evicting every other model and spilling every spillable buffer not in use would free only {idle} more: buffers hold the rest";
         return ResidencyOutcome.Impossible;
     }
 

@@ -159,7 +159,8 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         }
         BufferBytes += buffer.Length;
         BufferPoolBytes += buffer.PoolBytes;
-        return Buffers.Add(buffer);
+        buffer.Handle = Buffers.Add(buffer);
+        return buffer.Handle;
     }
 
     /// <summary>A buffer a request may name: the session's, and not already being freed.</summary>
@@ -394,6 +395,11 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         var stream = StreamOn(device).Stream;
         foreach (var buffer in Buffers.Values)
         {
+            if (buffer.IsSpilled)
+            {
+                buffer.AttachSpilled(device, device.Pool.Reserve(buffer.Length));
+                continue;
+            }
             var range = device.Pool.TryAllocate(buffer.Length)
                 ?? throw new GpuException(GpuStatus.OutOfMemory, $"cannot allocate a buffer of {buffer.Length} bytes again from the new device pool");
             buffer.Attach(device, range, stream);

@@ -6,8 +6,8 @@ namespace GpuMux.Protocol.Messages;
 /// The daemon's memory pools and the models the asker may see, as many as fit in one frame;
 /// <see cref="ModelsTotal"/> counts every model. <see cref="Usage"/>, one per entry in the same
 /// order, follows the entries for a session that speaks 1.3 or later, and <see cref="Others"/>,
-/// the models left out for belonging to other tenants, summed up, for one that speaks 1.4; each
-/// is null otherwise.
+/// the models left out for belonging to other tenants, summed up, for one that speaks 1.4, and
+/// <see cref="Spills"/> for one that speaks 1.6; each is null otherwise.
 /// </summary>
 public readonly record struct ModelList(
     ulong DevicePoolBytes,
@@ -17,7 +17,8 @@ public readonly record struct ModelList(
     uint ModelsTotal,
     IReadOnlyList<ModelEntry> Models,
     IReadOnlyList<UsageEntry>? Usage = null,
-    OtherModels? Others = null) : IMessage<ModelList>
+    OtherModels? Others = null,
+    SpillSummary? Spills = null) : IMessage<ModelList>
 {
     public const int FixedBytes = 4 * 8 + 4 + 2;
 
@@ -46,7 +47,8 @@ public readonly record struct ModelList(
         }
 
         OtherModels? others = reader.Remaining > 0 ? OtherModels.Read(ref reader) : null;
-        return new(devicePool, deviceFree, pinnedPool, pinnedFree, total, models, usage, others);
+        SpillSummary? spills = reader.Remaining > 0 ? SpillSummary.Read(ref reader) : null;
+        return new(devicePool, deviceFree, pinnedPool, pinnedFree, total, models, usage, others, spills);
     }
 
     public void Write(ref FrameWriter writer)
@@ -83,6 +85,16 @@ public readonly record struct ModelList(
             }
 
             others.Write(ref writer);
+        }
+
+        if (Spills is { } spills)
+        {
+            if (Others is null)
+            {
+                throw new InvalidOperationException("the 1.6 part of a model list follows its 1.4 part");
+            }
+
+            spills.Write(ref writer);
         }
     }
 }

@@ -3,7 +3,7 @@ using GpuMux.Protocol.Framing;
 namespace GpuMux.Protocol.Messages;
 
 /// <summary>
-/// A payload of one u64 byte count: AllocateBuffer's size, and RegisterRegion's length (its memfd
+/// A payload of one u64 byte count: RegisterRegion's length (its memfd
 /// rides with the frame).
 /// </summary>
 public readonly record struct SizeMessage(ulong Bytes) : IMessage<SizeMessage>

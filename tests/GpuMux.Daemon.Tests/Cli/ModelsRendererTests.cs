@@ -66,6 +66,30 @@ public sealed class ModelsRendererTests
         Assert.DoesNotContain("did not fit", text);
     }
 
+    [Fact]
+    public void Spilled_buffers_are_a_line_of_the_header_and_an_object_in_json()
+    {
+        var list = new ModelList(60UL << 30, 20UL << 30, 64UL << 30, 1UL << 30, 1, [Used], [Usage[0]], new OtherModels(0, 0, 0), new SpillSummary(3, 6UL << 20, 11, 22UL << 20, 8, 16UL << 20));
+
+        var line = RenderedText.Line(Render(list), "Spilled buffers");
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(ModelsReport.From("/s", list), CliJsonContext.Default.ModelsReport));
+
+        Assert.Contains("3 now (6.0 MiB); 11 spills (22.0 MiB), 8 restores (16.0 MiB) so far", line);
+        var spills = json.RootElement.GetProperty("bufferSpills");
+        Assert.Equal((3u, 6UL << 20, 11UL, 8UL), (spills.GetProperty("spilledBuffers").GetUInt32(), spills.GetProperty("spilledBytes").GetUInt64(), spills.GetProperty("spills").GetUInt64(), spills.GetProperty("restores").GetUInt64()));
+    }
+
+    [Fact]
+    public void A_daemon_older_than_1_6_shows_no_spill_line_and_null_in_json()
+    {
+        var list = new ModelList(60UL << 30, 20UL << 30, 64UL << 30, 1UL << 30, 1, [Used], [Usage[0]], new OtherModels(0, 0, 0));
+
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(ModelsReport.From("/s", list), CliJsonContext.Default.ModelsReport));
+
+        Assert.DoesNotContain("Spilled", Render(list));
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("bufferSpills").ValueKind);
+    }
+
     private static string Render(ModelList list) =>
         RenderedText.Of(console => ModelsRenderer.Write(console, ModelsReport.From("/s", list), Now));
 }

@@ -39,5 +39,6 @@ public sealed class DaemonStatusReportTests
         PinnedPoolBytes: 2UL << 30,
         PinnedPoolFreeBytes: 3UL << 29,
         Policy: default,
-        Classes: []);
+        Classes: [],
+        Spills: new(0, 0, 0, 0, 0, 0));
 }

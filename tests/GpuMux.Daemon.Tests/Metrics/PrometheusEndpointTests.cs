@@ -50,6 +50,33 @@ public sealed class PrometheusEndpointTests
     }
 
     [Fact]
+    public async Task Spills_and_restores_are_counted_in_bytes_and_the_bytes_spilled_now_are_a_gauge()
+    {
+        const ulong page = 2UL << 20;
+        var socket = Path.Combine(Directory.CreateTempSubdirectory("gmx-metrics-").FullName, "metrics.sock");
+        await using var daemon = await TestDaemon.StartAsync(
+            $"--Metrics:Prometheus=unix:{socket}",
+            $"--Memory:DevicePoolBytes={(2 * page).ToString(CultureInfo.InvariantCulture)}",
+            "--Memory:PinnedPoolBytes=67108864");
+        var cancellation = TestContext.Current.CancellationToken;
+        await using var client = await daemon.ConnectAsync("spills");
+        var buffers = new List<DeviceBuffer>();
+        for (var i = 0; i < 3; i++)
+        {
+            buffers.Add(await client.AllocateBufferAsync(page, spillable: true, cancellation));
+        }
+        await using var region = await client.CreateRegionAsync(page, cancellation);
+
+        await client.SubmitAsync(new StepBuilder().CopyOut(buffers[0], 0, region, 0, page), cancellation);
+        var samples = Parse(await ScrapeAsync(socket));
+
+        // The third allocation spilled the first buffer; bringing it back spilled the second.
+        Assert.Equal(2 * (double)page, Sum(samples, "gpumux_buffer_spill_bytes_total"));
+        Assert.Equal((double)page, Sum(samples, "gpumux_buffer_restore_bytes_total"));
+        Assert.Equal((double)page, Sum(samples, "gpumux_buffer_spilled_bytes"));
+    }
+
+    [Fact]
     public async Task Each_completion_written_of_a_step_that_ran_is_one_observation_of_the_completion_delay()
     {
         var socket = Path.Combine(Directory.CreateTempSubdirectory("gmx-metrics-").FullName, "metrics.sock");

@@ -41,7 +41,7 @@ internal sealed class HeldStepsRig : IDisposable
         }
         var metrics = new EngineMetrics(_meter, NoGpu, [.. scheduling.Classes.Select(c => c.Name)]);
         _ledger = new StepLedger(classes, metrics);
-        _models = new ModelStore(options, static _ => { }, NullLogger.Instance, metrics);
+        _models = new ModelStore(options, static _ => { }, NullLogger.Instance, metrics, new BufferSpills([], metrics));
         _scheduler = new StepScheduler(scheduling, classes, _issued, new StepExecutor(NullLogger.Instance, _ledger, metrics), _models);
 
         var sessions = new List<SessionState>();

@@ -91,6 +91,29 @@ public sealed class MessageRoundTripTests
     }
 
     [Fact]
+    public void A_1_6_model_list_ends_with_the_spill_totals()
+    {
+        var spills = new SpillSummary(2, 4UL << 20, 9, 18UL << 20, 7, 14UL << 20);
+        var list = new ModelList(60UL << 30, 20UL << 30, 64UL << 30, 1UL << 30, 0, [], [], new OtherModels(0, 0, 0), spills);
+
+        var listed = RoundTrip(MessageType.ModelList, list);
+
+        Assert.Equal(spills, listed.Spills);
+        Assert.Equal(SpillSummary.EncodedBytes, Payload(MessageType.ModelList, list).Length - Payload(MessageType.ModelList, list with { Spills = null }).Length);
+        Assert.Null(RoundTrip(MessageType.ModelList, list with { Spills = null }).Spills);
+        Assert.Throws<InvalidOperationException>(() => Payload(MessageType.ModelList, list with { Others = null }));
+    }
+
+    [Fact]
+    public void AllocateBuffer_without_flags_is_the_1_5_request_and_with_them_carries_a_u32_more()
+    {
+        Assert.Equal(Payload(MessageType.AllocateBuffer, new SizeMessage(4096)), Payload(MessageType.AllocateBuffer, new AllocateBuffer(4096)));
+        Assert.Equal(new AllocateBuffer(4096), Message.Decode<AllocateBuffer>(Payload(MessageType.AllocateBuffer, new SizeMessage(4096))));
+        Assert.Equal(12, Payload(MessageType.AllocateBuffer, new AllocateBuffer(4096, BufferFlags.Spillable)).Length);
+        AssertRoundTrip(MessageType.AllocateBuffer, new AllocateBuffer(1UL << 40, BufferFlags.Spillable));
+    }
+
+    [Fact]
     public void A_group_count_larger_than_the_payload_is_malformed_before_anything_is_allocated()
     {
         byte[] payload = [1, 0, (byte)'m', 0xFF, 0xFF, 0xFF, 0x7F];
