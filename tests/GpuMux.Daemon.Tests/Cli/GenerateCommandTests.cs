@@ -34,6 +34,25 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_unigram_tokenizer_json_is_read_by_the_library_itself()
+    {
+        File.WriteAllText(Path.Combine(_model.FullName, "tokenizer.json"), """
+            {
+              "added_tokens": [{ "id": 0, "content": "<unk>", "special": true }],
+              "pre_tokenizer": { "type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true },
+              "model": { "type": "Unigram", "unk_id": 0, "byte_fallback": false,
+                         "vocab": [["<unk>", 0], ["▁", -2], ["a", -3], ["b", -3], ["▁ab", -1], ["ba", -2]] }
+            }
+            """);
+
+        var text = TokenizerFiles.Load(_model.FullName)!;
+
+        var ids = text.Encode("ab ba");
+        Assert.Equal([4, 1, 5], ids);
+        Assert.Equal("ab ba", text.Decode(ids));
+    }
+
+    [Fact]
     public void Text_is_printed_whole_characters_at_a_time_when_a_character_spans_tokens()
     {
         ByteLevelTokenizerWriter.Write(256, _model.FullName);
