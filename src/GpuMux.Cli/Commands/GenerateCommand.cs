@@ -42,7 +42,7 @@ internal sealed class GenerateCommand : Command
         value => value >= 0 && float.IsFinite(value), "a number, 0 or more", "t");
 
     private readonly Option<int> _topK = NumberOption.Create(
-        "--top-k", "Sample from the k likeliest tokens only; 0 for no such limit.", 0, NumberStyles.None, _ => true, "a whole number, 0 or more", "k");
+        "--top-k", "Sample from the k likeliest tokens only (at most 64); 0 for the 64 likeliest.", 0, NumberStyles.None, _ => true, "a whole number, 0 or more", "k");
 
     private readonly Option<float> _topP = NumberOption.Create(
         "--top-p", "Sample from the likeliest tokens whose probabilities add up to p; 1 for all.", 1f, NumberStyles.Float,
@@ -134,12 +134,18 @@ internal sealed class GenerateCommand : Command
                 }
 
                 await using var opened = runner;
-                if (prompt.FirstOrDefault(id => id >= runner.Config.VocabSize, -1) is var outside and >= 0)
+                LlamaRequest request;
+                try
                 {
-                    return Fail(ExitCodes.Usage, $"--prompt: token id {outside} is outside the model's vocabulary of {runner.Config.VocabSize}.");
+                    request = runner.Start(prompt, generation);
+                }
+                catch (ArgumentException e)
+                {
+                    // An id outside the vocabulary, or a prompt and --max-tokens past the model's positions; the
+                    // message without the " (Parameter 'prompt')" that ArgumentException adds to it.
+                    return Fail(ExitCodes.Usage, $"--prompt: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}.");
                 }
 
-                var request = runner.Start(prompt, generation);
                 await foreach (var token in request.Tokens.ReadAllAsync(cancellationToken))
                 {
                     printer.Write(token);
