@@ -137,7 +137,7 @@ internal sealed class GenerateCommand : Command
                 LlamaRequest request;
                 try
                 {
-                    request = runner.Start(prompt, generation);
+                    request = runner.Start(prompt, generation, cancellationToken);
                 }
                 catch (ArgumentException e)
                 {
