@@ -16,4 +16,7 @@ internal static class ExitCodes
 
     // EX_USAGE from sysexits.h.
     public const int Usage = 64;
+
+    /// <summary>A model directory's file is malformed or of a kind not supported (EX_DATAERR from sysexits.h).</summary>
+    public const int BadModelFile = 65;
 }

@@ -14,6 +14,7 @@ internal static class MakeModelCommand
                                        [--seed N] [--shards N] [--hidden N] [--intermediate N] [--layers N]
                                        [--heads N] [--kv-heads N] [--vocab N] [--rms-norm-eps X]
                                        [--rope-theta X] [--max-positions N] [--tie-word-embeddings true|false]
+                                       [--tokenizer none|byte-level]
 
           --out        the model directory to write: config.json and model.safetensors, or with --shards N,
                        model-0000n-of-0000N.safetensors and model.safetensors.index.json
@@ -23,6 +24,9 @@ internal static class MakeModelCommand
           --dtype      the weights' type (default the shape's: f16 for tiny and 7b, bf16 otherwise)
           --seed       the weights' seed; the same seed and options write the same bytes (default 0)
           --shards     files to split the weights over, each tensor whole (default 1)
+          --tokenizer  byte-level: also write tokenizer.json, a byte-level BPE (GPT-2's layout) whose merges fill
+                       the vocabulary, for `gpumuxctl generate` to take and print text; needs a vocabulary of
+                       at least 256; none: no tokenizer, token ids in and out (default)
           The shape options set the config.json field of that meaning, over the shape's own value.
 
         Weights are uniform with the standard deviation 0.02 of Hugging Face's initializer, norms near 1.
@@ -33,9 +37,14 @@ internal static class MakeModelCommand
     {
         try
         {
-            var (config, seed, shards, directory) = Parse(args);
+            var (config, seed, shards, directory, tokenizer) = Parse(args);
             var watch = Stopwatch.StartNew();
             var files = LlamaCheckpointWriter.Write(config, seed, directory, shards);
+            if (tokenizer)
+            {
+                ByteLevelTokenizerWriter.Write(config.VocabSize, directory);
+            }
+
             var parameters = LlamaTensor.All(config).Sum(tensor => tensor.Elements);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"wrote {directory}: {parameters:N0} parameters in {config.DType.TorchName()}, {files.Count} file(s), {parameters * config.DType.ElementSize / 1e9:F2} GB, {watch.Elapsed.TotalSeconds:F1} s"));
@@ -49,7 +58,7 @@ internal static class MakeModelCommand
         }
     }
 
-    private static (LlamaConfig Config, ulong Seed, int Shards, string Directory) Parse(IReadOnlyList<string> args)
+    private static (LlamaConfig Config, ulong Seed, int Shards, string Directory, bool Tokenizer) Parse(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i += 2)
@@ -99,6 +108,16 @@ internal static class MakeModelCommand
             ? ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : throw new UsageException($"--seed: expected a whole number, not '{seedText}'")
             : 0UL;
         var shards = Count("--shards") ?? 1;
+        var tokenizer = Take("--tokenizer") switch
+        {
+            null or "none" => false,
+            "byte-level" => true,
+            var other => throw new UsageException($"--tokenizer: expected none or byte-level, not '{other}'"),
+        };
+        if (tokenizer && config.VocabSize < ByteLevelTokenizerWriter.MinimumVocabSize)
+        {
+            throw new UsageException($"--tokenizer byte-level needs a vocabulary of at least {ByteLevelTokenizerWriter.MinimumVocabSize} tokens, one a byte; this one has {config.VocabSize}");
+        }
 
         if (shapeName == "custom" && new[] { config.HiddenSize, config.IntermediateSize, config.NumHiddenLayers, config.NumAttentionHeads, config.NumKeyValueHeads, config.VocabSize }.Contains(0))
         {
@@ -118,7 +137,7 @@ internal static class MakeModelCommand
 
         var tensors = LlamaTensor.All(config).Count;
         return shards <= tensors
-            ? (config, seed, shards, directory)
+            ? (config, seed, shards, directory, tokenizer)
             : throw new UsageException($"--shards {shards}: this model has only {tensors} tensors to split");
     }
 

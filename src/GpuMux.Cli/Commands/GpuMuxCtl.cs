@@ -16,6 +16,7 @@ internal static class GpuMuxCtl
             new TenantsCommand(terminal),
             new HealthCommand(terminal),
             new DemoCommand(terminal),
+            new GenerateCommand(terminal),
         };
 
         var parse = root.Parse(args);
