@@ -22,6 +22,7 @@ public sealed class LlamaRunner : IAsyncDisposable
     private readonly List<BatchEntry> _batch = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
+    private readonly bool _spillable;
     private bool _inRequest;
 
     private LlamaRunner(GpuMuxClient client, LlamaCheckpoint checkpoint, ClientModel model, LlamaDeviceWeights weights, LlamaKernels kernels, LlamaScratch scratch, LlamaRunnerOptions options)
@@ -31,6 +32,8 @@ public sealed class LlamaRunner : IAsyncDisposable
         _scratch = scratch;
         Checkpoint = checkpoint;
         Model = model;
+        // A daemon before protocol 1.6 keeps every buffer on the device.
+        _spillable = options.SpillableCaches && client.Minor >= 6;
         _forward = new LlamaForward(checkpoint.Config, weights, kernels, scratch, model, options.PageTokens, options.MaxOpsPerStep);
         _loop = Task.Run(RunAsync);
     }
@@ -303,7 +306,7 @@ public sealed class LlamaRunner : IAsyncDisposable
         var bytes = 2UL * (ulong)config.NumHiddenLayers * (ulong)request.Pages * (ulong)_options.PageTokens * (ulong)(config.NumKeyValueHeads * config.HeadDim) * 4;
         try
         {
-            request.Cache = await _client.AllocateBufferAsync(bytes, stopping).ConfigureAwait(false);
+            request.Cache = await _client.AllocateBufferAsync(bytes, _spillable, stopping).ConfigureAwait(false);
             return true;
         }
         catch (GpuMuxException e)

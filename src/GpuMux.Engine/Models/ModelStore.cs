@@ -376,6 +376,13 @@ internal sealed class ModelStore : IDisposable
     /// </summary>
     public bool TryMakeRoomFor(ulong needed, Model? model, DeviceContext device) => TryMakeRoom(needed, model, device);
 
+    /// <summary>Whether models other than <paramref name="model"/> are held resident for now by the policy (not pinned): their memory comes back when their turn or request ends.</summary>
+    public bool HoldsOthersForNow(Model? model)
+    {
+        var now = MonotonicClock.NowNanoseconds();
+        return _models.Exists(other => other != model && !other.Pinned && other.IsMapped && other.Range is not null && IsHeldResident(other, now));
+    }
+
     /// <summary>Pages of the device pool for a buffer, evicting idle models and spilling idle buffers to make room; null when even that is not enough.</summary>
     public DeviceRange? AllocateEvicting(DeviceContext device, ulong bytes)
     {

@@ -10,9 +10,11 @@ namespace GpuMux.Engine.Sessions;
 /// Spills spillable buffers to pinned host memory when the device pool needs room, and restores
 /// them before a step that names them. Runs on the engine thread.
 /// <para>
-/// A buffer is a victim only while no step of its session names it: none held by the
-/// scheduler, waiting to start, on the device, or being started (<see cref="Protected"/>). Among
-/// those, the least recently used goes first. A spill copies the buffer's bytes device to host on
+/// A buffer is a victim only while no step on the device names it, nor the step being started
+/// (<see cref="Protected"/>): a step still waiting to start gets its buffers back when it does,
+/// as a model waiting steps want is swapped in again. Buffers no waiting step names go first,
+/// the least recently used first among them; otherwise steps of several sessions, each waiting
+/// with caches that together pass the pool, would wait for each other for ever. A spill copies the buffer's bytes device to host on
 /// the copy stream, behind the last work queued on the buffer (its zeroing on the session's
 /// stream, or its last restore; see <see cref="DeviceBuffer.CopyEvent"/>), into a slice of
 /// the pinned staging pool, waits for that copy, and only then unmaps the range, which stays
@@ -31,7 +33,7 @@ namespace GpuMux.Engine.Sessions;
 /// </summary>
 internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineMetrics metrics)
 {
-    private readonly List<(DeviceBuffer Buffer, SessionState Session)> _victims = [];
+    private readonly List<(DeviceBuffer Buffer, SessionState Session, bool Wanted)> _victims = [];
 
     /// <summary>The step being started, whose buffers are not victims even before it is queued anywhere.</summary>
     public Step? Protected { get; set; }
@@ -63,7 +65,7 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
         FindVictims();
         var hostLeft = pinned.FreeBytes;
         ulong bytes = 0;
-        foreach (var (buffer, _) in _victims)
+        foreach (var (buffer, _, _) in _victims)
         {
             if (buffer.Length <= hostLeft)
             {
@@ -83,9 +85,8 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
             return device.Pool.FreeBytes >= needed;
         }
         FindVictims();
-        // The handle settles ties, so that the order does not depend on the sort's.
-        _victims.Sort(static (a, b) => a.Buffer.LastUsedNs != b.Buffer.LastUsedNs ? a.Buffer.LastUsedNs.CompareTo(b.Buffer.LastUsedNs) : a.Buffer.Handle.CompareTo(b.Buffer.Handle));
-        foreach (var (buffer, session) in _victims)
+        _victims.Sort(static (a, b) => CompareVictims(a.Buffer, a.Wanted, b.Buffer, b.Wanted));
+        foreach (var (buffer, session, _) in _victims)
         {
             if (device.Pool.FreeBytes >= needed)
             {
@@ -97,12 +98,19 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
         return device.Pool.FreeBytes >= needed;
     }
 
+    /// <summary>Buffers no waiting step names first, then the least recently used; the handle settles ties, so that the order does not depend on the sort's.</summary>
+    private static int CompareVictims(DeviceBuffer a, bool aWanted, DeviceBuffer b, bool bWanted) =>
+        aWanted != bWanted ? aWanted.CompareTo(bWanted)
+        : a.LastUsedNs != b.LastUsedNs ? a.LastUsedNs.CompareTo(b.LastUsedNs)
+        : a.Handle.CompareTo(b.Handle);
+
     /// <summary>
     /// Brings back the spilled buffers <paramref name="step"/> names, making room through
     /// <paramref name="room"/> (sparing <paramref name="model"/>, the step's) where the pool is
     /// full, or through nothing when null, and notes them all as used now. Not
-    /// <see cref="ResidencyOutcome.Ready"/> when there is no room: the step waits while
-    /// <paramref name="stepsOnDevice"/> may give memory back, and fails otherwise.
+    /// <see cref="ResidencyOutcome.Ready"/> when there is no room: the step waits while memory may
+    /// come back (<paramref name="stepsOnDevice"/>, models held resident for now, or room-making
+    /// left to a step ahead of it when <paramref name="room"/> is null), and fails otherwise.
     /// </summary>
     public ResidencyOutcome Restore(Step step, SessionState session, DeviceContext device, ModelStore? room, Model? model, bool stepsOnDevice, out string? message)
     {
@@ -114,7 +122,7 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
             {
                 if (!TryRestore(op.Buffer, session, device, room, model, now, ref message))
                 {
-                    return stepsOnDevice ? ResidencyOutcome.Wait : ResidencyOutcome.Impossible;
+                    return NoRoom(room, model, stepsOnDevice);
                 }
                 continue;
             }
@@ -122,12 +130,15 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
             {
                 if (argument.IsBuffer && !TryRestore(argument.Handle, session, device, room, model, now, ref message))
                 {
-                    return stepsOnDevice ? ResidencyOutcome.Wait : ResidencyOutcome.Impossible;
+                    return NoRoom(room, model, stepsOnDevice);
                 }
             }
         }
         return ResidencyOutcome.Ready;
     }
+
+    private static ResidencyOutcome NoRoom(ModelStore? room, Model? model, bool stepsOnDevice) =>
+        room is null || stepsOnDevice || room.HoldsOthersForNow(model) ? ResidencyOutcome.Wait : ResidencyOutcome.Impossible;
 
     /// <summary>A spilled copy freed with its buffer: its bytes are no longer spilled.</summary>
     internal void Forget(ulong bytes)
@@ -203,15 +214,16 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
             }
             foreach (var buffer in session.Buffers.Values)
             {
-                if (buffer.Spillable && !buffer.IsSpilled && !buffer.Releasing && buffer.Range is { IsMapped: true } && !IsNamed(session, buffer.Handle))
+                if (buffer.Spillable && !buffer.IsSpilled && !buffer.Releasing && buffer.Range is { IsMapped: true } && !IsInUse(session, buffer.Handle))
                 {
-                    _victims.Add((buffer, session));
+                    _victims.Add((buffer, session, IsWanted(session, buffer.Handle)));
                 }
             }
         }
     }
 
-    private bool IsNamed(SessionState session, uint handle)
+    /// <summary>Whether a step on the device, or the one being started, names the buffer: then it must stay.</summary>
+    private bool IsInUse(SessionState session, uint handle)
     {
         if (Protected is { } starting && starting.Owner?.State == session && Names(starting, handle))
         {
@@ -224,6 +236,12 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
                 return true;
             }
         }
+        return false;
+    }
+
+    /// <summary>Whether a step still waiting to start names the buffer: spilling it only for it to come back is the last resort.</summary>
+    private static bool IsWanted(SessionState session, uint handle)
+    {
         foreach (var step in session.Held)
         {
             if (Names(step, handle))
