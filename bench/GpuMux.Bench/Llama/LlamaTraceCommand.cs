@@ -21,6 +21,19 @@ internal static class LlamaTraceCommand
 
     private static async Task<int> RunAsync(LlamaTraceOptions options)
     {
+        var run = await MeasureAsync(options).ConfigureAwait(false);
+        if (options.OutputDirectory is { } directory)
+        {
+            Console.WriteLine($"raw results: {LlamaTraceReport.WriteFile(run, directory)}");
+        }
+        Console.WriteLine();
+        LlamaTraceReport.WriteTables(Console.Out, run);
+        return run.Check.Wrong == 0 ? 0 : 1;
+    }
+
+    /// <summary>Writes the models, sizes the daemon's pools and replays the trace under each policy at each rate.</summary>
+    public static async Task<LlamaTraceRun> MeasureAsync(LlamaTraceOptions options)
+    {
         var environment = RunEnvironment.Capture();
         var parameters = options.Parameters;
         var selection = BenchCommand.SelectBackend(options.Backend);
@@ -55,15 +68,7 @@ internal static class LlamaTraceCommand
                     runs.Add(run);
                 }
             }
-
-            var traceRun = new LlamaTraceRun(environment, selection.Backend.Kind, selection.Backend.Description, selection.CudaUnavailableReason, device, setup, popularity, runs, check);
-            if (options.OutputDirectory is { } directory)
-            {
-                Console.WriteLine($"raw results: {LlamaTraceReport.WriteFile(traceRun, directory)}");
-            }
-            Console.WriteLine();
-            LlamaTraceReport.WriteTables(Console.Out, traceRun);
-            return check.Wrong == 0 ? 0 : 1;
+            return new LlamaTraceRun(environment, selection.Backend.Kind, selection.Backend.Description, selection.CudaUnavailableReason, device, setup, popularity, runs, check);
         }
         finally
         {
