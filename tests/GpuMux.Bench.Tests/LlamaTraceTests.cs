@@ -38,7 +38,7 @@ public sealed class LlamaTraceTests : IDisposable
 
         var file = LlamaTraceReport.WriteFile(run, Path.Combine(_directory.FullName, "results"));
         var text = await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken);
-        foreach (var section in new[] { "## Summary", "## Chart", "## Per policy and rate", "## Wake of a large model" })
+        foreach (var section in new[] { "## Summary", "## Chart", "## Per policy and rate" })
         {
             Assert.Contains(section, text, StringComparison.Ordinal);
         }

@@ -68,7 +68,10 @@ internal static class LlamaTraceCommand
                     runs.Add(run);
                 }
             }
-            return new LlamaTraceRun(environment, selection.Backend.Kind, selection.Backend.Description, selection.CudaUnavailableReason, device, setup, popularity, runs, check);
+            var wake = selection.Backend.Kind == GpuBackendKind.Cuda && options.Wake
+                ? await LlamaWake.MeasureAsync(selection.Backend, modelsDirectory).ConfigureAwait(false)
+                : null;
+            return new LlamaTraceRun(environment, selection.Backend.Kind, selection.Backend.Description, selection.CudaUnavailableReason, device, setup, popularity, runs, check, wake);
         }
         finally
         {

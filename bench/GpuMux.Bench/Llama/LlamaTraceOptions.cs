@@ -11,7 +11,7 @@ internal sealed record LlamaTraceOptions
                                         [--weights-room 0.4] [--zipf 1.1] [--rates 1,2,4,8] [--duration-s 10]
                                         [--prompt-tokens 4-32] [--output-tokens 4-24] [--ttft-slo-ms 1000]
                                         [--tpot-slo-ms 100] [--max-batch 8] [--seed 1] [--swap-amortization 1]
-                                        [--models-dir DIR] [--out DIR]
+                                        [--wake on|off] [--models-dir DIR] [--out DIR]
 
           --backend        auto: CUDA where present, otherwise the simulator (default auto)
           --shape          the models' shape (make-model's names), or small (default): hidden 256, 4 layers,
@@ -33,6 +33,11 @@ internal sealed record LlamaTraceOptions
           --swap-amortization  the daemon's Scheduling:SwapAmortization under the step policy (default 1);
                            on the Sim it counts modelled device time, of which a pass computed on the
                            host's CPU has little, so a swapped-in model keeps its turn for many passes
+          --wake           on a GPU, after the sweep, also time a request to an 8b model registered but not
+                           resident to its first token, beside the PCIe floor (its bytes at the pinned
+                           host-to-device rate measured just before); needs about 16 GB of disk for the
+                           checkpoint and as much pinned and device memory (default on; the Sim says it
+                           is GPU-only)
           --models-dir     where to write the checkpoints (default a temporary directory, removed after)
           --out            also write trace-llama-<utc time>-<backend>.md and its chart (.png) into DIR
 
@@ -51,6 +56,8 @@ internal sealed record LlamaTraceOptions
 
     public LlamaTraceParameters Parameters { get; init; } = new();
 
+    public bool Wake { get; init; } = true;
+
     public string? ModelsDirectory { get; init; }
 
     public string? OutputDirectory { get; init; }
@@ -67,6 +74,7 @@ internal sealed record LlamaTraceOptions
             {
                 "--backend" => options with { Backend = OptionValues.Backend(value) },
                 "--models-dir" => options with { ModelsDirectory = value },
+                "--wake" => options with { Wake = value switch { "on" => true, "off" => false, _ => throw new UsageException($"--wake: expected on or off, not '{value}'") } },
                 "--out" => options with { OutputDirectory = value },
                 _ => options with { Parameters = name switch
                 {

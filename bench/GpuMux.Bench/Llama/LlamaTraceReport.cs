@@ -37,7 +37,6 @@ internal static class LlamaTraceReport
         });
         file.Paragraph("Chart", $"![share of requests meeting both objectives against request rate, per policy]({chart})");
         file.Section("Per policy and rate (times in ms, from each request's arrival, as its client saw them)", writer => WritePolicies(writer, run));
-        file.Section("Wake of a large model", writer => writer.WriteLine(WakeLine(run)));
         AttainmentChart(run).WritePng(Path.Combine(directory, chart));
         return file.Path;
     }
@@ -62,14 +61,19 @@ internal static class LlamaTraceReport
         {
             yield return $"refused under {Name(refused.Key)}: {refused.Max(r => r.RefusedModels)} models; first: {refused.First().Refusals.First(r => r is not null)}";
         }
+        yield return $"wake: {WakeLine(run)}";
         yield return run.IsModelled
             ? "basis: modelled device times (Sim backend: copies at its modelled bandwidth, kernels at bytes through device memory) but every kernel computed on the host's CPU, which, with the daemon and the runners, dominates the times"
             : "basis: measured on the GPU";
     }
 
-    private static string WakeLine(LlamaTraceRun run) => run.IsModelled
-        ? "GPU only: the time to wake an 8B model (registered, not resident) to its first token, beside the PCIe floor, is measured on a GPU; the Sim would only report its own model of the copy"
-        : "not measured by this run";
+    private static string WakeLine(LlamaTraceRun run) => (run.IsModelled, run.Wake) switch
+    {
+        (true, _) => "GPU only: the time to wake an 8B model (registered, not resident) to its first token, beside the PCIe floor, is measured on a GPU; the Sim would only report its own model of the copy",
+        (false, { } wake) => string.Create(Invariant,
+            $"an {LlamaWake.Shape} model ({wake.Bytes / 1e9:F2} GB), registered and not resident, to its first token: {wake.WakeMilliseconds:F0} ms; PCIe floor {wake.FloorMilliseconds:F0} ms (its bytes at {wake.PinnedGigabytesPerSecond:F2} GB/s, the pinned host-to-device rate measured just before); {wake.WakeMilliseconds / wake.FloorMilliseconds:F2}x the floor"),
+        (false, null) => "not measured (--wake off)",
+    };
 
     private static void WriteHeader(TextWriter writer, LlamaTraceRun run)
     {

@@ -14,7 +14,8 @@ internal sealed record LlamaTraceRun(
     LlamaTraceSetup Setup,
     ZipfPopularity Popularity,
     IReadOnlyList<LlamaPolicyRun> Runs,
-    LlamaTokenCheck Check)
+    LlamaTokenCheck Check,
+    LlamaWakeResult? Wake)
 {
     /// <summary>The shares of requests meeting both objectives at which a rate counts as sustained.</summary>
     public static IReadOnlyList<double> Targets { get; } = [0.9, 0.99];
