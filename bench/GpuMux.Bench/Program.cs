@@ -25,6 +25,9 @@ internal static class Program
           trace       a many-model trace with skewed popularity under the step, request and dedicated
                       scheduling policies: the share of steps within a time-per-step objective against
                       request rate (GpuMux.Bench trace --help)
+          trace-llama the many-model trace on generated Llama-format models, each served by a LlamaRunner through
+                      gpumuxd: time to first token and per output token against objectives, goodput and the
+                      sustainable rate under each policy (GpuMux.Bench trace-llama --help)
           charge      tenants of unequal weights sharing a class: each one's charged device time against
                       its kernels' own time, and Jain's index of weighted shares per second
                       (GpuMux.Bench charge --help)
@@ -53,6 +56,7 @@ internal static class Program
         ["swap", .. var rest] => SwapCommand.Run(rest),
         ["interactive", .. var rest] => InteractiveCommand.Run(rest),
         ["trace", .. var rest] => TraceCommand.Run(rest),
+        ["trace-llama", .. var rest] => LlamaTraceCommand.Run(rest),
         ["charge", .. var rest] => ChargeCommand.Run(rest),
         ["pool", .. var rest] => PoolCommand.Run(rest),
         ["protocol", "-h" or "--help"] => PrintUsage(Console.Out, ProtocolCommand.Usage, exitCode: 0),

@@ -15,21 +15,35 @@ internal static class TraceGenerator
 {
     public static IReadOnlyList<TraceRequest> Generate(TraceParameters parameters, ZipfPopularity popularity, double rate)
     {
-        var random = new Random(parameters.Seed);
         var perModel = new int[parameters.Models];
         var requests = new List<TraceRequest>();
+        foreach (var (arrival, model, random) in Arrivals(parameters.Seed, popularity, rate, parameters.DurationSeconds))
+        {
+            var steps = random.Next(parameters.MinSteps, parameters.MaxSteps + 1);
+            requests.Add(new TraceRequest(requests.Count, model, arrival, steps, perModel[model]++));
+        }
+        return requests;
+    }
+
+    /// <summary>
+    /// Poisson arrivals at <paramref name="rate"/> within <paramref name="durationSeconds"/>, each
+    /// with its model drawn by <paramref name="popularity"/>; the caller draws the rest of each
+    /// request from the random source handed out with it, before asking for the next arrival.
+    /// </summary>
+    public static IEnumerable<(double ArrivalSeconds, int Model, Random Random)> Arrivals(int seed, ZipfPopularity popularity, double rate, double durationSeconds)
+    {
+        var random = new Random(seed);
         var arrival = 0.0;
         while (true)
         {
             // Exponential gaps make a Poisson process; 1 - u keeps the logarithm finite.
             arrival += -Math.Log(1 - random.NextDouble()) / rate;
             var model = popularity.Pick(random.NextDouble());
-            var steps = random.Next(parameters.MinSteps, parameters.MaxSteps + 1);
-            if (arrival >= parameters.DurationSeconds)
+            if (arrival >= durationSeconds)
             {
-                return requests;
+                yield break;
             }
-            requests.Add(new TraceRequest(requests.Count, model, arrival, steps, perModel[model]++));
+            yield return (arrival, model, random);
         }
     }
 }

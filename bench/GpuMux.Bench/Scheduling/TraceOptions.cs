@@ -97,7 +97,7 @@ internal sealed record TraceOptions
     }
 
     /// <summary>From 0 to 1000, as the engine takes it.</summary>
-    private static double SwapAmortization(string name, string value)
+    public static double SwapAmortization(string name, string value)
     {
         var amortization = OptionValues.Number(name, value, above: -1);
         return amortization <= 1000 ? amortization : throw new UsageException($"{name}: expected a number from 0 to 1000, not '{value}'");
