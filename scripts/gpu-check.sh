@@ -20,6 +20,13 @@ TRACE_MODEL_MIB=${TRACE_MODEL_MIB:-1024}
 # Fewer rates and a shorter window than the trace's defaults, so that the sweep fits one call.
 TRACE_RATES=${TRACE_RATES:-2,4,8,16}
 TRACE_DURATION_S=${TRACE_DURATION_S:-10}
+# The trace on Llama-format models: first at the small default shape, every token checked against
+# the CPU reference (the runner's arithmetic on a real device), then at LLAMA_SHAPE, with the wake
+# of an 8b model registered but not resident. The checkpoints are written once into
+# LLAMA_MODELS_DIR (the 8b one is 16 GB) and reused by later runs on the same machine.
+LLAMA_SHAPE=${LLAMA_SHAPE:-0.5b}
+LLAMA_MODELS=${LLAMA_MODELS:-8}
+LLAMA_MODELS_DIR=${LLAMA_MODELS_DIR:-/tmp/gpumux-llama-models}
 TESTS=.device/app/GpuMux.Gpu.Tests/GpuMux.Gpu.Tests.dll
 BENCH=.device/app/GpuMux.Bench/GpuMux.Bench.dll
 
@@ -145,6 +152,15 @@ torch_swap_sizes() {
   return "$rc"
 }
 
+llama_check() {
+  dotnet "$BENCH" trace-llama --backend cuda --wake off --rates 2 --duration-s 5 --out "$RESULTS"
+}
+
+llama_trace() {
+  dotnet "$BENCH" trace-llama --backend cuda --shape "$LLAMA_SHAPE" --models "$LLAMA_MODELS" \
+    --models-dir "$LLAMA_MODELS_DIR" --rates "$TRACE_RATES" --duration-s "$TRACE_DURATION_S" --wake on --out "$RESULTS"
+}
+
 main() {
   echo "gpu-check $(date -u '+%Y-%m-%d %H:%M:%SZ') on $(hostname), commit $GPUMUX_COMMIT"
   echo "results: $RESULTS"
@@ -158,6 +174,8 @@ main() {
   step "pool mapping" pool_mapping
   step "interactive latency" interactive_latency
   step "many-model trace" model_trace
+  step "Llama runner, tokens checked" llama_check
+  step "many-model trace on Llama models, 8b wake" llama_trace
   if python3 -c 'import torch' 2>/dev/null; then
     step "PyTorch bandwidth" torch_bandwidth
     step "PyTorch bandwidth at the swap sizes" torch_swap_sizes
