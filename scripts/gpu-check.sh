@@ -161,6 +161,10 @@ llama_trace() {
     --models-dir "$LLAMA_MODELS_DIR" --rates "$TRACE_RATES" --duration-s "$TRACE_DURATION_S" --wake on --out "$RESULTS"
 }
 
+torch_checkpoint_load() {
+  python3 scripts/torch_load_checkpoint.py "$LLAMA_MODELS_DIR/wake-8b" | tee "$RESULTS/torch-load-8b.txt"
+}
+
 main() {
   echo "gpu-check $(date -u '+%Y-%m-%d %H:%M:%SZ') on $(hostname), commit $GPUMUX_COMMIT"
   echo "results: $RESULTS"
@@ -179,6 +183,7 @@ main() {
   if python3 -c 'import torch' 2>/dev/null; then
     step "PyTorch bandwidth" torch_bandwidth
     step "PyTorch bandwidth at the swap sizes" torch_swap_sizes
+    step "PyTorch loading the 8b checkpoint" torch_checkpoint_load
   else
     echo
     echo "=== PyTorch bandwidth: not run (python3 cannot import torch)"
