@@ -24,6 +24,7 @@ public sealed class LlamaRunner : IAsyncDisposable
     private readonly Task _loop;
     private readonly bool _spillable;
     private bool _inRequest;
+    private Exception? _failure;
 
     private LlamaRunner(GpuMuxClient client, LlamaCheckpoint checkpoint, ClientModel model, LlamaDeviceWeights weights, LlamaKernels kernels, LlamaScratch scratch, LlamaRunnerOptions options)
     {
@@ -99,6 +100,7 @@ public sealed class LlamaRunner : IAsyncDisposable
     /// and cancels its <see cref="LlamaRequest.Completion"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The prompt is empty, holds an id outside the vocabulary, or with its longest output passes the model's positions.</exception>
+    /// <exception cref="InvalidOperationException">The runner stopped when its connection failed; the inner exception says how.</exception>
     public LlamaRequest Start(IReadOnlyList<int> prompt, LlamaGeneration generation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompt);
@@ -110,9 +112,12 @@ public sealed class LlamaRunner : IAsyncDisposable
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(generation.MaxNewTokens, 1, nameof(generation));
-        if (prompt.FirstOrDefault(id => (uint)id >= (uint)Config.VocabSize, -1) is var bad and not -1)
+        foreach (var id in prompt)
         {
-            throw new ArgumentException($"token id {bad} is outside the vocabulary of {Config.VocabSize}", nameof(prompt));
+            if ((uint)id >= (uint)Config.VocabSize)
+            {
+                throw new ArgumentException($"token id {id} is outside the vocabulary of {Config.VocabSize}", nameof(prompt));
+            }
         }
 
         var positions = prompt.Count + generation.MaxNewTokens;
@@ -123,7 +128,12 @@ public sealed class LlamaRunner : IAsyncDisposable
         }
 
         var request = new LlamaRequest(prompt, generation, PagesFor(positions, _options.PageTokens), cancellationToken);
-        _arrivals.Writer.TryWrite(request);
+        if (!_arrivals.Writer.TryWrite(request))
+        {
+            ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+            throw new InvalidOperationException($"the runner stopped: {_failure?.Message}", _failure);
+        }
+
         return request;
     }
 
@@ -162,6 +172,31 @@ public sealed class LlamaRunner : IAsyncDisposable
     private static int PagesFor(int positions, int pageTokens) => (positions + pageTokens - 1) / pageTokens;
 
     private async Task RunAsync()
+    {
+        try
+        {
+            await ServeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (!_stopping.IsCancellationRequested)
+        {
+            // Whatever broke the loop (the connection lost, say) ends every request with it rather
+            // than leaving them waiting; Start refuses from then on.
+            _failure = e;
+            _arrivals.Writer.TryComplete();
+            foreach (var request in _active)
+            {
+                await EndAsync(request, e).ConfigureAwait(false);
+            }
+
+            _active.Clear();
+            while (_arrivals.Reader.TryRead(out var request))
+            {
+                request.Fail(e);
+            }
+        }
+    }
+
+    private async Task ServeAsync()
     {
         var stopping = _stopping.Token;
         while (!stopping.IsCancellationRequested)
@@ -240,6 +275,12 @@ public sealed class LlamaRunner : IAsyncDisposable
             {
                 _active.Remove(entry.Request);
                 await EndAsync(entry.Request, e).ConfigureAwait(false);
+            }
+
+            if (e is GpuMuxConnectionException)
+            {
+                // Every later call would fail the same way: the runner stops, and its other requests with it.
+                throw;
             }
 
             return;
@@ -365,6 +406,7 @@ public sealed class LlamaRunner : IAsyncDisposable
         catch (GpuMuxException)
         {
             // Nothing rides on it: the daemon frees the model's hold when the session ends anyway.
+            // A lost connection is not caught here: it stops the runner.
         }
     }
 }

@@ -135,6 +135,7 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
         await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: Ct);
 
         Assert.Contains("outside the vocabulary", Assert.Throws<ArgumentException>(() => runner.Start([3, 256], new LlamaGeneration(1), Ct)).Message);
+        Assert.Contains("token id -1", Assert.Throws<ArgumentException>(() => runner.Start([3, -1], new LlamaGeneration(1), Ct)).Message);
         Assert.Contains("positions", Assert.Throws<ArgumentException>(() => runner.Start([3], new LlamaGeneration(600), Ct)).Message);
 
         File.Delete(Path.Combine(directory, "model.safetensors"));
@@ -160,6 +161,24 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => doomed.Completion);
         Assert.Equal(new LlamaReference(LlamaWeights.Load(directory)).GreedyDecode(Prompts[0], NewTokens), await kept.Completion);
+    }
+
+    [Fact]
+    public async Task A_lost_daemon_fails_every_request_under_way_and_the_runner_refuses_more()
+    {
+        var directory = Model(LlamaShapes.Tiny, seed: 17);
+        var client = await _daemon.ConnectAsync();
+        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: Ct);
+        var running = runner.Start(Prompts[2], new LlamaGeneration(400), Ct);
+        await running.Tokens.ReadAsync(Ct);
+
+        await _daemon.StopAsync();
+
+        // The wait is bounded only so that a hang fails the test rather than stalling the run.
+        await Assert.ThrowsAnyAsync<Exception>(() => running.Completion.WaitAsync(TimeSpan.FromMinutes(2), Ct));
+        Assert.False(running.Completion.IsCanceled);
+        Assert.Throws<InvalidOperationException>(() => runner.Start(Prompts[0], new LlamaGeneration(1), Ct));
+        await client.DisposeAsync();
     }
 
     [Theory]
