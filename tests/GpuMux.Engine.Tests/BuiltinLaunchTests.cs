@@ -1,4 +1,5 @@
 using GpuMux.Engine.Tests.Models;
+using GpuMux.Gpu;
 using GpuMux.Gpu.Kernels;
 
 namespace GpuMux.Engine.Tests;
@@ -177,41 +178,49 @@ public sealed class BuiltinLaunchTests
         await tenant.RunAndCheckAsync("m");
     }
 
-    [Fact]
-    public async Task Rmsnorm_may_read_its_weights_from_a_model_s_tensor_but_not_write_its_output_there()
+    [Theory]
+    [InlineData(KernelNames.RmsNormF16, 1, 2)]
+    [InlineData(KernelNames.BiasAddBf16, 1, 0)]
+    public async Task A_built_in_may_read_its_weights_from_a_model_s_tensor_but_not_write_its_output_there(string kernel, int weightsAt, int outputAt)
     {
         await using var setup = await TensorSetup.OpenAsync();
         var (tenant, model, w, x) = (setup.Tenant, setup.Model, setup.Tensor, setup.Buffer);
-        var rmsnorm = await tenant.Session.GetFunctionAsync(0, KernelNames.RmsNormF16, Ct);
+        var function = await tenant.Session.GetFunctionAsync(0, kernel, Ct);
 
-        var readsTensor = await Run(tensorAt: 1);
-        var writesTensor = await Run(tensorAt: 2);
+        var readsTensor = await Run(tensorAt: weightsAt);
+        var writesTensor = await Run(tensorAt: outputAt);
 
         Assert.Equal(EngineError.None, readsTensor.Status);
         Assert.Equal(EngineError.InvalidArgument, writesTensor.Status);
-        Assert.Contains($"argument 2 of rmsnorm_f16 is written, and tensor {w} is a model's weights", writesTensor.Message);
+        Assert.Contains($"argument {outputAt} of {kernel} is written, and tensor {w} is a model's weights", writesTensor.Message);
         await tenant.RunAndCheckAsync("m");
 
-        // x, w and y in that order, the model's tensor at one of them and the buffer at the others:
-        // 4 rows of 256 floats for x and y, 256 halves for w.
+        // The model's tensor at one pointer and the buffer at the others; both kernels take rows
+        // and cols (4 rows of 256 floats, 256 halves of weights), rmsnorm its epsilon after them.
         Task<StepCompletion> Run(int tensorAt) => tenant.Session.RunAsync(tenant.Completions, step =>
         {
             step.UseModel(model);
-            step.AddLaunch(rmsnorm, 1, 256, 0);
-            for (var argument = 0; argument < 3; argument++)
+            step.AddLaunch(function, 1, 256, 0);
+            var counts = new Queue<uint>([4u, 256u]);
+            var signature = BuiltinSignatures.ByName[kernel];
+            for (var argument = 0; argument < signature.Length; argument++)
             {
-                if (argument == tensorAt)
+                switch (signature[argument])
                 {
-                    step.AddTensorArgument(w, 0);
-                }
-                else
-                {
-                    step.AddBufferArgument(x, 0);
+                    case KernelArgumentKind.Pointer when argument == tensorAt:
+                        step.AddTensorArgument(w, 0);
+                        break;
+                    case KernelArgumentKind.Pointer:
+                        step.AddBufferArgument(x, 0);
+                        break;
+                    case KernelArgumentKind.UInt32:
+                        step.AddScalarArgument(counts.Dequeue());
+                        break;
+                    default:
+                        step.AddScalarArgument(1e-5f);
+                        break;
                 }
             }
-            step.AddScalarArgument(4u);
-            step.AddScalarArgument(256u);
-            step.AddScalarArgument(1e-5f);
         });
     }
 

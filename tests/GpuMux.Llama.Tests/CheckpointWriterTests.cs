@@ -72,6 +72,34 @@ public sealed class CheckpointWriterTests : IDisposable
     }
 
     [Fact]
+    public void AQwen2ConfigSaysSoReadsBackWithItsBiasesAndItsUnusedSlidingWindowCapsNoPositions()
+    {
+        var config = LlamaShapes.Tiny with { QkvBias = true };
+        LlamaCheckpointWriter.Write(config, seed: 1, _temp.Path);
+        var path = _temp.Sub("config.json");
+
+        using (var json = JsonDocument.Parse(File.ReadAllBytes(path)))
+        {
+            var root = json.RootElement;
+            Assert.Equal("Qwen2ForCausalLM", root.GetProperty("architectures")[0].GetString());
+            Assert.Equal("qwen2", root.GetProperty("model_type").GetString());
+            Assert.False(root.GetProperty("use_sliding_window").GetBoolean());
+            Assert.False(root.TryGetProperty("attention_bias", out _));
+        }
+
+        Assert.Equal(config, LlamaConfig.Read(path));
+
+        // A window shorter than the positions caps them only where it is in use, as Mistral's is.
+        var text = File.ReadAllText(path).Replace("\"sliding_window\": 512", "\"sliding_window\": 64", StringComparison.Ordinal);
+        File.WriteAllText(path, text);
+        Assert.Equal(512, LlamaConfig.Read(path).MaxPositionEmbeddings);
+        File.WriteAllText(path, text.Replace("\"use_sliding_window\": false", "\"use_sliding_window\": true", StringComparison.Ordinal));
+        Assert.Equal(64, LlamaConfig.Read(path).MaxPositionEmbeddings);
+        File.WriteAllText(path, text.Replace("\"use_sliding_window\": false,", "", StringComparison.Ordinal).Replace("\"use_sliding_window\": false", "", StringComparison.Ordinal));
+        Assert.Equal(64, LlamaConfig.Read(path).MaxPositionEmbeddings);
+    }
+
+    [Fact]
     public void ShardsHoldEveryTensorOnceTheirIndexMapsEachToItsFileAndTheValuesMatchOneFile()
     {
         LlamaCheckpointWriter.Write(LlamaShapes.Tiny, seed: 3, _temp.Sub("one"));

@@ -129,9 +129,12 @@ public sealed class LlamaCheckpoint
 
     private void CheckWeights()
     {
-        if (Tensors.FirstOrDefault(t => t.Name.EndsWith(".bias", StringComparison.Ordinal)) is { } bias)
+        var biases = Config.QkvBias
+            ? Enumerable.Range(0, Config.NumHiddenLayers).SelectMany(layer => LlamaTensorNames.QkvBiasParts.Select(part => LlamaTensorNames.Layer(layer, part))).ToHashSet(StringComparer.Ordinal)
+            : [];
+        if (Tensors.FirstOrDefault(t => t.Name.EndsWith(".bias", StringComparison.Ordinal) && !biases.Contains(t.Name)) is { } bias)
         {
-            throw new InvalidDataException($"{Directory}: the weights hold {bias.Name}; the runner's projections have no biases (Qwen2's q/k/v biases among them)");
+            throw new InvalidDataException($"{Directory}: the weights hold {bias.Name}; the runner adds biases to the q, k and v projections only, where config.json's model_type is qwen2");
         }
 
         long hidden = Config.HiddenSize, intermediate = Config.IntermediateSize, vocab = Config.VocabSize;
@@ -153,6 +156,15 @@ public sealed class LlamaCheckpoint
             for (var i = 0; i < shapes.Length; i++)
             {
                 Expect(LlamaTensorNames.Layer(layer, LlamaTensorNames.LayerParts[i]), shapes[i]);
+            }
+
+            if (Config.QkvBias)
+            {
+                long[][] biasShapes = [[hidden], [kv], [kv]];
+                for (var i = 0; i < biasShapes.Length; i++)
+                {
+                    Expect(LlamaTensorNames.Layer(layer, LlamaTensorNames.QkvBiasParts[i]), biasShapes[i]);
+                }
             }
         }
     }

@@ -5,10 +5,13 @@ namespace GpuMux.Client.Llama;
 
 /// <summary>
 /// The fields of a Hugging Face <c>config.json</c> for <c>LlamaForCausalLM</c> that fix a checkpoint's shapes and
-/// arithmetic. Qwen2 and Mistral checkpoints without biases or sliding windows read the same way.
+/// arithmetic. Qwen2 (<c>Qwen2ForCausalLM</c>: biases on the q, k and v projections) and Mistral (a sliding
+/// window) read the same way.
 /// </summary>
 public sealed record LlamaConfig
 {
+    private const string Qwen2ModelType = "qwen2";
+
     /// <summary><c>hidden_size</c>: the width of the residual stream.</summary>
     public required int HiddenSize { get; init; }
 
@@ -41,6 +44,12 @@ public sealed record LlamaConfig
 
     /// <summary><c>tie_word_embeddings</c>: the LM head is the embedding table.</summary>
     public bool TieWordEmbeddings { get; init; }
+
+    /// <summary>
+    /// The q, k and v projections carry biases (<c>self_attn.{q,k,v}_proj.bias</c>), added after their matmuls: Qwen2's
+    /// layout, which <c>config.json</c> states as <c>model_type</c> <c>qwen2</c>.
+    /// </summary>
+    public bool QkvBias { get; init; }
 
     /// <summary>The width of one attention head.</summary>
     public int HeadDim => HiddenSize / NumAttentionHeads;
@@ -92,15 +101,22 @@ public sealed record LlamaConfig
         return problems;
     }
 
-    /// <summary>Writes the file as Hugging Face does for LlamaForCausalLM, with head_dim stated as newer versions write it.</summary>
+    /// <summary>
+    /// Writes the file as Hugging Face does for LlamaForCausalLM, with head_dim stated as newer versions write it; with
+    /// <see cref="QkvBias"/>, as it does for Qwen2ForCausalLM, whose sliding window is there but unused.
+    /// </summary>
     public void WriteJson(Stream stream)
     {
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteStartArray("architectures");
-        json.WriteStringValue("LlamaForCausalLM");
+        json.WriteStringValue(QkvBias ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
         json.WriteEndArray();
-        json.WriteBoolean("attention_bias", false);
+        if (!QkvBias)
+        {
+            json.WriteBoolean("attention_bias", false);
+        }
+
         json.WriteNumber("attention_dropout", 0.0);
         json.WriteNumber("head_dim", HeadDim);
         json.WriteString("hidden_act", "silu");
@@ -108,25 +124,44 @@ public sealed record LlamaConfig
         json.WriteNumber("initializer_range", 0.02);
         json.WriteNumber("intermediate_size", IntermediateSize);
         json.WriteNumber("max_position_embeddings", MaxPositionEmbeddings);
-        json.WriteBoolean("mlp_bias", false);
-        json.WriteString("model_type", "llama");
+        if (QkvBias)
+        {
+            json.WriteNumber("max_window_layers", NumHiddenLayers);
+        }
+        else
+        {
+            json.WriteBoolean("mlp_bias", false);
+        }
+
+        json.WriteString("model_type", QkvBias ? Qwen2ModelType : "llama");
         json.WriteNumber("num_attention_heads", NumAttentionHeads);
         json.WriteNumber("num_hidden_layers", NumHiddenLayers);
         json.WriteNumber("num_key_value_heads", NumKeyValueHeads);
         json.WriteNumber("rms_norm_eps", RmsNormEps);
         json.WriteNull("rope_scaling");
         json.WriteNumber("rope_theta", RopeTheta);
+        if (QkvBias)
+        {
+            json.WriteNumber("sliding_window", MaxPositionEmbeddings);
+        }
+
         json.WriteBoolean("tie_word_embeddings", TieWordEmbeddings);
         json.WriteString("torch_dtype", DType.TorchName());
         json.WriteBoolean("use_cache", true);
+        if (QkvBias)
+        {
+            json.WriteBoolean("use_sliding_window", false);
+        }
+
         json.WriteNumber("vocab_size", VocabSize);
         json.WriteEndObject();
     }
 
     /// <summary>
     /// Reads a config.json; fields Hugging Face defaults may be absent and take its LlamaConfig
-    /// defaults. A sliding window (Mistral) shorter than the positions caps them, since within it
-    /// attention is the same; what the kernels do not compute (scaled rotary embedding, biases) is refused.
+    /// defaults. A sliding window in use (Mistral's; Qwen2 states one with <c>use_sliding_window</c> false) shorter than
+    /// the positions caps them, since within it attention is the same. <c>model_type</c> <c>qwen2</c> sets
+    /// <see cref="QkvBias"/>; what the kernels do not compute (scaled rotary embedding, other biases) is refused.
     /// </summary>
     /// <exception cref="InvalidDataException">The file is not such a config, or asks for what the runner does not do; the message says what.</exception>
     public static LlamaConfig Read(string path)
@@ -152,7 +187,8 @@ public sealed record LlamaConfig
         Refuse(root, path);
         var heads = Int(root, "num_attention_heads", path);
         var positions = root.TryGetProperty("max_position_embeddings", out var max) ? max.GetInt32() : 2048;
-        if (root.TryGetProperty("sliding_window", out var window) && window.ValueKind == JsonValueKind.Number)
+        var slides = !(root.TryGetProperty("use_sliding_window", out var useWindow) && useWindow.ValueKind == JsonValueKind.False);
+        if (slides && root.TryGetProperty("sliding_window", out var window) && window.ValueKind == JsonValueKind.Number)
         {
             positions = Math.Min(positions, window.GetInt32());
         }
@@ -170,6 +206,7 @@ public sealed record LlamaConfig
             MaxPositionEmbeddings = positions,
             DType = root.TryGetProperty("torch_dtype", out var dtype) ? LlamaDTypeNames.FromTorchName(dtype.GetString()) : LlamaDType.F32,
             TieWordEmbeddings = root.TryGetProperty("tie_word_embeddings", out var tie) && tie.GetBoolean(),
+            QkvBias = root.TryGetProperty("model_type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == Qwen2ModelType,
         };
         if (root.TryGetProperty("head_dim", out var headDim) && headDim.ValueKind == JsonValueKind.Number && headDim.GetInt32() != config.HeadDim)
         {
@@ -191,7 +228,8 @@ public sealed record LlamaConfig
         {
             if (root.TryGetProperty(bias, out var value) && value.ValueKind == JsonValueKind.True)
             {
-                throw new InvalidDataException($"{path}: {bias} is true; the runner's projections have no biases");
+                // LlamaForCausalLM's attention_bias puts one on o_proj as well as on q, k and v.
+                throw new InvalidDataException($"{path}: {bias} is true; the runner adds biases to the q, k and v projections only (model_type qwen2)");
             }
         }
     }

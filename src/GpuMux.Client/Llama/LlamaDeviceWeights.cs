@@ -17,7 +17,7 @@ internal sealed class LlamaDeviceWeights
 
     public Weight LmHead { get; }
 
-    /// <summary>Each layer's weights in <see cref="LlamaTensorNames.LayerParts"/>' order.</summary>
+    /// <summary>Each layer's weights in <see cref="LlamaTensorNames.LayerParts"/>' order, then its <see cref="LlamaTensorNames.QkvBiasParts"/> where the config has them.</summary>
     public Weight[][] Layers { get; }
 
     public static async Task<LlamaDeviceWeights> FindAsync(GpuMuxClient client, ClientModel model, LlamaCheckpoint checkpoint, CancellationToken cancellationToken)
@@ -28,13 +28,14 @@ internal sealed class LlamaDeviceWeights
         var embedding = await Find(LlamaTensorNames.Embedding).ConfigureAwait(false);
         var finalNorm = await Find(LlamaTensorNames.FinalNorm).ConfigureAwait(false);
         var lmHead = checkpoint.Config.TieWordEmbeddings ? embedding : await Find(LlamaTensorNames.LmHead).ConfigureAwait(false);
+        IReadOnlyList<string> parts = checkpoint.Config.QkvBias ? [.. LlamaTensorNames.LayerParts, .. LlamaTensorNames.QkvBiasParts] : LlamaTensorNames.LayerParts;
         var layers = new Weight[checkpoint.Config.NumHiddenLayers][];
         for (var layer = 0; layer < layers.Length; layer++)
         {
-            layers[layer] = new Weight[LlamaTensorNames.LayerParts.Count];
+            layers[layer] = new Weight[parts.Count];
             for (var part = 0; part < layers[layer].Length; part++)
             {
-                layers[layer][part] = await Find(LlamaTensorNames.Layer(layer, LlamaTensorNames.LayerParts[part])).ConfigureAwait(false);
+                layers[layer][part] = await Find(LlamaTensorNames.Layer(layer, parts[part])).ConfigureAwait(false);
             }
         }
 
@@ -56,4 +57,7 @@ internal static class LayerWeight
     public const int Gate = 6;
     public const int Up = 7;
     public const int Down = 8;
+    public const int QBias = 9;
+    public const int KBias = 10;
+    public const int VBias = 11;
 }

@@ -20,8 +20,8 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
     private StepBuilder _step = null!;
     private int _stepsUsed;
 
-    /// <summary>The ops of one layer for a batch of <paramref name="requests"/>: 13 launches, and an append and an attention per request.</summary>
-    public static int LayerOps(int requests) => LaunchesPerLayer + (2 * requests);
+    /// <summary>The ops of one layer for a batch of <paramref name="requests"/>: 13 launches, 3 more for q, k and v biases, and an append and an attention per request.</summary>
+    public static int LayerOps(LlamaConfig config, int requests) => LaunchesPerLayer + (config.QkvBias ? 3 : 0) + (2 * requests);
 
     /// <summary>The steps of a pass over <paramref name="batch"/>.</summary>
     public IReadOnlyList<StepBuilder> Build(IReadOnlyList<BatchEntry> batch)
@@ -38,14 +38,14 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
         var opsLeft = maxOpsPerStep - HeadOps - 1;
         for (var layer = 0; layer < config.NumHiddenLayers; layer++)
         {
-            if (LayerOps(batch.Count) > opsLeft)
+            if (LayerOps(config, batch.Count) > opsLeft)
             {
                 NextStep();
                 opsLeft = maxOpsPerStep - 1;
             }
 
             Layer(weights.Layers[layer], layer, batch, tokens);
-            opsLeft -= LayerOps(batch.Count);
+            opsLeft -= LayerOps(config, batch.Count);
         }
 
         if (TailOps(batch) > opsLeft)
@@ -102,6 +102,13 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
         Matmul(w[LayerWeight.Q], scratch.H, scratch.Q, hidden, hidden, rows);
         Matmul(w[LayerWeight.K], scratch.H, scratch.K, kv, hidden, rows);
         Matmul(w[LayerWeight.V], scratch.H, scratch.V, kv, hidden, rows);
+        if (config.QkvBias)
+        {
+            BiasAdd(w[LayerWeight.QBias], scratch.Q, rows, hidden);
+            BiasAdd(w[LayerWeight.KBias], scratch.K, rows, kv);
+            BiasAdd(w[LayerWeight.VBias], scratch.V, rows, kv);
+        }
+
         Rope(scratch.Q, tokens, hidden);
         Rope(scratch.K, tokens, kv);
 
@@ -205,6 +212,10 @@ internal sealed class LlamaForward(LlamaConfig config, LlamaDeviceWeights weight
     private void Matmul(LlamaDeviceWeights.Weight w, ulong x, ulong y, uint rows, uint cols, uint tokens) =>
         Launch(kernels.Matmul(w.Type), Warps((long)rows * ((tokens + 7) / 8)))
             .Tensor(w.Tensor).Buffer(scratch.Device, x).Buffer(scratch.Device, y).UInt32(rows).UInt32(cols).UInt32(tokens);
+
+    private void BiasAdd(LlamaDeviceWeights.Weight bias, ulong y, uint rows, uint cols) =>
+        Launch(kernels.BiasAdd(bias.Type), Elements(rows, cols))
+            .Buffer(scratch.Device, y).Tensor(bias.Tensor).UInt32(rows).UInt32(cols);
 
     private void Rope(ulong x, int tokens, uint width) =>
         Launch(kernels.Rope, Elements(tokens, width / 2))

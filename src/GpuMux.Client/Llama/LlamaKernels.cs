@@ -9,6 +9,9 @@ internal sealed class LlamaKernels
 
     public KernelFunction RmsNorm(LlamaDType type) => Typed("rmsnorm", type);
 
+    /// <summary>Found only for a model with biases, so that a daemon without the kernel still runs the others.</summary>
+    public KernelFunction BiasAdd(LlamaDType type) => Typed("bias_add", type);
+
     public KernelFunction Embedding(LlamaDType type) => Typed("embedding", type);
 
     public KernelFunction Matmul(LlamaDType type) => Typed("matmul", type);
@@ -27,13 +30,14 @@ internal sealed class LlamaKernels
 
     public KernelFunction KvAppend => _byName["kv_append_f32"];
 
-    public static async Task<LlamaKernels> FindAsync(GpuMuxClient client, CancellationToken cancellationToken)
+    public static async Task<LlamaKernels> FindAsync(GpuMuxClient client, LlamaConfig config, CancellationToken cancellationToken)
     {
-        string[] names =
+        string[] always =
         [
             "rmsnorm_f16", "rmsnorm_bf16", "embedding_f16", "embedding_bf16", "matmul_f16", "matmul_bf16",
             "rope_f32", "swiglu_f32", "add_f32", "argmax_f32", "sample_f32", "attention_paged_f32", "kv_append_f32",
         ];
+        string[] names = config.QkvBias ? [.. always, "bias_add_f16", "bias_add_bf16"] : always;
         var byName = new Dictionary<string, KernelFunction>(StringComparer.Ordinal);
         foreach (var name in names)
         {

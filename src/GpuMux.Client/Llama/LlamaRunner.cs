@@ -63,8 +63,8 @@ public sealed class LlamaRunner : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(client);
         options ??= new LlamaRunnerOptions();
-        options.Validate();
         var checkpoint = LlamaCheckpoint.Open(directory);
+        options.Validate(checkpoint.Config);
         var name = options.Name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
         ClientModel model;
         using (var weights = LlamaWeightFile.Open(checkpoint))
@@ -76,7 +76,7 @@ public sealed class LlamaRunner : IAsyncDisposable
         try
         {
             var tensors = await LlamaDeviceWeights.FindAsync(client, model, checkpoint, cancellationToken).ConfigureAwait(false);
-            var kernels = await LlamaKernels.FindAsync(client, cancellationToken).ConfigureAwait(false);
+            var kernels = await LlamaKernels.FindAsync(client, checkpoint.Config, cancellationToken).ConfigureAwait(false);
             var maxPages = PagesFor(checkpoint.Config.MaxPositionEmbeddings, options.PageTokens);
             scratch = await LlamaScratch.CreateAsync(client, checkpoint.Config, options.MaxBatchTokens, options.MaxBatchRequests, maxPages, options.KeepLogits, cancellationToken)
                 .ConfigureAwait(false);

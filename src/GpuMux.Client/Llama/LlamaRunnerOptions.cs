@@ -27,13 +27,13 @@ public sealed record LlamaRunnerOptions
     /// <summary>Whether requests' KV caches may be spilled to host memory while they are not running (where the daemon supports it).</summary>
     public bool SpillableCaches { get; init; } = true;
 
-    internal void Validate()
+    internal void Validate(LlamaConfig config)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(PageTokens, 1, nameof(PageTokens));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxStepsInFlight, 1, nameof(MaxStepsInFlight));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchRequests, 1, nameof(MaxBatchRequests));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchTokens, MaxBatchRequests, nameof(MaxBatchTokens));
-        // The largest layer, every request's append and attention with its 13 other launches, and a step's UseModel.
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpsPerStep, LlamaForward.LayerOps(MaxBatchRequests) + 1, nameof(MaxOpsPerStep));
+        // The largest layer, every request's append and attention with the layer's other launches, and a step's UseModel.
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpsPerStep, LlamaForward.LayerOps(config, MaxBatchRequests) + 1, nameof(MaxOpsPerStep));
     }
 }

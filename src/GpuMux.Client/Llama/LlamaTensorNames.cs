@@ -26,6 +26,14 @@ public static class LlamaTensorNames
         "mlp.down_proj.weight",
     ];
 
-    /// <summary>The full name of <paramref name="part"/> (one of <see cref="LayerParts"/>) in layer <paramref name="layer"/>.</summary>
+    /// <summary>The biases of a layer's q, k and v projections where <see cref="LlamaConfig.QkvBias"/> is set, named as <see cref="LayerParts"/>.</summary>
+    public static IReadOnlyList<string> QkvBiasParts { get; } =
+    [
+        "self_attn.q_proj.bias",
+        "self_attn.k_proj.bias",
+        "self_attn.v_proj.bias",
+    ];
+
+    /// <summary>The full name of <paramref name="part"/> (one of <see cref="LayerParts"/> or <see cref="QkvBiasParts"/>) in layer <paramref name="layer"/>.</summary>
     public static string Layer(int layer, string part) => $"model.layers.{layer}.{part}";
 }

@@ -62,6 +62,8 @@ public static class BuiltinFootprints
             new(2, sizeof(float), sizeof(float), FirstCount: 3, Writes: true),
         ],
         [KernelNames.AddF32] = [new(0, sizeof(float), sizeof(float), FirstCount: 2, Writes: true), new(1, sizeof(float), sizeof(float), FirstCount: 2)],
+        [KernelNames.BiasAddF16] = BiasAdd,
+        [KernelNames.BiasAddBf16] = BiasAdd,
         [KernelNames.ArgmaxF32] = RowsToColumns,
         [KernelNames.SampleF32] = RowsToColumns,
         [KernelNames.MatmulF32] = Matmul(sizeof(float)),
@@ -101,6 +103,10 @@ public static class BuiltinFootprints
         new(1, sizeof(uint), sizeof(uint), FirstCount: 3),
         new(2, sizeof(float), sizeof(float), FirstCount: 3, SecondCount: 5, Writes: true),
     ];
+
+    /// <summary>y is rows × cols floats, bias cols 2-byte values.</summary>
+    private static PointerFootprint[] BiasAdd =>
+        [new(0, sizeof(float), sizeof(float), FirstCount: 2, SecondCount: 3, Writes: true), new(1, sizeof(ushort), sizeof(ushort), FirstCount: 3)];
 
     /// <summary>logits are rows × cols floats, out one u32 per row.</summary>
     private static PointerFootprint[] RowsToColumns =>

@@ -32,6 +32,8 @@ public sealed class BuiltinKernels : IDisposable
     private readonly GpuFunction _rope;
     private readonly GpuFunction _swiglu;
     private readonly GpuFunction _add;
+    private readonly GpuFunction _biasAddF16;
+    private readonly GpuFunction _biasAddBf16;
     private readonly GpuFunction _argmax;
     private readonly GpuFunction _sample;
 
@@ -61,6 +63,8 @@ public sealed class BuiltinKernels : IDisposable
         _rope = module.GetFunction(KernelNames.RopeF32);
         _swiglu = module.GetFunction(KernelNames.SwigluF32);
         _add = module.GetFunction(KernelNames.AddF32);
+        _biasAddF16 = module.GetFunction(KernelNames.BiasAddF16);
+        _biasAddBf16 = module.GetFunction(KernelNames.BiasAddBf16);
         _argmax = module.GetFunction(KernelNames.ArgmaxF32);
         _sample = module.GetFunction(KernelNames.SampleF32);
         _matmulF32 = module.GetFunction(KernelNames.MatmulF32);
@@ -157,6 +161,13 @@ public sealed class BuiltinKernels : IDisposable
     /// <summary>y += x over <paramref name="count"/> floats.</summary>
     public void Add(GpuStream stream, DevicePtr y, DevicePtr x, ulong count) =>
         stream.Launch(_add, Linear(count), _arguments.Clear().Add(y).Add(x).Add(count));
+
+    /// <summary>Adds the f16 or bf16 <paramref name="bias"/> (cols values) to each of <paramref name="rows"/> f32 rows of <paramref name="y"/>.</summary>
+    public void BiasAdd(GpuStream stream, WeightType type, DevicePtr y, DevicePtr bias, uint rows, uint cols) =>
+        stream.Launch(
+            Half(type, _biasAddF16, _biasAddBf16),
+            Linear((ulong)rows * cols),
+            _arguments.Clear().Add(y).Add(bias).Add(rows).Add(cols));
 
     /// <summary>The u32 column of each row's largest value, as <see cref="KernelReference.Argmax"/> defines it.</summary>
     public void Argmax(GpuStream stream, DevicePtr logits, DevicePtr output, uint rows, uint cols) =>

@@ -25,6 +25,8 @@ public static class BuiltinSignatures
         [KernelNames.RopeF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32, Kind.Float32],
         [KernelNames.SwigluF32] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt64],
         [KernelNames.AddF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt64],
+        [KernelNames.BiasAddF16] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32],
+        [KernelNames.BiasAddBf16] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32],
         [KernelNames.ArgmaxF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32],
         [KernelNames.SampleF32] = [Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt64, Kind.UInt32, Kind.Float32, Kind.UInt32, Kind.Float32],
         [KernelNames.MatmulF32] = [Kind.Pointer, Kind.Pointer, Kind.Pointer, Kind.UInt32, Kind.UInt32, Kind.UInt32],

@@ -17,6 +17,8 @@ public static class KernelNames
     public const string RopeF32 = "rope_f32";
     public const string SwigluF32 = "swiglu_f32";
     public const string AddF32 = "add_f32";
+    public const string BiasAddF16 = "bias_add_f16";
+    public const string BiasAddBf16 = "bias_add_bf16";
     public const string ArgmaxF32 = "argmax_f32";
     public const string SampleF32 = "sample_f32";
 

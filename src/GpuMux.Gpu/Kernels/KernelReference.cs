@@ -242,6 +242,14 @@ public static partial class KernelReference
         }
     }
 
+    /// <summary>Adds the f16 <paramref name="bias"/> to each of <paramref name="rows"/> rows of <paramref name="y"/>, one rounding per element.</summary>
+    public static void BiasAddF16(Span<float> y, ReadOnlySpan<ushort> bias, int rows, int cols) =>
+        BiasAdd<F16Weights>(y, bias, rows, cols);
+
+    /// <summary>Adds the bf16 <paramref name="bias"/> to each of <paramref name="rows"/> rows of <paramref name="y"/>, one rounding per element.</summary>
+    public static void BiasAddBf16(Span<float> y, ReadOnlySpan<ushort> bias, int rows, int cols) =>
+        BiasAdd<Bf16Weights>(y, bias, rows, cols);
+
     /// <summary>Each row's largest column: NaN above every number, ties to the smallest column, 0xFFFFFFFF for no columns.</summary>
     public static void Argmax(ReadOnlySpan<float> logits, Span<uint> output, int rows, int cols)
     {
@@ -411,6 +419,19 @@ public static partial class KernelReference
             for (var c = 0; c < cols; c++)
             {
                 y[c] = row[c] * inv * TWeights.ToSingle(w[c]);
+            }
+        }
+    }
+
+    private static void BiasAdd<TWeights>(Span<float> y, ReadOnlySpan<ushort> bias, int rows, int cols)
+        where TWeights : IWeights<ushort>
+    {
+        RequireLengths("bias_add", (y.Length, (long)rows * cols), (bias.Length, cols));
+        for (var r = 0; r < rows; r++, y = y[cols..])
+        {
+            for (var c = 0; c < cols; c++)
+            {
+                y[c] += TWeights.ToSingle(bias[c]);
             }
         }
     }

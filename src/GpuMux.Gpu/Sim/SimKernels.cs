@@ -21,6 +21,8 @@ internal static class SimKernels
         new(KernelNames.RopeF32, Rope),
         new(KernelNames.SwigluF32, Swiglu),
         new(KernelNames.AddF32, Add),
+        new(KernelNames.BiasAddF16, k => BiasAdd(k, KernelReference.BiasAddF16)),
+        new(KernelNames.BiasAddBf16, k => BiasAdd(k, KernelReference.BiasAddBf16)),
         new(KernelNames.ArgmaxF32, Argmax),
         new(KernelNames.SampleF32, Sample),
         new(KernelNames.MatmulF32, k => Matmul<float>(k, KernelReference.MatmulF32)),
@@ -35,6 +37,8 @@ internal static class SimKernels
     private delegate void EmbeddingBody(ReadOnlySpan<ushort> table, ReadOnlySpan<uint> ids, Span<float> output, int vocab, int hidden);
 
     private delegate void RmsNormBody(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, int rows, int cols, float eps);
+
+    private delegate void BiasAddBody(Span<float> y, ReadOnlySpan<ushort> bias, int rows, int cols);
 
     private delegate void MatmulBody<TWeight>(ReadOnlySpan<TWeight> weights, ReadOnlySpan<float> x, Span<float> y, int rows, int cols, int tokens);
 
@@ -139,6 +143,14 @@ internal static class SimKernels
         var count = k[2].AsUInt64();
         KernelReference.Add(k.Write<float>(0, count), k.Read<float>(1, count));
         return k.MemoryBound(3 * count * sizeof(float));
+    }
+
+    private static long BiasAdd(SimKernelInvocation k, BiasAddBody body)
+    {
+        var rows = k[2].AsUInt32();
+        var cols = k[3].AsUInt32();
+        body(k.Write<float>(0, (ulong)rows * cols), k.Read<ushort>(1, cols), (int)rows, (int)cols);
+        return k.MemoryBound((2UL * rows * cols * sizeof(float)) + ((ulong)cols * sizeof(ushort)));
     }
 
     private static long Argmax(SimKernelInvocation k)

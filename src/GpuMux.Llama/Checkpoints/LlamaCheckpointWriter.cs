@@ -13,7 +13,9 @@ namespace GpuMux.Llama.Checkpoints;
 /// <remarks>
 /// Projections and embeddings are uniform with standard deviation 0.02 (Hugging Face's initializer_range, drawn
 /// uniform rather than normal since only the scale matters here); norm weights are uniform in [0.9, 1.1], near the ones
-/// of a trained model, so that activations keep a sane scale through any number of layers.
+/// of a trained model, so that activations keep a sane scale through any number of layers. Biases, where the config
+/// has them, are uniform in [-1, 1]: wide enough that each of q, k and v changes a tiny model's tokens, the keys' only
+/// through the rotary embedding, since one shift of every key leaves each softmax as it was.
 /// </remarks>
 internal static class LlamaCheckpointWriter
 {
@@ -24,6 +26,7 @@ internal static class LlamaCheckpointWriter
     private const float EmbeddingHalfWidth = 0.02f * Sqrt3;
     private const float Sqrt3 = 1.7320508f;
     private const float NormHalfWidth = 0.1f;
+    private const float BiasHalfWidth = 1f;
     private const int ChunkElements = 1 << 16;
 
     /// <summary>Writes the checkpoint into <paramref name="directory"/> (created if needed) and returns the weight files' names.</summary>
@@ -99,6 +102,7 @@ internal static class LlamaCheckpointWriter
         {
             LlamaTensorRole.Norm => (1f, NormHalfWidth),
             LlamaTensorRole.Embedding => (0f, EmbeddingHalfWidth),
+            LlamaTensorRole.Bias => (0f, BiasHalfWidth),
             _ => (0f, Sqrt3 / MathF.Sqrt(tensor.Shape[^1])),
         };
         var floats = new float[ChunkElements];

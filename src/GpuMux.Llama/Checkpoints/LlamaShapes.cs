@@ -4,8 +4,8 @@ namespace GpuMux.Llama.Checkpoints;
 
 /// <summary>
 /// Named model shapes for the generator. The published ones take their config.json values from the Hugging Face
-/// repositories Qwen/Qwen2-0.5B, Qwen/Qwen2-1.5B, meta-llama/Llama-2-7b-hf and meta-llama/Meta-Llama-3-8B. Qwen2's
-/// q/k/v biases are left out: these checkpoints are the Llama layout at those shapes, not Qwen2 models.
+/// repositories Qwen/Qwen2-0.5B, Qwen/Qwen2-1.5B, meta-llama/Llama-2-7b-hf and meta-llama/Meta-Llama-3-8B; the Qwen2
+/// ones carry its q/k/v biases and say model_type qwen2.
 /// </summary>
 internal static class LlamaShapes
 {
@@ -71,5 +71,6 @@ internal static class LlamaShapes
         MaxPositionEmbeddings = 131072,
         DType = LlamaDType.BF16,
         TieWordEmbeddings = true,
+        QkvBias = true,
     };
 }

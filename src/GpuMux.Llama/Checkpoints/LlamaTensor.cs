@@ -8,6 +8,7 @@ internal enum LlamaTensorRole
     Embedding,
     Norm,
     Projection,
+    Bias,
 }
 
 /// <summary>One weight of a Llama checkpoint, named and shaped as Hugging Face's LlamaForCausalLM saves it (rows, then columns).</summary>
@@ -15,7 +16,7 @@ internal sealed record LlamaTensor(string Name, IReadOnlyList<long> Shape, Llama
 {
     public long Elements => Shape.Aggregate(1L, (product, dimension) => product * dimension);
 
-    /// <summary>Every weight of <paramref name="config"/> in the order Hugging Face writes them; lm_head is absent when tied.</summary>
+    /// <summary>Every weight of <paramref name="config"/> in the order Hugging Face writes them; lm_head is absent when tied, q/k/v biases present with <see cref="LlamaConfig.QkvBias"/>.</summary>
     public static IReadOnlyList<LlamaTensor> All(LlamaConfig config)
     {
         long hidden = config.HiddenSize, intermediate = config.IntermediateSize, vocab = config.VocabSize;
@@ -24,12 +25,18 @@ internal sealed record LlamaTensor(string Name, IReadOnlyList<long> Shape, Llama
         for (var layer = 0; layer < config.NumHiddenLayers; layer++)
         {
             var prefix = $"model.layers.{layer}.";
+            tensors.Add(new(prefix + "input_layernorm.weight", [hidden], LlamaTensorRole.Norm));
+            foreach (var (projection, rows) in new[] { ("q_proj", hidden), ("k_proj", kv), ("v_proj", kv) })
+            {
+                tensors.Add(new($"{prefix}self_attn.{projection}.weight", [rows, hidden], LlamaTensorRole.Projection));
+                if (config.QkvBias)
+                {
+                    tensors.Add(new($"{prefix}self_attn.{projection}.bias", [rows], LlamaTensorRole.Bias));
+                }
+            }
+
             tensors.AddRange(
             [
-                new(prefix + "input_layernorm.weight", [hidden], LlamaTensorRole.Norm),
-                new(prefix + "self_attn.q_proj.weight", [hidden, hidden], LlamaTensorRole.Projection),
-                new(prefix + "self_attn.k_proj.weight", [kv, hidden], LlamaTensorRole.Projection),
-                new(prefix + "self_attn.v_proj.weight", [kv, hidden], LlamaTensorRole.Projection),
                 new(prefix + "self_attn.o_proj.weight", [hidden, hidden], LlamaTensorRole.Projection),
                 new(prefix + "post_attention_layernorm.weight", [hidden], LlamaTensorRole.Norm),
                 new(prefix + "mlp.gate_proj.weight", [intermediate, hidden], LlamaTensorRole.Projection),

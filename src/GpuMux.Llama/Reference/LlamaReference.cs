@@ -13,6 +13,8 @@ namespace GpuMux.Llama.Reference;
 /// <item>Dot products (every projection, attention scores, attention's weighted sum of values) accumulate in f32 in
 /// index order, one multiply and one add per term; .NET does not contract them into fused multiply-adds.</item>
 /// <item>RMSNorm: y = w · (x · 1/√(mean(x²) + eps)), as Hugging Face's LlamaRMSNorm computes it in f32.</item>
+/// <item>Qwen2's q, k and v biases, where the model has them, are added to the projections' outputs before the rotary
+/// embedding, one rounding each.</item>
 /// <item>Rotary embedding in Hugging Face's rotate_half layout: the pairs are (i, i + d/2), with
 /// inv_freq(i) = 1 / theta^(2i/d) and angle = position · inv_freq(i), both in f32 as its default rope does.</item>
 /// <item>Grouped-query attention: query head h reads key/value head h / (heads / kv_heads), as repeat_kv arranges;
@@ -90,6 +92,9 @@ internal sealed class LlamaReference(LlamaWeights weights)
             var q = MatVec(w.Q, h);
             var k = MatVec(w.K, h);
             var v = MatVec(w.V, h);
+            AddBias(q, w.QBias);
+            AddBias(k, w.KBias);
+            AddBias(v, w.VBias);
             Rotate(q, position);
             Rotate(k, position);
             cache.Append(layer, k, v);
@@ -207,6 +212,14 @@ internal sealed class LlamaReference(LlamaWeights weights)
         }
 
         return output;
+    }
+
+    private static void AddBias(float[] x, float[]? bias)
+    {
+        if (bias is not null)
+        {
+            AddInPlace(x, bias);
+        }
     }
 
     private static void AddInPlace(float[] x, float[] delta)

@@ -50,6 +50,47 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
     [Theory]
     [InlineData(LlamaDType.F16)]
     [InlineData(LlamaDType.BF16)]
+    public async Task A_Qwen2_checkpoint_s_q_k_v_biases_are_added_and_its_requests_decode_the_reference_greedy_tokens(LlamaDType dtype)
+    {
+        var directory = Model(LlamaShapes.Tiny with { DType = dtype, QkvBias = true }, seed: 23);
+        await using var client = await _daemon.ConnectAsync();
+        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: Ct);
+
+        var requests = Prompts.Select(prompt => runner.Start(prompt, new LlamaGeneration(NewTokens), Ct)).ToArray();
+        var tokens = await Task.WhenAll(requests.Select(r => r.Completion));
+
+        var weights = LlamaWeights.Load(directory);
+        var expected = Decode(weights);
+        Assert.Equal(expected, tokens);
+
+        // Each bias changes the tokens, so a runner that left one out would fail above.
+        Assert.NotEqual(expected, Decode(Without(layer => layer with { QBias = null })));
+        Assert.NotEqual(expected, Decode(Without(layer => layer with { KBias = null })));
+        Assert.NotEqual(expected, Decode(Without(layer => layer with { VBias = null })));
+
+        int[][] Decode(LlamaWeights w) => [.. Prompts.Select(prompt => new LlamaReference(w).GreedyDecode(prompt, NewTokens))];
+
+        LlamaWeights Without(Func<LlamaLayerWeights, LlamaLayerWeights> drop) => weights with { Layers = [.. weights.Layers.Select(drop)] };
+    }
+
+    [Fact]
+    public void A_checkpoint_with_a_bias_its_config_does_not_call_for_or_without_one_it_does_is_refused_naming_it()
+    {
+        var llama = Model(LlamaShapes.Tiny, seed: 1);
+        var qwen2 = Model(LlamaShapes.Tiny with { QkvBias = true }, seed: 1);
+
+        // Only model_type tells the two apart: the weights of each under the other's config.
+        var llamaConfig = File.ReadAllText(Path.Combine(llama, "config.json"));
+        File.WriteAllText(Path.Combine(llama, "config.json"), File.ReadAllText(Path.Combine(qwen2, "config.json")));
+        File.WriteAllText(Path.Combine(qwen2, "config.json"), llamaConfig);
+
+        Assert.Contains("lack model.layers.0.self_attn.q_proj.bias", Assert.Throws<InvalidDataException>(() => LlamaCheckpoint.Open(llama)).Message);
+        Assert.Contains("hold model.layers.0.self_attn.q_proj.bias", Assert.Throws<InvalidDataException>(() => LlamaCheckpoint.Open(qwen2)).Message);
+    }
+
+    [Theory]
+    [InlineData(LlamaDType.F16)]
+    [InlineData(LlamaDType.BF16)]
     public async Task Logits_agree_with_the_reference_within_the_stated_tolerance(LlamaDType dtype)
     {
         var directory = Model(LlamaShapes.Tiny with { DType = dtype }, seed: 21);
@@ -202,7 +243,7 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
 
     private string Model(LlamaConfig config, ulong seed, int shards = 1)
     {
-        var directory = Path.Combine(_models.FullName, $"{config.DType}-{config.TieWordEmbeddings}-{seed}-{shards}");
+        var directory = Path.Combine(_models.FullName, $"{config.DType}-{config.TieWordEmbeddings}-{config.QkvBias}-{seed}-{shards}");
         LlamaCheckpointWriter.Write(config, seed, directory, shards);
         return directory;
     }

@@ -155,6 +155,35 @@ public abstract partial class GpuContractTests
         }
     }
 
+    [Theory]
+    [InlineData(WeightType.F16)]
+    [InlineData(WeightType.Bf16)]
+    public void BiasAdd_matches_the_reference_bit_for_bit(WeightType type)
+    {
+        using var gpu = new TestGpu(Backend);
+        var random = new Random(16 + (int)type);
+        foreach (var (rows, cols) in new[] { (1, 1), (3, 31), (17, 896), (64, 33), (5, 1000) })
+        {
+            var y = TestData.Floats(random, rows * cols, 100f);
+            var bias = KernelReference.EncodeWeights(type, TestData.Floats(random, cols, 2f));
+            using var deviceY = gpu.Upload<float>(y);
+            using var deviceBias = gpu.Upload<byte>(bias);
+
+            gpu.Kernels.BiasAdd(gpu.Stream, type, deviceY.Pointer, deviceBias.Pointer, (uint)rows, (uint)cols);
+
+            var values = MemoryMarshal.Cast<byte, ushort>(bias);
+            if (type == WeightType.F16)
+            {
+                KernelReference.BiasAddF16(y, values, rows, cols);
+            }
+            else
+            {
+                KernelReference.BiasAddBf16(y, values, rows, cols);
+            }
+            Assert.Equal(y, gpu.Download<float>(deviceY.Pointer, y.Length));
+        }
+    }
+
     [Fact]
     public void Argmax_matches_the_reference_with_ties_and_nans()
     {

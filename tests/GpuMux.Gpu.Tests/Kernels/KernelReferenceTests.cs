@@ -159,6 +159,21 @@ public sealed class KernelReferenceTests
     }
 
     [Fact]
+    public void BiasAdd_adds_the_widened_bias_to_every_row_with_one_rounding()
+    {
+        // 1, -2 and the smallest f16 subnormal; in bf16 the same bits are other values.
+        ushort[] bias = [0x3C00, 0xC000, 0x0001];
+        float[] y = [1f, 1f, 1f, 0.5f, 3f, 1e-30f];
+
+        KernelReference.BiasAddF16(y, bias, rows: 2, cols: 3);
+        Assert.Equal([2f, -1f, 1f + (float)BitConverter.UInt16BitsToHalf(0x0001), 1.5f, 1f, 1e-30f + (float)BitConverter.UInt16BitsToHalf(0x0001)], y);
+
+        float[] z = [0f, 0f, 0f];
+        KernelReference.BiasAddBf16(z, bias, rows: 1, cols: 3);
+        Assert.Equal([KernelReference.Bf16ToSingle(0x3C00), KernelReference.Bf16ToSingle(0xC000), KernelReference.Bf16ToSingle(0x0001)], z);
+    }
+
+    [Fact]
     public void Rope_rotates_rotate_half_pairs_by_position_times_the_inverse_frequency()
     {
         const int headDim = 8, heads = 2, width = heads * headDim + 1;
