@@ -68,6 +68,24 @@ class RunnerOptions:
         return [f"{name} is {value}; it must be at least {least}{why}" for name, value, least, why in minimums if value < least]
 
 
+def check_prompt(config: LlamaConfig, prompt: list[int], max_new_tokens: int) -> int:
+    """The positions a request takes, its prompt's and its longest output's; raises ``ValueError``
+    for an empty prompt, an id outside the vocabulary, or more positions than the model has."""
+    if not prompt:
+        raise ValueError("a prompt holds at least one token")
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens is {max_new_tokens}; it must be at least 1")
+    bad = next((token for token in prompt if not 0 <= token < config.vocab_size), None)
+    if bad is not None:
+        raise ValueError(f"token id {bad} is outside the vocabulary of {config.vocab_size}")
+    positions = len(prompt) + max_new_tokens
+    if positions > config.max_position_embeddings:
+        raise ValueError(
+            f"{len(prompt)} prompt tokens and up to {max_new_tokens} new ones pass the model's {config.max_position_embeddings} positions"
+        )
+    return positions
+
+
 class LlamaRequest:
     """One prompt's generation under way: iterate over it for its tokens as they come, or wait for
     :meth:`result`. Its KV cache is a device buffer of its own, in pages, freed when it ends."""
@@ -220,19 +238,7 @@ class LlamaRunner:
         the vocabulary, or a prompt that with its longest output passes the model's positions.
         """
         prompt = list(prompt)
-        if not prompt:
-            raise ValueError("a prompt holds at least one token")
-        if max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens is {max_new_tokens}; it must be at least 1")
-        vocab = self.config.vocab_size
-        bad = next((token for token in prompt if not 0 <= token < vocab), None)
-        if bad is not None:
-            raise ValueError(f"token id {bad} is outside the vocabulary of {vocab}")
-        positions = len(prompt) + max_new_tokens
-        if positions > self.config.max_position_embeddings:
-            raise ValueError(
-                f"{len(prompt)} prompt tokens and up to {max_new_tokens} new ones pass the model's {self.config.max_position_embeddings} positions"
-            )
+        positions = check_prompt(self.config, prompt, max_new_tokens)
         generation = Generation(max_new_tokens, temperature, top_k, top_p, seed, frozenset(stop_tokens))
         request = LlamaRequest(prompt, generation, pages_for(positions, self._options.page_tokens))
         with self._wake:
