@@ -13,6 +13,7 @@ import unittest
 from pathlib import Path
 
 import gpumux.safetensors
+from gpumux import GpuMuxError
 from gpumux.llama import CheckpointError, LlamaCheckpoint, LlamaConfig, LlamaRunner, RunnerClosed, RunnerOptions, read_config
 from gpumux.llama.forward import plan_batch
 from gpumux.llama.runner import Generation, LlamaRequest, check_prompt
@@ -258,6 +259,14 @@ class RunnerTests(DaemonTestCase):
             list(request)
         with self.assertRaisesRegex(RunnerClosed, "closed"):
             self.runner.start([1], 1)
+
+    def test_a_runner_closes_quietly_after_its_session(self) -> None:
+        request = self.runner.start([1, 2, 3], 50)
+        self.client.close()
+        self.runner.close()
+        # Failed by the lost session, or by the close if the runner had not taken it up yet.
+        with self.assertRaises((GpuMuxError, RunnerClosed)):
+            request.result()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import GpuMuxError
+from ..errors import ConnectionLost, GpuMuxError
 from .checkpoint import LlamaCheckpoint
 from .config import LlamaConfig
 from .forward import BatchEntry, LlamaForward, LlamaScratch, layer_ops, pages_for, plan_batch
@@ -267,8 +267,11 @@ class LlamaRunner:
         for request in self._active:
             self._end(request, closed)
         self._active.clear()
-        self._scratch.close()
-        self.model.unregister()
+        try:
+            self._scratch.close()
+            self.model.unregister()
+        except ConnectionLost:
+            pass  # The session is gone, and everything it held with it.
 
     def __enter__(self) -> LlamaRunner:
         return self
