@@ -242,11 +242,12 @@ class Client:
                 reader = _wire.Reader(reply.payload)
                 on_progress(reader.u64(), reader.u64())
 
-        fd = path if isinstance(path, int) else os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        opened = not isinstance(path, int)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC) if opened else path
         try:
             reply = self._wait(self._connection.request(_wire.REGISTER_MODEL, payload, (fd,), progress))
         finally:
-            if fd is not path:
+            if opened:
                 os.close(fd)
         reader = _wire.Reader(reply.payload)
         return Model(self, reader.u32(), model_name, reader.u32(), reader.u64(), reader.u8(), reader.u32())

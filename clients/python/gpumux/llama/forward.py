@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,7 @@ class BatchEntry:
         return self.start + self.tokens == self.request.input_length
 
 
-def plan_batch(active: list[LlamaRequest], max_tokens: int, max_requests: int, allocate: Any) -> list[BatchEntry]:
+def plan_batch(active: list[LlamaRequest], max_tokens: int, max_requests: int, allocate: Callable[[LlamaRequest], bool]) -> list[BatchEntry]:
     """The next pass: decoding requests first, a token each, then prompt chunks in arrival order
     with what is left. ``allocate(request)`` gives a request its cache when it first runs, and
     returns False for one that could not have it (that request is left out)."""
