@@ -10,6 +10,7 @@ import random
 import struct
 import tempfile
 import unittest
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import gpumux.safetensors
@@ -95,11 +96,25 @@ class ConfigTests(TemporaryDirectoryTestCase):
             ({"rope_theta": 0}, "rms_norm_eps and rope_theta must be positive"),
             ({"head_dim": 8}, "head_dim 8 differs from hidden_size / num_attention_heads = 4; such models are not supported"),
             ({"torch_dtype": "int8"}, "torch_dtype 'int8' is not one of float16, bfloat16, float32"),
+            ({"rope_scaling": {"type": "linear", "factor": 2.0}}, "rope_scaling is set; the built-in rotary embedding is unscaled"),
+            ({"attention_bias": True}, "attention_bias is true; the runner's projections have no biases"),
+            ({"mlp_bias": True}, "mlp_bias is true; the runner's projections have no biases"),
         ]
         for fields, message in cases:
             with self.subTest(fields=fields), self.assertRaises(CheckpointError) as raised:
                 read_config(self.config_file(**fields))
             self.assertIn(message, str(raised.exception))
+
+
+    def test_a_sliding_window_caps_the_positions(self) -> None:
+        self.assertEqual(4096, read_config(self.config_file(max_position_embeddings=32768, sliding_window=4096)).max_position_embeddings)
+        self.assertEqual(2048, read_config(self.config_file(sliding_window=None)).max_position_embeddings)
+
+    def test_a_file_that_is_not_json_is_refused(self) -> None:
+        path = self.config_file()
+        Path(path).write_text("{")
+        with self.assertRaisesRegex(CheckpointError, "not a model config"):
+            read_config(path)
 
 
 class CheckpointTests(TemporaryDirectoryTestCase):
@@ -149,6 +164,18 @@ class CheckpointTests(TemporaryDirectoryTestCase):
             file.seek(8)
             file.write(header.replace(b'"BF16"', b'"I16" '))
         with self.assertRaisesRegex(CheckpointError, "model.embed_tokens.weight is I16; the runner's kernels take F16 or BF16 weights"):
+            LlamaCheckpoint(self.directory)
+
+    def test_projection_biases_are_refused(self) -> None:
+        write_checkpoint(self.directory)
+        path = os.path.join(self.directory, "model.safetensors")
+        with open(path, "r+b") as file:
+            (length,) = struct.unpack("<Q", file.read(8))
+            header = file.read(length)
+            file.seek(8)
+            # Renamed in place, the header keeping its length: JSON allows the spaces after the name.
+            file.write(header.replace(b'"model.layers.1.self_attn.q_proj.weight"', b'"model.layers.1.self_attn.q_proj.bias"  '))
+        with self.assertRaisesRegex(CheckpointError, "the weights hold model.layers.1.self_attn.q_proj.bias; the runner's projections have no biases"):
             LlamaCheckpoint(self.directory)
 
     def test_a_malformed_safetensors_header_is_refused_with_the_reason(self) -> None:
@@ -244,6 +271,28 @@ class RunnerTests(DaemonTestCase):
         streamed = list(request)
         self.assertEqual(expected[: expected.index(expected[3]) + 1], streamed)
         self.assertEqual(streamed, request.result())
+
+    def test_a_cancelled_request_ends_alone_and_the_others_decode_on(self) -> None:
+        expected = self.runner.generate([4, 5], 6)
+        doomed = self.runner.start([1, 2, 3, 4, 5, 6, 7], 50)
+        survivor = self.runner.start([4, 5], 6)
+        doomed.cancel()
+        with self.assertRaises(CancelledError):
+            doomed.result()
+        with self.assertRaises(CancelledError):
+            list(doomed)
+        self.assertEqual(expected, survivor.result())
+
+    def test_kept_logits_are_those_each_token_was_chosen_from(self) -> None:
+        with tempfile.TemporaryDirectory() as directory:
+            write_checkpoint(directory)
+            with LlamaRunner.open(self.client, directory, name="kept", keep_logits=True) as runner:
+                request = runner.start([1, 2, 3], 4)
+                tokens = request.result()
+        self.assertEqual(4, len(request.logits))
+        for token, logits in zip(tokens, request.logits, strict=True):
+            self.assertEqual(32, len(logits))
+            self.assertEqual(logits.index(max(logits)), token)
 
     def test_a_bad_prompt_is_refused_and_the_runner_goes_on(self) -> None:
         with self.assertRaisesRegex(ValueError, "outside the vocabulary"):

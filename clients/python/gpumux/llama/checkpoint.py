@@ -152,6 +152,9 @@ class LlamaCheckpoint:
         return fd
 
     def _check_weights(self) -> None:
+        bias = next((tensor.name for tensor in self.tensors if tensor.name.endswith(".bias")), None)
+        if bias is not None:
+            raise CheckpointError(f"{self.directory}: the weights hold {bias}; the runner's projections have no biases (Qwen2's q/k/v biases among them)")
         config = self.config
         hidden, intermediate, vocab = config.hidden_size, config.intermediate_size, config.vocab_size
         kv = config.num_key_value_heads * config.head_dim

@@ -61,11 +61,21 @@ class LlamaConfig:
 
 def read_config(path: str | os.PathLike[str]) -> LlamaConfig:
     """Reads a config.json; the fields Hugging Face may leave out take its LlamaConfig's defaults
-    (a missing ``torch_dtype`` is float32, as Hugging Face reads it)."""
+    (a missing ``torch_dtype`` is float32, as Hugging Face reads it). A sliding window (Mistral)
+    shorter than the positions caps them, since within it attention is the same; what the kernels
+    do not compute (scaled rotary embedding, biases) is refused."""
     with open(path, "rb") as file:
-        root = json.load(file)
+        try:
+            root = json.load(file)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise CheckpointError(f"{path}: not a model config: {error}") from error
     if not isinstance(root, dict):
         raise CheckpointError(f"{path}: not a JSON object")
+    if root.get("rope_scaling") is not None:
+        raise CheckpointError(f"{path}: rope_scaling is set; the built-in rotary embedding is unscaled, so the model would compute wrongly")
+    for bias in ("attention_bias", "mlp_bias"):
+        if root.get(bias) is True:
+            raise CheckpointError(f"{path}: {bias} is true; the runner's projections have no biases")
 
     def integer(name: str, default: int | None = None) -> int:
         value = root.get(name, default)
@@ -80,6 +90,7 @@ def read_config(path: str | os.PathLike[str]) -> LlamaConfig:
         return float(value)
 
     heads = integer("num_attention_heads")
+    positions = integer("max_position_embeddings", 2048)
     kv_heads = root.get("num_key_value_heads")
     torch_dtype = root.get("torch_dtype", "float32")
     if torch_dtype not in TORCH_DTYPES:
@@ -93,7 +104,7 @@ def read_config(path: str | os.PathLike[str]) -> LlamaConfig:
         vocab_size=integer("vocab_size"),
         rms_norm_eps=number("rms_norm_eps", 1e-6),
         rope_theta=number("rope_theta", 10000.0),
-        max_position_embeddings=integer("max_position_embeddings", 2048),
+        max_position_embeddings=min(positions, window) if _is_int(window := root.get("sliding_window")) else positions,
         dtype=TORCH_DTYPES[torch_dtype],
         tie_word_embeddings=root.get("tie_word_embeddings") is True,
     )

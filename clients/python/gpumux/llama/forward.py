@@ -14,8 +14,7 @@ from .checkpoint import EMBEDDING, FINAL_NORM, LAYER_PARTS, LM_HEAD, LlamaCheckp
 
 if TYPE_CHECKING:
     from ..client import Client
-    from ..region import Region
-    from ..resources import Buffer, Function, Model, Tensor
+    from ..resources import BufferView, Function, Model, Tensor
     from ..step import Step
     from .runner import LlamaRequest
 
@@ -75,47 +74,53 @@ class _Weight:
 
 class LlamaScratch:
     """The runner's working memory, sized for its largest pass and reused by every one: the
-    activations (f32, a row per token fed), and one region through which token ids and positions go
-    in and chosen tokens come out. Each request's cache is a buffer of its own, so one identity page
-    table serves all of them."""
+    activations (f32, a row per token fed) as slices of one device buffer, since the daemon hands
+    buffers out in whole pages; and one region through which token ids and positions go in and
+    chosen tokens (and, when kept, their logits) come out. Each request's cache is a buffer of its
+    own, so one identity page table serves all of them. The slices are byte offsets into ``device``."""
 
-    def __init__(self, client: Client, checkpoint: LlamaCheckpoint, max_tokens: int, max_requests: int, max_pages: int) -> None:
+    # Each slice starts on a boundary wide enough for any kernel's loads.
+    _ALIGNMENT = 256
+
+    def __init__(self, client: Client, checkpoint: LlamaCheckpoint, max_tokens: int, max_requests: int, max_pages: int, keep_logits: bool) -> None:
         config = checkpoint.config
         self.max_tokens, self.max_requests, self.max_pages = max_tokens, max_requests, max_pages
+        hidden, kv = max_tokens * config.hidden_size, max_tokens * config.num_key_value_heads * config.head_dim
+        intermediate, logits = max_tokens * config.intermediate_size, max_requests * config.vocab_size
+        self._end = 0
+        self.x, self.h, self.q, self.k, self.v, self.attention = map(self._take, (hidden, hidden, hidden, kv, kv, hidden))
+        self.gate, self.up, self.logits = map(self._take, (intermediate, intermediate, logits))
+        self.ids, self.positions, self.chosen, self.page_table = map(self._take, (max_tokens, max_tokens, max_requests, max_pages))
         self.ids_at, self.positions_at, self.chosen_at = 0, max_tokens * 4, max_tokens * 8
         self.page_table_at = self.chosen_at + max_requests * 4
-        self._buffers: list[Buffer] = []
-        self.region: Region | None = None
-        hidden, kv = max_tokens * config.hidden_size, max_tokens * config.num_key_value_heads * config.head_dim
-        intermediate = max_tokens * config.intermediate_size
+        self.logits_at = self.page_table_at + max_pages * 4
+        self.logits_bytes = logits * 4 if keep_logits else 0
+        self.device = client.buffer(self._end)
         try:
-            self.x, self.h, self.q = self._floats(client, hidden), self._floats(client, hidden), self._floats(client, hidden)
-            self.k, self.v = self._floats(client, kv), self._floats(client, kv)
-            self.attention = self._floats(client, hidden)
-            self.gate, self.up = self._floats(client, intermediate), self._floats(client, intermediate)
-            self.logits = self._floats(client, max_requests * config.vocab_size)
-            self.ids, self.positions = self._floats(client, max_tokens), self._floats(client, max_tokens)
-            self.chosen = self._floats(client, max_requests)
-            self.page_table = self._floats(client, max_pages)
-            self.region = client.region(self.page_table_at + max_pages * 4)
-            table = self.region[self.page_table_at : self.page_table_at + max_pages * 4]
-            table.write(struct.pack(f"<{max_pages}I", *range(max_pages)))
-            client.step().copy_in(self.page_table, table).run()
+            self.region = client.region(self.logits_at + self.logits_bytes)
+            try:
+                table = self.region[self.page_table_at : self.logits_at]
+                table.write(struct.pack(f"<{max_pages}I", *range(max_pages)))
+                client.step().copy_in(self.at(self.page_table), table).run()
+            except BaseException:
+                self.region.release()
+                raise
         except BaseException:
-            self.close()
+            self.device.free()
             raise
 
-    def _floats(self, client: Client, count: int) -> Buffer:
-        buffer = client.buffer(count * 4)
-        self._buffers.append(buffer)
-        return buffer
+    def at(self, offset: int) -> BufferView:
+        """The device buffer from ``offset``: a slice, or a row of one."""
+        return self.device[offset:]
 
     def close(self) -> None:
-        for buffer in self._buffers:
-            buffer.free()
-        self._buffers.clear()
-        if self.region is not None:
-            self.region.release()
+        self.region.release()
+        self.device.free()
+
+    def _take(self, floats: int) -> int:
+        at = self._end
+        self._end = (at + floats * 4 + self._ALIGNMENT - 1) // self._ALIGNMENT * self._ALIGNMENT
+        return at
 
 
 class LlamaForward:
@@ -149,10 +154,10 @@ class LlamaForward:
         self._next_step()
         tokens = self._write_inputs(batch)
         region = scratch.region
-        self._step.copy_in(scratch.ids, region[scratch.ids_at : scratch.ids_at + tokens * 4])
-        self._step.copy_in(scratch.positions, region[scratch.positions_at : scratch.positions_at + tokens * 4])
+        self._step.copy_in(scratch.at(scratch.ids), region[scratch.ids_at : scratch.ids_at + tokens * 4])
+        self._step.copy_in(scratch.at(scratch.positions), region[scratch.positions_at : scratch.positions_at + tokens * 4])
         self._launch(self._typed("embedding", self._embedding), _elements(tokens, config.hidden_size),
-                     self._embedding.tensor, scratch.ids, scratch.x, u32(tokens), u32(config.vocab_size), u32(config.hidden_size))  # fmt: skip
+                     self._embedding.tensor, scratch.at(scratch.ids), scratch.at(scratch.x), u32(tokens), u32(config.vocab_size), u32(config.hidden_size))  # fmt: skip
 
         ops_left = self._max_ops_per_step - _HEAD_OPS - 1
         for layer in range(config.num_hidden_layers):
@@ -162,8 +167,8 @@ class LlamaForward:
             self._layer(self._layers[layer], layer, batch, tokens)
             ops_left -= layer_ops(len(batch))
 
-        # The final norm, an LM head launch and a draw per choosing entry at most, one argmax, the copy out.
-        if 3 + 2 * sum(1 for entry in batch if entry.takes_token) > ops_left:
+        # The final norm, an LM head launch and a draw per choosing entry at most, one argmax, the copies out.
+        if 4 + 2 * sum(1 for entry in batch if entry.takes_token) > ops_left:
             self._next_step()
         self._tail(batch, tokens)
         return self._steps
@@ -171,6 +176,11 @@ class LlamaForward:
     def chosen_tokens(self, count: int) -> tuple[int, ...]:
         """The tokens chosen for the entries that take one, in batch order, once the pass's last step completes."""
         return struct.unpack_from(f"<{count}I", self._scratch.region.mapping, self._scratch.chosen_at)
+
+    def chosen_logits(self, index: int) -> list[float]:
+        """The logits the token at ``index`` was chosen from, when the runner keeps them."""
+        vocab = self._config.vocab_size
+        return self._scratch.region.view(self._scratch.logits_at + index * vocab * 4, vocab * 4, "f").tolist()
 
     def _write_inputs(self, batch: list[BatchEntry]) -> int:
         ids: list[int] = []
@@ -187,9 +197,9 @@ class LlamaForward:
         config, scratch, page_tokens = self._config, self._scratch, self._page_tokens
         hidden, kv = config.hidden_size, config.num_key_value_heads * config.head_dim
         self._rms_norm(scratch.x, w[_INPUT_NORM], scratch.h, tokens)
-        self._matmul(w[_Q], scratch.h, 0, scratch.q, 0, hidden, hidden, tokens)
-        self._matmul(w[_K], scratch.h, 0, scratch.k, 0, kv, hidden, tokens)
-        self._matmul(w[_V], scratch.h, 0, scratch.v, 0, kv, hidden, tokens)
+        self._matmul(w[_Q], scratch.h, scratch.q, hidden, hidden, tokens)
+        self._matmul(w[_K], scratch.h, scratch.k, kv, hidden, tokens)
+        self._matmul(w[_V], scratch.h, scratch.v, kv, hidden, tokens)
         self._rope(scratch.q, tokens, hidden)
         self._rope(scratch.k, tokens, kv)
 
@@ -201,23 +211,24 @@ class LlamaForward:
             k_at, v_at = layer * 2 * cache_bytes, (layer * 2 + 1) * cache_bytes
             count, start = entry.tokens, entry.start
             self._launch(self._kernels["kv_append_f32"], _elements(count, kv),
-                         scratch.k[row * kv * 4 :], scratch.v[row * kv * 4 :], cache[k_at:], cache[v_at:], scratch.page_table,
+                         scratch.at(scratch.k + row * kv * 4), scratch.at(scratch.v + row * kv * 4), cache[k_at:], cache[v_at:], scratch.at(scratch.page_table),
                          u32(count), u32(config.num_key_value_heads), u32(config.head_dim),
                          u32(page_tokens), u32(pages), u32(pages), u32(start))  # fmt: skip
             self._launch(self._kernels["attention_paged_f32"], _warps(count * config.num_attention_heads),
-                         scratch.q[row * hidden * 4 :], cache[k_at:], cache[v_at:], scratch.page_table, scratch.attention[row * hidden * 4 :],
+                         scratch.at(scratch.q + row * hidden * 4), cache[k_at:], cache[v_at:], scratch.at(scratch.page_table), scratch.at(scratch.attention + row * hidden * 4),
                          u32(count), u32(config.num_attention_heads), u32(config.num_key_value_heads), u32(config.head_dim),
                          u32(page_tokens), u32(pages), u32(pages), u32(start), f32(scale))  # fmt: skip
             row += count
 
-        self._matmul(w[_O], scratch.attention, 0, scratch.h, 0, hidden, hidden, tokens)
+        self._matmul(w[_O], scratch.attention, scratch.h, hidden, hidden, tokens)
         self._add(scratch.x, scratch.h, tokens * hidden)
         self._rms_norm(scratch.x, w[_POST_NORM], scratch.h, tokens)
         intermediate = config.intermediate_size
-        self._matmul(w[_GATE], scratch.h, 0, scratch.gate, 0, intermediate, hidden, tokens)
-        self._matmul(w[_UP], scratch.h, 0, scratch.up, 0, intermediate, hidden, tokens)
-        self._launch(self._kernels["swiglu_f32"], _elements(tokens, intermediate), scratch.gate, scratch.up, scratch.gate, u64(tokens * intermediate))
-        self._matmul(w[_DOWN], scratch.gate, 0, scratch.h, 0, hidden, intermediate, tokens)
+        self._matmul(w[_GATE], scratch.h, scratch.gate, intermediate, hidden, tokens)
+        self._matmul(w[_UP], scratch.h, scratch.up, intermediate, hidden, tokens)
+        gate = scratch.at(scratch.gate)
+        self._launch(self._kernels["swiglu_f32"], _elements(tokens, intermediate), gate, scratch.at(scratch.up), gate, u64(tokens * intermediate))
+        self._matmul(w[_DOWN], scratch.gate, scratch.h, hidden, intermediate, tokens)
         self._add(scratch.x, scratch.h, tokens * hidden)
 
     def _tail(self, batch: list[BatchEntry], tokens: int) -> None:
@@ -237,41 +248,43 @@ class LlamaForward:
             count = 1
             while first + count < len(last_rows) and last_rows[first + count] == last_rows[first] + count:
                 count += 1
-            self._matmul(self._lm_head, scratch.h, last_rows[first] * hidden * 4, scratch.logits, first * vocab * 4, vocab, hidden, count)
+            self._matmul(self._lm_head, scratch.h + last_rows[first] * hidden * 4, scratch.logits + first * vocab * 4, vocab, hidden, count)
             first += count
 
         choosing = [entry for entry in batch if entry.takes_token]
         if not choosing:
             return
         if any(entry.request.generation.greedy for entry in choosing):
-            self._launch(self._kernels["argmax_f32"], _warps(len(choosing)), scratch.logits, scratch.chosen, u32(len(choosing)), u32(vocab))
+            self._launch(self._kernels["argmax_f32"], _warps(len(choosing)), scratch.at(scratch.logits), scratch.at(scratch.chosen), u32(len(choosing)), u32(vocab))
         for index, entry in enumerate(choosing):
             generation = entry.request.generation
             if not generation.greedy:
                 self._launch(self._kernels["sample_f32"], _warps(1),
-                             scratch.logits[index * vocab * 4 :], scratch.chosen[index * 4 :], u32(1), u32(vocab),
+                             scratch.at(scratch.logits + index * vocab * 4), scratch.at(scratch.chosen + index * 4), u32(1), u32(vocab),
                              u64(generation.seed), u32(entry.request.next_step), f32(generation.temperature),
                              u32(max(0, generation.top_k)), f32(generation.top_p))  # fmt: skip
-        region_at = scratch.chosen_at
-        self._step.copy_out(scratch.chosen, scratch.region[region_at : region_at + len(choosing) * 4])
+        self._step.copy_out(scratch.at(scratch.chosen), scratch.region[scratch.chosen_at : scratch.chosen_at + len(choosing) * 4])
+        if scratch.logits_bytes > 0:
+            self._step.copy_out(scratch.at(scratch.logits), scratch.region[scratch.logits_at : scratch.logits_at + len(choosing) * vocab * 4])
 
     def _typed(self, stem: str, weight: _Weight) -> Function:
         return self._kernels[f"{stem}_{'bf16' if weight.dtype == 'BF16' else 'f16'}"]
 
-    def _rms_norm(self, x: Buffer, w: _Weight, y: Buffer, rows: int) -> None:
-        config = self._config
-        self._launch(self._typed("rmsnorm", w), _warps(rows), x, w.tensor, y, u32(rows), u32(config.hidden_size), f32(config.rms_norm_eps))
+    def _rms_norm(self, x: int, w: _Weight, y: int, rows: int) -> None:
+        config, at = self._config, self._scratch.at
+        self._launch(self._typed("rmsnorm", w), _warps(rows), at(x), w.tensor, at(y), u32(rows), u32(config.hidden_size), f32(config.rms_norm_eps))
 
-    def _matmul(self, w: _Weight, x: Buffer, x_at: int, y: Buffer, y_at: int, rows: int, cols: int, tokens: int) -> None:
-        self._launch(self._typed("matmul", w), _warps(rows * ((tokens + 7) // 8)), w.tensor, x[x_at:], y[y_at:], u32(rows), u32(cols), u32(tokens))
+    def _matmul(self, w: _Weight, x: int, y: int, rows: int, cols: int, tokens: int) -> None:
+        at = self._scratch.at
+        self._launch(self._typed("matmul", w), _warps(rows * ((tokens + 7) // 8)), w.tensor, at(x), at(y), u32(rows), u32(cols), u32(tokens))
 
-    def _rope(self, x: Buffer, tokens: int, width: int) -> None:
-        config = self._config
+    def _rope(self, x: int, tokens: int, width: int) -> None:
+        config, scratch = self._config, self._scratch
         self._launch(self._kernels["rope_f32"], _elements(tokens, width // 2),
-                     x, self._scratch.positions, u32(tokens), u32(width), u32(config.head_dim), f32(config.rope_theta))  # fmt: skip
+                     scratch.at(x), scratch.at(scratch.positions), u32(tokens), u32(width), u32(config.head_dim), f32(config.rope_theta))  # fmt: skip
 
-    def _add(self, y: Buffer, x: Buffer, count: int) -> None:
-        self._launch(self._kernels["add_f32"], _elements(count), y, x, u64(count))
+    def _add(self, y: int, x: int, count: int) -> None:
+        self._launch(self._kernels["add_f32"], _elements(count), self._scratch.at(y), self._scratch.at(x), u64(count))
 
     def _launch(self, function: Function, shape: tuple[int, int], *args: Any) -> None:
         self._step.launch(function, shape[0], shape[1], *args)

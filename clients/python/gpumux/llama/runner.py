@@ -8,7 +8,7 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,7 @@ class RunnerOptions:
     max_batch_requests: int = 32
     max_ops_per_step: int = 256
     max_steps_in_flight: int = 4
+    keep_logits: bool = False
 
     def problems(self) -> list[str]:
         """One line per problem; empty when the runner can work with them."""
@@ -95,6 +96,9 @@ class LlamaRequest:
         self._generated: list[int] = []
         self._arrivals: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         self._future: Future[list[int]] = Future()
+        self._cancelled = False
+        self.logits: list[list[float]] = []
+        """The logits each token was chosen from, in order, when the runner keeps them (``keep_logits``)."""
         self.generation = generation
         self.pages = pages
         self.cache: Buffer | None = None
@@ -113,6 +117,16 @@ class LlamaRequest:
 
     def done(self) -> bool:
         return self._future.done()
+
+    def cancel(self) -> None:
+        """Ends the request before the runner's next pass, freeing its cache; :meth:`result` then
+        raises ``concurrent.futures.CancelledError``. The tokens delivered before stay delivered."""
+        self._cancelled = True
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._cancelled
 
     @property
     def input_length(self) -> int:
@@ -139,7 +153,10 @@ class LlamaRequest:
         self._arrivals.put(None)
 
     def fail(self, reason: BaseException) -> None:
-        self._future.set_exception(reason)
+        if isinstance(reason, CancelledError):
+            self._future.cancel()
+        else:
+            self._future.set_exception(reason)
         self._arrivals.put(None)
 
 
@@ -180,6 +197,7 @@ class LlamaRunner:
         max_batch_requests: int = 32,
         max_ops_per_step: int = 256,
         max_steps_in_flight: int = 4,
+        keep_logits: bool = False,
     ) -> LlamaRunner:
         """Opens a model directory (``config.json`` and ``model.safetensors``, or shards with
         ``model.safetensors.index.json``), registers its weights and allocates the runner's memory.
@@ -189,10 +207,11 @@ class LlamaRunner:
         ``max_batch_requests``: the most tokens and requests one forward pass takes; a longer prompt
         is prefilled in chunks. ``max_ops_per_step``: the daemon's ``max_ops_per_step`` (a longer
         pass is split between layers). ``max_steps_in_flight``: the most steps of a pass submitted
-        at once. Raises :class:`~gpumux.llama.CheckpointError` for a directory it cannot run, and
+        at once. ``keep_logits``: each request keeps the logits each of its tokens was chosen from
+        (:attr:`LlamaRequest.logits`), a vocabulary's floats a token. Raises :class:`~gpumux.llama.CheckpointError` for a directory it cannot run, and
         ``ValueError`` for options it cannot work with; both say why.
         """
-        options = RunnerOptions(page_tokens, max_batch_tokens, max_batch_requests, max_ops_per_step, max_steps_in_flight)
+        options = RunnerOptions(page_tokens, max_batch_tokens, max_batch_requests, max_ops_per_step, max_steps_in_flight, keep_logits)
         problems = options.problems()
         if problems:
             raise ValueError("; ".join(problems))
@@ -205,7 +224,7 @@ class LlamaRunner:
         scratch: LlamaScratch | None = None
         try:
             max_pages = pages_for(checkpoint.config.max_position_embeddings, page_tokens)
-            scratch = LlamaScratch(client, checkpoint, max_batch_tokens, max_batch_requests, max_pages)
+            scratch = LlamaScratch(client, checkpoint, max_batch_tokens, max_batch_requests, max_pages, keep_logits)
             return cls(client, checkpoint, model, scratch, options)
         except BaseException:
             if scratch is not None:
@@ -294,6 +313,9 @@ class LlamaRunner:
 
     def _pass(self) -> None:
         """One forward pass: decoding requests first, a token each, then prompt chunks in arrival order with what is left."""
+        for request in [request for request in self._active if request.cancelled]:
+            self._active.remove(request)
+            self._end(request, CancelledError())
         batch = plan_batch(self._active, self._options.max_batch_tokens, self._options.max_batch_requests, self._allocate_cache)
         if not batch:
             return
@@ -308,11 +330,16 @@ class LlamaRunner:
         self._deliver(batch, self._forward.chosen_tokens(sum(1 for entry in batch if entry.takes_token)))
 
     def _deliver(self, batch: list[BatchEntry], chosen: tuple[int, ...]) -> None:
-        tokens = iter(chosen)
+        index = 0
         for entry in batch:
             request = entry.request
             request.fed += entry.tokens
-            if entry.takes_token and request.deliver(next(tokens)):
+            if not entry.takes_token:
+                continue
+            if self._options.keep_logits:
+                request.logits.append(self._forward.chosen_logits(index))
+            index += 1
+            if request.deliver(chosen[index - 1]):
                 self._active.remove(request)
                 self._end(request, None)
 
