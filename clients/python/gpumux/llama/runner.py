@@ -54,6 +54,7 @@ class RunnerOptions:
     max_ops_per_step: int = 256
     max_steps_in_flight: int = 4
     keep_logits: bool = False
+    spillable_caches: bool = True
 
     def problems(self) -> list[str]:
         """One line per problem; empty when the runner can work with them."""
@@ -182,6 +183,8 @@ class LlamaRunner:
         self._wake = threading.Condition()
         self._closing = False
         self._in_request = False
+        # A daemon before protocol 1.6 keeps every buffer on the device.
+        self._spillable = options.spillable_caches and client.minor >= 6
         self._loop = threading.Thread(target=self._run, name=f"gpumux-llama-{model.name}", daemon=True)
         self._loop.start()
 
@@ -198,6 +201,7 @@ class LlamaRunner:
         max_ops_per_step: int = 256,
         max_steps_in_flight: int = 4,
         keep_logits: bool = False,
+        spillable_caches: bool = True,
     ) -> LlamaRunner:
         """Opens a model directory (``config.json`` and ``model.safetensors``, or shards with
         ``model.safetensors.index.json``), registers its weights and allocates the runner's memory.
@@ -208,10 +212,12 @@ class LlamaRunner:
         is prefilled in chunks. ``max_ops_per_step``: the daemon's ``max_ops_per_step`` (a longer
         pass is split between layers). ``max_steps_in_flight``: the most steps of a pass submitted
         at once. ``keep_logits``: each request keeps the logits each of its tokens was chosen from
-        (:attr:`LlamaRequest.logits`), a vocabulary's floats a token. Raises :class:`~gpumux.llama.CheckpointError` for a directory it cannot run, and
+        (:attr:`LlamaRequest.logits`), a vocabulary's floats a token. ``spillable_caches``: requests'
+        KV caches may be moved to the daemon's host memory while they are not running (protocol
+        1.6; an older daemon keeps them on the device). Raises :class:`~gpumux.llama.CheckpointError` for a directory it cannot run, and
         ``ValueError`` for options it cannot work with; both say why.
         """
-        options = RunnerOptions(page_tokens, max_batch_tokens, max_batch_requests, max_ops_per_step, max_steps_in_flight, keep_logits)
+        options = RunnerOptions(page_tokens, max_batch_tokens, max_batch_requests, max_ops_per_step, max_steps_in_flight, keep_logits, spillable_caches)
         problems = options.problems()
         if problems:
             raise ValueError("; ".join(problems))
@@ -363,7 +369,7 @@ class LlamaRunner:
         config = self.config
         kv = config.num_key_value_heads * config.head_dim
         try:
-            request.cache = self._client.buffer(2 * config.num_hidden_layers * request.pages * self._options.page_tokens * kv * 4)
+            request.cache = self._client.buffer(2 * config.num_hidden_layers * request.pages * self._options.page_tokens * kv * 4, self._spillable)
             return True
         except GpuMuxError as error:
             self._active.remove(request)
