@@ -222,16 +222,19 @@ class Client:
 
     def register_model(
         self,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | int,
         name: str | None = None,
         groups: list[int] | None = None,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> Model:
         """Registers the safetensors file at ``path`` as a model: the daemon stages its weights and
-        makes them resident for the steps that use it. ``name`` (unique in the session) defaults to
-        the file's stem; ``groups`` gives the tensors per layer group; ``on_progress(staged, total)``
-        is called, on the client's reader thread, as the daemon copies."""
-        model_name = name if name is not None else Path(path).stem
+        makes them resident for the steps that use it. ``path`` may be an open descriptor instead
+        (a regular file or a memfd; it stays the caller's). ``name`` (unique in the session)
+        defaults to the file's stem; ``groups`` gives the tensors per layer group;
+        ``on_progress(staged, total)`` is called, on the client's reader thread, as the daemon copies."""
+        if isinstance(path, int) and name is None:
+            raise ValueError("a model registered from a descriptor needs a name")
+        model_name = name if name is not None else Path(path).stem  # type: ignore[arg-type]
         payload = _wire.string(model_name) + struct.pack(f"<I{len(groups or [])}I", len(groups or []), *(groups or []))
 
         def progress(reply: Reply) -> None:
@@ -239,11 +242,13 @@ class Client:
                 reader = _wire.Reader(reply.payload)
                 on_progress(reader.u64(), reader.u64())
 
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        opened = not isinstance(path, int)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC) if opened else path
         try:
             reply = self._wait(self._connection.request(_wire.REGISTER_MODEL, payload, (fd,), progress))
         finally:
-            os.close(fd)
+            if opened:
+                os.close(fd)
         reader = _wire.Reader(reply.payload)
         return Model(self, reader.u32(), model_name, reader.u32(), reader.u64(), reader.u8(), reader.u32())
 
