@@ -56,10 +56,10 @@ class RunnerOptions:
     keep_logits: bool = False
     spillable_caches: bool = True
 
-    def problems(self) -> list[str]:
-        """One line per problem; empty when the runner can work with them."""
-        # The largest layer: every request's append and attention with its 13 other launches, and a step's UseModel.
-        largest_layer = layer_ops(self.max_batch_requests) + 1
+    def problems(self, config: LlamaConfig) -> list[str]:
+        """One line per problem with ``config``'s model; empty when the runner can work with them."""
+        # The largest layer: every request's append and attention with the layer's other launches, and a step's UseModel.
+        largest_layer = layer_ops(config, self.max_batch_requests) + 1
         minimums = (
             ("page_tokens", self.page_tokens, 1, ""),
             ("max_steps_in_flight", self.max_steps_in_flight, 1, ""),
@@ -162,7 +162,7 @@ class LlamaRequest:
 
 
 class LlamaRunner:
-    """Runs a Llama-family model (Llama 2/3, Mistral, Qwen2 without biases, TinyLlama) through the
+    """Runs a Llama-family model (Llama 2/3, Mistral, Qwen2 with its q, k and v biases, TinyLlama) through the
     daemon with the built-in kernels, as the .NET client's ``LlamaRunner`` does, token for token.
 
     The weights are registered as a model with a layer group per layer, so the first layers compute
@@ -215,13 +215,13 @@ class LlamaRunner:
         (:attr:`LlamaRequest.logits`), a vocabulary's floats a token. ``spillable_caches``: requests'
         KV caches may be moved to the daemon's host memory while they are not running (protocol
         1.6; an older daemon keeps them on the device). Raises :class:`~gpumux.llama.CheckpointError` for a directory it cannot run, and
-        ``ValueError`` for options it cannot work with; both say why.
+        ``ValueError`` for options it cannot work with that model; both say why.
         """
         options = RunnerOptions(page_tokens, max_batch_tokens, max_batch_requests, max_ops_per_step, max_steps_in_flight, keep_logits, spillable_caches)
-        problems = options.problems()
+        checkpoint = LlamaCheckpoint(os.fspath(directory))
+        problems = options.problems(checkpoint.config)
         if problems:
             raise ValueError("; ".join(problems))
-        checkpoint = LlamaCheckpoint(os.fspath(directory))
         fd = checkpoint.weight_fd()
         try:
             model = client.register_model(fd, name or Path(os.path.abspath(directory)).name, checkpoint.layer_groups())
