@@ -14,7 +14,7 @@ from concurrent.futures import CancelledError
 from pathlib import Path
 
 import gpumux.safetensors
-from gpumux import GpuMuxError
+from gpumux import ConnectionLost, GpuMuxError
 from gpumux.llama import CheckpointError, LlamaCheckpoint, LlamaConfig, LlamaRunner, RunnerClosed, RunnerOptions, read_config
 from gpumux.llama.forward import plan_batch
 from gpumux.llama.runner import Generation, LlamaRequest, check_prompt
@@ -370,6 +370,17 @@ class RunnerTests(DaemonTestCase):
             list(request)
         with self.assertRaisesRegex(RunnerClosed, "closed"):
             self.runner.start([1], 1)
+
+    def test_a_lost_connection_stops_the_runner_failing_every_request_and_refusing_new_ones(self) -> None:
+        # Three requests for a pass of two: one waits, unless the runner has yet to take any up.
+        requests = [self.runner.start([1, 2, 3, 4, 5, 6, 7], 50) for _ in range(3)]
+        self.client.close()
+        for request in requests:
+            with self.assertRaises(ConnectionLost):
+                request.result()
+        with self.assertRaisesRegex(RuntimeError, "the runner stopped: .*connection") as raised:
+            self.runner.start([1], 1)
+        self.assertIsInstance(raised.exception.__cause__, ConnectionLost)
 
     def test_options_are_checked_against_the_model(self) -> None:
         with tempfile.TemporaryDirectory() as directory:

@@ -182,6 +182,7 @@ class LlamaRunner:
         self._arrivals: deque[LlamaRequest] = deque()
         self._wake = threading.Condition()
         self._closing = False
+        self._failure: Exception | None = None
         self._in_request = False
         # A daemon before protocol 1.6 keeps every buffer on the device.
         self._spillable = options.spillable_caches and client.minor >= 6
@@ -260,7 +261,9 @@ class LlamaRunner:
         64: 64) of the likeliest whose probabilities reach ``top_p``, seeded by ``seed``: the same
         seed, prompt and model give the same tokens. A token of ``stop_tokens`` ends the request
         once generated (it is delivered). Raises ``ValueError`` for an empty prompt, an id outside
-        the vocabulary, or a prompt that with its longest output passes the model's positions.
+        the vocabulary, or a prompt that with its longest output passes the model's positions;
+        :class:`RunnerClosed` once the runner is closed; and ``RuntimeError``, naming the cause
+        (its ``__cause__``), once the runner has stopped because its connection was lost.
         """
         prompt = list(prompt)
         positions = check_prompt(self.config, prompt, max_new_tokens)
@@ -269,6 +272,8 @@ class LlamaRunner:
         with self._wake:
             if self._closing:
                 raise RunnerClosed("the runner is closed")
+            if self._failure is not None:
+                raise RuntimeError(f"the runner stopped: {self._failure}") from self._failure
             self._arrivals.append(request)
             self._wake.notify()
         return request
@@ -305,6 +310,21 @@ class LlamaRunner:
         self.close()
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        except Exception as error:  # noqa: BLE001  (whatever broke the loop, the connection lost say, ends every request with it)
+            # Recorded before any request fails, so that whoever sees one fail finds start() refusing.
+            with self._wake:
+                self._failure = error
+                waiting = list(self._arrivals)
+                self._arrivals.clear()
+            for request in self._active:
+                self._end(request, error)
+            self._active.clear()
+            for request in waiting:
+                request.fail(error)
+
+    def _serve(self) -> None:
         while True:
             if not self._active:
                 self._end_model_request()
@@ -328,6 +348,8 @@ class LlamaRunner:
         self._in_request = True
         try:
             self._submit(self._forward.build(batch))
+        except ConnectionLost:
+            raise  # Every later call would fail the same way: the runner stops, and this pass's requests with the others.
         except Exception as error:  # noqa: BLE001  (the pass's requests fail with whatever failed it)
             for entry in batch:
                 self._active.remove(entry.request)
@@ -371,6 +393,8 @@ class LlamaRunner:
         try:
             request.cache = self._client.buffer(2 * config.num_hidden_layers * request.pages * self._options.page_tokens * kv * 4, self._spillable)
             return True
+        except ConnectionLost:
+            raise  # It stops the runner, this request with the others.
         except GpuMuxError as error:
             self._active.remove(request)
             request.fail(error)
@@ -396,5 +420,7 @@ class LlamaRunner:
         self._in_request = False
         try:
             self._client.step().use_model(self.model).schedule(ends_request=True).run()
+        except ConnectionLost:
+            raise  # It stops the runner.
         except GpuMuxError:
             pass  # Nothing rides on it: the daemon frees the model's hold when the session ends anyway.
