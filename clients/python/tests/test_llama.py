@@ -14,7 +14,7 @@ from concurrent.futures import CancelledError
 from pathlib import Path
 
 import gpumux.safetensors
-from gpumux import GpuMuxError
+from gpumux import ConnectionLost, GpuMuxError
 from gpumux.llama import CheckpointError, LlamaCheckpoint, LlamaConfig, LlamaRunner, RunnerClosed, RunnerOptions, read_config
 from gpumux.llama.forward import plan_batch
 from gpumux.llama.runner import Generation, LlamaRequest, check_prompt
@@ -24,8 +24,11 @@ from .daemon import DaemonTestCase
 TINY = {"hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 32}
 
 
-def write_checkpoint(directory: str, config: dict[str, object] | None = None, shards: int = 1, dtype: str = "F16") -> dict[str, bytes]:
-    """A seeded checkpoint of TINY's shapes (or ``config``'s); returns each tensor's bytes."""
+def write_checkpoint(
+    directory: str, config: dict[str, object] | None = None, shards: int = 1, dtype: str = "F16", reshape: dict[str, tuple[int, ...]] | None = None
+) -> dict[str, bytes]:
+    """A seeded checkpoint of TINY's shapes (or ``config``'s, with Qwen2's q, k and v biases where its
+    model_type is qwen2; ``reshape`` gives tensors other shapes); returns each tensor's bytes."""
     config = {**TINY, "torch_dtype": "float16", "max_position_embeddings": 64, **(config or {})}
     Path(directory, "config.json").write_text(json.dumps(config))
     hidden, intermediate, vocab = config["hidden_size"], config["intermediate_size"], config["vocab_size"]
@@ -38,8 +41,11 @@ def write_checkpoint(directory: str, config: dict[str, object] | None = None, sh
             ((hidden,), (hidden, hidden), (kv, hidden), (kv, hidden), (hidden, hidden), (hidden,), (intermediate, hidden), (intermediate, hidden), (hidden, intermediate)),
         ):  # fmt: skip
             shapes[f"model.layers.{layer}.{part}.weight"] = shape  # type: ignore[assignment]
+            if config.get("model_type") == "qwen2" and part.endswith(("q_proj", "k_proj", "v_proj")):
+                shapes[f"model.layers.{layer}.{part}.bias"] = shape[:1]  # type: ignore[assignment]
     shapes["model.norm.weight"] = (hidden,)
     shapes["lm_head.weight"] = (vocab, hidden)
+    shapes |= reshape or {}
     values = random.Random(7)
     tensors = {}
     for name, shape in shapes.items():
@@ -97,18 +103,30 @@ class ConfigTests(TemporaryDirectoryTestCase):
             ({"head_dim": 8}, "head_dim 8 differs from hidden_size / num_attention_heads = 4; such models are not supported"),
             ({"torch_dtype": "int8"}, "torch_dtype 'int8' is not one of float16, bfloat16, float32"),
             ({"rope_scaling": {"type": "linear", "factor": 2.0}}, "rope_scaling is set; the built-in rotary embedding is unscaled"),
-            ({"attention_bias": True}, "attention_bias is true; the runner's projections have no biases"),
-            ({"mlp_bias": True}, "mlp_bias is true; the runner's projections have no biases"),
+            ({"attention_bias": True}, "attention_bias is true; the runner adds biases to the q, k and v projections only (model_type qwen2)"),
+            ({"mlp_bias": True}, "mlp_bias is true; the runner adds biases to the q, k and v projections only (model_type qwen2)"),
+            ({"model_type": "qwen2", "attention_bias": True}, "attention_bias is true; the runner adds biases to the q, k and v projections only"),
         ]
         for fields, message in cases:
             with self.subTest(fields=fields), self.assertRaises(CheckpointError) as raised:
                 read_config(self.config_file(**fields))
             self.assertIn(message, str(raised.exception))
 
+    def test_model_type_qwen2_and_only_it_sets_qkv_bias(self) -> None:
+        self.assertTrue(read_config(self.config_file(model_type="qwen2")).qkv_bias)
+        for model_type in ("llama", "mistral", None):
+            with self.subTest(model_type=model_type):
+                self.assertFalse(read_config(self.config_file(model_type=model_type)).qkv_bias)
 
-    def test_a_sliding_window_caps_the_positions(self) -> None:
+    def test_a_sliding_window_in_use_caps_the_positions(self) -> None:
         self.assertEqual(4096, read_config(self.config_file(max_position_embeddings=32768, sliding_window=4096)).max_position_embeddings)
+        self.assertEqual(4096, read_config(self.config_file(max_position_embeddings=32768, sliding_window=4096, use_sliding_window=True)).max_position_embeddings)
         self.assertEqual(2048, read_config(self.config_file(sliding_window=None)).max_position_embeddings)
+
+    def test_a_sliding_window_not_in_use_caps_nothing(self) -> None:
+        # As Qwen2 states its window.
+        config = read_config(self.config_file(model_type="qwen2", max_position_embeddings=32768, sliding_window=4096, use_sliding_window=False))
+        self.assertEqual(32768, config.max_position_embeddings)
 
     def test_a_file_that_is_not_json_is_refused(self) -> None:
         path = self.config_file()
@@ -175,7 +193,42 @@ class CheckpointTests(TemporaryDirectoryTestCase):
             file.seek(8)
             # Renamed in place, the header keeping its length: JSON allows the spaces after the name.
             file.write(header.replace(b'"model.layers.1.self_attn.q_proj.weight"', b'"model.layers.1.self_attn.q_proj.bias"  '))
-        with self.assertRaisesRegex(CheckpointError, "the weights hold model.layers.1.self_attn.q_proj.bias; the runner's projections have no biases"):
+        with self.assertRaisesRegex(
+            CheckpointError,
+            "the weights hold model.layers.1.self_attn.q_proj.bias; the runner adds biases to the q, k and v projections only, where config.json's model_type is qwen2",
+        ):
+            LlamaCheckpoint(self.directory)
+
+    def test_a_qwen2_checkpoint_holds_its_q_k_v_biases_in_its_layer_groups(self) -> None:
+        write_checkpoint(self.directory, {"model_type": "qwen2"})
+        checkpoint = LlamaCheckpoint(self.directory)
+        self.assertTrue(checkpoint.config.qkv_bias)
+        self.assertEqual([1, 12, 12, 2], checkpoint.layer_groups())
+        self.assertEqual((8,), checkpoint.by_name["model.layers.1.self_attn.v_proj.bias"].shape)
+
+    def test_weights_under_the_other_model_types_config_are_refused_naming_the_bias(self) -> None:
+        # Only model_type tells the two apart: each checkpoint's weights under the other's config.
+        qwen2_weights, llama_weights = os.path.join(self.directory, "qwen2"), os.path.join(self.directory, "llama")
+        for directory, model_type, other in ((qwen2_weights, "qwen2", "llama"), (llama_weights, "llama", "qwen2")):
+            os.mkdir(directory)
+            write_checkpoint(directory, {"model_type": model_type})
+            Path(directory, "config.json").write_text(json.dumps({**TINY, "torch_dtype": "float16", "model_type": other}))
+        with self.assertRaisesRegex(CheckpointError, "the weights hold model.layers.0.self_attn.q_proj.bias; the runner adds biases to the q, k and v projections only"):
+            LlamaCheckpoint(qwen2_weights)
+        with self.assertRaisesRegex(CheckpointError, "the weights lack model.layers.0.self_attn.q_proj.bias, which config.json calls for"):
+            LlamaCheckpoint(llama_weights)
+
+    def test_a_qwen2_checkpoint_s_other_biases_and_misshapen_ones_are_refused(self) -> None:
+        write_checkpoint(self.directory, {"model_type": "qwen2"})
+        with open(os.path.join(self.directory, "model.safetensors"), "r+b") as file:
+            (length,) = struct.unpack("<Q", file.read(8))
+            header = file.read(length)
+            file.seek(8)
+            file.write(header.replace(b'"model.layers.1.self_attn.o_proj.weight"', b'"model.layers.1.self_attn.o_proj.bias"  '))
+        with self.assertRaisesRegex(CheckpointError, "the weights hold model.layers.1.self_attn.o_proj.bias; the runner adds biases"):
+            LlamaCheckpoint(self.directory)
+        write_checkpoint(self.directory, {"model_type": "qwen2"}, reshape={"model.layers.1.self_attn.k_proj.bias": (16,)})
+        with self.assertRaisesRegex(CheckpointError, r"model.layers.1.self_attn.k_proj.bias is \[16\]; config.json makes it \[8\]"):
             LlamaCheckpoint(self.directory)
 
     def test_a_malformed_safetensors_header_is_refused_with_the_reason(self) -> None:
@@ -199,14 +252,23 @@ class CheckpointTests(TemporaryDirectoryTestCase):
 
 class ChecksTests(unittest.TestCase):
     def test_options_the_runner_cannot_work_with_are_named(self) -> None:
-        self.assertEqual([], RunnerOptions().problems())
+        llama = LlamaConfig(16, 24, 2, 4, 2, 32)
+        self.assertEqual([], RunnerOptions().problems(llama))
         self.assertEqual(
             [
                 "page_tokens is 0; it must be at least 1",
                 "max_batch_tokens is 1; it must be at least 2, max_batch_requests",
                 "max_ops_per_step is 17; it must be at least 18, a layer of max_batch_requests requests and its UseModel",
             ],
-            RunnerOptions(page_tokens=0, max_batch_tokens=1, max_batch_requests=2, max_ops_per_step=17).problems(),
+            RunnerOptions(page_tokens=0, max_batch_tokens=1, max_batch_requests=2, max_ops_per_step=17).problems(llama),
+        )
+
+    def test_a_qwen2_layer_takes_three_more_ops_for_its_biases(self) -> None:
+        qwen2 = LlamaConfig(16, 24, 2, 4, 2, 32, qkv_bias=True)
+        self.assertEqual([], RunnerOptions(max_batch_requests=2, max_ops_per_step=21).problems(qwen2))
+        self.assertEqual(
+            ["max_ops_per_step is 20; it must be at least 21, a layer of max_batch_requests requests and its UseModel"],
+            RunnerOptions(max_batch_requests=2, max_ops_per_step=20).problems(qwen2),
         )
 
     def test_a_prompt_is_checked_against_the_model(self) -> None:
@@ -308,6 +370,23 @@ class RunnerTests(DaemonTestCase):
             list(request)
         with self.assertRaisesRegex(RunnerClosed, "closed"):
             self.runner.start([1], 1)
+
+    def test_a_lost_connection_stops_the_runner_failing_every_request_and_refusing_new_ones(self) -> None:
+        # Three requests for a pass of two: one waits, unless the runner has yet to take any up.
+        requests = [self.runner.start([1, 2, 3, 4, 5, 6, 7], 50) for _ in range(3)]
+        self.client.close()
+        for request in requests:
+            with self.assertRaises(ConnectionLost):
+                request.result()
+        with self.assertRaisesRegex(RuntimeError, "the runner stopped: .*connection") as raised:
+            self.runner.start([1], 1)
+        self.assertIsInstance(raised.exception.__cause__, ConnectionLost)
+
+    def test_options_are_checked_against_the_model(self) -> None:
+        with tempfile.TemporaryDirectory() as directory:
+            write_checkpoint(directory, {"model_type": "qwen2"})
+            with self.assertRaisesRegex(ValueError, "max_ops_per_step is 18; it must be at least 21"):
+                LlamaRunner.open(self.client, directory, max_batch_requests=2, max_ops_per_step=18)
 
     def test_a_runner_closes_quietly_after_its_session(self) -> None:
         request = self.runner.start([1, 2, 3], 50)

@@ -8,17 +8,20 @@ namespace GpuMux.Daemon.Tests.Clients;
 /// <summary>
 /// The Python client's model runner (gpumux.llama, through clients/python/examples/llama_generate.py)
 /// against a Sim daemon: prompts started from several threads at once decode the CPU reference's
-/// greedy tokens exactly, however they are batched, chunked and split into steps, and a seeded draw
-/// gives the .NET runner's tokens. Skipped where python3 3.11 or later is missing.
+/// greedy tokens exactly, however they are batched, chunked and split into steps, Qwen2's q, k and v
+/// biases included, and a seeded draw gives the .NET runner's tokens. Skipped where python3 3.11 or
+/// later is missing.
 /// </summary>
 public sealed class PythonLlamaRunnerTests : IAsyncLifetime
 {
     private static readonly int[][] Prompts = [[1, 17, 200, 42, 42, 7], [5], [9, 9, 9, 100, 31, 2, 250, 3, 77, 14, 140, 8, 1, 60, 61, 62, 63, 90, 91]];
     private const int NewTokens = 10;
 
-    // Four tokens a pass, at most two requests, and room for one layer a step: the long prompt takes
-    // several passes, each pass three or more steps, and a cache page holds three positions.
-    private static readonly string[] SmallPasses = ["--max-batch-tokens", "4", "--max-batch-requests", "2", "--max-ops-per-step", "18", "--page-tokens", "3"];
+    // Four tokens a pass, at most two requests, and room for one layer a step (13 launches, 3 more
+    // with q, k and v biases, an append and an attention a request, and the step's UseModel): the long
+    // prompt takes several passes, each pass three or more steps, and a cache page holds three positions.
+    private static string[] SmallPasses(bool qkvBias = false) =>
+        ["--max-batch-tokens", "4", "--max-batch-requests", "2", "--max-ops-per-step", qkvBias ? "21" : "18", "--page-tokens", "3"];
 
     private readonly DirectoryInfo _models = Directory.CreateTempSubdirectory("gmx-pyllama-");
     private TestDaemon _daemon = null!;
@@ -47,10 +50,34 @@ public sealed class PythonLlamaRunnerTests : IAsyncLifetime
         Assert.SkipWhen(_python is null, _reason);
         var directory = Model(LlamaShapes.Tiny with { DType = dtype, TieWordEmbeddings = tied }, seed: 3, shards);
 
-        var tokens = await GenerateAsync(directory, smallPasses ? SmallPasses : []);
+        var tokens = await GenerateAsync(directory, smallPasses ? SmallPasses() : []);
 
         var reference = new LlamaReference(LlamaWeights.Load(directory));
         Assert.Equal(Prompts.Select(prompt => reference.GreedyDecode(prompt, NewTokens)), tokens);
+    }
+
+    [Theory]
+    [InlineData(LlamaDType.F16)]
+    [InlineData(LlamaDType.BF16)]
+    public async Task A_Qwen2_checkpoint_s_q_k_v_biases_are_added_and_its_prompts_decode_the_reference_greedy_tokens(LlamaDType dtype)
+    {
+        Assert.SkipWhen(_python is null, _reason);
+        var directory = Model(LlamaShapes.Tiny with { DType = dtype, QkvBias = true }, seed: 23);
+
+        var tokens = await GenerateAsync(directory, SmallPasses(qkvBias: true));
+
+        var weights = LlamaWeights.Load(directory);
+        var expected = Decode(weights);
+        Assert.Equal(expected, tokens);
+
+        // Each bias changes the tokens, so a runner that left one out would fail above.
+        Assert.NotEqual(expected, Decode(Without(layer => layer with { QBias = null })));
+        Assert.NotEqual(expected, Decode(Without(layer => layer with { KBias = null })));
+        Assert.NotEqual(expected, Decode(Without(layer => layer with { VBias = null })));
+
+        int[][] Decode(LlamaWeights w) => [.. Prompts.Select(prompt => new LlamaReference(w).GreedyDecode(prompt, NewTokens))];
+
+        LlamaWeights Without(Func<LlamaLayerWeights, LlamaLayerWeights> drop) => weights with { Layers = [.. weights.Layers.Select(drop)] };
     }
 
     [Fact]
@@ -63,7 +90,7 @@ public sealed class PythonLlamaRunnerTests : IAsyncLifetime
         await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: TestContext.Current.CancellationToken);
         var dotnet = await Task.WhenAll(Prompts.Select(prompt => runner.GenerateAsync(prompt, sampling)));
 
-        var python = await GenerateAsync(directory, [.. SmallPasses, "--temperature", "1.5", "--top-k", "40", "--top-p", "0.95", "--seed", "1234"]);
+        var python = await GenerateAsync(directory, [.. SmallPasses(), "--temperature", "1.5", "--top-k", "40", "--top-p", "0.95", "--seed", "1234"]);
 
         Assert.Equal(dotnet, python);
         var reference = new LlamaReference(LlamaWeights.Load(directory));
@@ -84,7 +111,7 @@ public sealed class PythonLlamaRunnerTests : IAsyncLifetime
 
     private string Model(LlamaConfig config, ulong seed, int shards = 1)
     {
-        var directory = Path.Combine(_models.FullName, $"{config.DType}-{config.TieWordEmbeddings}-{seed}-{shards}");
+        var directory = Path.Combine(_models.FullName, $"{config.DType}-{config.TieWordEmbeddings}-{config.QkvBias}-{seed}-{shards}");
         LlamaCheckpointWriter.Write(config, seed, directory, shards);
         return directory;
     }

@@ -27,6 +27,12 @@ LAYER_PARTS = (
     "mlp.up_proj.weight",
     "mlp.down_proj.weight",
 )
+# The biases of a layer's q, k and v projections where the config's qkv_bias is set, named as LAYER_PARTS.
+QKV_BIAS_PARTS = (
+    "self_attn.q_proj.bias",
+    "self_attn.k_proj.bias",
+    "self_attn.v_proj.bias",
+)
 _MAX_HEADER_BYTES = 100 << 20
 _COPY_CHUNK = 4 << 20
 
@@ -152,10 +158,13 @@ class LlamaCheckpoint:
         return fd
 
     def _check_weights(self) -> None:
-        bias = next((tensor.name for tensor in self.tensors if tensor.name.endswith(".bias")), None)
-        if bias is not None:
-            raise CheckpointError(f"{self.directory}: the weights hold {bias}; the runner's projections have no biases (Qwen2's q/k/v biases among them)")
         config = self.config
+        biases = {layer_tensor(layer, part) for layer in range(config.num_hidden_layers) for part in QKV_BIAS_PARTS} if config.qkv_bias else set()
+        bias = next((tensor.name for tensor in self.tensors if tensor.name.endswith(".bias") and tensor.name not in biases), None)
+        if bias is not None:
+            raise CheckpointError(
+                f"{self.directory}: the weights hold {bias}; the runner adds biases to the q, k and v projections only, where config.json's model_type is qwen2"
+            )
         hidden, intermediate, vocab = config.hidden_size, config.intermediate_size, config.vocab_size
         kv = config.num_key_value_heads * config.head_dim
         self._expect(EMBEDDING, vocab, hidden)
@@ -166,6 +175,9 @@ class LlamaCheckpoint:
         for layer in range(config.num_hidden_layers):
             for part, shape in zip(LAYER_PARTS, shapes, strict=True):
                 self._expect(layer_tensor(layer, part), *shape)
+            if config.qkv_bias:
+                for part, shape in zip(QKV_BIAS_PARTS, ((hidden,), (kv,), (kv,)), strict=True):
+                    self._expect(layer_tensor(layer, part), *shape)
 
     def _expect(self, name: str, *shape: int) -> None:
         tensor = self.by_name.get(name)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 TORCH_DTYPES = {"float16": "F16", "bfloat16": "BF16", "float32": "F32"}
+QWEN2_MODEL_TYPE = "qwen2"
 
 
 class CheckpointError(ValueError):
@@ -16,8 +17,10 @@ class CheckpointError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class LlamaConfig:
-    """Qwen2 and Mistral checkpoints without biases or sliding windows read the same way. ``dtype`` is
-    the safetensors name of ``torch_dtype``'s type: ``"F16"``, ``"BF16"`` or ``"F32"``."""
+    """Qwen2 (``Qwen2ForCausalLM``: biases on the q, k and v projections) and Mistral (a sliding
+    window) checkpoints read the same way. ``dtype`` is the safetensors name of ``torch_dtype``'s
+    type: ``"F16"``, ``"BF16"`` or ``"F32"``. ``qkv_bias``: the q, k and v projections carry biases
+    (``self_attn.{q,k,v}_proj.bias``), added after their matmuls, as ``model_type`` ``qwen2`` states."""
 
     hidden_size: int
     intermediate_size: int
@@ -30,6 +33,7 @@ class LlamaConfig:
     max_position_embeddings: int = 2048
     dtype: str = "F16"
     tie_word_embeddings: bool = False
+    qkv_bias: bool = False
 
     @property
     def head_dim(self) -> int:
@@ -61,9 +65,10 @@ class LlamaConfig:
 
 def read_config(path: str | os.PathLike[str]) -> LlamaConfig:
     """Reads a config.json; the fields Hugging Face may leave out take its LlamaConfig's defaults
-    (a missing ``torch_dtype`` is float32, as Hugging Face reads it). A sliding window (Mistral)
-    shorter than the positions caps them, since within it attention is the same; what the kernels
-    do not compute (scaled rotary embedding, biases) is refused."""
+    (a missing ``torch_dtype`` is float32, as Hugging Face reads it). A sliding window in use
+    (Mistral's; Qwen2 states one with ``use_sliding_window`` false) shorter than the positions caps
+    them, since within it attention is the same. ``model_type`` ``qwen2`` sets ``qkv_bias``; what
+    the kernels do not compute (scaled rotary embedding, other biases) is refused."""
     with open(path, "rb") as file:
         try:
             root = json.load(file)
@@ -75,7 +80,8 @@ def read_config(path: str | os.PathLike[str]) -> LlamaConfig:
         raise CheckpointError(f"{path}: rope_scaling is set; the built-in rotary embedding is unscaled, so the model would compute wrongly")
     for bias in ("attention_bias", "mlp_bias"):
         if root.get(bias) is True:
-            raise CheckpointError(f"{path}: {bias} is true; the runner's projections have no biases")
+            # LlamaForCausalLM's attention_bias puts one on o_proj as well as on q, k and v.
+            raise CheckpointError(f"{path}: {bias} is true; the runner adds biases to the q, k and v projections only (model_type {QWEN2_MODEL_TYPE})")
 
     def integer(name: str, default: int | None = None) -> int:
         value = root.get(name, default)
@@ -91,6 +97,9 @@ def read_config(path: str | os.PathLike[str]) -> LlamaConfig:
 
     heads = integer("num_attention_heads")
     positions = integer("max_position_embeddings", 2048)
+    window = root.get("sliding_window")
+    if root.get("use_sliding_window") is not False and _is_int(window):
+        positions = min(positions, window)
     kv_heads = root.get("num_key_value_heads")
     torch_dtype = root.get("torch_dtype", "float32")
     if torch_dtype not in TORCH_DTYPES:
@@ -104,9 +113,10 @@ def read_config(path: str | os.PathLike[str]) -> LlamaConfig:
         vocab_size=integer("vocab_size"),
         rms_norm_eps=number("rms_norm_eps", 1e-6),
         rope_theta=number("rope_theta", 10000.0),
-        max_position_embeddings=min(positions, window) if _is_int(window := root.get("sliding_window")) else positions,
+        max_position_embeddings=positions,
         dtype=TORCH_DTYPES[torch_dtype],
         tie_word_embeddings=root.get("tie_word_embeddings") is True,
+        qkv_bias=root.get("model_type") == QWEN2_MODEL_TYPE,
     )
     head_dim = root.get("head_dim")
     if _is_int(head_dim) and config.num_attention_heads > 0 and head_dim != config.head_dim:

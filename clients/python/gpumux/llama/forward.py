@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..resources import f32, u32, u64
-from .checkpoint import EMBEDDING, FINAL_NORM, LAYER_PARTS, LM_HEAD, LlamaCheckpoint, layer_tensor
+from .checkpoint import EMBEDDING, FINAL_NORM, LAYER_PARTS, LM_HEAD, QKV_BIAS_PARTS, LlamaCheckpoint, layer_tensor
 
 if TYPE_CHECKING:
     from ..client import Client
     from ..resources import BufferView, Function, Model, Tensor
     from ..step import Step
+    from .config import LlamaConfig
     from .runner import LlamaRequest
 
 _BLOCK = 256
@@ -23,12 +24,12 @@ _WARPS_PER_BLOCK = _BLOCK // 32
 _MAX_GRID = 4096
 _HEAD_OPS = 4
 _LAUNCHES_PER_LAYER = 13
-_INPUT_NORM, _Q, _K, _V, _O, _POST_NORM, _GATE, _UP, _DOWN = range(len(LAYER_PARTS))
+_INPUT_NORM, _Q, _K, _V, _O, _POST_NORM, _GATE, _UP, _DOWN, _Q_BIAS, _K_BIAS, _V_BIAS = range(len(LAYER_PARTS) + len(QKV_BIAS_PARTS))
 
 
-def layer_ops(requests: int) -> int:
-    """The ops of one layer for a batch of ``requests``: 13 launches, and an append and an attention per request."""
-    return _LAUNCHES_PER_LAYER + 2 * requests
+def layer_ops(config: LlamaConfig, requests: int) -> int:
+    """The ops of one layer for a batch of ``requests``: 13 launches, 3 more for q, k and v biases, and an append and an attention per request."""
+    return _LAUNCHES_PER_LAYER + (3 if config.qkv_bias else 0) + 2 * requests
 
 
 def pages_for(positions: int, page_tokens: int) -> int:
@@ -140,9 +141,13 @@ class LlamaForward:
         self._embedding = weight(EMBEDDING)
         self._final_norm = weight(FINAL_NORM)
         self._lm_head = self._embedding if self._config.tie_word_embeddings else weight(LM_HEAD)
-        self._layers = [[weight(layer_tensor(layer, part)) for part in LAYER_PARTS] for layer in range(self._config.num_hidden_layers)]
+        # Each layer's weights in LAYER_PARTS' order, then its QKV_BIAS_PARTS where the config has them.
+        parts = (*LAYER_PARTS, *QKV_BIAS_PARTS) if self._config.qkv_bias else LAYER_PARTS
+        self._layers = [[weight(layer_tensor(layer, part)) for part in parts] for layer in range(self._config.num_hidden_layers)]
         names = ("rope_f32", "swiglu_f32", "add_f32", "argmax_f32", "sample_f32", "attention_paged_f32", "kv_append_f32")
-        typed = [f"{stem}_{kind}" for stem in ("rmsnorm", "embedding", "matmul") for kind in ("f16", "bf16")]
+        # bias_add is looked up only for a model with biases, so that a daemon without it still runs the others.
+        stems = ("rmsnorm", "embedding", "matmul", "bias_add") if self._config.qkv_bias else ("rmsnorm", "embedding", "matmul")
+        typed = [f"{stem}_{kind}" for stem in stems for kind in ("f16", "bf16")]
         self._kernels: dict[str, Function] = {name: client.builtin(name) for name in (*typed, *names)}
         self._steps: list[Step] = []
         self._step: Step = client.step()
@@ -161,11 +166,11 @@ class LlamaForward:
 
         ops_left = self._max_ops_per_step - _HEAD_OPS - 1
         for layer in range(config.num_hidden_layers):
-            if layer_ops(len(batch)) > ops_left:
+            if layer_ops(config, len(batch)) > ops_left:
                 self._next_step()
                 ops_left = self._max_ops_per_step - 1
             self._layer(self._layers[layer], layer, batch, tokens)
-            ops_left -= layer_ops(len(batch))
+            ops_left -= layer_ops(config, len(batch))
 
         # The final norm, an LM head launch and a draw per choosing entry at most, one argmax, the copies out.
         if 4 + 2 * sum(1 for entry in batch if entry.takes_token) > ops_left:
@@ -200,6 +205,10 @@ class LlamaForward:
         self._matmul(w[_Q], scratch.h, scratch.q, hidden, hidden, tokens)
         self._matmul(w[_K], scratch.h, scratch.k, kv, hidden, tokens)
         self._matmul(w[_V], scratch.h, scratch.v, kv, hidden, tokens)
+        if config.qkv_bias:
+            self._bias_add(w[_Q_BIAS], scratch.q, tokens, hidden)
+            self._bias_add(w[_K_BIAS], scratch.k, tokens, kv)
+            self._bias_add(w[_V_BIAS], scratch.v, tokens, kv)
         self._rope(scratch.q, tokens, hidden)
         self._rope(scratch.k, tokens, kv)
 
@@ -277,6 +286,9 @@ class LlamaForward:
     def _matmul(self, w: _Weight, x: int, y: int, rows: int, cols: int, tokens: int) -> None:
         at = self._scratch.at
         self._launch(self._typed("matmul", w), _warps(rows * ((tokens + 7) // 8)), w.tensor, at(x), at(y), u32(rows), u32(cols), u32(tokens))
+
+    def _bias_add(self, bias: _Weight, y: int, rows: int, cols: int) -> None:
+        self._launch(self._typed("bias_add", bias), _elements(rows, cols), self._scratch.at(y), bias.tensor, u32(rows), u32(cols))
 
     def _rope(self, x: int, tokens: int, width: int) -> None:
         config, scratch = self._config, self._scratch

@@ -56,10 +56,10 @@ class RunnerOptions:
     keep_logits: bool = False
     spillable_caches: bool = True
 
-    def problems(self) -> list[str]:
-        """One line per problem; empty when the runner can work with them."""
-        # The largest layer: every request's append and attention with its 13 other launches, and a step's UseModel.
-        largest_layer = layer_ops(self.max_batch_requests) + 1
+    def problems(self, config: LlamaConfig) -> list[str]:
+        """One line per problem with ``config``'s model; empty when the runner can work with them."""
+        # The largest layer: every request's append and attention with the layer's other launches, and a step's UseModel.
+        largest_layer = layer_ops(config, self.max_batch_requests) + 1
         minimums = (
             ("page_tokens", self.page_tokens, 1, ""),
             ("max_steps_in_flight", self.max_steps_in_flight, 1, ""),
@@ -162,7 +162,7 @@ class LlamaRequest:
 
 
 class LlamaRunner:
-    """Runs a Llama-family model (Llama 2/3, Mistral, Qwen2 without biases, TinyLlama) through the
+    """Runs a Llama-family model (Llama 2/3, Mistral, Qwen2 with its q, k and v biases, TinyLlama) through the
     daemon with the built-in kernels, as the .NET client's ``LlamaRunner`` does, token for token.
 
     The weights are registered as a model with a layer group per layer, so the first layers compute
@@ -182,6 +182,7 @@ class LlamaRunner:
         self._arrivals: deque[LlamaRequest] = deque()
         self._wake = threading.Condition()
         self._closing = False
+        self._failure: Exception | None = None
         self._in_request = False
         # A daemon before protocol 1.6 keeps every buffer on the device.
         self._spillable = options.spillable_caches and client.minor >= 6
@@ -215,13 +216,13 @@ class LlamaRunner:
         (:attr:`LlamaRequest.logits`), a vocabulary's floats a token. ``spillable_caches``: requests'
         KV caches may be moved to the daemon's host memory while they are not running (protocol
         1.6; an older daemon keeps them on the device). Raises :class:`~gpumux.llama.CheckpointError` for a directory it cannot run, and
-        ``ValueError`` for options it cannot work with; both say why.
+        ``ValueError`` for options it cannot work with that model; both say why.
         """
         options = RunnerOptions(page_tokens, max_batch_tokens, max_batch_requests, max_ops_per_step, max_steps_in_flight, keep_logits, spillable_caches)
-        problems = options.problems()
+        checkpoint = LlamaCheckpoint(os.fspath(directory))
+        problems = options.problems(checkpoint.config)
         if problems:
             raise ValueError("; ".join(problems))
-        checkpoint = LlamaCheckpoint(os.fspath(directory))
         fd = checkpoint.weight_fd()
         try:
             model = client.register_model(fd, name or Path(os.path.abspath(directory)).name, checkpoint.layer_groups())
@@ -260,7 +261,9 @@ class LlamaRunner:
         64: 64) of the likeliest whose probabilities reach ``top_p``, seeded by ``seed``: the same
         seed, prompt and model give the same tokens. A token of ``stop_tokens`` ends the request
         once generated (it is delivered). Raises ``ValueError`` for an empty prompt, an id outside
-        the vocabulary, or a prompt that with its longest output passes the model's positions.
+        the vocabulary, or a prompt that with its longest output passes the model's positions;
+        :class:`RunnerClosed` once the runner is closed; and ``RuntimeError``, naming the cause
+        (its ``__cause__``), once the runner has stopped because its connection was lost.
         """
         prompt = list(prompt)
         positions = check_prompt(self.config, prompt, max_new_tokens)
@@ -269,6 +272,8 @@ class LlamaRunner:
         with self._wake:
             if self._closing:
                 raise RunnerClosed("the runner is closed")
+            if self._failure is not None:
+                raise RuntimeError(f"the runner stopped: {self._failure}") from self._failure
             self._arrivals.append(request)
             self._wake.notify()
         return request
@@ -305,6 +310,21 @@ class LlamaRunner:
         self.close()
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        except Exception as error:  # noqa: BLE001  (whatever broke the loop, the connection lost say, ends every request with it)
+            # Recorded before any request fails, so that whoever sees one fail finds start() refusing.
+            with self._wake:
+                self._failure = error
+                waiting = list(self._arrivals)
+                self._arrivals.clear()
+            for request in self._active:
+                self._end(request, error)
+            self._active.clear()
+            for request in waiting:
+                request.fail(error)
+
+    def _serve(self) -> None:
         while True:
             if not self._active:
                 self._end_model_request()
@@ -328,6 +348,8 @@ class LlamaRunner:
         self._in_request = True
         try:
             self._submit(self._forward.build(batch))
+        except ConnectionLost:
+            raise  # Every later call would fail the same way: the runner stops, and this pass's requests with the others.
         except Exception as error:  # noqa: BLE001  (the pass's requests fail with whatever failed it)
             for entry in batch:
                 self._active.remove(entry.request)
@@ -371,6 +393,8 @@ class LlamaRunner:
         try:
             request.cache = self._client.buffer(2 * config.num_hidden_layers * request.pages * self._options.page_tokens * kv * 4, self._spillable)
             return True
+        except ConnectionLost:
+            raise  # It stops the runner, this request with the others.
         except GpuMuxError as error:
             self._active.remove(request)
             request.fail(error)
@@ -396,5 +420,7 @@ class LlamaRunner:
         self._in_request = False
         try:
             self._client.step().use_model(self.model).schedule(ends_request=True).run()
+        except ConnectionLost:
+            raise  # It stops the runner.
         except GpuMuxError:
             pass  # Nothing rides on it: the daemon frees the model's hold when the session ends anyway.
