@@ -160,6 +160,19 @@ public sealed class CheckpointWriterTests : IDisposable
         Assert.InRange(Math.Sqrt(embedding.Average(v => (double)v * v)), 0.018, 0.022);
     }
 
+    [Fact]
+    public void AWriteCutShortLeavesNoConfigSoTheDirectoryIsNeverTakenForAWholeCheckpoint()
+    {
+        // A directory where the weights' file should go makes the write fail part way.
+        Directory.CreateDirectory(Path.Combine(_temp.Path, LlamaCheckpointWriter.SingleFile));
+
+        var failure = Record.Exception(() => LlamaCheckpointWriter.Write(LlamaShapes.Tiny, seed: 1, _temp.Path));
+
+        Assert.True(failure is IOException or UnauthorizedAccessException, $"unexpected {failure}");
+
+        Assert.False(File.Exists(Path.Combine(_temp.Path, LlamaCheckpointWriter.ConfigFile)));
+    }
+
     private static Dictionary<string, IReadOnlyList<ulong>> ExpectedTinyShapes(bool tied)
     {
         var shapes = new Dictionary<string, IReadOnlyList<ulong>>

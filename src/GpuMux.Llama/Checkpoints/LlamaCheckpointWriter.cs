@@ -29,7 +29,11 @@ internal static class LlamaCheckpointWriter
     private const float BiasHalfWidth = 1f;
     private const int ChunkElements = 1 << 16;
 
-    /// <summary>Writes the checkpoint into <paramref name="directory"/> (created if needed) and returns the weight files' names.</summary>
+    /// <summary>
+    /// Writes the checkpoint into <paramref name="directory"/> (created if needed) and returns the
+    /// weight files' names. config.json comes last, so that a directory holding one holds a whole
+    /// checkpoint: a write cut short is never taken for a finished one.
+    /// </summary>
     public static IReadOnlyList<string> Write(LlamaConfig config, ulong seed, string directory, int shards = 1)
     {
         var problems = config.Problems();
@@ -42,11 +46,6 @@ internal static class LlamaCheckpointWriter
         ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(shards, tensors.Count);
         Directory.CreateDirectory(directory);
-        using (var configFile = File.Create(Path.Combine(directory, ConfigFile)))
-        {
-            config.WriteJson(configFile);
-        }
-
         var entries = tensors.Select(tensor => new SafetensorsEntry(tensor.Name, config.DType.Safetensors, tensor.Shape)).ToArray();
         var shardOf = AssignShards(entries, shards);
         var names = Enumerable.Range(1, shards)
@@ -65,6 +64,11 @@ internal static class LlamaCheckpointWriter
         if (shards > 1)
         {
             WriteIndex(Path.Combine(directory, IndexFile), entries, shardOf, names);
+        }
+
+        using (var configFile = File.Create(Path.Combine(directory, ConfigFile)))
+        {
+            config.WriteJson(configFile);
         }
 
         return names;
