@@ -13,6 +13,11 @@ namespace GpuMux.Client.Llama;
 /// </summary>
 public sealed class LlamaRunner : IAsyncDisposable
 {
+    // After a pass too big for the device, passes take fewer requests; this many passes at the
+    // smaller size before trying one more, so that a device that stays full costs one failed pass
+    // in this many.
+    private const int PassesBeforeGrowing = 16;
+
     private readonly GpuMuxClient _client;
     private readonly LlamaRunnerOptions _options;
     private readonly LlamaScratch _scratch;
@@ -25,6 +30,8 @@ public sealed class LlamaRunner : IAsyncDisposable
     private readonly bool _spillable;
     private bool _inRequest;
     private Exception? _failure;
+    private int _batchLimit;
+    private int _passesAtLimit;
 
     private LlamaRunner(GpuMuxClient client, LlamaCheckpoint checkpoint, ClientModel model, LlamaDeviceWeights weights, LlamaKernels kernels, LlamaScratch scratch, LlamaRunnerOptions options)
     {
@@ -35,6 +42,7 @@ public sealed class LlamaRunner : IAsyncDisposable
         Model = model;
         // A daemon before protocol 1.6 keeps every buffer on the device.
         _spillable = options.SpillableCaches && client.Minor >= 6;
+        _batchLimit = options.MaxBatchRequests;
         _forward = new LlamaForward(checkpoint.Config, weights, kernels, scratch, model, options.PageTokens, options.MaxOpsPerStep);
         _loop = Task.Run(RunAsync);
     }
@@ -245,7 +253,7 @@ public sealed class LlamaRunner : IAsyncDisposable
         {
             var wanted = request.InputLength - request.Fed;
             var take = Math.Min(wanted, _options.MaxBatchTokens - tokens);
-            if (take == 0 || _batch.Count == _options.MaxBatchRequests)
+            if (take == 0 || _batch.Count == _batchLimit)
             {
                 break;
             }
@@ -269,6 +277,15 @@ public sealed class LlamaRunner : IAsyncDisposable
         {
             await SubmitAsync(_forward.Build(_batch), stopping).ConfigureAwait(false);
         }
+        catch (DeviceOutOfMemoryException) when (_batch.Count > 1)
+        {
+            // The pass's model, scratch and caches together pass what the device can hold: fewer
+            // requests a pass, and these go again. Nothing is undone: a pass only writes keys and
+            // values at positions it feeds, and feeding them again writes the same ones.
+            _batchLimit = Math.Max(1, _batch.Count / 2);
+            _passesAtLimit = 0;
+            return;
+        }
         catch (Exception e)
         {
             foreach (var entry in _batch)
@@ -284,6 +301,12 @@ public sealed class LlamaRunner : IAsyncDisposable
             }
 
             return;
+        }
+
+        if (_batchLimit < _options.MaxBatchRequests && ++_passesAtLimit >= PassesBeforeGrowing)
+        {
+            _batchLimit++;
+            _passesAtLimit = 0;
         }
 
         var chosen = 0;

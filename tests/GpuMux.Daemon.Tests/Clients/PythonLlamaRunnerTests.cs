@@ -97,14 +97,28 @@ public sealed class PythonLlamaRunnerTests : IAsyncLifetime
         Assert.NotEqual(reference.GreedyDecode(Prompts[0], NewTokens), python[0]);
     }
 
-    private async Task<int[][]> GenerateAsync(string directory, IEnumerable<string> options)
+    [Fact]
+    public async Task Prompts_whose_caches_together_pass_the_device_run_in_smaller_passes()
+    {
+        Assert.SkipWhen(_python is null, _reason);
+        // Three pages: the weights, the runner's scratch and one request's cache.
+        await using var small = await TestDaemon.StartAsync($"--Memory:DevicePoolBytes={3 * (2 << 20)}");
+        var directory = Model(LlamaShapes.Tiny, seed: 19);
+
+        var tokens = await GenerateAsync(directory, [], small);
+
+        var reference = new LlamaReference(LlamaWeights.Load(directory));
+        Assert.Equal(Prompts.Select(prompt => reference.GreedyDecode(prompt, NewTokens)), tokens);
+    }
+
+    private async Task<int[][]> GenerateAsync(string directory, IEnumerable<string> options, TestDaemon? daemon = null)
     {
         string[] arguments =
         [
             Path.Combine("examples", "llama_generate.py"), directory, "--max-new-tokens", $"{NewTokens}",
             .. Prompts.SelectMany(prompt => new[] { "--prompt", string.Join(',', prompt) }), .. options,
         ];
-        var output = await ChildProcess.RunToSuccessAsync(PythonInterpreter.StartInfo(_python!, arguments, _daemon.SocketPath));
+        var output = await ChildProcess.RunToSuccessAsync(PythonInterpreter.StartInfo(_python!, arguments, (daemon ?? _daemon).SocketPath));
         return [.. output.Split('\n').Where(line => line.StartsWith("tokens:", StringComparison.Ordinal))
             .Select(line => line["tokens:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray())];
     }

@@ -205,6 +205,23 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Requests_whose_caches_together_pass_the_device_run_in_smaller_passes()
+    {
+        // Three pages: the weights, the runner's scratch and one request's cache. A pass of both
+        // requests cannot fit; passes of one can, with the other's cache spilled meanwhile.
+        await using var small = await TestDaemon.StartAsync($"--Memory:DevicePoolBytes={3 * (2 << 20)}");
+        var directory = Model(LlamaShapes.Tiny, seed: 19);
+        await using var client = await small.ConnectAsync();
+        await using var runner = await LlamaRunner.OpenAsync(client, directory, cancellationToken: Ct);
+
+        var tokens = await Task.WhenAll(runner.GenerateAsync(Prompts[0], new LlamaGeneration(NewTokens), Ct), runner.GenerateAsync(Prompts[2], new LlamaGeneration(NewTokens), Ct));
+
+        var reference = new LlamaReference(LlamaWeights.Load(directory));
+        Assert.Equal(reference.GreedyDecode(Prompts[0], NewTokens), tokens[0]);
+        Assert.Equal(reference.GreedyDecode(Prompts[2], NewTokens), tokens[1]);
+    }
+
+    [Fact]
     public async Task A_lost_daemon_fails_every_request_under_way_and_the_runner_refuses_more()
     {
         var directory = Model(LlamaShapes.Tiny, seed: 17);

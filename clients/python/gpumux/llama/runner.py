@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConnectionLost, GpuMuxError
+from ..errors import ConnectionLost, GpuMuxError, OutOfMemory
 from .checkpoint import LlamaCheckpoint
 from .config import LlamaConfig
 from .forward import BatchEntry, LlamaForward, LlamaScratch, layer_ops, pages_for, plan_batch
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from ..client import Client
     from ..resources import Buffer, Model
     from ..step import Step, StepResult
+
+# After a pass too big for the device, passes take fewer requests; this many passes at the smaller
+# size before trying one more, so that a device that stays full costs one failed pass in this many.
+_PASSES_BEFORE_GROWING = 16
 
 
 class RunnerClosed(RuntimeError):
@@ -179,6 +183,8 @@ class LlamaRunner:
         self._options = options
         self._forward = LlamaForward(client, checkpoint, model, scratch, options.page_tokens, options.max_ops_per_step)
         self._active: list[LlamaRequest] = []
+        self._batch_limit = options.max_batch_requests
+        self._passes_at_limit = 0
         self._arrivals: deque[LlamaRequest] = deque()
         self._wake = threading.Condition()
         self._closing = False
@@ -342,7 +348,7 @@ class LlamaRunner:
         for request in [request for request in self._active if request.cancelled]:
             self._active.remove(request)
             self._end(request, CancelledError())
-        batch = plan_batch(self._active, self._options.max_batch_tokens, self._options.max_batch_requests, self._allocate_cache)
+        batch = plan_batch(self._active, self._options.max_batch_tokens, self._batch_limit, self._allocate_cache)
         if not batch:
             return
         self._in_request = True
@@ -351,10 +357,21 @@ class LlamaRunner:
         except ConnectionLost:
             raise  # Every later call would fail the same way: the runner stops, and this pass's requests with the others.
         except Exception as error:  # noqa: BLE001  (the pass's requests fail with whatever failed it)
+            if isinstance(error, OutOfMemory) and len(batch) > 1:
+                # Too big for the device together: fewer requests a pass, and these go again. Feeding
+                # positions again rewrites the same keys and values, so nothing is undone.
+                self._batch_limit = max(1, len(batch) // 2)
+                self._passes_at_limit = 0
+                return
             for entry in batch:
                 self._active.remove(entry.request)
                 self._end(entry.request, error)
             return
+        if self._batch_limit < self._options.max_batch_requests:
+            self._passes_at_limit += 1
+            if self._passes_at_limit >= _PASSES_BEFORE_GROWING:
+                self._batch_limit += 1
+                self._passes_at_limit = 0
         self._deliver(batch, self._forward.chosen_tokens(sum(1 for entry in batch if entry.takes_token)))
 
     def _deliver(self, batch: list[BatchEntry], chosen: tuple[int, ...]) -> None:
