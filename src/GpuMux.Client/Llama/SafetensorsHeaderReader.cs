@@ -9,7 +9,7 @@ namespace GpuMux.Client.Llama;
 /// the data section), enough to name each tensor's type, shape and bytes. The daemon validates the
 /// file in full when it is registered; this reads only what the runner needs to plan with.
 /// </summary>
-internal static class SafetensorsHeader
+internal static class SafetensorsHeaderReader
 {
     private const long MaxHeaderBytes = 100 << 20;
 
