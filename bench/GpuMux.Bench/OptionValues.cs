@@ -14,6 +14,15 @@ internal static class OptionValues
         _ => throw new UsageException($"--backend: expected auto, cuda or sim, not '{value}'"),
     };
 
+    /// <summary>The arguments as option names, each followed by its value.</summary>
+    public static IEnumerable<(string Name, string Value)> Pairs(IReadOnlyList<string> args)
+    {
+        for (var i = 0; i < args.Count; i += 2)
+        {
+            yield return (args[i], i + 1 < args.Count ? args[i + 1] : throw new UsageException($"{args[i]}: missing value"));
+        }
+    }
+
     public static int Count(string name, string value, int minimum) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= minimum
             ? count

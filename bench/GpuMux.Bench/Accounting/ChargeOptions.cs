@@ -36,10 +36,8 @@ internal sealed record ChargeOptions
     public static ChargeOptions Parse(IReadOnlyList<string> args)
     {
         var options = new ChargeOptions();
-        for (var i = 0; i < args.Count; i += 2)
+        foreach (var (name, value) in OptionValues.Pairs(args))
         {
-            var name = args[i];
-            var value = i + 1 < args.Count ? args[i + 1] : throw new UsageException($"{name}: missing value");
             options = name switch
             {
                 "--backend" => options with { Backend = OptionValues.Backend(value) },

@@ -65,10 +65,8 @@ internal sealed record LlamaTraceOptions
     public static LlamaTraceOptions Parse(IReadOnlyList<string> args)
     {
         var options = new LlamaTraceOptions();
-        for (var i = 0; i < args.Count; i += 2)
+        foreach (var (name, value) in OptionValues.Pairs(args))
         {
-            var name = args[i];
-            var value = i + 1 < args.Count ? args[i + 1] : throw new UsageException($"{name}: missing value");
             var p = options.Parameters;
             options = name switch
             {

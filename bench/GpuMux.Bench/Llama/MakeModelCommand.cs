@@ -61,12 +61,11 @@ internal static class MakeModelCommand
     private static (LlamaConfig Config, ulong Seed, int Shards, string Directory, bool Tokenizer) Parse(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Count; i += 2)
+        foreach (var (name, value) in OptionValues.Pairs(args))
         {
-            var value = i + 1 < args.Count ? args[i + 1] : throw new UsageException($"{args[i]}: missing value");
-            if (!values.TryAdd(args[i], value))
+            if (!values.TryAdd(name, value))
             {
-                throw new UsageException($"{args[i]} is given twice");
+                throw new UsageException($"{name} is given twice");
             }
         }
 

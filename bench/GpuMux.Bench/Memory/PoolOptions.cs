@@ -29,10 +29,8 @@ internal sealed record PoolOptions
     public static PoolOptions Parse(IReadOnlyList<string> args)
     {
         var options = new PoolOptions();
-        for (var i = 0; i < args.Count; i += 2)
+        foreach (var (name, value) in OptionValues.Pairs(args))
         {
-            var name = args[i];
-            var value = i + 1 < args.Count ? args[i + 1] : throw new UsageException($"{name}: missing value");
             options = name switch
             {
                 "--backend" => options with { Backend = OptionValues.Backend(value) },

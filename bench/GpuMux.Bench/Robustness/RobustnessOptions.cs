@@ -85,10 +85,8 @@ internal sealed record RobustnessOptions
             };
         }
 
-        for (var i = 0; i < args.Count; i += 2)
+        foreach (var (name, value) in OptionValues.Pairs(args))
         {
-            var name = args[i];
-            var value = i + 1 < args.Count ? args[i + 1] : throw new UsageException($"{name}: missing value");
             var suite = options.Suite;
             options = name switch
             {

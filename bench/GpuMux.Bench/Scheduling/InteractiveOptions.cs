@@ -50,10 +50,8 @@ internal sealed record InteractiveOptions
     public static InteractiveOptions Parse(IReadOnlyList<string> args)
     {
         var options = new InteractiveOptions();
-        for (var i = 0; i < args.Count; i += 2)
+        foreach (var (name, value) in OptionValues.Pairs(args))
         {
-            var name = args[i];
-            var value = i + 1 < args.Count ? args[i + 1] : throw new UsageException($"{name}: missing value");
             options = name switch
             {
                 "--backend" => options with { Backend = OptionValues.Backend(value) },

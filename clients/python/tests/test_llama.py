@@ -235,6 +235,8 @@ class CheckpointTests(TemporaryDirectoryTestCase):
         path = os.path.join(self.directory, "model.safetensors")
         self.config_file()
         entry = b'{"w":{"dtype":"F16","shape":[2.5],"data_offsets":[0,4]}}'
+        past = b'{"w":{"dtype":"F16","shape":[2048],"data_offsets":[0,4096]}}'
+        negative = b'{"w":{"dtype":"F16","shape":[1],"data_offsets":[-8,2]}}'
         cases = [
             (b"\1\2", "shorter than a safetensors header's length"),
             (struct.pack("<Q", 0), "a safetensors header of 0 bytes"),
@@ -242,6 +244,8 @@ class CheckpointTests(TemporaryDirectoryTestCase):
             (struct.pack("<Q", 2) + b"[]", "the safetensors header is not a JSON object"),
             (struct.pack("<Q", 3) + b"{x}", "the safetensors header is not JSON"),
             (struct.pack("<Q", len(entry)) + entry, "tensor 'w' lacks a dtype, a shape of integers or two data_offsets"),
+            (struct.pack("<Q", len(past)) + past + b"\0\0", "tensor 'w' lies at [0, 4096) of a 2-byte data section"),
+            (struct.pack("<Q", len(negative)) + negative + b"\0\0", "tensor 'w' lies at [-8, 2)"),
         ]
         for content, message in cases:
             Path(path).write_bytes(content)

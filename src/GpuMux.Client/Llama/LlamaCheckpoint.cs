@@ -55,7 +55,7 @@ public sealed class LlamaCheckpoint
         var dataStarts = new long[files.Count];
         for (var i = 0; i < files.Count; i++)
         {
-            (var found, dataStarts[i]) = SafetensorsHeader.Read(files[i], i);
+            (var found, dataStarts[i]) = SafetensorsHeaderReader.Read(files[i], i);
             tensors.AddRange(found.OrderBy(t => t.Begin));
         }
 

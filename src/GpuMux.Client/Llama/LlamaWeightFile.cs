@@ -1,6 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
 using GpuMux.Linux;
 using Microsoft.Win32.SafeHandles;
 
@@ -44,7 +42,7 @@ internal sealed class LlamaWeightFile : IDisposable
 
     private static LlamaWeightFile Join(LlamaCheckpoint checkpoint)
     {
-        var header = JoinedHeader(checkpoint.Tensors);
+        var header = SafetensorsHeaderWriter.Write(checkpoint.Tensors.Select(t => new HeaderTensor(t.Name, t.DType, t.Shape, t.End - t.Begin)));
         var dataBytes = checkpoint.Tensors.Sum(t => t.End - t.Begin);
         var memory = MemoryFile.Create("gpumux-checkpoint", (ulong)(8 + header.Length + dataBytes));
         var handle = new SafeFileHandle(memory.DangerousGetHandle(), ownsHandle: false);
@@ -85,40 +83,5 @@ internal sealed class LlamaWeightFile : IDisposable
             memory.Dispose();
             throw;
         }
-    }
-
-    /// <summary>One header for every shard's tensors, in checkpoint order, padded with spaces to 8 bytes as the format asks.</summary>
-    private static byte[] JoinedHeader(IReadOnlyList<CheckpointTensor> tensors)
-    {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream))
-        {
-            json.WriteStartObject();
-            var offset = 0L;
-            foreach (var tensor in tensors)
-            {
-                json.WriteStartObject(tensor.Name);
-                json.WriteString("dtype", tensor.DType);
-                json.WriteStartArray("shape");
-                foreach (var dimension in tensor.Shape)
-                {
-                    json.WriteNumberValue(dimension);
-                }
-
-                json.WriteEndArray();
-                json.WriteStartArray("data_offsets");
-                json.WriteNumberValue(offset);
-                offset += tensor.End - tensor.Begin;
-                json.WriteNumberValue(offset);
-                json.WriteEndArray();
-                json.WriteEndObject();
-            }
-
-            json.WriteEndObject();
-        }
-
-        var padding = (8 - (stream.Length % 8)) % 8;
-        stream.Write(Encoding.ASCII.GetBytes(new string(' ', (int)padding)));
-        return stream.ToArray();
     }
 }

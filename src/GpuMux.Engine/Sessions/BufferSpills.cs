@@ -115,6 +115,11 @@ internal sealed class BufferSpills(IReadOnlyList<SessionState> sessions, EngineM
     public ResidencyOutcome Restore(Step step, SessionState session, DeviceContext device, ModelStore? room, Model? model, bool stepsOnDevice, out string? message)
     {
         message = null;
+        if (session.SpillableBuffers == 0)
+        {
+            // The common case, and every step passes here: none of its buffers can be spilled or ranked.
+            return ResidencyOutcome.Ready;
+        }
         var now = MonotonicClock.NowNanoseconds();
         foreach (var op in step.Ops)
         {

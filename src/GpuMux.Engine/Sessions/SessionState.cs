@@ -32,6 +32,9 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
 
     public HandleTable<DeviceBuffer> Buffers { get; } = new();
 
+    /// <summary>How many of <see cref="Buffers"/> may be spilled: a session with none has nothing for a step to restore.</summary>
+    public int SpillableBuffers { get; private set; }
+
     public HandleTable<SharedRegion> Regions { get; } = new();
 
     public HandleTable<LoadedModule> Modules { get; } = new();
@@ -159,6 +162,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         }
         BufferBytes += buffer.Length;
         BufferPoolBytes += buffer.PoolBytes;
+        SpillableBuffers += buffer.Spillable ? 1 : 0;
         buffer.Handle = Buffers.Add(buffer);
         return buffer.Handle;
     }
@@ -188,6 +192,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         var buffer = Buffers.Remove(handle, out var removed) ? removed : throw Unknown("buffer", handle);
         BufferBytes -= buffer.Length;
         BufferPoolBytes -= buffer.PoolBytes;
+        SpillableBuffers -= buffer.Spillable ? 1 : 0;
         Release(buffer);
         return buffer.PoolBytes;
     }
@@ -485,6 +490,7 @@ internal sealed class SessionState(EngineSession session, EngineOptions options)
         Modules.Clear();
         BufferBytes = 0;
         BufferPoolBytes = 0;
+        SpillableBuffers = 0;
         RegionBytes = 0;
     }
 

@@ -221,6 +221,33 @@ public sealed class LlamaRunnerTests : IAsyncLifetime
         Assert.Equal(reference.GreedyDecode(Prompts[2], NewTokens), tokens[1]);
     }
 
+    [Theory]
+    [InlineData("huge header length", "a safetensors header of")]
+    [InlineData("truncated", "shorter than a safetensors header")]
+    [InlineData("tensor without a dtype", "lacks a dtype")]
+    [InlineData("header not an object", "not a JSON object")]
+    [InlineData("header not JSON", "not JSON")]
+    [InlineData("offsets past the file", "lies at [0, 4096)")]
+    [InlineData("negative offset", "lies at [-8, 2)")]
+    public void A_malformed_weights_file_is_refused_with_the_reason_before_anything_reaches_the_daemon(string damage, string named)
+    {
+        var directory = Model(LlamaShapes.Tiny, seed: 23);
+        var path = Path.Combine(directory, "model.safetensors");
+        byte[] Framed(string header) => [.. BitConverter.GetBytes((ulong)header.Length), .. System.Text.Encoding.UTF8.GetBytes(header)];
+        File.WriteAllBytes(path, damage switch
+        {
+            "huge header length" => [.. BitConverter.GetBytes(ulong.MaxValue), .. new byte[64]],
+            "truncated" => [1, 2, 3, 4],
+            "tensor without a dtype" => Framed("{\"model.embed_tokens.weight\":{\"shape\":[1],\"data_offsets\":[0,2]}}"),
+            "header not JSON" => Framed("{\"model.embed"),
+            "offsets past the file" => [.. Framed("{\"model.embed_tokens.weight\":{\"dtype\":\"F16\",\"shape\":[2048],\"data_offsets\":[0,4096]}}"), 0, 0],
+            "negative offset" => [.. Framed("{\"model.embed_tokens.weight\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[-8,2]}}"), 0, 0],
+            _ => Framed("[1, 2, 3]"),
+        });
+
+        Assert.Contains(named, Assert.Throws<InvalidDataException>(() => LlamaCheckpoint.Open(directory)).Message);
+    }
+
     [Fact]
     public async Task A_lost_daemon_fails_every_request_under_way_and_the_runner_refuses_more()
     {

@@ -74,6 +74,7 @@ def read_safetensors_header(path: str, file_index: int) -> tuple[list[Checkpoint
         if length == 0 or length > _MAX_HEADER_BYTES:
             raise CheckpointError(f"{path}: a safetensors header of {length} bytes; it must be 1 to {_MAX_HEADER_BYTES}")
         header = file.read(length)
+        data_bytes = os.fstat(file.fileno()).st_size - 8 - len(header)
     if len(header) != length:
         raise CheckpointError(f"{path}: the file ends inside its {length}-byte safetensors header")
     try:
@@ -83,6 +84,11 @@ def read_safetensors_header(path: str, file_index: int) -> tuple[list[Checkpoint
     if not isinstance(root, dict):
         raise CheckpointError(f"{path}: the safetensors header is not a JSON object")
     tensors = [_tensor(name, entry, file_index, path) for name, entry in root.items() if name != "__metadata__"]
+    for tensor in tensors:
+        if tensor.begin < 0 or tensor.begin > tensor.end or tensor.end > data_bytes or any(d < 0 for d in tensor.shape):
+            raise CheckpointError(
+                f"{path}: tensor '{tensor.name}' lies at [{tensor.begin}, {tensor.end}) of a {data_bytes}-byte data section, or has a negative dimension"
+            )
     return tensors, 8 + length
 
 

@@ -9,7 +9,7 @@ namespace GpuMux.Client.Llama;
 /// the data section), enough to name each tensor's type, shape and bytes. The daemon validates the
 /// file in full when it is registered; this reads only what the runner needs to plan with.
 /// </summary>
-internal static class SafetensorsHeader
+internal static class SafetensorsHeaderReader
 {
     private const long MaxHeaderBytes = 100 << 20;
 
@@ -18,7 +18,8 @@ internal static class SafetensorsHeader
     {
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         var header = ReadHeader(file, path);
-        using var document = JsonDocument.Parse(header);
+        var dataBytes = RandomAccess.GetLength(file) - 8 - header.Length;
+        using var document = Parse(header, path);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             throw new InvalidDataException($"{path}: the safetensors header is not a JSON object");
@@ -32,10 +33,29 @@ internal static class SafetensorsHeader
                 continue;
             }
 
-            tensors.Add(Tensor(entry, fileIndex, path));
+            var tensor = Tensor(entry, fileIndex, path);
+            if (tensor.Begin < 0 || tensor.Begin > tensor.End || tensor.End > dataBytes || tensor.Shape.Any(d => d < 0))
+            {
+                throw new InvalidDataException(
+                    $"{path}: tensor '{tensor.Name}' lies at [{tensor.Begin}, {tensor.End}) of a {dataBytes}-byte data section, or has a negative dimension");
+            }
+
+            tensors.Add(tensor);
         }
 
         return (tensors, 8 + header.Length);
+    }
+
+    private static JsonDocument Parse(byte[] header, string path)
+    {
+        try
+        {
+            return JsonDocument.Parse(header);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: the safetensors header is not JSON: {e.Message}", e);
+        }
     }
 
     private static byte[] ReadHeader(SafeFileHandle file, string path)
